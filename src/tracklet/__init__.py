@@ -1,0 +1,100 @@
+"""tracklet: a fast experiment tracker with MLflow's Tracking API.
+
+Code written for ``mlflow`` runs after ``import tracklet as mlflow``::
+
+    import tracklet as mlflow
+
+    with mlflow.start_run(run_name="baseline"):
+        mlflow.log_param("lr", 0.01)
+        for epoch in range(10):
+            mlflow.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
+
+Heavy dependencies (SQLAlchemy, httpx, pandas) are imported on first use, not here.
+"""
+
+from tracklet import entities
+from tracklet.entities import RunStatus, ViewType
+from tracklet.exceptions import MlflowException, TrackletException
+from tracklet.tracking.async_logging import RunOperations
+from tracklet.tracking.client import MlflowClient
+from tracklet.tracking.fluent import (
+    ActiveRun,
+    active_run,
+    create_experiment,
+    delete_experiment,
+    delete_experiment_tag,
+    delete_run,
+    delete_tag,
+    end_run,
+    flush_async_logging,
+    get_experiment,
+    get_experiment_by_name,
+    get_parent_run,
+    get_run,
+    get_tracking_uri,
+    last_active_run,
+    log_input,
+    log_inputs,
+    log_metric,
+    log_metrics,
+    log_outputs,
+    log_param,
+    log_params,
+    rename_experiment,
+    restore_experiment,
+    restore_run,
+    search_experiments,
+    set_experiment,
+    set_experiment_tag,
+    set_experiment_tags,
+    set_tag,
+    set_tags,
+    set_tracking_uri,
+    start_run,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "MlflowClient",
+    "MlflowException",
+    "RunOperations",
+    "RunStatus",
+    "TrackletException",
+    "ViewType",
+    "__version__",
+    "active_run",
+    "create_experiment",
+    "delete_experiment",
+    "delete_experiment_tag",
+    "delete_run",
+    "delete_tag",
+    "end_run",
+    "entities",
+    "flush_async_logging",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_parent_run",
+    "get_run",
+    "get_tracking_uri",
+    "last_active_run",
+    "log_input",
+    "log_inputs",
+    "log_metric",
+    "log_metrics",
+    "log_outputs",
+    "log_param",
+    "log_params",
+    "rename_experiment",
+    "restore_experiment",
+    "restore_run",
+    "search_experiments",
+    "set_experiment",
+    "set_experiment_tag",
+    "set_experiment_tags",
+    "set_tag",
+    "set_tags",
+    "set_tracking_uri",
+    "start_run",
+]

@@ -1,0 +1,42 @@
+"""tracklet's entities: frozen dataclasses shared by every layer, with MLflow's names."""
+
+from tracklet.entities.dataset import Dataset, DatasetInput, InputTag
+from tracklet.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
+from tracklet.entities.experiment import Experiment, ExperimentTag
+from tracklet.entities.metric import Metric, MetricHistory
+from tracklet.entities.paging import PagedList
+from tracklet.entities.run import (
+    LoggedModelInput,
+    LoggedModelOutput,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    RunTag,
+)
+
+__all__ = [
+    "Dataset",
+    "DatasetInput",
+    "Experiment",
+    "ExperimentTag",
+    "InputTag",
+    "LifecycleStage",
+    "LoggedModelInput",
+    "LoggedModelOutput",
+    "Metric",
+    "MetricHistory",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunInputs",
+    "RunOutputs",
+    "RunStatus",
+    "RunTag",
+    "SourceType",
+    "ViewType",
+]

@@ -1,0 +1,1 @@
+"""Storage: the TrackingStore interface, the URI-scheme registry and its implementations."""

@@ -1,0 +1,137 @@
+"""Engines, connection settings and the single-writer discipline for SQLite and PostgreSQL.
+
+Writes go through one :class:`Writer` per store: one connection guarded by a lock, in autocommit
+mode, whose multi-statement transactions start with ``BEGIN IMMEDIATE`` on SQLite. Taking the
+write lock up front is what makes many processes writing one file safe: a deferred transaction
+that reads and then writes fails at once with SQLITE_BUSY when another process committed in
+between, whereas an immediate one simply waits its turn (``busy_timeout``). Reads use pooled
+connections of their own, which WAL lets run beside the writer.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from tracklet import env
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def normalize_db_uri(uri: str) -> str:
+    """The SQLAlchemy URL for a tracking URI: absolute SQLite paths, psycopg 3 for PostgreSQL."""
+    if uri.startswith("sqlite:"):
+        if uri in ("sqlite://", "sqlite:///:memory:"):
+            raise MlflowException(
+                "An in-memory SQLite database cannot be shared between connections; use a file, "
+                "e.g. sqlite:///tracklet.db",
+                INVALID_PARAMETER_VALUE,
+            )
+        if not uri.startswith("sqlite:///"):
+            raise MlflowException(
+                f"Invalid SQLite URI {uri!r}: expected sqlite:///relative/path.db or "
+                "sqlite:////absolute/path.db",
+                INVALID_PARAMETER_VALUE,
+            )
+        path, _, query = uri[len("sqlite:///") :].partition("?")
+        absolute = os.path.abspath(path)
+        return f"sqlite:///{absolute}" + (f"?{query}" if query else "")
+    scheme, sep, rest = uri.partition("://")
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return uri
+
+
+def sqlite_path(engine: Engine) -> str:
+    return str(engine.url.database)
+
+
+def create_sql_engine(db_uri: str) -> Engine:
+    url = sa.engine.make_url(db_uri)
+    if url.get_backend_name() == "sqlite":
+        directory = os.path.dirname(str(url.database))
+        if directory and not os.path.isdir(directory):
+            raise MlflowException(
+                f"Cannot open the SQLite database {url.database}: the directory {directory} "
+                "does not exist.",
+                INVALID_PARAMETER_VALUE,
+            )
+        engine = sa.create_engine(
+            url,
+            connect_args={
+                "timeout": env.TRACKLET_SQLITE_BUSY_TIMEOUT.get(),
+                "check_same_thread": False,
+            },
+            pool_size=8,
+            max_overflow=16,
+        )
+        sa.event.listen(engine, "connect", _configure_sqlite_connection)
+        return engine
+    return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Per connection, once: these are not persistent settings of the file (WAL is; see schema).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    # NORMAL in WAL mode: a commit is durable against a crash of the process (the point survives
+    # kill -9), and costs no fsync per commit; only an OS crash can lose the last commits.
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    # LIKE is case-sensitive in MLflow's SQL store; ILIKE is compiled to lower() LIKE lower().
+    cursor.execute("PRAGMA case_sensitive_like = true")
+    cursor.close()
+
+
+class Writer:
+    """The store's one write connection, its lock, and its transactions."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
+
+    def connection(self) -> Connection:
+        """The write connection (autocommit). Call with ``lock`` held."""
+        if self._connection is None or self._connection.closed:
+            self._connection = self._engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+        return self._connection
+
+    def dbapi(self) -> Any:
+        """The raw DB-API connection of the writer, for precompiled hot-path statements."""
+        return self.connection().connection.dbapi_connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction: all of it commits, or none of it does."""
+        with self.lock:
+            conn = self.connection()
+            conn.exec_driver_sql(self._begin_sql)
+            try:
+                yield conn
+            except BaseException:
+                conn.exec_driver_sql("ROLLBACK")
+                raise
+            conn.exec_driver_sql("COMMIT")
+
+    def forget_after_fork(self) -> None:
+        # The parent's connection must not be used (nor closed) in a forked child.
+        self.lock = threading.Lock()
+        self._connection = None
+
+    def close(self) -> None:
+        with self.lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None

@@ -1,0 +1,112 @@
+"""Packing metric points into blobs and reading them back.
+
+A blob is a run of 24-byte little-endian records ``(step: int64, timestamp: int64, value:
+float64)``. Records, not columns, so that appending points is plain concatenation (``tail ||
+point`` in SQL, or joining blobs) and any slice of records is itself a valid blob. Decoding uses
+``array`` strided slices, which run at C speed: no per-point Python work until a caller asks
+for Metric objects.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from array import array
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from operator import le, lt
+
+RECORD_SIZE = 24
+_record = struct.Struct("<qqd")
+pack_point = _record.pack
+_LITTLE = sys.byteorder == "little"
+
+
+def pack_points(steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float]) -> bytes:
+    """Columns -> one blob of records."""
+    n = len(steps)
+    if n == 1:
+        return pack_point(steps[0], timestamps[0], values[0])
+    records = array("q", bytes(RECORD_SIZE * n))
+    records[0::3] = array("q", steps)
+    records[1::3] = array("q", timestamps)
+    records[2::3] = array("q", array("d", values).tobytes())
+    if not _LITTLE:
+        records.byteswap()
+    return records.tobytes()
+
+
+def unpack_points(blobs: Iterable[bytes]) -> tuple[array[int], array[int], array[float]]:
+    """Blobs -> (steps, timestamps, values) columns, in storage order."""
+    data = b"".join(blobs)
+    ints = array("q")
+    ints.frombytes(data)
+    floats = array("d")
+    floats.frombytes(data)
+    if not _LITTLE:
+        ints.byteswap()
+        floats.byteswap()
+    return ints[0::3], ints[1::3], floats[2::3]
+
+
+def latest_of(
+    steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float]
+) -> tuple[int, int, float]:
+    """The latest point as MLflow defines it: max step, then max timestamp, then max value."""
+    best = 0
+    best_step, best_ts, best_value = steps[0], timestamps[0], values[0]
+    for i in range(1, len(steps)):
+        step, ts = steps[i], timestamps[i]
+        if step > best_step or (
+            step == best_step
+            and (ts > best_ts or (ts == best_ts and _value_gt(values[i], best_value)))
+        ):
+            best, best_step, best_ts, best_value = i, step, ts, values[i]
+    return steps[best], timestamps[best], values[best]
+
+
+def _value_gt(a: float, b: float) -> bool:
+    # NaN never wins a tie; a real value beats a NaN.
+    return a > b or (b != b and a == a)
+
+
+def in_history_order(
+    steps: array[int], timestamps: array[int], values: array[float]
+) -> tuple[Sequence[int], Sequence[int], Sequence[float]]:
+    """Points ordered by (timestamp, step, value) with exact duplicates dropped, as MLflow returns
+    them. Points are normally logged in time order, so that case is checked first in C."""
+    n = len(timestamps)
+    if n < 2 or all(map(lt, timestamps, islice(timestamps, 1, None))):
+        return steps, timestamps, values
+    if all(map(le, timestamps, islice(timestamps, 1, None))):
+        # Equal timestamps: sorted only if (step, value) ascend within each tie, without repeats.
+        ordered = True
+        for i in range(1, n):
+            if timestamps[i] == timestamps[i - 1] and _sort_key(steps[i], values[i]) <= _sort_key(
+                steps[i - 1], values[i - 1]
+            ):
+                ordered = False
+                break
+        if ordered:
+            return steps, timestamps, values
+    order = sorted(range(n), key=lambda i: (timestamps[i], steps[i], _value_key(values[i])))
+    out_steps, out_ts, out_values = array("q"), array("q"), array("d")
+    previous: tuple[int, int, bytes] | None = None
+    for i in order:
+        identity = (timestamps[i], steps[i], _record.pack(0, 0, values[i]))
+        if identity == previous:
+            continue
+        previous = identity
+        out_steps.append(steps[i])
+        out_ts.append(timestamps[i])
+        out_values.append(values[i])
+    return out_steps, out_ts, out_values
+
+
+def _value_key(value: float) -> tuple[int, float]:
+    # NaN sorts after every number and equals itself, so duplicates of NaN points collapse too.
+    return (1, 0.0) if value != value else (0, value)
+
+
+def _sort_key(step: int, value: float) -> tuple[int, tuple[int, float]]:
+    return step, _value_key(value)

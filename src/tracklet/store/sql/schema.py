@@ -1,0 +1,193 @@
+"""The one schema definition: SQLAlchemy Core tables for SQLite and PostgreSQL.
+
+Metric points are not stored one row per point. Each (run, metric) has one ``latest_metrics``
+row holding the latest value (what search and ``run.data.metrics`` read) and a small *tail*
+blob of recent points; full tails and logged batches go into ``metric_chunks`` as blobs of packed
+(step, timestamp, value) records (see ``metric_codec``). A synchronous ``log_metric`` is then a
+single upsert of one row, and a batch of thousands of points a handful of rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Alembic's version table under a name of our own, so that a database created by MLflow (which
+# has an ``alembic_version`` table of its own) is never mistaken for a tracklet database.
+VERSION_TABLE = "tracklet_alembic_version"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only makes INTEGER PRIMARY KEY an alias of the rowid (autoincrementing), not BIGINT.
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("experiment_id", _BigId, primary_key=True, autoincrement=True),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2048)),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Column("creation_time", BigInteger),
+    Column("last_update_time", BigInteger),
+    UniqueConstraint("name"),
+)
+
+experiment_tags = Table(
+    "experiment_tags",
+    metadata,
+    Column(
+        "experiment_id",
+        _BigId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", String(20000)),
+    PrimaryKeyConstraint("experiment_id", "key"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("run_uuid", String(32), primary_key=True),
+    Column("experiment_id", _BigId, ForeignKey("experiments.experiment_id"), nullable=False),
+    Column("name", String(250)),
+    Column("user_id", String(256)),
+    Column("status", String(20), nullable=False),
+    Column("start_time", BigInteger),
+    Column("end_time", BigInteger),
+    Column("deleted_time", BigInteger),
+    Column("lifecycle_stage", String(20), nullable=False),
+    Column("artifact_uri", String(2048)),
+    # Default search order is start_time DESC, run_uuid ASC within experiments.
+    Index("ix_runs_experiment_id_start_time", "experiment_id", "start_time", "run_uuid"),
+)
+
+params = Table(
+    "params",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(6000), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000)),
+    PrimaryKeyConstraint("run_uuid", "key"),
+)
+
+latest_metrics = Table(
+    "latest_metrics",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    # NULL when the latest value is NaN (SQLite cannot store NaN in a REAL column).
+    Column("value", Float(precision=53)),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    # Points not yet moved to metric_chunks, packed as in metric_codec.
+    Column("tail_n", Integer, nullable=False),
+    Column("tail", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "key"),
+)
+
+metric_chunks = Table(
+    "metric_chunks",
+    metadata,
+    Column("chunk_id", _BigId, primary_key=True, autoincrement=True),
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("key", String(250), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_metric_chunks_run_uuid_key", "run_uuid", "key", "chunk_id"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(36), primary_key=True),
+    Column(
+        "experiment_id",
+        _BigId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("digest", String(36), nullable=False),
+    Column("source_type", String(36), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    UniqueConstraint("experiment_id", "name", "digest"),
+)
+
+run_dataset_inputs = Table(
+    "run_dataset_inputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column(
+        "dataset_uuid",
+        String(36),
+        ForeignKey("datasets.dataset_uuid", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # Insertion order, so run.inputs lists datasets in the order they were logged.
+    Column("position", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "dataset_uuid"),
+)
+
+input_tags = Table(
+    "input_tags",
+    metadata,
+    Column("run_uuid", String(32), nullable=False),
+    Column("dataset_uuid", String(36), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("value", String(500), nullable=False),
+    PrimaryKeyConstraint("run_uuid", "dataset_uuid", "key"),
+)
+
+run_model_inputs = Table(
+    "run_model_inputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("model_id", String(64), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id"),
+)
+
+run_model_outputs = Table(
+    "run_model_outputs",
+    metadata,
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("model_id", String(64), nullable=False),
+    Column("step", BigInteger, nullable=False),
+    PrimaryKeyConstraint("run_uuid", "model_id", "step"),
+)

@@ -1,0 +1,406 @@
+"""SqlStore: the TrackingStore on SQLite or PostgreSQL. It owns transactions and input checks;
+the statements live in the per-resource modules beside it."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+import weakref
+from collections.abc import Mapping, Sequence
+
+import sqlalchemy as sa
+
+from tracklet import validation
+from tracklet.entities import (
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
+    Metric,
+    MetricHistory,
+    PagedList,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.store.base import MetricColumns
+from tracklet.store.sql import experiments as experiment_queries
+from tracklet.store.sql import inputs as input_queries
+from tracklet.store.sql import metrics as metric_queries
+from tracklet.store.sql import run_data as run_data_queries
+from tracklet.store.sql import runs as run_queries
+from tracklet.store.sql import search as search_queries
+from tracklet.store.sql.engine import Writer, create_sql_engine, is_sqlite, normalize_db_uri
+from tracklet.store.sql.hot_statements import TAIL_FLUSH_POINTS, HotStatements
+from tracklet.store.sql.run_names import random_run_name
+from tracklet.store.sql.schema_version import ensure_schema
+
+ARTIFACTS_FOLDER = "artifacts"
+DEFAULT_ARTIFACT_DIR = "tracklet-artifacts"
+
+_open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _local_artifact_root(db_uri: str) -> str:
+    """Artifacts of a local SQLite store live beside the file; otherwise under the cwd."""
+    if db_uri.startswith("sqlite:///"):
+        path = db_uri[len("sqlite:///") :].partition("?")[0]
+        return os.path.join(os.path.dirname(os.path.abspath(path)), DEFAULT_ARTIFACT_DIR)
+    return os.path.abspath(DEFAULT_ARTIFACT_DIR)
+
+
+class SqlStore:
+    """Experiments, runs and run data in a SQL database (``sqlite:///`` or ``postgresql://``)."""
+
+    def __init__(self, tracking_uri: str, default_artifact_root: str | None = None) -> None:
+        self._tracking_uri = tracking_uri
+        db_uri = normalize_db_uri(tracking_uri)
+        self.artifact_root = default_artifact_root or _local_artifact_root(db_uri)
+        self._engine = create_sql_engine(db_uri)
+        ensure_schema(self._engine, self.artifact_root)
+        self._writer = Writer(self._engine)
+        self._hot = HotStatements(self._engine.dialect)
+        self._begin_sql = "BEGIN IMMEDIATE" if is_sqlite(self._engine) else "BEGIN"
+        _open_stores.add(self)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._tracking_uri
+
+    @property
+    def engine(self) -> sa.engine.Engine:
+        return self._engine
+
+    def close(self) -> None:
+        self._writer.close()
+        self._engine.dispose()
+
+    def _after_fork(self) -> None:
+        self._writer.forget_after_fork()
+        self._engine.dispose(close=False)
+
+    # ----------------------------------------------------------------- experiments
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] = (),
+    ) -> str:
+        name = validation.validate_experiment_name(name)
+        validation.validate_artifact_location(artifact_location)
+        checked = [ExperimentTag(*validation.validate_experiment_tag(t.key, t.value)) for t in tags]
+        try:
+            with self._writer.transaction() as conn:
+                experiment_id = experiment_queries.insert(
+                    conn, name, artifact_location, checked, self.artifact_root, _now_ms()
+                )
+        except sa.exc.IntegrityError:
+            # Another process created the same name between our check and our insert.
+            raise experiment_queries.already_exists(name) from None
+        return str(experiment_id)
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        parsed = validation.parse_experiment_id(experiment_id)
+        with self._engine.connect() as conn:
+            experiment = experiment_queries.get(conn, parsed)
+        if experiment is None:
+            raise experiment_queries.not_found(experiment_id)
+        return experiment
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        with self._engine.connect() as conn:
+            return experiment_queries.get_by_name(conn, name)
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        with self._engine.connect() as conn:
+            return search_queries.search_experiments(
+                conn, view_type, max_results, filter_string, order_by, page_token
+            )
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        parsed = validation.parse_experiment_id(experiment_id)
+        new_name = validation.validate_experiment_name(new_name)
+        try:
+            with self._writer.transaction() as conn:
+                experiment_queries.rename(conn, parsed, new_name, _now_ms())
+        except sa.exc.IntegrityError:
+            raise experiment_queries.already_exists(new_name) from None
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        parsed = validation.parse_experiment_id(experiment_id)
+        now = _now_ms()
+        with self._writer.transaction() as conn:
+            experiment_queries.set_stage(conn, parsed, LifecycleStage.DELETED, now, now)
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        parsed = validation.parse_experiment_id(experiment_id)
+        with self._writer.transaction() as conn:
+            experiment_queries.set_stage(conn, parsed, LifecycleStage.ACTIVE, _now_ms(), None)
+
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
+        parsed = validation.parse_experiment_id(experiment_id)
+        key, value = validation.validate_experiment_tag(tag.key, tag.value)
+        with self._writer.transaction() as conn:
+            experiment_queries.set_tag(conn, parsed, key, value)
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        parsed = validation.parse_experiment_id(experiment_id)
+        with self._writer.transaction() as conn:
+            experiment_queries.delete_tag(conn, parsed, key)
+
+    # ----------------------------------------------------------------- runs
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+    ) -> Run:
+        parsed = validation.parse_experiment_id(experiment_id)
+        run_tags = [RunTag(*validation.validate_tag(t.key, t.value)) for t in tags]
+        name_tag = next(
+            (t.value for t in reversed(run_tags) if t.key == run_queries.RUN_NAME_TAG), None
+        )
+        if run_name and name_tag and run_name != name_tag:
+            raise MlflowException(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{name_tag}').",
+                INVALID_PARAMETER_VALUE,
+            )
+        run_name = run_name or name_tag or random_run_name()
+        if name_tag is None:
+            run_tags.append(RunTag(run_queries.RUN_NAME_TAG, run_name))
+        run_tags = list({t.key: t for t in run_tags}.values())
+        run_id = uuid.uuid4().hex
+        with self._writer.transaction() as conn:
+            experiment_queries.require_active(conn, parsed)
+            location = conn.execute(
+                sa.select(experiment_queries.experiments.c.artifact_location).where(
+                    experiment_queries.experiments.c.experiment_id == parsed
+                )
+            ).scalar()
+            artifact_uri = f"{str(location).rstrip('/')}/{run_id}/{ARTIFACTS_FOLDER}"
+            run_queries.insert(
+                conn, run_id, parsed, user_id, start_time, run_name, artifact_uri, run_tags
+            )
+        info = RunInfo(
+            run_id=run_id,
+            experiment_id=str(parsed),
+            user_id=user_id,
+            status=RunStatus.RUNNING.name,
+            start_time=start_time,
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=artifact_uri,
+            run_name=run_name,
+        )
+        return Run(info, RunData.from_entities(tags=run_tags), RunInputs())
+
+    def get_run(self, run_id: str) -> Run:
+        with self._engine.connect() as conn:
+            return run_queries.get_run(conn, run_id)
+
+    def update_run_info(
+        self,
+        run_id: str,
+        run_status: str | None,
+        end_time: int | None,
+        run_name: str | None,
+    ) -> RunInfo:
+        if run_status is not None:
+            RunStatus.from_string(run_status)
+        with self._writer.transaction() as conn:
+            return run_queries.update_info(conn, run_id, run_status, end_time, run_name)
+
+    def delete_run(self, run_id: str) -> None:
+        with self._writer.transaction() as conn:
+            run_queries.set_stage(conn, run_id, LifecycleStage.DELETED, _now_ms())
+
+    def restore_run(self, run_id: str) -> None:
+        with self._writer.transaction() as conn:
+            run_queries.set_stage(conn, run_id, LifecycleStage.ACTIVE, None)
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        with self._engine.connect() as conn:
+            return search_queries.search_runs(
+                conn, experiment_ids, filter_string, run_view_type, max_results, order_by,
+                page_token,
+            )
+
+    # ----------------------------------------------------------------- run data
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        metric = _checked_metric(metric)
+        params = metric_queries.point_params(run_id, metric)
+        writer = self._writer
+        with writer.lock:
+            dbapi = writer.dbapi()
+            row = dbapi.execute(self._hot.append_point_guarded, params).fetchone()
+            if row is not None and row[0] >= TAIL_FLUSH_POINTS:
+                metric_queries.flush_tail(dbapi, self._hot, run_id, metric.key, self._begin_sql)
+        if row is None:
+            with self._engine.connect() as conn:
+                run_queries.require_active(conn, run_id)
+            raise MlflowException(f"Run {run_id} could not be written", INVALID_PARAMETER_VALUE)
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        key, value = validation.validate_param(param.key, param.value)
+        writer = self._writer
+        with writer.lock:
+            rowcount = writer.dbapi().execute(
+                self._hot.insert_param_guarded, {"run_uuid": run_id, "key": key, "value": value}
+            ).rowcount
+        if rowcount != 1:
+            with self._engine.connect() as conn:
+                run_data_queries.explain_param_not_written(conn, run_id, Param(key, value))
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        key, value = validation.validate_tag(tag.key, tag.value)
+        if key == run_queries.RUN_NAME_TAG:
+            with self._writer.transaction() as conn:
+                run_queries.require_active(conn, run_id)
+                run_data_queries.write_tags(conn, run_id, [RunTag(key, value)])
+            return
+        writer = self._writer
+        with writer.lock:
+            rowcount = writer.dbapi().execute(
+                self._hot.upsert_tag_guarded, {"run_uuid": run_id, "key": key, "value": value}
+            ).rowcount
+        if rowcount != 1:
+            with self._engine.connect() as conn:
+                run_queries.require_active(conn, run_id)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        with self._writer.transaction() as conn:
+            run_queries.delete_tag(conn, run_id, key)
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        checked_metrics = [
+            _checked_metric(m, f"metrics[{i}]") for i, m in enumerate(metrics)
+        ]
+        checked_params = [
+            Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
+            for i, p in enumerate(params)
+        ]
+        validation.validate_param_keys_unique([p.key for p in checked_params])
+        checked_tags = [
+            RunTag(*validation.validate_tag(t.key, t.value, f"tags[{i}]"))
+            for i, t in enumerate(tags)
+        ]
+        with self._writer.transaction() as conn:
+            run_queries.require_active(conn, run_id)
+            run_data_queries.write_params(conn, run_id, checked_params)
+            if checked_metrics:
+                metric_queries.write_series(
+                    conn.connection.dbapi_connection,
+                    self._hot,
+                    run_id,
+                    metric_queries.group_by_key(checked_metrics),
+                )
+            run_data_queries.write_tags(conn, run_id, checked_tags)
+
+    def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
+        for key, (steps, timestamps, values) in series.items():
+            validation.validate_key(key, "metric key")
+            if not len(steps) == len(timestamps) == len(values):
+                raise MlflowException(
+                    f"Metric '{key}': steps, timestamps and values differ in length",
+                    INVALID_PARAMETER_VALUE,
+                )
+        with self._writer.transaction() as conn:
+            run_queries.require_active(conn, run_id)
+            metric_queries.write_series(
+                conn.connection.dbapi_connection, self._hot, run_id, series
+            )
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] = (),
+        models: Sequence[LoggedModelInput] = (),
+    ) -> None:
+        for dataset_input in datasets:
+            ds = dataset_input.dataset
+            validation.validate_dataset(ds.name, ds.digest, ds.source, ds.schema, ds.profile)
+            for tag in dataset_input.tags:
+                validation.validate_input_tag(tag.key, tag.value)
+        with self._writer.transaction() as conn:
+            run_queries.require_active(conn, run_id)
+            input_queries.write_dataset_inputs(conn, run_id, datasets)
+            input_queries.write_model_inputs(conn, run_id, models)
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        with self._writer.transaction() as conn:
+            run_queries.require_active(conn, run_id)
+            input_queries.write_model_outputs(conn, run_id, models)
+
+    def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
+        with self._engine.connect() as conn:
+            history = metric_queries.read_history(conn, self._hot, run_id, metric_key)
+            if history is None:
+                if run_queries.stage_of(conn, run_id) is None:
+                    raise run_queries.not_found(run_id)
+                return MetricHistory(metric_key, [], [], [], run_id)
+        return history
+
+
+def _checked_metric(metric: Metric, path: str = "") -> Metric:
+    key = validation.validate_key(metric.key, f"{path}.key" if path else "key")
+    value = validation.validate_metric_value(key, metric.value, metric.timestamp, path)
+    timestamp = validation.validate_timestamp(key, metric.timestamp, path)
+    step = validation.validate_step(key, metric.step, path)
+    if (
+        value is metric.value
+        and timestamp is metric.timestamp
+        and step is metric.step
+        and key is metric.key
+    ):
+        return metric
+    return Metric(key, value, timestamp, step, metric.dataset_name, metric.dataset_digest,
+                  metric.model_id, metric.run_id)
+
+
+def _reset_stores_after_fork() -> None:
+    for store in list(_open_stores):
+        store._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_stores_after_fork)

@@ -1,0 +1,64 @@
+"""All process and thread state of the tracking API, in one place, with ``reset()`` for tests.
+
+- the tracking URI set by ``set_tracking_uri`` (process-wide, as in MLflow)
+- the active experiment id (process-wide)
+- each thread's stack of active runs and its last ended run (per thread, as in MLflow)
+- every run this process started and has not ended, across threads (ended at exit)
+
+A forked child starts with no active runs: runs belong to the process that started them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tracklet.tracking.fluent import ActiveRun
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.run_stack: list[ActiveRun] = []
+        self.last_active_run_id: str | None = None
+
+
+tracking_uri: str | None = None
+active_experiment_id: str | None = None
+_thread = _ThreadState()
+# run_id -> the ActiveRun, for every run started here and not yet ended (any thread).
+open_runs: dict[str, ActiveRun] = {}
+lock = threading.RLock()
+
+
+def run_stack() -> list[ActiveRun]:
+    return _thread.run_stack
+
+
+def last_active_run_id() -> str | None:
+    return _thread.last_active_run_id
+
+
+def set_last_active_run_id(run_id: str | None) -> None:
+    _thread.last_active_run_id = run_id
+
+
+def reset() -> None:
+    """Forget every run, experiment and URI choice (tests; a fresh start)."""
+    global tracking_uri, active_experiment_id, _thread
+    tracking_uri = None
+    active_experiment_id = None
+    _thread = _ThreadState()
+    open_runs.clear()
+
+
+def _after_fork_in_child() -> None:
+    global _thread, lock
+    _thread = _ThreadState()
+    lock = threading.RLock()
+    open_runs.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

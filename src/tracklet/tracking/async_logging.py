@@ -1,0 +1,257 @@
+"""Asynchronous logging: queue points in memory, write them in batches from one thread.
+
+``log_metric(..., synchronous=False)`` (or ``MLFLOW_ENABLE_ASYNC_LOGGING=true``) appends to a
+per-(run, key) column buffer under a lock and returns; a background thread swaps the buffers out
+and writes each run's points as columns in one transaction. ``flush()`` (called by ``end_run``,
+``flush_async_logging`` and at exit) waits until everything queued so far is written.
+
+Failures are logged and kept; ``RunOperations.wait()`` raises the one that hit its run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tracklet import env
+from tracklet.entities import Metric, Param, RunTag
+from tracklet.store.base import TrackingStore
+
+_logger = logging.getLogger(__name__)
+
+_Columns = tuple[list[int], list[int], list[float]]
+
+
+@dataclass
+class _Batch:
+    run_id: str
+    params: list[Param] = field(default_factory=list)
+    tags: list[RunTag] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+
+
+class RunOperations:
+    """A handle on queued logging: ``wait()`` blocks until it is written and raises if the write
+    failed (MLflow's name and method)."""
+
+    __slots__ = ("_logger", "_run_id", "_seq")
+
+    def __init__(self, logger: AsyncLogger, run_id: str, seq: int) -> None:
+        self._logger = logger
+        self._run_id = run_id
+        self._seq = seq
+
+    def wait(self) -> None:
+        self._logger.wait_for(self._seq)
+        error = self._logger.error_for(self._run_id, self._seq)
+        if error is not None:
+            raise error
+
+
+class AsyncLogger:
+    """The queue and writer thread for one store."""
+
+    def __init__(self, store: TrackingStore) -> None:
+        self._store = store
+        self._cond = threading.Condition(threading.Lock())
+        self._metrics: dict[tuple[str, str], _Columns] = {}
+        self._batches: list[_Batch] = []
+        self._seq = 0  # operations queued so far
+        self._written = 0  # operations written (or failed) so far
+        self._pending = 0
+        self._flush_requested = False
+        self._errors: list[tuple[int, int, str, Exception]] = []
+        self._thread: threading.Thread | None = None
+        self._max_pending = env.TRACKLET_ASYNC_MAX_QUEUE.get()
+        self._interval = env.TRACKLET_ASYNC_FLUSH_INTERVAL.get()
+        _loggers.add(self)
+
+    # ------------------------------------------------------------------ producers
+
+    def add_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
+        with self._cond:
+            columns = self._metrics.get((run_id, key))
+            if columns is None:
+                columns = self._metrics[(run_id, key)] = ([], [], [])
+                if self._thread is None:
+                    self._start()
+            columns[0].append(step)
+            columns[1].append(timestamp)
+            columns[2].append(value)
+            self._seq += 1
+            self._pending += 1
+            if self._pending >= self._max_pending:
+                self._wait_for_room()
+            return self._seq
+
+    def add_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> int:
+        with self._cond:
+            if self._thread is None:
+                self._start()
+            if params or tags:
+                self._batches.append(_Batch(run_id, list(params), list(tags)))
+            for m in metrics:
+                if m.model_id or m.dataset_name:
+                    # Model-linked points keep their links: they go through the entity path.
+                    self._batches.append(_Batch(run_id, metrics=[m]))
+                    continue
+                columns = self._metrics.get((run_id, m.key))
+                if columns is None:
+                    columns = self._metrics[(run_id, m.key)] = ([], [], [])
+                columns[0].append(m.step)
+                columns[1].append(m.timestamp)
+                columns[2].append(m.value)
+            self._seq += 1
+            self._pending += len(metrics) + len(params) + len(tags)
+            if self._pending >= self._max_pending:
+                self._wait_for_room()
+            return self._seq
+
+    def _wait_for_room(self) -> None:
+        # Back-pressure: the producer outran the writer by a whole queue; let it catch up.
+        self._flush_requested = True
+        self._cond.notify_all()
+        target = self._seq
+        while self._written < target and self._thread is not None:
+            self._cond.wait()
+
+    # ------------------------------------------------------------------ flushing
+
+    def flush(self) -> None:
+        """Wait until everything queued before this call is written."""
+        with self._cond:
+            target = self._seq
+        self.wait_for(target)
+
+    def wait_for(self, seq: int) -> None:
+        with self._cond:
+            if self._written >= seq:
+                return
+            self._flush_requested = True
+            self._cond.notify_all()
+            while self._written < seq and self._thread is not None:
+                self._cond.wait()
+
+    def error_for(self, run_id: str, seq: int) -> Exception | None:
+        with self._cond:
+            for low, high, failed_run, error in self._errors:
+                if failed_run == run_id and low < seq <= high:
+                    return error
+        return None
+
+    def _forget_after_fork(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._metrics, self._batches = {}, []
+        self._written = self._seq
+        self._pending = 0
+        self._thread = None
+
+    def _start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name="tracklet-async-logging", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._flush_requested:
+                    self._cond.wait()
+                if not self._flush_requested and self._pending < self._max_pending // 4:
+                    # Let points accumulate a little: fewer, larger transactions.
+                    self._cond.wait(self._interval)
+                metrics, self._metrics = self._metrics, {}
+                batches, self._batches = self._batches, []
+                low, high = self._written, self._seq
+                self._pending = 0
+                self._flush_requested = False
+            self._write(metrics, batches, low, high)
+            with self._cond:
+                self._written = high
+                self._cond.notify_all()
+
+    def _write(
+        self,
+        metrics: dict[tuple[str, str], _Columns],
+        batches: list[_Batch],
+        low: int,
+        high: int,
+    ) -> None:
+        for batch in batches:
+            try:
+                self._store.log_batch(batch.run_id, batch.metrics, batch.params, batch.tags)
+            except Exception as error:
+                self._record_failure(batch.run_id, error, low, high)
+        by_run: dict[str, dict[str, _Columns]] = {}
+        for (run_id, key), columns in metrics.items():
+            by_run.setdefault(run_id, {})[key] = columns
+        for run_id, series in by_run.items():
+            try:
+                self._store.log_metric_columns(run_id, series)
+            except Exception as error:
+                self._record_failure(run_id, error, low, high)
+
+    def _record_failure(self, run_id: str, error: Exception, low: int, high: int) -> None:
+        _logger.error("Run %s: failed to log run data asynchronously: %s", run_id, error)
+        with self._cond:
+            self._errors.append((low, high, run_id, error))
+            del self._errors[:-100]
+
+
+_loggers: weakref.WeakSet[AsyncLogger] = weakref.WeakSet()
+_by_store: dict[int, AsyncLogger] = {}
+_by_store_lock = threading.Lock()
+
+
+def logger_for(store: TrackingStore) -> AsyncLogger:
+    logger = _by_store.get(id(store))
+    if logger is None or logger._store is not store:
+        with _by_store_lock:
+            logger = _by_store.get(id(store))
+            if logger is None or logger._store is not store:
+                logger = _by_store[id(store)] = AsyncLogger(store)
+    return logger
+
+
+def flush_store(store: TrackingStore) -> None:
+    """Write everything queued for ``store`` (a no-op if nothing was ever queued)."""
+    logger = _by_store.get(id(store))
+    if logger is not None and logger._store is store:
+        logger.flush()
+
+
+def flush_all() -> None:
+    for logger in list(_loggers):
+        logger.flush()
+
+
+def _flush_at_exit() -> None:
+    try:
+        flush_all()
+    except Exception as error:  # pragma: no cover - exit path
+        _logger.error("Flushing asynchronous logging at exit failed: %s", error)
+
+
+def _after_fork_in_child() -> None:
+    # The writer thread does not exist in a forked child, and its queue belongs to the parent.
+    global _by_store_lock
+    _by_store_lock = threading.Lock()
+    _by_store.clear()
+    for logger in list(_loggers):
+        logger._forget_after_fork()
+
+
+atexit.register(_flush_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
