@@ -82,8 +82,8 @@ def _path_not_unique(name: str) -> bool:
 
 def validate_key(key: object, path: str = "key") -> str:
     """A metric, param or tag key: MLflow's characters, canonical as a path, ≤ 250 characters."""
-    if key in _valid_keys:
-        return key  # type: ignore[return-value]
+    if isinstance(key, str) and key in _valid_keys:
+        return key
     if key is None or key == "":
         raise invalid(missing_value(path))
     if not isinstance(key, str):
@@ -109,7 +109,7 @@ def validate_key(key: object, path: str = "key") -> str:
 
 
 def limit_length(path: str, limit: int, value: str, *, truncate: bool) -> str:
-    """``value`` if within ``limit``; else truncated (MLflow's default for params/tags) or refused."""
+    """``value`` within ``limit``: else truncated (MLflow's default for params, tags) or refused."""
     if len(value) <= limit:
         return value
     if truncate and env.MLFLOW_TRUNCATE_LONG_VALUES.get():
@@ -160,23 +160,20 @@ def validate_metric_value(key: str, value: object, timestamp: object, path: str 
                 "Please specify value as a valid double (64-bit floating point)",
             )
         )
+    number: Any = value
     try:
-        return float(value)
+        return float(number)
     except OverflowError:
         # An int beyond float range is still a number; MLflow stores it as ±inf.
-        return math.inf if value > 0 else -math.inf
+        return math.inf if number > 0 else -math.inf
 
 
 def validate_timestamp(key: str, timestamp: object, path: str = "") -> int:
-    if type(timestamp) is int and timestamp >= 0:
+    if type(timestamp) is int and 0 <= timestamp <= INT64_MAX:
         return timestamp
-    if (
-        isinstance(timestamp, bool)
-        or not isinstance(timestamp, numbers.Real)
-        or not math.isfinite(timestamp)
-        or timestamp < 0
-        or timestamp > INT64_MAX
-    ):
+    number: Any = timestamp
+    is_real = isinstance(timestamp, numbers.Real) and not isinstance(timestamp, bool)
+    if not is_real or not math.isfinite(number) or number < 0 or number > INT64_MAX:
         raise invalid(
             invalid_value(
                 _join(path, "timestamp"),
@@ -184,24 +181,23 @@ def validate_timestamp(key: str, timestamp: object, path: str = "") -> int:
                 f"metric '{key}': timestamp must be a nonnegative 64-bit integer of milliseconds",
             )
         )
-    return int(timestamp)
+    return int(number)
 
 
 def validate_step(key: str, step: object, path: str = "") -> int:
     if type(step) is int and INT64_MIN <= step <= INT64_MAX:
         return step
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral):
-        if isinstance(step, numbers.Real) and float(step).is_integer():
-            step = int(step)
-        else:
-            raise invalid(
-                invalid_value(
-                    _join(path, "step"),
-                    step,
-                    f"metric '{key}': step must be an integer in the 64-bit range",
-                )
+    number: Any = step
+    is_real = isinstance(step, numbers.Real) and not isinstance(step, bool)
+    if not is_real or not math.isfinite(number) or number != int(number):
+        raise invalid(
+            invalid_value(
+                _join(path, "step"),
+                step,
+                f"metric '{key}': step must be an integer in the 64-bit range",
             )
-    step = int(step)
+        )
+    step = int(number)
     if not INT64_MIN <= step <= INT64_MAX:
         raise invalid(
             invalid_value(

@@ -9,7 +9,7 @@ from tracklet.entities._base import _Entity
 
 @dataclass(frozen=True, slots=True)
 class Dataset(_Entity):
-    """A dataset's identity (name, digest) and opaque JSON descriptions of source, schema, profile."""
+    """A dataset: its identity (name, digest) and JSON texts for source, schema and profile."""
 
     name: str
     digest: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
@@ -43,14 +43,14 @@ class Metric(_Entity):
 
 
 _new = object.__new__
-_set_key = Metric.key.__set__  # type: ignore[attr-defined]
-_set_value = Metric.value.__set__  # type: ignore[attr-defined]
-_set_timestamp = Metric.timestamp.__set__  # type: ignore[attr-defined]
-_set_step = Metric.step.__set__  # type: ignore[attr-defined]
-_set_dataset_name = Metric.dataset_name.__set__  # type: ignore[attr-defined]
-_set_dataset_digest = Metric.dataset_digest.__set__  # type: ignore[attr-defined]
-_set_model_id = Metric.model_id.__set__  # type: ignore[attr-defined]
-_set_run_id = Metric.run_id.__set__  # type: ignore[attr-defined]
+_set_key: Callable[[Metric, Any], None] = vars(Metric)["key"].__set__
+_set_value: Callable[[Metric, Any], None] = vars(Metric)["value"].__set__
+_set_timestamp: Callable[[Metric, Any], None] = vars(Metric)["timestamp"].__set__
+_set_step: Callable[[Metric, Any], None] = vars(Metric)["step"].__set__
+_set_dataset_name: Callable[[Metric, Any], None] = vars(Metric)["dataset_name"].__set__
+_set_dataset_digest: Callable[[Metric, Any], None] = vars(Metric)["dataset_digest"].__set__
+_set_model_id: Callable[[Metric, Any], None] = vars(Metric)["model_id"].__set__
+_set_run_id: Callable[[Metric, Any], None] = vars(Metric)["run_id"].__set__
 
 
 def _make_metric(key: str, value: float, timestamp: int, step: int, run_id: str | None) -> Metric:

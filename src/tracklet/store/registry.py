@@ -29,7 +29,8 @@ def _sql_store(uri: str) -> TrackingStore:
 def _rest_store(uri: str) -> TrackingStore:
     from tracklet.store.rest.store import RestStore
 
-    return RestStore(uri)
+    store: TrackingStore = RestStore(uri)
+    return store
 
 
 _BUILTIN: dict[str, StoreFactory] = {

@@ -219,8 +219,9 @@ class MlflowClient:
         if _is_async(synchronous):
             logger = logger_for(self._store)
             if linked:
-                metric = Metric(key, value, timestamp, step, dataset_name, dataset_digest,
-                                model_id, run_id)
+                metric = Metric(
+                    key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id
+                )
                 return RunOperations(logger, run_id, logger.add_batch(run_id, [metric]))
             return RunOperations(
                 logger, run_id, logger.add_metric(run_id, key, value, timestamp, step)
@@ -297,7 +298,9 @@ class MlflowClient:
         flush_store(self._store)
 
 
-def _check_batch(metrics: Iterable[Metric], params: Sequence[Param], tags: Sequence[RunTag]) -> None:
+def _check_batch(
+    metrics: Iterable[Metric], params: Sequence[Param], tags: Sequence[RunTag]
+) -> None:
     # Queued data is checked now, so a bad batch fails in the caller, not later in a thread.
     for i, m in enumerate(metrics):
         validation.validate_key(m.key, f"metrics[{i}].key")

@@ -551,8 +551,12 @@ def log_input(
     model: Any | None = None,
 ) -> None:
     """Record that the active run used ``dataset`` (e.g. ``context="training"``)."""
-    log_inputs([dataset] if dataset is not None else None, [context], [tags],
-               [model] if model is not None else None)
+    log_inputs(
+        [dataset] if dataset is not None else None,
+        [context],
+        [tags],
+        [model] if model is not None else None,
+    )
 
 
 def log_inputs(

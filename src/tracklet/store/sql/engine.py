@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from tracklet import env
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.store.sql.compiled import Db
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -45,7 +46,7 @@ def normalize_db_uri(uri: str) -> str:
         path, _, query = uri[len("sqlite:///") :].partition("?")
         absolute = os.path.abspath(path)
         return f"sqlite:///{absolute}" + (f"?{query}" if query else "")
-    scheme, sep, rest = uri.partition("://")
+    scheme, _, rest = uri.partition("://")
     if scheme in ("postgresql", "postgres"):
         return f"postgresql+psycopg://{rest}"
     return uri
@@ -96,42 +97,48 @@ class Writer:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self.dialect_name = engine.dialect.name
         self.lock = threading.Lock()
-        self._connection: Connection | None = None
+        self._raw: Any = None
+        self._db: Db | None = None
         self._begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
 
-    def connection(self) -> Connection:
-        """The write connection (autocommit). Call with ``lock`` held."""
-        if self._connection is None or self._connection.closed:
-            self._connection = self._engine.connect().execution_options(
-                isolation_level="AUTOCOMMIT"
-            )
-        return self._connection
-
-    def dbapi(self) -> Any:
-        """The raw DB-API connection of the writer, for precompiled hot-path statements."""
-        return self.connection().connection.dbapi_connection
+    def db(self) -> Db:
+        """The write connection, in autocommit mode. Call with ``lock`` held."""
+        if self._db is None:
+            raw = self._engine.raw_connection()
+            dbapi: Any = raw.driver_connection
+            if self.dialect_name == "sqlite":
+                dbapi.isolation_level = None
+            else:
+                dbapi.autocommit = True
+            self._raw, self._db = raw, Db(dbapi, self.dialect_name)
+        return self._db
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self) -> Iterator[Db]:
         """One write transaction: all of it commits, or none of it does."""
         with self.lock:
-            conn = self.connection()
-            conn.exec_driver_sql(self._begin_sql)
+            db = self.db()
+            cursor = db.dbapi.cursor()
+            cursor.execute(self._begin_sql)
             try:
-                yield conn
+                yield db
             except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
+                try:
+                    cursor.execute("ROLLBACK")
+                except Exception:  # the failure may have ended the transaction already
+                    pass
                 raise
-            conn.exec_driver_sql("COMMIT")
+            cursor.execute("COMMIT")
 
     def forget_after_fork(self) -> None:
         # The parent's connection must not be used (nor closed) in a forked child.
         self.lock = threading.Lock()
-        self._connection = None
+        self._raw = self._db = None
 
     def close(self) -> None:
         with self.lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            if self._raw is not None:
+                self._raw.close()
+            self._raw = self._db = None

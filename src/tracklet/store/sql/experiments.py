@@ -1,12 +1,11 @@
-"""Core statements for experiments and their tags."""
+"""Statements for experiments and their tags."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from tracklet.entities import Experiment, ExperimentTag, LifecycleStage
 from tracklet.exceptions import (
@@ -15,22 +14,101 @@ from tracklet.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, stmt
 from tracklet.store.sql.schema import experiment_tags, experiments, runs
 
-_COLUMNS = (
-    experiments.c.experiment_id,
-    experiments.c.name,
-    experiments.c.artifact_location,
-    experiments.c.lifecycle_stage,
-    experiments.c.creation_time,
-    experiments.c.last_update_time,
+e, et = experiments.c, experiment_tags.c
+COLUMNS = (
+    e.experiment_id,
+    e.name,
+    e.artifact_location,
+    e.lifecycle_stage,
+    e.creation_time,
+    e.last_update_time,
+)
+
+_BY_ID = stmt(lambda: sa.select(*COLUMNS).where(e.experiment_id == bp("experiment_id")))
+_BY_NAME = stmt(lambda: sa.select(*COLUMNS).where(e.name == bp("name")))
+_ID_BY_NAME = stmt(lambda: sa.select(e.experiment_id).where(e.name == bp("name")))
+_STAGE = stmt(
+    lambda: sa.select(e.lifecycle_stage, e.artifact_location).where(
+        e.experiment_id == bp("experiment_id")
+    )
+)
+_INSERT = stmt(
+    lambda: (
+        experiments.insert()
+        .values(
+            name=bp("name"),
+            artifact_location=bp("artifact_location"),
+            lifecycle_stage=bp("lifecycle_stage"),
+            creation_time=bp("now"),
+            last_update_time=bp("now"),
+        )
+        .returning(e.experiment_id)
+    )
+)
+_SET_LOCATION = stmt(
+    lambda: (
+        experiments.update()
+        .where(e.experiment_id == bp("experiment_id"))
+        .values(artifact_location=bp("artifact_location"))
+    )
+)
+_RENAME = stmt(
+    lambda: (
+        experiments.update()
+        .where(e.experiment_id == bp("experiment_id"))
+        .values(name=bp("name"), last_update_time=bp("now"))
+    )
+)
+_SET_STAGE = stmt(
+    lambda: (
+        experiments.update()
+        .where(e.experiment_id == bp("experiment_id"))
+        .values(lifecycle_stage=bp("stage"), last_update_time=bp("now"))
+    )
+)
+_SET_RUNS_STAGE = stmt(
+    lambda: (
+        runs.update()
+        .where(runs.c.experiment_id == bp("experiment_id"))
+        .values(lifecycle_stage=bp("stage"), deleted_time=bp("deleted_time"))
+    )
+)
+_TAGS = stmt(
+    lambda: (
+        sa.select(et.experiment_id, et.key, et.value)
+        .where(et.experiment_id.in_(expanding("ids")))
+        .order_by(et.experiment_id, et.key)
+    )
+)
+_INSERT_TAG = stmt(
+    lambda: experiment_tags.insert().values(
+        experiment_id=bp("experiment_id"), key=bp("key"), value=bp("value")
+    )
+)
+
+
+def _upsert_tag(dialect_name: str) -> Any:
+    insert = insert_for(dialect_name)(experiment_tags).values(
+        experiment_id=bp("experiment_id"), key=bp("key"), value=bp("value")
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[et.experiment_id, et.key], set_={"value": insert.excluded.value}
+    )
+
+
+_UPSERT_TAG = Compiled(_upsert_tag)
+_DELETE_TAG = stmt(
+    lambda: experiment_tags.delete().where(
+        et.experiment_id == bp("experiment_id"), et.key == bp("key")
+    )
 )
 
 
 def not_found(experiment_id: object) -> MlflowException:
-    return MlflowException(
-        f"No Experiment with id={experiment_id} exists", RESOURCE_DOES_NOT_EXIST
-    )
+    return MlflowException(f"No Experiment with id={experiment_id} exists", RESOURCE_DOES_NOT_EXIST)
 
 
 def already_exists(name: str) -> MlflowException:
@@ -39,23 +117,13 @@ def already_exists(name: str) -> MlflowException:
 
 def not_active(experiment_id: object, stage: str) -> MlflowException:
     return MlflowException(
-        f"The experiment {experiment_id} must be in the 'active' state. Current state is "
-        f"{stage}.",
+        f"The experiment {experiment_id} must be in the 'active' state. Current state is {stage}.",
         INVALID_PARAMETER_VALUE,
     )
 
 
-def name_exists(conn: Connection, name: str) -> bool:
-    return (
-        conn.execute(
-            sa.select(experiments.c.experiment_id).where(experiments.c.name == name)
-        ).first()
-        is not None
-    )
-
-
 def insert(
-    conn: Connection,
+    db: Db,
     name: str,
     artifact_location: str | None,
     tags: Sequence[ExperimentTag],
@@ -63,161 +131,114 @@ def insert(
     now: int,
 ) -> int:
     """Insert an experiment; its artifact location defaults to ``<artifact_root>/<id>``."""
-    if name_exists(conn, name):
+    if db.one(_ID_BY_NAME, {"name": name}) is not None:
         raise already_exists(name)
-    experiment_id = conn.execute(
-        experiments.insert()
-        .values(
-            name=name,
-            artifact_location=artifact_location,
-            lifecycle_stage=LifecycleStage.ACTIVE,
-            creation_time=now,
-            last_update_time=now,
+    experiment_id = int(
+        db.scalar(
+            _INSERT,
+            {
+                "name": name,
+                "artifact_location": artifact_location,
+                "lifecycle_stage": LifecycleStage.ACTIVE,
+                "now": now,
+            },
         )
-        .returning(experiments.c.experiment_id)
-    ).scalar_one()
-    if not artifact_location:
-        conn.execute(
-            experiments.update()
-            .where(experiments.c.experiment_id == experiment_id)
-            .values(artifact_location=f"{artifact_root.rstrip('/')}/{experiment_id}")
-        )
-    if tags:
-        conn.execute(
-            experiment_tags.insert(),
-            [{"experiment_id": experiment_id, "key": t.key, "value": t.value} for t in tags],
-        )
-    return int(experiment_id)
-
-
-def _tags_by_experiment(conn: Connection, ids: Iterable[int]) -> dict[int, dict[str, str]]:
-    ids = list(ids)
-    result: dict[int, dict[str, str]] = {i: {} for i in ids}
-    if not ids:
-        return result
-    rows = conn.execute(
-        sa.select(experiment_tags.c.experiment_id, experiment_tags.c.key, experiment_tags.c.value)
-        .where(experiment_tags.c.experiment_id.in_(ids))
-        .order_by(experiment_tags.c.experiment_id, experiment_tags.c.key)
     )
-    for experiment_id, key, value in rows:
-        result[experiment_id][key] = value
-    return result
+    if not artifact_location:
+        db.execute(
+            _SET_LOCATION,
+            {
+                "experiment_id": experiment_id,
+                "artifact_location": f"{artifact_root.rstrip('/')}/{experiment_id}",
+            },
+        )
+    db.executemany(
+        _INSERT_TAG,
+        [{"experiment_id": experiment_id, "key": t.key, "value": t.value} for t in tags],
+    )
+    return experiment_id
 
 
-def to_entities(conn: Connection, rows: Sequence[Any]) -> list[Experiment]:
-    tags = _tags_by_experiment(conn, (row.experiment_id for row in rows))
+def to_entities(db: Db, rows: Sequence[Any]) -> list[Experiment]:
+    """Experiments from rows of ``COLUMNS``, with their tags."""
+    ids = [row[0] for row in rows]
+    tags: dict[int, dict[str, str]] = {i: {} for i in ids}
+    if ids:
+        for experiment_id, key, value in db.execute_in(_TAGS, "ids", ids).fetchall():
+            tags[experiment_id][key] = value
     return [
         Experiment(
-            experiment_id=str(row.experiment_id),
-            name=row.name,
-            artifact_location=row.artifact_location,
-            lifecycle_stage=row.lifecycle_stage,
-            tags=tags[row.experiment_id],
-            creation_time=row.creation_time,
-            last_update_time=row.last_update_time,
+            experiment_id=str(row[0]),
+            name=row[1],
+            artifact_location=row[2],
+            lifecycle_stage=row[3],
+            tags=tags[row[0]],
+            creation_time=row[4],
+            last_update_time=row[5],
         )
         for row in rows
     ]
 
 
-def get(conn: Connection, experiment_id: int) -> Experiment | None:
-    rows = conn.execute(
-        sa.select(*_COLUMNS).where(experiments.c.experiment_id == experiment_id)
-    ).all()
-    return to_entities(conn, rows)[0] if rows else None
+def get(db: Db, experiment_id: int) -> Experiment | None:
+    rows = db.all(_BY_ID, {"experiment_id": experiment_id})
+    return to_entities(db, rows)[0] if rows else None
 
 
-def get_by_name(conn: Connection, name: str) -> Experiment | None:
-    rows = conn.execute(sa.select(*_COLUMNS).where(experiments.c.name == name)).all()
-    return to_entities(conn, rows)[0] if rows else None
+def get_by_name(db: Db, name: str) -> Experiment | None:
+    rows = db.all(_BY_NAME, {"name": name})
+    return to_entities(db, rows)[0] if rows else None
 
 
-def stage_of(conn: Connection, experiment_id: int) -> str | None:
-    return conn.execute(
-        sa.select(experiments.c.lifecycle_stage).where(
-            experiments.c.experiment_id == experiment_id
-        )
-    ).scalar()
-
-
-def require_active(conn: Connection, experiment_id: int) -> None:
-    stage = stage_of(conn, experiment_id)
-    if stage is None:
+def require_active(db: Db, experiment_id: int) -> str:
+    """Raise unless the experiment exists and is active; returns its artifact location."""
+    row = db.one(_STAGE, {"experiment_id": experiment_id})
+    if row is None:
         raise not_found(experiment_id)
-    if stage != LifecycleStage.ACTIVE:
-        raise not_active(experiment_id, stage)
+    if row[0] != LifecycleStage.ACTIVE:
+        raise not_active(experiment_id, row[0])
+    return str(row[1])
 
 
-def rename(conn: Connection, experiment_id: int, new_name: str, now: int) -> None:
-    require_active(conn, experiment_id)
-    current = conn.execute(
-        sa.select(experiments.c.name).where(experiments.c.experiment_id == experiment_id)
-    ).scalar()
-    if current == new_name:
+def rename(db: Db, experiment_id: int, new_name: str, now: int) -> None:
+    require_active(db, experiment_id)
+    holder = db.scalar(_ID_BY_NAME, {"name": new_name})
+    if holder == experiment_id:
         return
-    if name_exists(conn, new_name):
+    if holder is not None:
         raise already_exists(new_name)
-    conn.execute(
-        experiments.update()
-        .where(experiments.c.experiment_id == experiment_id)
-        .values(name=new_name, last_update_time=now)
-    )
+    db.execute(_RENAME, {"experiment_id": experiment_id, "name": new_name, "now": now})
 
 
-def set_stage(
-    conn: Connection, experiment_id: int, stage: str, now: int, deleted_time: int | None
-) -> None:
+def set_stage(db: Db, experiment_id: int, stage: str, now: int, deleted_time: int | None) -> None:
     """Soft-delete or restore an experiment and, as MLflow does, every run in it."""
-    current = stage_of(conn, experiment_id)
-    wanted_before = LifecycleStage.ACTIVE if stage == LifecycleStage.DELETED else LifecycleStage.DELETED
-    if current is None or current != wanted_before:
+    row = db.one(_STAGE, {"experiment_id": experiment_id})
+    if row is None:
+        raise not_found(experiment_id)
+    expected = LifecycleStage.ACTIVE if stage == LifecycleStage.DELETED else LifecycleStage.DELETED
+    if row[0] != expected:
         # MLflow answers 404 for deleting a deleted (or restoring an active) experiment.
+        verb = "delete" if stage == LifecycleStage.DELETED else "restore"
         raise MlflowException(
-            f"No Experiment with id={experiment_id} exists"
-            if current is None
-            else f"Cannot {'delete' if stage == LifecycleStage.DELETED else 'restore'} "
-            f"experiment {experiment_id}: it is already {current}.",
+            f"Cannot {verb} experiment {experiment_id}: it is already {row[0]}.",
             RESOURCE_DOES_NOT_EXIST,
         )
-    conn.execute(
-        experiments.update()
-        .where(experiments.c.experiment_id == experiment_id)
-        .values(lifecycle_stage=stage, last_update_time=now)
-    )
-    conn.execute(
-        runs.update()
-        .where(runs.c.experiment_id == experiment_id)
-        .values(lifecycle_stage=stage, deleted_time=deleted_time)
+    db.execute(_SET_STAGE, {"experiment_id": experiment_id, "stage": stage, "now": now})
+    db.execute(
+        _SET_RUNS_STAGE,
+        {"experiment_id": experiment_id, "stage": stage, "deleted_time": deleted_time},
     )
 
 
-def set_tag(conn: Connection, experiment_id: int, key: str, value: str) -> None:
-    require_active(conn, experiment_id)
-    updated = conn.execute(
-        experiment_tags.update()
-        .where(experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key == key)
-        .values(value=value)
-    ).rowcount
-    if not updated:
-        conn.execute(
-            experiment_tags.insert().values(experiment_id=experiment_id, key=key, value=value)
-        )
+def set_tag(db: Db, experiment_id: int, key: str, value: str) -> None:
+    require_active(db, experiment_id)
+    db.execute(_UPSERT_TAG, {"experiment_id": experiment_id, "key": key, "value": value})
 
 
-def delete_tag(conn: Connection, experiment_id: int, key: str) -> None:
-    require_active(conn, experiment_id)
-    deleted = conn.execute(
-        experiment_tags.delete().where(
-            experiment_tags.c.experiment_id == experiment_id, experiment_tags.c.key == key
-        )
-    ).rowcount
-    if not deleted:
+def delete_tag(db: Db, experiment_id: int, key: str) -> None:
+    require_active(db, experiment_id)
+    if not db.rowcount(_DELETE_TAG, {"experiment_id": experiment_id, "key": key}):
         raise MlflowException(
             f"No tag with name: {key} in experiment with id {experiment_id}",
             RESOURCE_DOES_NOT_EXIST,
         )
-
-
-def select_columns() -> tuple[Any, ...]:
-    return _COLUMNS

@@ -1,14 +1,15 @@
-"""Core statements for a run's inputs (datasets, models) and outputs (models)."""
+"""Statements for a run's inputs (datasets, models) and outputs (models)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from tracklet.entities import DatasetInput, LoggedModelInput, LoggedModelOutput
+from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, stmt
 from tracklet.store.sql.schema import (
     datasets,
     input_tags,
@@ -18,122 +19,135 @@ from tracklet.store.sql.schema import (
     runs,
 )
 
+_EXPERIMENT_OF_RUN = stmt(
+    lambda: sa.select(runs.c.experiment_id).where(runs.c.run_uuid == bp("run_uuid"))
+)
+_DATASET_ID = stmt(
+    lambda: sa.select(datasets.c.dataset_uuid).where(
+        datasets.c.experiment_id == bp("experiment_id"),
+        datasets.c.name == bp("name"),
+        datasets.c.digest == bp("digest"),
+    )
+)
+_INSERT_DATASET = stmt(
+    lambda: datasets.insert().values(
+        dataset_uuid=bp("dataset_uuid"),
+        experiment_id=bp("experiment_id"),
+        name=bp("name"),
+        digest=bp("digest"),
+        source_type=bp("source_type"),
+        source=bp("source"),
+        schema=bp("schema"),
+        profile=bp("profile"),
+    )
+)
+_NEXT_DATASET_POSITION = stmt(
+    lambda: sa.select(sa.func.coalesce(sa.func.max(run_dataset_inputs.c.position) + 1, 0)).where(
+        run_dataset_inputs.c.run_uuid == bp("run_uuid")
+    )
+)
+_LINK_DATASET = Compiled(
+    lambda d: (
+        insert_for(d)(run_dataset_inputs)
+        .values(run_uuid=bp("run_uuid"), dataset_uuid=bp("dataset_uuid"), position=bp("position"))
+        .on_conflict_do_nothing(
+            index_elements=[run_dataset_inputs.c.run_uuid, run_dataset_inputs.c.dataset_uuid]
+        )
+    )
+)
 
-def _next_position(conn: Connection, table: sa.Table, run_id: str) -> int:
-    current = conn.execute(
-        sa.select(sa.func.max(table.c.position)).where(table.c.run_uuid == run_id)
-    ).scalar()
-    return 0 if current is None else int(current) + 1
+
+def _upsert_input_tag(dialect_name: str) -> Any:
+    insert = insert_for(dialect_name)(input_tags).values(
+        run_uuid=bp("run_uuid"),
+        dataset_uuid=bp("dataset_uuid"),
+        key=bp("key"),
+        value=bp("value"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[input_tags.c.run_uuid, input_tags.c.dataset_uuid, input_tags.c.key],
+        set_={"value": insert.excluded.value},
+    )
 
 
-def _dataset_uuid(conn: Connection, experiment_id: int, dataset_input: DatasetInput) -> str:
+_UPSERT_INPUT_TAG = Compiled(_upsert_input_tag)
+_NEXT_MODEL_POSITION = stmt(
+    lambda: sa.select(sa.func.coalesce(sa.func.max(run_model_inputs.c.position) + 1, 0)).where(
+        run_model_inputs.c.run_uuid == bp("run_uuid")
+    )
+)
+_LINK_MODEL_INPUT = Compiled(
+    lambda d: (
+        insert_for(d)(run_model_inputs)
+        .values(run_uuid=bp("run_uuid"), model_id=bp("model_id"), position=bp("position"))
+        .on_conflict_do_nothing(
+            index_elements=[run_model_inputs.c.run_uuid, run_model_inputs.c.model_id]
+        )
+    )
+)
+_LINK_MODEL_OUTPUT = Compiled(
+    lambda d: (
+        insert_for(d)(run_model_outputs)
+        .values(run_uuid=bp("run_uuid"), model_id=bp("model_id"), step=bp("step"))
+        .on_conflict_do_nothing()
+    )
+)
+
+
+def _dataset_uuid(db: Db, experiment_id: int, dataset_input: DatasetInput) -> str:
     """The id of this (experiment, name, digest) dataset, recording it on first use."""
     ds = dataset_input.dataset
-    found = conn.execute(
-        sa.select(datasets.c.dataset_uuid).where(
-            datasets.c.experiment_id == experiment_id,
-            datasets.c.name == ds.name,
-            datasets.c.digest == ds.digest,
-        )
-    ).scalar()
+    key = {"experiment_id": experiment_id, "name": ds.name, "digest": ds.digest}
+    found = db.scalar(_DATASET_ID, key)
     if found is not None:
         return str(found)
     dataset_uuid = uuid.uuid4().hex
-    conn.execute(
-        datasets.insert().values(
-            dataset_uuid=dataset_uuid,
-            experiment_id=experiment_id,
-            name=ds.name,
-            digest=ds.digest,
-            source_type=ds.source_type,
-            source=ds.source,
-            schema=ds.schema,
-            profile=ds.profile,
-        )
+    db.execute(
+        _INSERT_DATASET,
+        {
+            **key,
+            "dataset_uuid": dataset_uuid,
+            "source_type": ds.source_type,
+            "source": ds.source,
+            "schema": ds.schema,
+            "profile": ds.profile,
+        },
     )
     return dataset_uuid
 
 
-def write_dataset_inputs(
-    conn: Connection, run_id: str, dataset_inputs: Sequence[DatasetInput]
-) -> None:
+def write_dataset_inputs(db: Db, run_id: str, dataset_inputs: Sequence[DatasetInput]) -> None:
     """Link datasets to the run; logging one again only updates its input tags."""
     if not dataset_inputs:
         return
-    experiment_id = conn.execute(
-        sa.select(runs.c.experiment_id).where(runs.c.run_uuid == run_id)
-    ).scalar_one()
-    position = _next_position(conn, run_dataset_inputs, run_id)
+    experiment_id = db.scalar(_EXPERIMENT_OF_RUN, {"run_uuid": run_id})
     for dataset_input in dataset_inputs:
-        dataset_uuid = _dataset_uuid(conn, experiment_id, dataset_input)
-        linked = conn.execute(
-            sa.select(run_dataset_inputs.c.position).where(
-                run_dataset_inputs.c.run_uuid == run_id,
-                run_dataset_inputs.c.dataset_uuid == dataset_uuid,
-            )
-        ).first()
-        if linked is None:
-            conn.execute(
-                run_dataset_inputs.insert().values(
-                    run_uuid=run_id, dataset_uuid=dataset_uuid, position=position
-                )
-            )
-            position += 1
-        for tag in dataset_input.tags:
-            updated = conn.execute(
-                input_tags.update()
-                .where(
-                    input_tags.c.run_uuid == run_id,
-                    input_tags.c.dataset_uuid == dataset_uuid,
-                    input_tags.c.key == tag.key,
-                )
-                .values(value=tag.value)
-            ).rowcount
-            if not updated:
-                conn.execute(
-                    input_tags.insert().values(
-                        run_uuid=run_id, dataset_uuid=dataset_uuid, key=tag.key, value=tag.value
-                    )
-                )
-
-
-def write_model_inputs(
-    conn: Connection, run_id: str, models: Sequence[LoggedModelInput]
-) -> None:
-    if not models:
-        return
-    present = set(
-        conn.execute(
-            sa.select(run_model_inputs.c.model_id).where(run_model_inputs.c.run_uuid == run_id)
-        ).scalars()
-    )
-    position = _next_position(conn, run_model_inputs, run_id)
-    for model in models:
-        if model.model_id in present:
-            continue
-        present.add(model.model_id)
-        conn.execute(
-            run_model_inputs.insert().values(
-                run_uuid=run_id, model_id=model.model_id, position=position
-            )
+        dataset_uuid = _dataset_uuid(db, experiment_id, dataset_input)
+        position = db.scalar(_NEXT_DATASET_POSITION, {"run_uuid": run_id})
+        db.execute(
+            _LINK_DATASET,
+            {"run_uuid": run_id, "dataset_uuid": dataset_uuid, "position": position},
         )
-        position += 1
+        db.executemany(
+            _UPSERT_INPUT_TAG,
+            [
+                {"run_uuid": run_id, "dataset_uuid": dataset_uuid, "key": t.key, "value": t.value}
+                for t in dataset_input.tags
+            ],
+        )
 
 
-def write_model_outputs(
-    conn: Connection, run_id: str, models: Sequence[LoggedModelOutput]
-) -> None:
+def write_model_inputs(db: Db, run_id: str, models: Sequence[LoggedModelInput]) -> None:
     for model in models:
-        exists = conn.execute(
-            sa.select(run_model_outputs.c.model_id).where(
-                run_model_outputs.c.run_uuid == run_id,
-                run_model_outputs.c.model_id == model.model_id,
-                run_model_outputs.c.step == model.step,
-            )
-        ).first()
-        if exists is None:
-            conn.execute(
-                run_model_outputs.insert().values(
-                    run_uuid=run_id, model_id=model.model_id, step=model.step
-                )
-            )
+        position = db.scalar(_NEXT_MODEL_POSITION, {"run_uuid": run_id})
+        db.execute(
+            _LINK_MODEL_INPUT,
+            {"run_uuid": run_id, "model_id": model.model_id, "position": position},
+        )
+
+
+def write_model_outputs(db: Db, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+    db.executemany(
+        _LINK_MODEL_OUTPUT,
+        [{"run_uuid": run_id, "model_id": m.model_id, "step": m.step} for m in models],
+    )

@@ -14,7 +14,7 @@ import sys
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import islice
-from operator import le, lt
+from operator import le, lt, ne, or_
 
 RECORD_SIZE = 24
 _record = struct.Struct("<qqd")
@@ -74,21 +74,19 @@ def in_history_order(
     steps: array[int], timestamps: array[int], values: array[float]
 ) -> tuple[Sequence[int], Sequence[int], Sequence[float]]:
     """Points ordered by (timestamp, step, value) with exact duplicates dropped, as MLflow returns
-    them. Points are normally logged in time order, so that case is checked first in C."""
+    them. Points are normally logged in time order, and when several share a millisecond their
+    steps rise; both cases are recognised in C (map over operator functions) and returned as is."""
     n = len(timestamps)
     if n < 2 or all(map(lt, timestamps, islice(timestamps, 1, None))):
         return steps, timestamps, values
-    if all(map(le, timestamps, islice(timestamps, 1, None))):
-        # Equal timestamps: sorted only if (step, value) ascend within each tie, without repeats.
-        ordered = True
-        for i in range(1, n):
-            if timestamps[i] == timestamps[i - 1] and _sort_key(steps[i], values[i]) <= _sort_key(
-                steps[i - 1], values[i - 1]
-            ):
-                ordered = False
-                break
-        if ordered:
-            return steps, timestamps, values
+    if all(map(le, timestamps, islice(timestamps, 1, None))) and all(
+        map(
+            or_,
+            map(ne, timestamps, islice(timestamps, 1, None)),
+            map(lt, steps, islice(steps, 1, None)),
+        )
+    ):
+        return steps, timestamps, values
     order = sorted(range(n), key=lambda i: (timestamps[i], steps[i], _value_key(values[i])))
     out_steps, out_ts, out_values = array("q"), array("q"), array("d")
     previous: tuple[int, int, bytes] | None = None
@@ -106,7 +104,3 @@ def in_history_order(
 def _value_key(value: float) -> tuple[int, float]:
     # NaN sorts after every number and equals itself, so duplicates of NaN points collapse too.
     return (1, 0.0) if value != value else (0, value)
-
-
-def _sort_key(step: int, value: float) -> tuple[int, tuple[int, float]]:
-    return step, _value_key(value)

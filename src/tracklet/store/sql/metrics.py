@@ -1,24 +1,144 @@
-"""Writing metric points (one at a time, or in batches as columns) and reading a history."""
+"""Writing metric points (one at a time, or in batches as columns) and reading a history.
+
+A synchronous ``log_metric`` is one statement: an upsert of the (run, key) row of
+``latest_metrics`` that appends the point to the row's tail and takes the new latest value if
+it is newer, guarded by a SELECT that only yields a row while the run is active. When a tail
+grows past ``TAIL_FLUSH_POINTS`` it moves into ``metric_chunks`` in a transaction of its own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tracklet.entities import Metric, MetricHistory
+import sqlalchemy as sa
+
+from tracklet.entities import LifecycleStage, Metric, MetricHistory
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import metric_codec
-from tracklet.store.sql.hot_statements import TAIL_FLUSH_POINTS, HotStatements
+from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
+from tracklet.store.sql.schema import latest_metrics, metric_chunks, runs
 
+# A tail longer than this many points is moved into metric_chunks (a ~3 KB row at most).
+TAIL_FLUSH_POINTS = 128
 # A batch's points for one key go to the tail when there are few of them (one upsert, no new
 # row), and into a chunk row of their own otherwise.
 _SMALL_GROUP = 32
-# Split very long series into chunks of at most this many points (about 1.5 MB each).
+# Very long series are split into chunks of at most this many points (about 1.5 MB each).
 _MAX_CHUNK_POINTS = 65536
+_MAX_TRACKED_TAILS = 100_000
+
+lm = latest_metrics.c
+_ZERO = literal("0")
+_RUN_IS_ACTIVE = runs.c.lifecycle_stage == literal(f"'{LifecycleStage.ACTIVE}'")
+_POINT_COLUMNS = ["run_uuid", "key", "value", "is_nan", "timestamp", "step", "tail_n", "tail"]
+
+
+def _append_set_clause(excluded: Any) -> dict[str, Any]:
+    """Append the new points to the tail; take the new latest value if it is newer (MLflow's
+    order: step, then timestamp, then value; a NaN never wins a tie)."""
+    newer = sa.or_(
+        excluded.step > lm.step,
+        sa.and_(excluded.step == lm.step, excluded.timestamp > lm.timestamp),
+        sa.and_(
+            excluded.step == lm.step,
+            excluded.timestamp == lm.timestamp,
+            sa.or_(excluded.value > lm.value, sa.and_(lm.is_nan, sa.not_(excluded.is_nan))),
+        ),
+    )
+    return {
+        "value": sa.case((newer, excluded.value), else_=lm.value),
+        "is_nan": sa.case((newer, excluded.is_nan), else_=lm.is_nan),
+        "timestamp": sa.case((newer, excluded.timestamp), else_=lm.timestamp),
+        "step": sa.case((newer, excluded.step), else_=lm.step),
+        # SQLite's || yields TEXT even for blobs; the cast keeps the bytes a BLOB.
+        "tail": sa.cast(lm.tail.op("||")(excluded.tail), sa.LargeBinary),
+        "tail_n": lm.tail_n + excluded.tail_n,
+    }
+
+
+def _append_guarded(dialect_name: str) -> Any:
+    insert = insert_for(dialect_name)(latest_metrics).from_select(
+        _POINT_COLUMNS,
+        sa.select(
+            runs.c.run_uuid,
+            bp("key", sa.String),
+            bp("value", sa.Float),
+            bp("is_nan", sa.Boolean),
+            bp("timestamp", sa.BigInteger),
+            bp("step", sa.BigInteger),
+            bp("count", sa.Integer),
+            bp("points", sa.LargeBinary),
+        ).where(runs.c.run_uuid == bp("run_uuid"), _RUN_IS_ACTIVE),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[lm.run_uuid, lm.key], set_=_append_set_clause(insert.excluded)
+    ).returning(lm.tail_n)
+
+
+def _append(dialect_name: str) -> Any:
+    insert = insert_for(dialect_name)(latest_metrics).values(
+        run_uuid=bp("run_uuid"),
+        key=bp("key"),
+        value=bp("value"),
+        is_nan=bp("is_nan"),
+        timestamp=bp("timestamp"),
+        step=bp("step"),
+        tail_n=bp("count"),
+        tail=bp("points"),
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[lm.run_uuid, lm.key], set_=_append_set_clause(insert.excluded)
+    )
+
+
+# (run_uuid, key, value, is_nan, timestamp, step, points, count) -> RETURNING tail_n; no row
+# when the run is missing or not active.
+APPEND_POINT_GUARDED = Compiled(_append_guarded)
+# The same without the run check, inside a transaction that has checked the run.
+_APPEND_POINTS = Compiled(_append)
+_INSERT_CHUNK = stmt(
+    lambda: metric_chunks.insert().values(
+        run_uuid=bp("run_uuid"), key=bp("key"), n=bp("n"), data=bp("data")
+    )
+)
+_TAIL_TO_CHUNK = stmt(
+    lambda: metric_chunks.insert().from_select(
+        ["run_uuid", "key", "n", "data"],
+        sa.select(lm.run_uuid, lm.key, lm.tail_n, lm.tail).where(
+            lm.run_uuid == bp("run_uuid"), lm.key == bp("key"), lm.tail_n > _ZERO
+        ),
+    )
+)
+_CLEAR_TAIL = stmt(
+    lambda: (
+        latest_metrics.update()
+        .where(lm.run_uuid == bp("run_uuid"), lm.key == bp("key"))
+        .values(tail=bp("empty", sa.LargeBinary), tail_n=_ZERO)
+    )
+)
+
+
+def _read_points() -> Any:
+    # Chunks in order, then the tail, in one statement and so one snapshot: a tail that moves
+    # into a chunk meanwhile is seen exactly once.
+    chunk_part = sa.select(
+        literal("0").label("part"),
+        metric_chunks.c.chunk_id.label("ord"),
+        metric_chunks.c.data.label("data"),
+    ).where(metric_chunks.c.run_uuid == bp("run_uuid"), metric_chunks.c.key == bp("key"))
+    tail_part = sa.select(
+        literal("1").label("part"), literal("0").label("ord"), lm.tail.label("data")
+    ).where(lm.run_uuid == bp("run_uuid"), lm.key == bp("key"))
+    union = sa.union_all(chunk_part, tail_part).subquery()
+    return sa.select(union.c.data).order_by(union.c.part, union.c.ord)
+
+
+_READ_POINTS = stmt(_read_points)
 
 
 def point_params(run_id: str, metric: Metric) -> dict[str, Any]:
-    """Parameters of ``append_point_guarded`` for a single point."""
+    """Parameters of ``APPEND_POINT_GUARDED`` for a single point."""
     value = metric.value
     is_nan = value != value
     return {
@@ -33,18 +153,11 @@ def point_params(run_id: str, metric: Metric) -> dict[str, Any]:
     }
 
 
-def flush_tail(dbapi: Any, hot: HotStatements, run_id: str, key: str, begin_sql: str) -> None:
-    """Move one full tail into a chunk, in its own transaction."""
-    cursor = dbapi.cursor()
-    cursor.execute(begin_sql)
-    try:
-        keys = {"run_uuid": run_id, "key": key}
-        cursor.execute(hot.move_tail, keys)
-        cursor.execute(hot.clear_tail, {**keys, "empty": b""})
-    except BaseException:
-        cursor.execute("ROLLBACK")
-        raise
-    cursor.execute("COMMIT")
+def move_tail(db: Db, run_id: str, key: str) -> None:
+    """Move a full tail into a chunk (inside the caller's transaction)."""
+    keys = {"run_uuid": run_id, "key": key}
+    db.execute(_TAIL_TO_CHUNK, keys)
+    db.execute(_CLEAR_TAIL, {**keys, "empty": b""})
 
 
 def group_by_key(metrics: Sequence[Metric]) -> dict[str, MetricColumns]:
@@ -60,12 +173,20 @@ def group_by_key(metrics: Sequence[Metric]) -> dict[str, MetricColumns]:
 
 
 def write_series(
-    dbapi: Any, hot: HotStatements, run_id: str, series: Mapping[str, MetricColumns]
+    db: Db,
+    run_id: str,
+    series: Mapping[str, MetricColumns],
+    tail_sizes: dict[tuple[str, str], int],
 ) -> None:
-    """Write points grouped by key, inside the caller's transaction (run already checked)."""
+    """Write points grouped by key, inside the caller's transaction (run already checked).
+
+    ``tail_sizes`` is this process's count of points it appended to each tail; when one
+    passes the threshold the tail moves into a chunk. (Other processes appending to the same
+    tail only make it somewhat longer before it moves; nothing depends on its exact length.)
+    """
     appends: list[dict[str, Any]] = []
     chunks: list[dict[str, Any]] = []
-    any_tail_growth = False
+    full_tails: list[str] = []
     for key, (steps, timestamps, values) in series.items():
         n = len(steps)
         if n == 0:
@@ -82,14 +203,18 @@ def write_series(
             "is_nan": is_nan,
             "timestamp": timestamp,
             "step": step,
+            "points": b"",
+            "count": 0,
         }
         if n < _SMALL_GROUP:
             row["points"] = metric_codec.pack_points(steps, timestamps, values)
             row["count"] = n
-            any_tail_growth = True
+            size = tail_sizes.get((run_id, key), 0) + n
+            if size >= TAIL_FLUSH_POINTS:
+                full_tails.append(key)
+                size = 0
+            tail_sizes[(run_id, key)] = size
         else:
-            row["points"] = b""
-            row["count"] = 0
             for start in range(0, n, _MAX_CHUNK_POINTS):
                 end = min(start + _MAX_CHUNK_POINTS, n)
                 chunks.append(
@@ -103,23 +228,17 @@ def write_series(
                     }
                 )
         appends.append(row)
-    cursor = dbapi.cursor()
-    if chunks:
-        cursor.executemany(hot.insert_chunk, chunks)
-    if appends:
-        cursor.executemany(hot.append_points, appends)
-    if any_tail_growth:
-        flush = {"run_uuid": run_id, "threshold": TAIL_FLUSH_POINTS}
-        cursor.execute(hot.move_full_tails, flush)
-        cursor.execute(hot.clear_full_tails, {**flush, "empty": b""})
+    db.executemany(_INSERT_CHUNK, chunks)
+    db.executemany(_APPEND_POINTS, appends)
+    for key in full_tails:
+        move_tail(db, run_id, key)
+    if len(tail_sizes) > _MAX_TRACKED_TAILS:
+        tail_sizes.clear()
 
 
-def read_history(conn: Any, hot: HotStatements, run_id: str, key: str) -> MetricHistory | None:
+def read_history(db: Db, run_id: str, key: str) -> MetricHistory | None:
     """The metric's points in MLflow's order; None if nothing at all is stored for it."""
-    blobs = [
-        row[0]
-        for row in conn.exec_driver_sql(hot.read_points, {"run_uuid": run_id, "key": key})
-    ]
+    blobs = [row[0] for row in db.execute(_READ_POINTS, {"run_uuid": run_id, "key": key})]
     if not blobs:
         return None
     steps, timestamps, values = metric_codec.unpack_points(blobs)

@@ -1,4 +1,4 @@
-"""Core statements for runs: creating, reading whole runs, updating and soft deletion."""
+"""Statements for runs: creating, reading whole runs, updating and soft deletion."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from tracklet.entities import (
     Dataset,
@@ -26,6 +25,7 @@ from tracklet.entities import (
     RunTag,
 )
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
 from tracklet.store.sql.schema import (
     datasets,
     input_tags,
@@ -40,16 +40,155 @@ from tracklet.store.sql.schema import (
 
 RUN_NAME_TAG = "mlflow.runName"
 
+r = runs.c
 INFO_COLUMNS = (
-    runs.c.run_uuid,
-    runs.c.experiment_id,
-    runs.c.name,
-    runs.c.user_id,
-    runs.c.status,
-    runs.c.start_time,
-    runs.c.end_time,
-    runs.c.lifecycle_stage,
-    runs.c.artifact_uri,
+    r.run_uuid,
+    r.experiment_id,
+    r.name,
+    r.user_id,
+    r.status,
+    r.start_time,
+    r.end_time,
+    r.lifecycle_stage,
+    r.artifact_uri,
+)
+
+_INFO = stmt(lambda: sa.select(*INFO_COLUMNS).where(r.run_uuid == bp("run_uuid")))
+_STAGE = stmt(lambda: sa.select(r.lifecycle_stage).where(r.run_uuid == bp("run_uuid")))
+_INSERT = stmt(
+    lambda: runs.insert().values(
+        run_uuid=bp("run_uuid"),
+        experiment_id=bp("experiment_id"),
+        name=bp("name"),
+        user_id=bp("user_id"),
+        status=bp("status"),
+        start_time=bp("start_time"),
+        end_time=sa.null(),
+        deleted_time=sa.null(),
+        lifecycle_stage=bp("lifecycle_stage"),
+        artifact_uri=bp("artifact_uri"),
+    )
+)
+_INSERT_TAG = stmt(
+    lambda: tags.insert().values(run_uuid=bp("run_uuid"), key=bp("key"), value=bp("value"))
+)
+
+
+def _upsert_tag(dialect_name: str) -> Any:
+    insert = insert_for(dialect_name)(tags).values(
+        run_uuid=bp("run_uuid"), key=bp("key"), value=bp("value")
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[tags.c.run_uuid, tags.c.key], set_={"value": insert.excluded.value}
+    )
+
+
+UPSERT_TAG = Compiled(_upsert_tag)
+_DELETE_TAG = stmt(
+    lambda: tags.delete().where(tags.c.run_uuid == bp("run_uuid"), tags.c.key == bp("key"))
+)
+_SET_STAGE = stmt(
+    lambda: (
+        runs.update()
+        .where(r.run_uuid == bp("run_uuid"))
+        .values(lifecycle_stage=bp("stage"), deleted_time=bp("deleted_time"))
+    )
+)
+_SET_NAME = stmt(lambda: runs.update().where(r.run_uuid == bp("run_uuid")).values(name=bp("name")))
+_RUN_IS_ACTIVE = r.lifecycle_stage == literal(f"'{LifecycleStage.ACTIVE}'")
+# Update an active run and return its info in one statement; no row if it is not active.
+
+
+def _update_returning_info(fields: tuple[str, ...]) -> Compiled:
+    return stmt(
+        lambda: (
+            runs.update()
+            .where(r.run_uuid == bp("run_uuid"), _RUN_IS_ACTIVE)
+            .values({f: bp(f) for f in fields})
+            .returning(*INFO_COLUMNS)
+        )
+    )
+
+
+_UPDATE: dict[tuple[str, ...], Compiled] = {
+    fields: _update_returning_info(fields)
+    for fields in (("status",), ("end_time",), ("status", "end_time"))
+}
+
+# Reading whole runs: one statement per part, each for a list of runs.
+_PARAMS = stmt(
+    lambda: (
+        sa.select(params.c.run_uuid, params.c.key, params.c.value)
+        .where(params.c.run_uuid.in_(expanding("ids")))
+        .order_by(params.c.key)
+    )
+)
+_TAGS = stmt(
+    lambda: (
+        sa.select(tags.c.run_uuid, tags.c.key, tags.c.value)
+        .where(tags.c.run_uuid.in_(expanding("ids")))
+        .order_by(tags.c.key)
+    )
+)
+_LATEST = stmt(
+    lambda: (
+        sa.select(
+            latest_metrics.c.run_uuid,
+            latest_metrics.c.key,
+            latest_metrics.c.value,
+            latest_metrics.c.is_nan,
+            latest_metrics.c.timestamp,
+            latest_metrics.c.step,
+        )
+        .where(latest_metrics.c.run_uuid.in_(expanding("ids")))
+        .order_by(latest_metrics.c.key)
+    )
+)
+_INPUT_TAGS = stmt(
+    lambda: (
+        sa.select(
+            input_tags.c.run_uuid, input_tags.c.dataset_uuid, input_tags.c.key, input_tags.c.value
+        )
+        .where(input_tags.c.run_uuid.in_(expanding("ids")))
+        .order_by(input_tags.c.key)
+    )
+)
+_DATASET_INPUTS = stmt(
+    lambda: (
+        sa.select(
+            run_dataset_inputs.c.run_uuid,
+            datasets.c.dataset_uuid,
+            datasets.c.name,
+            datasets.c.digest,
+            datasets.c.source_type,
+            datasets.c.source,
+            datasets.c.schema,
+            datasets.c.profile,
+        )
+        .join_from(
+            run_dataset_inputs,
+            datasets,
+            run_dataset_inputs.c.dataset_uuid == datasets.c.dataset_uuid,
+        )
+        .where(run_dataset_inputs.c.run_uuid.in_(expanding("ids")))
+        .order_by(run_dataset_inputs.c.position)
+    )
+)
+_MODEL_INPUTS = stmt(
+    lambda: (
+        sa.select(run_model_inputs.c.run_uuid, run_model_inputs.c.model_id)
+        .where(run_model_inputs.c.run_uuid.in_(expanding("ids")))
+        .order_by(run_model_inputs.c.position)
+    )
+)
+_MODEL_OUTPUTS = stmt(
+    lambda: (
+        sa.select(
+            run_model_outputs.c.run_uuid, run_model_outputs.c.model_id, run_model_outputs.c.step
+        )
+        .where(run_model_outputs.c.run_uuid.in_(expanding("ids")))
+        .order_by(run_model_outputs.c.step, run_model_outputs.c.model_id)
+    )
 )
 
 
@@ -64,14 +203,13 @@ def not_active(run_id: str, stage: str) -> MlflowException:
     )
 
 
-def stage_of(conn: Connection, run_id: str) -> str | None:
-    return conn.execute(
-        sa.select(runs.c.lifecycle_stage).where(runs.c.run_uuid == run_id)
-    ).scalar()
+def stage_of(db: Db, run_id: str) -> str | None:
+    stage = db.scalar(_STAGE, {"run_uuid": run_id})
+    return None if stage is None else str(stage)
 
 
-def require_active(conn: Connection, run_id: str) -> None:
-    stage = stage_of(conn, run_id)
+def require_active(db: Db, run_id: str) -> None:
+    stage = stage_of(db, run_id)
     if stage is None:
         raise not_found(run_id)
     if stage != LifecycleStage.ACTIVE:
@@ -79,7 +217,7 @@ def require_active(conn: Connection, run_id: str) -> None:
 
 
 def insert(
-    conn: Connection,
+    db: Db,
     run_id: str,
     experiment_id: int,
     user_id: str,
@@ -88,215 +226,160 @@ def insert(
     artifact_uri: str,
     run_tags: Sequence[RunTag],
 ) -> None:
-    conn.execute(
-        runs.insert().values(
-            run_uuid=run_id,
-            experiment_id=experiment_id,
-            name=run_name,
-            user_id=user_id,
-            status=RunStatus.RUNNING.name,
-            start_time=start_time,
-            end_time=None,
-            deleted_time=None,
-            lifecycle_stage=LifecycleStage.ACTIVE,
-            artifact_uri=artifact_uri,
-        )
+    db.execute(
+        _INSERT,
+        {
+            "run_uuid": run_id,
+            "experiment_id": experiment_id,
+            "name": run_name,
+            "user_id": user_id,
+            "status": RunStatus.RUNNING.name,
+            "start_time": start_time,
+            "lifecycle_stage": LifecycleStage.ACTIVE,
+            "artifact_uri": artifact_uri,
+        },
     )
-    if run_tags:
-        conn.execute(
-            tags.insert(), [{"run_uuid": run_id, "key": t.key, "value": t.value} for t in run_tags]
-        )
+    db.executemany(
+        _INSERT_TAG, [{"run_uuid": run_id, "key": t.key, "value": t.value} for t in run_tags]
+    )
 
 
-def info_from_row(row: Any) -> RunInfo:
+def info_from_row(row: Sequence[Any]) -> RunInfo:
+    """A RunInfo from a row of ``INFO_COLUMNS``."""
     return RunInfo(
-        run_id=row.run_uuid,
-        experiment_id=str(row.experiment_id),
-        user_id=row.user_id or "",
-        status=row.status,
-        start_time=row.start_time,
-        end_time=row.end_time,
-        lifecycle_stage=row.lifecycle_stage,
-        artifact_uri=row.artifact_uri,
-        run_name=row.name,
+        run_id=row[0],
+        experiment_id=str(row[1]),
+        user_id=row[3] or "",
+        status=row[4],
+        start_time=row[5],
+        end_time=row[6],
+        lifecycle_stage=row[7],
+        artifact_uri=row[8],
+        run_name=row[2],
     )
 
 
-def get_info(conn: Connection, run_id: str) -> RunInfo:
-    row = conn.execute(sa.select(*INFO_COLUMNS).where(runs.c.run_uuid == run_id)).first()
+def get_info(db: Db, run_id: str) -> RunInfo:
+    row = db.one(_INFO, {"run_uuid": run_id})
     if row is None:
         raise not_found(run_id)
     return info_from_row(row)
 
 
-def load_runs(conn: Connection, infos: Sequence[RunInfo]) -> list[Run]:
+def get_run(db: Db, run_id: str) -> Run:
+    return load_runs(db, [get_info(db, run_id)])[0]
+
+
+class _Parts:
+    __slots__ = ("datasets", "metrics", "models_in", "models_out", "params", "tags")
+
+    def __init__(self) -> None:
+        self.params: dict[str, str] = {}
+        self.tags: dict[str, str] = {}
+        self.metrics: list[Metric] = []
+        self.datasets: list[DatasetInput] = []
+        self.models_in: list[LoggedModelInput] = []
+        self.models_out: list[LoggedModelOutput] = []
+
+
+def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
     """Whole runs (data, inputs, outputs) for these infos, in a fixed number of queries."""
-    if not infos:
-        return []
-    ids = [info.run_id for info in infos]
-    by_run: dict[str, dict[str, Any]] = {
-        run_id: {"params": {}, "tags": {}, "metrics": [], "datasets": [], "models_in": [],
-                 "models_out": []}
-        for run_id in ids
-    }
-    for chunk in _chunks(ids):
-        _load_params_tags(conn, chunk, by_run)
-        _load_latest_metrics(conn, chunk, by_run)
-        _load_inputs_outputs(conn, chunk, by_run)
+    parts = {info.run_id: _Parts() for info in infos}
+    ids = list(parts)
+    for start in range(0, len(ids), 500):
+        _load_parts(db, ids[start : start + 500], parts)
     result = []
     for info in infos:
-        parts = by_run[info.run_id]
-        metric_objs = tuple(parts["metrics"])
+        p = parts[info.run_id]
+        metric_objs = tuple(p.metrics)
         data = RunData(
             metrics={m.key: m.value for m in metric_objs},
-            params=parts["params"],
-            tags=parts["tags"],
+            params=p.params,
+            tags=p.tags,
             metric_objs=metric_objs,
         )
         result.append(
             Run(
                 info=info,
                 data=data,
-                inputs=RunInputs(dataset_inputs=parts["datasets"], model_inputs=parts["models_in"]),
-                outputs=RunOutputs(model_outputs=parts["models_out"]),
+                inputs=RunInputs(dataset_inputs=p.datasets, model_inputs=p.models_in),
+                outputs=RunOutputs(model_outputs=p.models_out),
             )
         )
     return result
 
 
-def _chunks(ids: list[str], size: int = 500) -> list[list[str]]:
-    # Bound the number of bind parameters per IN list (SQLite allows 32766, but be modest).
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def _load_params_tags(conn: Connection, ids: list[str], by_run: dict[str, dict[str, Any]]) -> None:
-    for table, field in ((params, "params"), (tags, "tags")):
-        rows = conn.execute(
-            sa.select(table.c.run_uuid, table.c.key, table.c.value)
-            .where(table.c.run_uuid.in_(ids))
-            .order_by(table.c.run_uuid, table.c.key)
+def _load_parts(db: Db, ids: list[str], parts: dict[str, _Parts]) -> None:
+    for run_id, key, value in db.execute_in(_PARAMS, "ids", ids).fetchall():
+        parts[run_id].params[key] = value
+    for run_id, key, value in db.execute_in(_TAGS, "ids", ids).fetchall():
+        parts[run_id].tags[key] = value
+    for run_id, key, value, is_nan, timestamp, step in db.execute_in(
+        _LATEST, "ids", ids
+    ).fetchall():
+        parts[run_id].metrics.append(
+            Metric(key, math.nan if is_nan else float(value), timestamp, step)
         )
-        for run_id, key, value in rows:
-            by_run[run_id][field][key] = value
-
-
-def _load_latest_metrics(
-    conn: Connection, ids: list[str], by_run: dict[str, dict[str, Any]]
-) -> None:
-    lm = latest_metrics.c
-    rows = conn.execute(
-        sa.select(lm.run_uuid, lm.key, lm.value, lm.is_nan, lm.timestamp, lm.step)
-        .where(lm.run_uuid.in_(ids))
-        .order_by(lm.run_uuid, lm.key)
-    )
-    for run_id, key, value, is_nan, timestamp, step in rows:
-        by_run[run_id]["metrics"].append(
-            Metric(
-                key=key,
-                value=math.nan if is_nan else float(value),
-                timestamp=timestamp,
-                step=step,
-            )
-        )
-
-
-def _load_inputs_outputs(
-    conn: Connection, ids: list[str], by_run: dict[str, dict[str, Any]]
-) -> None:
-    tag_rows = conn.execute(
-        sa.select(input_tags.c.run_uuid, input_tags.c.dataset_uuid, input_tags.c.key,
-                  input_tags.c.value)
-        .where(input_tags.c.run_uuid.in_(ids))
-        .order_by(input_tags.c.key)
-    )
     input_tag_map: dict[tuple[str, str], list[InputTag]] = {}
-    for run_id, dataset_uuid, key, value in tag_rows:
+    for run_id, dataset_uuid, key, value in db.execute_in(_INPUT_TAGS, "ids", ids).fetchall():
         input_tag_map.setdefault((run_id, dataset_uuid), []).append(InputTag(key, value))
-    rdi, d = run_dataset_inputs.c, datasets.c
-    rows = conn.execute(
-        sa.select(rdi.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source,
-                  d.schema, d.profile)
-        .join_from(run_dataset_inputs, datasets, rdi.dataset_uuid == d.dataset_uuid)
-        .where(rdi.run_uuid.in_(ids))
-        .order_by(rdi.run_uuid, rdi.position)
-    )
-    for row in rows:
+    for row in db.execute_in(_DATASET_INPUTS, "ids", ids).fetchall():
         dataset = Dataset(
-            name=row.name,
-            digest=row.digest,
-            source_type=row.source_type,
-            source=row.source,
-            schema=row.schema,
-            profile=row.profile,
+            name=row[2],
+            digest=row[3],
+            source_type=row[4],
+            source=row[5],
+            schema=row[6],
+            profile=row[7],
         )
-        by_run[row.run_uuid]["datasets"].append(
-            DatasetInput(dataset, input_tag_map.get((row.run_uuid, row.dataset_uuid), []))
+        parts[row[0]].datasets.append(
+            DatasetInput(dataset, input_tag_map.get((row[0], row[1]), []))
         )
-    for run_id, model_id in conn.execute(
-        sa.select(run_model_inputs.c.run_uuid, run_model_inputs.c.model_id)
-        .where(run_model_inputs.c.run_uuid.in_(ids))
-        .order_by(run_model_inputs.c.run_uuid, run_model_inputs.c.position)
-    ):
-        by_run[run_id]["models_in"].append(LoggedModelInput(model_id))
-    for run_id, model_id, step in conn.execute(
-        sa.select(run_model_outputs.c.run_uuid, run_model_outputs.c.model_id,
-                  run_model_outputs.c.step)
-        .where(run_model_outputs.c.run_uuid.in_(ids))
-        .order_by(run_model_outputs.c.run_uuid, run_model_outputs.c.step,
-                  run_model_outputs.c.model_id)
-    ):
-        by_run[run_id]["models_out"].append(LoggedModelOutput(model_id, step))
-
-
-def get_run(conn: Connection, run_id: str) -> Run:
-    return load_runs(conn, [get_info(conn, run_id)])[0]
+    for run_id, model_id in db.execute_in(_MODEL_INPUTS, "ids", ids).fetchall():
+        parts[run_id].models_in.append(LoggedModelInput(model_id))
+    for run_id, model_id, step in db.execute_in(_MODEL_OUTPUTS, "ids", ids).fetchall():
+        parts[run_id].models_out.append(LoggedModelOutput(model_id, step))
 
 
 def update_info(
-    conn: Connection,
+    db: Db,
     run_id: str,
     status: str | None,
     end_time: int | None,
     run_name: str | None,
 ) -> RunInfo:
-    require_active(conn, run_id)
-    values: dict[str, Any] = {}
-    if status is not None:
-        values["status"] = status
-    if end_time is not None:
-        values["end_time"] = end_time
-    if run_name:
-        values["name"] = run_name
-        upsert_tag(conn, run_id, RUN_NAME_TAG, run_name)
-    if values:
-        conn.execute(runs.update().where(runs.c.run_uuid == run_id).values(**values))
-    return get_info(conn, run_id)
-
-
-def upsert_tag(conn: Connection, run_id: str, key: str, value: str) -> None:
-    updated = conn.execute(
-        tags.update().where(tags.c.run_uuid == run_id, tags.c.key == key).values(value=value)
-    ).rowcount
-    if not updated:
-        conn.execute(tags.insert().values(run_uuid=run_id, key=key, value=value))
-
-
-def set_stage(conn: Connection, run_id: str, stage: str, deleted_time: int | None) -> None:
-    if stage_of(conn, run_id) is None:
-        raise not_found(run_id)
-    conn.execute(
-        runs.update()
-        .where(runs.c.run_uuid == run_id)
-        .values(lifecycle_stage=stage, deleted_time=deleted_time)
+    """Set status, end time and name of an active run; one statement unless renaming."""
+    fields = tuple(
+        name for name, value in (("status", status), ("end_time", end_time)) if value is not None
     )
+    row = None
+    if fields:
+        row = db.one(_UPDATE[fields], {"run_uuid": run_id, "status": status, "end_time": end_time})
+        if row is None:
+            require_active(db, run_id)
+    else:
+        require_active(db, run_id)
+    if run_name:
+        rename(db, run_id, run_name)
+        row = None
+    return info_from_row(row) if row is not None else get_info(db, run_id)
 
 
-def delete_tag(conn: Connection, run_id: str, key: str) -> None:
-    require_active(conn, run_id)
-    deleted = conn.execute(
-        tags.delete().where(tags.c.run_uuid == run_id, tags.c.key == key)
-    ).rowcount
-    if not deleted:
+def rename(db: Db, run_id: str, name: str) -> None:
+    """Set the run's name and its ``mlflow.runName`` tag together."""
+    db.execute(_SET_NAME, {"run_uuid": run_id, "name": name})
+    db.execute(UPSERT_TAG, {"run_uuid": run_id, "key": RUN_NAME_TAG, "value": name})
+
+
+def set_stage(db: Db, run_id: str, stage: str, deleted_time: int | None) -> None:
+    if stage_of(db, run_id) is None:
+        raise not_found(run_id)
+    db.execute(_SET_STAGE, {"run_uuid": run_id, "stage": stage, "deleted_time": deleted_time})
+
+
+def delete_tag(db: Db, run_id: str, key: str) -> None:
+    require_active(db, run_id)
+    if not db.rowcount(_DELETE_TAG, {"run_uuid": run_id, "key": key}):
         raise MlflowException(
             f"No tag with name: {key} in run with id {run_id}", RESOURCE_DOES_NOT_EXIST
         )

@@ -7,13 +7,13 @@ import json
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from tracklet import validation
 from tracklet.entities import Experiment, LifecycleStage, PagedList, Run, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.sql import experiments as experiment_queries
 from tracklet.store.sql import runs as run_queries
+from tracklet.store.sql.compiled import Db
 from tracklet.store.sql.schema import experiments, runs
 
 
@@ -36,7 +36,7 @@ def _encode_offset(offset: int) -> str:
 
 
 def search_experiments(
-    conn: Connection,
+    db: Db,
     view_type: int,
     max_results: int,
     filter_string: str | None,
@@ -45,22 +45,24 @@ def search_experiments(
 ) -> PagedList[Experiment]:
     validation.validate_max_results(max_results)
     if filter_string or order_by:
-        raise MlflowException("Experiment filters arrive with the search issue", INVALID_PARAMETER_VALUE)
+        raise MlflowException(
+            "Experiment filters arrive with the search issue", INVALID_PARAMETER_VALUE
+        )
     offset = _decode_offset(page_token)
     stages = LifecycleStage.view_type_to_stages(view_type)
-    rows = conn.execute(
-        sa.select(*experiment_queries.select_columns())
+    rows = db.execute_core(
+        sa.select(*experiment_queries.COLUMNS)
         .where(experiments.c.lifecycle_stage.in_(stages))
         .order_by(experiments.c.creation_time.desc(), experiments.c.experiment_id.asc())
         .offset(offset)
         .limit(max_results + 1)
-    ).all()
+    ).fetchall()
     token = _encode_offset(offset + max_results) if len(rows) > max_results else None
-    return PagedList(experiment_queries.to_entities(conn, rows[:max_results]), token)
+    return PagedList(experiment_queries.to_entities(db, rows[:max_results]), token)
 
 
 def search_runs(
-    conn: Connection,
+    db: Db,
     experiment_ids: Sequence[str],
     filter_string: str,
     run_view_type: int,
@@ -76,13 +78,13 @@ def search_runs(
     ids = [validation.parse_experiment_id(e) for e in experiment_ids]
     offset = _decode_offset(page_token)
     stages = LifecycleStage.view_type_to_stages(run_view_type or ViewType.ACTIVE_ONLY)
-    rows = conn.execute(
+    rows = db.execute_core(
         sa.select(*run_queries.INFO_COLUMNS)
         .where(runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages))
         .order_by(runs.c.start_time.desc(), runs.c.run_uuid.asc())
         .offset(offset)
         .limit(max_results + 1)
-    ).all()
+    ).fetchall()
     token = _encode_offset(offset + max_results) if len(rows) > max_results else None
     infos = [run_queries.info_from_row(row) for row in rows[:max_results]]
-    return PagedList(run_queries.load_runs(conn, infos), token)
+    return PagedList(run_queries.load_runs(db, infos), token)

@@ -7,7 +7,8 @@ import os
 import time
 import uuid
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -39,8 +40,8 @@ from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
 from tracklet.store.sql import runs as run_queries
 from tracklet.store.sql import search as search_queries
-from tracklet.store.sql.engine import Writer, create_sql_engine, is_sqlite, normalize_db_uri
-from tracklet.store.sql.hot_statements import TAIL_FLUSH_POINTS, HotStatements
+from tracklet.store.sql.compiled import Db
+from tracklet.store.sql.engine import Writer, create_sql_engine, normalize_db_uri
 from tracklet.store.sql.run_names import random_run_name
 from tracklet.store.sql.schema_version import ensure_schema
 
@@ -72,8 +73,8 @@ class SqlStore:
         self._engine = create_sql_engine(db_uri)
         ensure_schema(self._engine, self.artifact_root)
         self._writer = Writer(self._engine)
-        self._hot = HotStatements(self._engine.dialect)
-        self._begin_sql = "BEGIN IMMEDIATE" if is_sqlite(self._engine) else "BEGIN"
+        self._dialect_name = self._engine.dialect.name
+        self._tail_sizes: dict[tuple[str, str], int] = {}
         _open_stores.add(self)
 
     @property
@@ -87,6 +88,15 @@ class SqlStore:
     def close(self) -> None:
         self._writer.close()
         self._engine.dispose()
+
+    @contextmanager
+    def _reader(self) -> Iterator[Db]:
+        """A pooled connection for reads; WAL lets it run beside the writer."""
+        raw = self._engine.raw_connection()
+        try:
+            yield Db(raw.driver_connection, self._dialect_name)
+        finally:
+            raw.close()
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
@@ -104,9 +114,9 @@ class SqlStore:
         validation.validate_artifact_location(artifact_location)
         checked = [ExperimentTag(*validation.validate_experiment_tag(t.key, t.value)) for t in tags]
         try:
-            with self._writer.transaction() as conn:
+            with self._writer.transaction() as db:
                 experiment_id = experiment_queries.insert(
-                    conn, name, artifact_location, checked, self.artifact_root, _now_ms()
+                    db, name, artifact_location, checked, self.artifact_root, _now_ms()
                 )
         except sa.exc.IntegrityError:
             # Another process created the same name between our check and our insert.
@@ -115,15 +125,15 @@ class SqlStore:
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         parsed = validation.parse_experiment_id(experiment_id)
-        with self._engine.connect() as conn:
-            experiment = experiment_queries.get(conn, parsed)
+        with self._reader() as db:
+            experiment = experiment_queries.get(db, parsed)
         if experiment is None:
             raise experiment_queries.not_found(experiment_id)
         return experiment
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
-        with self._engine.connect() as conn:
-            return experiment_queries.get_by_name(conn, name)
+        with self._reader() as db:
+            return experiment_queries.get_by_name(db, name)
 
     def search_experiments(
         self,
@@ -133,41 +143,41 @@ class SqlStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        with self._engine.connect() as conn:
+        with self._reader() as db:
             return search_queries.search_experiments(
-                conn, view_type, max_results, filter_string, order_by, page_token
+                db, view_type, max_results, filter_string, order_by, page_token
             )
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         parsed = validation.parse_experiment_id(experiment_id)
         new_name = validation.validate_experiment_name(new_name)
         try:
-            with self._writer.transaction() as conn:
-                experiment_queries.rename(conn, parsed, new_name, _now_ms())
+            with self._writer.transaction() as db:
+                experiment_queries.rename(db, parsed, new_name, _now_ms())
         except sa.exc.IntegrityError:
             raise experiment_queries.already_exists(new_name) from None
 
     def delete_experiment(self, experiment_id: str) -> None:
         parsed = validation.parse_experiment_id(experiment_id)
         now = _now_ms()
-        with self._writer.transaction() as conn:
-            experiment_queries.set_stage(conn, parsed, LifecycleStage.DELETED, now, now)
+        with self._writer.transaction() as db:
+            experiment_queries.set_stage(db, parsed, LifecycleStage.DELETED, now, now)
 
     def restore_experiment(self, experiment_id: str) -> None:
         parsed = validation.parse_experiment_id(experiment_id)
-        with self._writer.transaction() as conn:
-            experiment_queries.set_stage(conn, parsed, LifecycleStage.ACTIVE, _now_ms(), None)
+        with self._writer.transaction() as db:
+            experiment_queries.set_stage(db, parsed, LifecycleStage.ACTIVE, _now_ms(), None)
 
     def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
         parsed = validation.parse_experiment_id(experiment_id)
         key, value = validation.validate_experiment_tag(tag.key, tag.value)
-        with self._writer.transaction() as conn:
-            experiment_queries.set_tag(conn, parsed, key, value)
+        with self._writer.transaction() as db:
+            experiment_queries.set_tag(db, parsed, key, value)
 
     def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
         parsed = validation.parse_experiment_id(experiment_id)
-        with self._writer.transaction() as conn:
-            experiment_queries.delete_tag(conn, parsed, key)
+        with self._writer.transaction() as db:
+            experiment_queries.delete_tag(db, parsed, key)
 
     # ----------------------------------------------------------------- runs
 
@@ -195,16 +205,11 @@ class SqlStore:
             run_tags.append(RunTag(run_queries.RUN_NAME_TAG, run_name))
         run_tags = list({t.key: t for t in run_tags}.values())
         run_id = uuid.uuid4().hex
-        with self._writer.transaction() as conn:
-            experiment_queries.require_active(conn, parsed)
-            location = conn.execute(
-                sa.select(experiment_queries.experiments.c.artifact_location).where(
-                    experiment_queries.experiments.c.experiment_id == parsed
-                )
-            ).scalar()
+        with self._writer.transaction() as db:
+            location = experiment_queries.require_active(db, parsed)
             artifact_uri = f"{str(location).rstrip('/')}/{run_id}/{ARTIFACTS_FOLDER}"
             run_queries.insert(
-                conn, run_id, parsed, user_id, start_time, run_name, artifact_uri, run_tags
+                db, run_id, parsed, user_id, start_time, run_name, artifact_uri, run_tags
             )
         info = RunInfo(
             run_id=run_id,
@@ -220,8 +225,8 @@ class SqlStore:
         return Run(info, RunData.from_entities(tags=run_tags), RunInputs())
 
     def get_run(self, run_id: str) -> Run:
-        with self._engine.connect() as conn:
-            return run_queries.get_run(conn, run_id)
+        with self._reader() as db:
+            return run_queries.get_run(db, run_id)
 
     def update_run_info(
         self,
@@ -232,16 +237,22 @@ class SqlStore:
     ) -> RunInfo:
         if run_status is not None:
             RunStatus.from_string(run_status)
-        with self._writer.transaction() as conn:
-            return run_queries.update_info(conn, run_id, run_status, end_time, run_name)
+        if run_name:
+            with self._writer.transaction() as db:
+                return run_queries.update_info(db, run_id, run_status, end_time, run_name)
+        # A single UPDATE ... RETURNING: atomic on its own, no transaction needed.
+        with self._writer.lock:
+            return run_queries.update_info(
+                self._writer.db(), run_id, run_status, end_time, run_name
+            )
 
     def delete_run(self, run_id: str) -> None:
-        with self._writer.transaction() as conn:
-            run_queries.set_stage(conn, run_id, LifecycleStage.DELETED, _now_ms())
+        with self._writer.transaction() as db:
+            run_queries.set_stage(db, run_id, LifecycleStage.DELETED, _now_ms())
 
     def restore_run(self, run_id: str) -> None:
-        with self._writer.transaction() as conn:
-            run_queries.set_stage(conn, run_id, LifecycleStage.ACTIVE, None)
+        with self._writer.transaction() as db:
+            run_queries.set_stage(db, run_id, LifecycleStage.ACTIVE, None)
 
     def search_runs(
         self,
@@ -252,9 +263,14 @@ class SqlStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        with self._engine.connect() as conn:
+        with self._reader() as db:
             return search_queries.search_runs(
-                conn, experiment_ids, filter_string, run_view_type, max_results, order_by,
+                db,
+                experiment_ids,
+                filter_string,
+                run_view_type,
+                max_results,
+                order_by,
                 page_token,
             )
 
@@ -262,48 +278,52 @@ class SqlStore:
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
         metric = _checked_metric(metric)
-        params = metric_queries.point_params(run_id, metric)
+        row = self._append_point(metric_queries.point_params(run_id, metric))
+        if row is not None and row[0] >= metric_queries.TAIL_FLUSH_POINTS:
+            with self._writer.transaction() as db:
+                metric_queries.move_tail(db, run_id, metric.key)
+        if row is None:
+            with self._reader() as db:
+                run_queries.require_active(db, run_id)
+            raise MlflowException(f"Run {run_id} could not be written", INVALID_PARAMETER_VALUE)
+
+    def _append_point(self, params: dict[str, object]) -> tuple[int] | None:
         writer = self._writer
         with writer.lock:
-            dbapi = writer.dbapi()
-            row = dbapi.execute(self._hot.append_point_guarded, params).fetchone()
-            if row is not None and row[0] >= TAIL_FLUSH_POINTS:
-                metric_queries.flush_tail(dbapi, self._hot, run_id, metric.key, self._begin_sql)
-        if row is None:
-            with self._engine.connect() as conn:
-                run_queries.require_active(conn, run_id)
-            raise MlflowException(f"Run {run_id} could not be written", INVALID_PARAMETER_VALUE)
+            return writer.db().one(metric_queries.APPEND_POINT_GUARDED, params)  # type: ignore[no-any-return]
 
     def log_param(self, run_id: str, param: Param) -> None:
         key, value = validation.validate_param(param.key, param.value)
         writer = self._writer
         with writer.lock:
-            rowcount = writer.dbapi().execute(
-                self._hot.insert_param_guarded, {"run_uuid": run_id, "key": key, "value": value}
-            ).rowcount
+            rowcount = writer.db().rowcount(
+                run_data_queries.INSERT_PARAM_GUARDED,
+                {"run_uuid": run_id, "key": key, "value": value},
+            )
         if rowcount != 1:
-            with self._engine.connect() as conn:
-                run_data_queries.explain_param_not_written(conn, run_id, Param(key, value))
+            with self._reader() as db:
+                run_data_queries.explain_param_not_written(db, run_id, Param(key, value))
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         key, value = validation.validate_tag(tag.key, tag.value)
         if key == run_queries.RUN_NAME_TAG:
-            with self._writer.transaction() as conn:
-                run_queries.require_active(conn, run_id)
-                run_data_queries.write_tags(conn, run_id, [RunTag(key, value)])
+            with self._writer.transaction() as db:
+                run_queries.require_active(db, run_id)
+                run_data_queries.write_tags(db, run_id, [RunTag(key, value)])
             return
         writer = self._writer
         with writer.lock:
-            rowcount = writer.dbapi().execute(
-                self._hot.upsert_tag_guarded, {"run_uuid": run_id, "key": key, "value": value}
-            ).rowcount
+            rowcount = writer.db().rowcount(
+                run_data_queries.UPSERT_TAG_GUARDED,
+                {"run_uuid": run_id, "key": key, "value": value},
+            )
         if rowcount != 1:
-            with self._engine.connect() as conn:
-                run_queries.require_active(conn, run_id)
+            with self._reader() as db:
+                run_queries.require_active(db, run_id)
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        with self._writer.transaction() as conn:
-            run_queries.delete_tag(conn, run_id, key)
+        with self._writer.transaction() as db:
+            run_queries.delete_tag(db, run_id, key)
 
     def log_batch(
         self,
@@ -312,9 +332,7 @@ class SqlStore:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        checked_metrics = [
-            _checked_metric(m, f"metrics[{i}]") for i, m in enumerate(metrics)
-        ]
+        checked_metrics = [_checked_metric(m, f"metrics[{i}]") for i, m in enumerate(metrics)]
         checked_params = [
             Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
             for i, p in enumerate(params)
@@ -324,17 +342,14 @@ class SqlStore:
             RunTag(*validation.validate_tag(t.key, t.value, f"tags[{i}]"))
             for i, t in enumerate(tags)
         ]
-        with self._writer.transaction() as conn:
-            run_queries.require_active(conn, run_id)
-            run_data_queries.write_params(conn, run_id, checked_params)
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            run_data_queries.write_params(db, run_id, checked_params)
             if checked_metrics:
                 metric_queries.write_series(
-                    conn.connection.dbapi_connection,
-                    self._hot,
-                    run_id,
-                    metric_queries.group_by_key(checked_metrics),
+                    db, run_id, metric_queries.group_by_key(checked_metrics), self._tail_sizes
                 )
-            run_data_queries.write_tags(conn, run_id, checked_tags)
+            run_data_queries.write_tags(db, run_id, checked_tags)
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
         for key, (steps, timestamps, values) in series.items():
@@ -344,11 +359,9 @@ class SqlStore:
                     f"Metric '{key}': steps, timestamps and values differ in length",
                     INVALID_PARAMETER_VALUE,
                 )
-        with self._writer.transaction() as conn:
-            run_queries.require_active(conn, run_id)
-            metric_queries.write_series(
-                conn.connection.dbapi_connection, self._hot, run_id, series
-            )
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            metric_queries.write_series(db, run_id, series, self._tail_sizes)
 
     def log_inputs(
         self,
@@ -361,21 +374,21 @@ class SqlStore:
             validation.validate_dataset(ds.name, ds.digest, ds.source, ds.schema, ds.profile)
             for tag in dataset_input.tags:
                 validation.validate_input_tag(tag.key, tag.value)
-        with self._writer.transaction() as conn:
-            run_queries.require_active(conn, run_id)
-            input_queries.write_dataset_inputs(conn, run_id, datasets)
-            input_queries.write_model_inputs(conn, run_id, models)
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            input_queries.write_dataset_inputs(db, run_id, datasets)
+            input_queries.write_model_inputs(db, run_id, models)
 
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
-        with self._writer.transaction() as conn:
-            run_queries.require_active(conn, run_id)
-            input_queries.write_model_outputs(conn, run_id, models)
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            input_queries.write_model_outputs(db, run_id, models)
 
     def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
-        with self._engine.connect() as conn:
-            history = metric_queries.read_history(conn, self._hot, run_id, metric_key)
+        with self._reader() as db:
+            history = metric_queries.read_history(db, run_id, metric_key)
             if history is None:
-                if run_queries.stage_of(conn, run_id) is None:
+                if run_queries.stage_of(db, run_id) is None:
                     raise run_queries.not_found(run_id)
                 return MetricHistory(metric_key, [], [], [], run_id)
         return history
@@ -393,8 +406,16 @@ def _checked_metric(metric: Metric, path: str = "") -> Metric:
         and key is metric.key
     ):
         return metric
-    return Metric(key, value, timestamp, step, metric.dataset_name, metric.dataset_digest,
-                  metric.model_id, metric.run_id)
+    return Metric(
+        key,
+        value,
+        timestamp,
+        step,
+        metric.dataset_name,
+        metric.dataset_digest,
+        metric.model_id,
+        metric.run_id,
+    )
 
 
 def _reset_stores_after_fork() -> None:

@@ -1,0 +1,1 @@
+"""The REST store: TrackingStore over MLflow's REST protocol (a tracking server)."""

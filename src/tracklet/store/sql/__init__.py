@@ -1,0 +1,1 @@
+"""The SQL store: SQLite (embedded default) and PostgreSQL, on SQLAlchemy Core."""

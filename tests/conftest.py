@@ -1,0 +1,100 @@
+"""Fixtures shared by every test: isolated state, and real stores on SQLite and PostgreSQL.
+
+Store tests take the ``store_uri`` (or ``store``) fixture, parametrized over a fresh SQLite file
+and a fresh schema of the machine's PostgreSQL (``TRACKLET_TEST_POSTGRES_URI``, default
+``postgresql://postgres@127.0.0.1:5432/test``). PostgreSQL is real, never mocked: if it is not
+reachable, its tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracklet import env
+from tracklet.store import registry
+from tracklet.store.sql.store import SqlStore
+from tracklet.tracking import _state
+from tracklet.tracking import fluent as _fluent
+
+POSTGRES_URI = env.TRACKLET_TEST_POSTGRES_URI.get() or "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test: its own working directory, environment and tracking state."""
+    saved_env = dict(os.environ)
+    for name in list(os.environ):
+        if name.startswith("MLFLOW_") or (
+            name.startswith("TRACKLET_") and name != "TRACKLET_TEST_POSTGRES_URI"
+        ):
+            del os.environ[name]
+    monkeypatch.chdir(tmp_path)
+    _state.reset()
+    _fluent._client_cache = None
+    yield
+    while _state.run_stack():
+        try:
+            _fluent.end_run()
+        except Exception:
+            _state.run_stack().pop()
+    _state.reset()
+    _fluent._client_cache = None
+    registry.reset()
+    os.environ.clear()
+    os.environ.update(saved_env)
+
+
+def _postgres_schema_uri(schema: str) -> str:
+    separator = "&" if "?" in POSTGRES_URI else "?"
+    options = urllib.parse.quote(f"-csearch_path={schema}")
+    return f"{POSTGRES_URI}{separator}options={options}"
+
+
+@pytest.fixture
+def postgres_uri() -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema, dropped afterwards."""
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URI.replace("postgresql://", "postgresql+psycopg://", 1))
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield _postgres_schema_uri(schema)
+    finally:
+        registry.reset()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_uri(request: pytest.FixtureRequest) -> str:
+    """A fresh database URI, once for SQLite and once for PostgreSQL."""
+    name = "sqlite_uri" if request.param == "sqlite" else "postgres_uri"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def store(store_uri: str, tmp_path: Path) -> Iterator[SqlStore]:
+    sql_store = SqlStore(store_uri, default_artifact_root=str(tmp_path / "artifacts"))
+    yield sql_store
+    sql_store.close()
+
+
+@pytest.fixture
+def tracking_uri(store_uri: str) -> str:
+    """The fluent API pointed at a fresh store (SQLite and PostgreSQL)."""
+    os.environ["MLFLOW_TRACKING_URI"] = store_uri
+    return store_uri
