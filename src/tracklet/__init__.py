@@ -55,6 +55,31 @@ from tracklet.tracking.fluent import (
 
 __version__ = "0.1.0"
 
+# Submodules MLflow users reach as attributes (``mlflow.sklearn.log_model``); imported on first
+# access so that ``import tracklet`` stays light.
+_LAZY_SUBMODULES = frozenset(
+    {
+        "artifacts",
+        "data",
+        "lightgbm",
+        "models",
+        "pyfunc",
+        "pytorch",
+        "sklearn",
+        "tracking",
+        "xgboost",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"tracklet.{name}")
+    raise AttributeError(f"module 'tracklet' has no attribute {name!r}")
+
+
 __all__ = [
     "ActiveRun",
     "MlflowClient",

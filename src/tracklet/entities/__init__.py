@@ -3,6 +3,12 @@
 from tracklet.entities.dataset import Dataset, DatasetInput, InputTag
 from tracklet.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
 from tracklet.entities.experiment import Experiment, ExperimentTag
+from tracklet.entities.logged_model import (
+    LoggedModel,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
+)
 from tracklet.entities.metric import Metric, MetricHistory
 from tracklet.entities.paging import PagedList
 from tracklet.entities.run import (
@@ -24,8 +30,12 @@ __all__ = [
     "ExperimentTag",
     "InputTag",
     "LifecycleStage",
+    "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",
+    "LoggedModelParameter",
+    "LoggedModelStatus",
+    "LoggedModelTag",
     "Metric",
     "MetricHistory",
     "PagedList",
