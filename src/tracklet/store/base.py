@@ -15,8 +15,12 @@ from tracklet.entities import (
     DatasetInput,
     Experiment,
     ExperimentTag,
+    LoggedModel,
     LoggedModelInput,
     LoggedModelOutput,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
     Metric,
     MetricHistory,
     PagedList,
@@ -139,8 +143,47 @@ class RunDataStore(Protocol):
 
 
 @runtime_checkable
-class TrackingStore(ExperimentStore, RunStore, RunDataStore, Protocol):
-    """The whole tracking store: experiments, runs and run data."""
+class LoggedModelStore(Protocol):
+    def create_logged_model(
+        self,
+        experiment_id: str,
+        name: str | None = None,
+        source_run_id: str | None = None,
+        tags: Sequence[LoggedModelTag] = (),
+        params: Sequence[LoggedModelParameter] = (),
+        model_type: str | None = None,
+    ) -> LoggedModel:
+        """A new PENDING model; ``artifact_location`` is ``<experiment>/models/<id>/artifacts``."""
+        ...
+
+    def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel: ...
+
+    def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModel: ...
+
+    def delete_logged_model(self, model_id: str) -> None: ...
+
+    def set_logged_model_tags(self, model_id: str, tags: Sequence[LoggedModelTag]) -> None: ...
+
+    def delete_logged_model_tag(self, model_id: str, key: str) -> None: ...
+
+    def log_logged_model_params(
+        self, model_id: str, params: Sequence[LoggedModelParameter]
+    ) -> None: ...
+
+    def search_logged_models(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None = None,
+        datasets: Sequence[Mapping[str, str | None]] | None = None,
+        max_results: int | None = None,
+        order_by: Sequence[Mapping[str, object]] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[LoggedModel]: ...
+
+
+@runtime_checkable
+class TrackingStore(ExperimentStore, RunStore, RunDataStore, LoggedModelStore, Protocol):
+    """The whole tracking store: experiments, runs, run data and logged models."""
 
     @property
     def tracking_uri(self) -> str: ...

@@ -2,7 +2,8 @@
 
 - the tracking URI set by ``set_tracking_uri`` (process-wide, as in MLflow)
 - the active experiment id (process-wide)
-- each thread's stack of active runs and its last ended run (per thread, as in MLflow)
+- each thread's stack of active runs, its last ended run, its last logged model and its active
+  model (per thread, as in MLflow)
 - every run this process started and has not ended, across threads (ended at exit)
 
 A forked child starts with no active runs: runs belong to the process that started them.
@@ -14,6 +15,8 @@ import os
 import threading
 from typing import TYPE_CHECKING
 
+from tracklet import env
+
 if TYPE_CHECKING:
     from tracklet.tracking.fluent import ActiveRun
 
@@ -22,6 +25,9 @@ class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.run_stack: list[ActiveRun] = []
         self.last_active_run_id: str | None = None
+        self.last_logged_model_id: str | None = None
+        # None: not set in this thread, so MLFLOW_ACTIVE_MODEL_ID applies; "" : cleared.
+        self.active_model_id: str | None = None
 
 
 tracking_uri: str | None = None
@@ -42,6 +48,19 @@ def last_active_run_id() -> str | None:
 
 def set_last_active_run_id(run_id: str | None) -> None:
     _thread.last_active_run_id = run_id
+
+
+def thread() -> _ThreadState:
+    """This thread's state (run stack, last run and model, active model)."""
+    return _thread
+
+
+def active_model_id() -> str | None:
+    """The active model of this thread, else ``MLFLOW_ACTIVE_MODEL_ID``, else None."""
+    model_id = _thread.active_model_id
+    if model_id is None:
+        return env.MLFLOW_ACTIVE_MODEL_ID.get()
+    return model_id or None
 
 
 def reset() -> None:

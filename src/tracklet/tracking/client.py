@@ -33,6 +33,7 @@ from tracklet.store.registry import get_store
 from tracklet.tracking import uri as tracking_uri_module
 from tracklet.tracking.async_logging import RunOperations, flush_store, logger_for
 from tracklet.tracking.client_artifacts import ArtifactsClientMixin
+from tracklet.tracking.client_models import LoggedModelsClientMixin
 from tracklet.tracking.system_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_USER
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
@@ -48,7 +49,7 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class MlflowClient(ArtifactsClientMixin):
+class MlflowClient(ArtifactsClientMixin, LoggedModelsClientMixin):
     """A client for a tracking store: a database URI or a tracking server URL.
 
     Args:

@@ -447,6 +447,7 @@ def log_metric(
     if run_id is None:
         stack = _state.run_stack()
         run_id = (stack[-1] if stack else start_run()).info.run_id
+    model_id = model_id or _state.active_model_id()
     dataset_name = dataset_digest = None
     if model_id is not None or dataset is not None:
         dataset_name, dataset_digest = _link_metric_inputs(run_id, model_id, dataset)
@@ -474,6 +475,7 @@ def log_metrics(
 ) -> RunOperations | None:
     """Log several metrics at one step, in one batch."""
     run_id = run_id or _get_or_start_run().info.run_id
+    model_id = model_id or _state.active_model_id()
     dataset_name = dataset_digest = None
     if model_id is not None or dataset is not None:
         dataset_name, dataset_digest = _link_metric_inputs(run_id, model_id, dataset)
@@ -494,16 +496,25 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+_linked_inputs: set[tuple[str, str | None, str | None, str | None]] = set()
+
+
 def _link_metric_inputs(
     run_id: str, model_id: str | None, dataset: Any | None
 ) -> tuple[str | None, str | None]:
-    """Record the dataset and model a model metric refers to as inputs of the run."""
-    datasets = [DatasetInput(_dataset_entity(dataset))] if dataset is not None else []
-    models = [LoggedModelInput(model_id)] if model_id is not None else []
-    _client().log_inputs(run_id, datasets, models)
-    if dataset is None:
-        return None, None
-    return str(dataset.name), str(dataset.digest)
+    """Record the dataset and model a model metric refers to as inputs of the run (once per
+    process: logging many points for one model must not repeat the write)."""
+    entity = _dataset_entity(dataset) if dataset is not None else None
+    name, digest = (entity.name, entity.digest) if entity is not None else (None, None)
+    key = (run_id, model_id, name, digest)
+    if key not in _linked_inputs:
+        datasets = [DatasetInput(entity)] if entity is not None else []
+        models = [LoggedModelInput(model_id)] if model_id is not None else []
+        _client().log_inputs(run_id, datasets, models)
+        if len(_linked_inputs) > 10_000:
+            _linked_inputs.clear()
+        _linked_inputs.add(key)
+    return name, digest
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:

@@ -49,7 +49,13 @@ class Compiled:
         text = self._text.get(dialect_name)
         if text is None:
             statement = self._build(dialect_name)
-            text = str(statement.compile(dialect=_dialect_for(dialect_name)))
+            compiled = statement.compile(dialect=_dialect_for(dialect_name))
+            constants = [b.key for b in compiled.binds.values() if b.value is not None]
+            if constants:
+                # A Python constant in the statement became a bound parameter whose value the
+                # caller would never pass; write it with literal() instead.
+                raise TypeError(f"constant bound parameters {constants} in {compiled}")
+            text = str(compiled)
             self._text[dialect_name] = text
         return text
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tracklet.entities import DatasetInput, LoggedModelInput, LoggedModelOutput
-from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, stmt
+from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
 from tracklet.store.sql.schema import (
     datasets,
     input_tags,
@@ -42,7 +42,9 @@ _INSERT_DATASET = stmt(
     )
 )
 _NEXT_DATASET_POSITION = stmt(
-    lambda: sa.select(sa.func.coalesce(sa.func.max(run_dataset_inputs.c.position) + 1, 0)).where(
+    lambda: sa.select(
+        sa.func.coalesce(sa.func.max(run_dataset_inputs.c.position) + literal("1"), literal("0"))
+    ).where(
         run_dataset_inputs.c.run_uuid == bp("run_uuid")
     )
 )
@@ -72,7 +74,9 @@ def _upsert_input_tag(dialect_name: str) -> Any:
 
 _UPSERT_INPUT_TAG = Compiled(_upsert_input_tag)
 _NEXT_MODEL_POSITION = stmt(
-    lambda: sa.select(sa.func.coalesce(sa.func.max(run_model_inputs.c.position) + 1, 0)).where(
+    lambda: sa.select(
+        sa.func.coalesce(sa.func.max(run_model_inputs.c.position) + literal("1"), literal("0"))
+    ).where(
         run_model_inputs.c.run_uuid == bp("run_uuid")
     )
 )

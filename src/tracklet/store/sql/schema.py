@@ -191,3 +191,76 @@ run_model_outputs = Table(
     Column("step", BigInteger, nullable=False),
     PrimaryKeyConstraint("run_uuid", "model_id", "step"),
 )
+
+logged_models = Table(
+    "logged_models",
+    metadata,
+    Column("model_id", String(64), primary_key=True),
+    Column(
+        "experiment_id",
+        _BigId,
+        ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("name", String(500), nullable=False),
+    Column("artifact_location", String(2048), nullable=False),
+    Column("creation_timestamp", BigInteger, nullable=False),
+    Column("last_updated_timestamp", BigInteger, nullable=False),
+    # LoggedModelStatus as MLflow's enum number (PENDING 1, READY 2, FAILED 3).
+    Column("status", Integer, nullable=False),
+    Column("status_message", Text),
+    Column("model_type", String(500)),
+    Column("source_run_id", String(32)),
+    Column("lifecycle_stage", String(32), nullable=False),
+    Index("ix_logged_models_experiment_id_creation", "experiment_id", "creation_timestamp"),
+)
+
+logged_model_tags = Table(
+    "logged_model_tags",
+    metadata,
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", String(8000), nullable=False),
+    PrimaryKeyConstraint("model_id", "key"),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", String(6000), nullable=False),
+    PrimaryKeyConstraint("model_id", "key"),
+)
+
+# Every metric point logged with a model_id (model metrics are few; one row per point).
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("point_id", _BigId, primary_key=True, autoincrement=True),
+    Column(
+        "model_id",
+        String(64),
+        ForeignKey("logged_models.model_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("key", String(250), nullable=False),
+    Column("value", Float(precision=53)),
+    Column("is_nan", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    Column("run_uuid", String(32)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+    Index("ix_logged_model_metrics_model_id_key", "model_id", "key"),
+)

@@ -190,9 +190,77 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "model_id", "step", name="pk_run_model_outputs"),
     )
 
+    op.create_table(
+        "logged_models",
+        sa.Column("model_id", sa.String(64), nullable=False),
+        sa.Column("experiment_id", _BigId, nullable=False),
+        sa.Column("name", sa.String(500), nullable=False),
+        sa.Column("artifact_location", sa.String(2048), nullable=False),
+        sa.Column("creation_timestamp", sa.BigInteger, nullable=False),
+        sa.Column("last_updated_timestamp", sa.BigInteger, nullable=False),
+        sa.Column("status", sa.Integer, nullable=False),
+        sa.Column("status_message", sa.Text),
+        sa.Column("model_type", sa.String(500)),
+        sa.Column("source_run_id", sa.String(32)),
+        sa.Column("lifecycle_stage", sa.String(32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["experiment_id"],
+            ["experiments.experiment_id"],
+            ondelete="CASCADE",
+            name="fk_logged_models_experiment_id_experiments",
+        ),
+        sa.PrimaryKeyConstraint("model_id", name="pk_logged_models"),
+    )
+    op.create_index(
+        "ix_logged_models_experiment_id_creation",
+        "logged_models",
+        ["experiment_id", "creation_timestamp"],
+    )
+    for table, value_length in (("logged_model_tags", 8000), ("logged_model_params", 6000)):
+        op.create_table(
+            table,
+            sa.Column("model_id", sa.String(64), nullable=False),
+            sa.Column("key", sa.String(250), nullable=False),
+            sa.Column("value", sa.String(value_length), nullable=False),
+            sa.ForeignKeyConstraint(
+                ["model_id"],
+                ["logged_models.model_id"],
+                ondelete="CASCADE",
+                name=f"fk_{table}_model_id_logged_models",
+            ),
+            sa.PrimaryKeyConstraint("model_id", "key", name=f"pk_{table}"),
+        )
+    op.create_table(
+        "logged_model_metrics",
+        sa.Column("point_id", _BigId, primary_key=True, autoincrement=True),
+        sa.Column("model_id", sa.String(64), nullable=False),
+        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("value", sa.Float(precision=53)),
+        sa.Column("is_nan", sa.Boolean, nullable=False),
+        sa.Column("timestamp", sa.BigInteger, nullable=False),
+        sa.Column("step", sa.BigInteger, nullable=False),
+        sa.Column("run_uuid", sa.String(32)),
+        sa.Column("dataset_name", sa.String(500)),
+        sa.Column("dataset_digest", sa.String(36)),
+        sa.ForeignKeyConstraint(
+            ["model_id"],
+            ["logged_models.model_id"],
+            ondelete="CASCADE",
+            name="fk_logged_model_metrics_model_id_logged_models",
+        ),
+        sa.PrimaryKeyConstraint("point_id", name="pk_logged_model_metrics"),
+    )
+    op.create_index(
+        "ix_logged_model_metrics_model_id_key", "logged_model_metrics", ["model_id", "key"]
+    )
+
 
 def downgrade() -> None:
     for table in (
+        "logged_model_metrics",
+        "logged_model_params",
+        "logged_model_tags",
+        "logged_models",
         "run_model_outputs",
         "run_model_inputs",
         "input_tags",
