@@ -1,0 +1,166 @@
+"""Metric points in the SQL store: latest values, history, tails and chunks."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+
+from tracklet.entities import Metric, MetricHistory
+from tracklet.exceptions import MlflowException
+from tracklet.store.sql.metrics import TAIL_FLUSH_POINTS
+from tracklet.store.sql.store import SqlStore
+
+
+def _run(store: SqlStore) -> str:
+    return store.create_run("0", "u", 1, [], "r").info.run_id
+
+
+def _points(history: MetricHistory) -> list[tuple[int, int, float]]:
+    return [(m.timestamp, m.step, m.value) for m in history]
+
+
+def test_latest_value_is_largest_step_then_latest_time(store: SqlStore) -> None:
+    run_id = _run(store)
+    for step, timestamp, value in [(1, 10, 0.1), (5, 5, 0.5), (75, 1, 0.75), (-20, 99, -0.2)]:
+        store.log_metric(run_id, Metric("m", value, timestamp, step))
+    store.log_metric(run_id, Metric("m", 0.76, 2, 75))  # same step, later time wins
+    run = store.get_run(run_id)
+    assert run.data.metrics == {"m": 0.76}
+    (latest,) = run.data.metric_objs
+    assert (latest.step, latest.timestamp) == (75, 2)
+
+
+def test_history_holds_every_point_in_mlflow_order(store: SqlStore) -> None:
+    run_id = _run(store)
+    logged = [(1, 10, 0.1), (5, 5, 0.5), (75, 1, 0.75), (-20, 99, -0.2), (3, 5, 0.3)]
+    for step, timestamp, value in logged:
+        store.log_metric(run_id, Metric("m", value, timestamp, step))
+    history = store.get_metric_history(run_id, "m")
+    assert _points(history) == sorted((t, s, v) for s, t, v in logged)
+    assert all(m.key == "m" for m in history)
+
+
+def test_int64_steps_and_extreme_values(store: SqlStore) -> None:
+    run_id = _run(store)
+    big, small = 2**63 - 1, -(2**63)
+    store.log_metric(run_id, Metric("m", math.inf, 1, big))
+    store.log_metric(run_id, Metric("m", -math.inf, 2, small))
+    store.log_metric(run_id, Metric("m", math.nan, 3, 0))
+    history = store.get_metric_history(run_id, "m")
+    assert [m.step for m in history] == [big, small, 0]
+    assert history[0].value == math.inf and history[1].value == -math.inf
+    assert math.isnan(history[2].value)
+    assert store.get_run(run_id).data.metrics == {"m": math.inf}
+
+
+def test_nan_latest_value(store: SqlStore) -> None:
+    run_id = _run(store)
+    store.log_metric(run_id, Metric("m", 1.0, 1, 0))
+    store.log_metric(run_id, Metric("m", math.nan, 2, 1))
+    assert math.isnan(store.get_run(run_id).data.metrics["m"])
+    store.log_batch(run_id, [Metric("n", math.nan, 1, 0)] * 40 + [Metric("n", 2.0, 1, 0)])
+    # At equal step and time a real value beats NaN.
+    assert store.get_run(run_id).data.metrics["n"] == 2.0
+
+
+def test_identical_points_are_stored_once(store: SqlStore) -> None:
+    run_id = _run(store)
+    for _ in range(3):
+        store.log_metric(run_id, Metric("m", 0.5, 7, 1))
+    store.log_metric(run_id, Metric("m", 0.6, 7, 1))
+    assert _points(store.get_metric_history(run_id, "m")) == [(7, 1, 0.5), (7, 1, 0.6)]
+
+
+def test_long_sync_series_moves_through_tail_into_chunks(store: SqlStore) -> None:
+    run_id = _run(store)
+    n = TAIL_FLUSH_POINTS * 3 + 17
+    for i in range(n):
+        store.log_metric(run_id, Metric("loss", 1.0 / (i + 1), 1000 + i, i))
+    history = store.get_metric_history(run_id, "loss")
+    assert [m.step for m in history] == list(range(n))
+    assert [m.value for m in history] == [1.0 / (i + 1) for i in range(n)]
+    with store.engine.connect() as conn:
+        chunks = conn.exec_driver_sql("SELECT COUNT(*), SUM(n) FROM metric_chunks").one()
+        tail = conn.exec_driver_sql("SELECT tail_n FROM latest_metrics").scalar()
+    assert chunks == (3, TAIL_FLUSH_POINTS * 3)
+    assert tail == 17
+
+
+def test_batches_of_few_and_many_points_per_key(store: SqlStore) -> None:
+    run_id = _run(store)
+    wide = [Metric(f"k{i}", float(i), 5, 0) for i in range(300)]
+    deep = [Metric("deep", float(i), 100 + i, i) for i in range(1000)]
+    store.log_batch(run_id, wide + deep)
+    store.log_batch(run_id, [Metric("k1", 99.0, 6, 1)] * 1)
+    metrics = store.get_run(run_id).data.metrics
+    assert len(metrics) == 301
+    assert metrics["k1"] == 99.0 and metrics["k299"] == 299.0 and metrics["deep"] == 999.0
+    assert _points(store.get_metric_history(run_id, "k1")) == [(5, 0, 1.0), (6, 1, 99.0)]
+    assert [m.value for m in store.get_metric_history(run_id, "deep")] == [
+        float(i) for i in range(1000)
+    ]
+
+
+def test_metric_columns_path(store: SqlStore) -> None:
+    run_id = _run(store)
+    steps = list(range(5000))
+    store.log_metric_columns(
+        run_id,
+        {"a": (steps, [1] * 5000, [s * 0.5 for s in steps]), "b": ([7], [2], [1.5])},
+    )
+    history = store.get_metric_history(run_id, "a")
+    assert len(history) == 5000
+    assert list(history.steps) == steps and history[4999].value == 2499.5
+    assert store.get_run(run_id).data.metrics == {"a": 2499.5, "b": 1.5}
+
+
+def test_unknown_metric_key_and_run(store: SqlStore) -> None:
+    run_id = _run(store)
+    assert list(store.get_metric_history(run_id, "nothing")) == []
+    with pytest.raises(MlflowException) as error:
+        store.get_metric_history("a" * 32, "m")
+    assert error.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+@pytest.mark.parametrize(
+    ("metric", "fragment"),
+    [
+        (Metric("bad key!", 1.0, 1, 0), "Names may only contain"),
+        (Metric("../up", 1.0, 1, 0), "resolve to"),
+        (Metric("k" * 251, 1.0, 1, 0), "250"),
+        (Metric("m", "0.5", 1, 0), "valid double"),  # type: ignore[arg-type]
+        (Metric("m", True, 1, 0), "valid double"),
+        (Metric("m", 1.0, -1, 0), "timestamp"),
+        (Metric("m", 1.0, 1, 2**63), "step"),
+        (Metric("m", 1.0, 1, 1.5), "step"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_metrics_change_nothing(store: SqlStore, metric: Metric, fragment: str) -> None:
+    run_id = _run(store)
+    for write in (
+        lambda: store.log_metric(run_id, metric),
+        lambda: store.log_batch(run_id, [Metric("good", 1.0, 1, 0), metric]),
+    ):
+        with pytest.raises(MlflowException) as error:
+            write()
+        assert error.value.error_code == "INVALID_PARAMETER_VALUE"
+        assert fragment in error.value.message
+    assert store.get_run(run_id).data.metrics == {}
+
+
+def test_concurrent_threads_lose_no_point(store: SqlStore) -> None:
+    run_id = _run(store)
+
+    def work(worker: int) -> None:
+        for i in range(150):
+            store.log_metric(run_id, Metric(f"w{worker}", float(i), 1000 + i, i))
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in range(4):
+        assert [m.step for m in store.get_metric_history(run_id, f"w{worker}")] == list(range(150))
