@@ -52,6 +52,15 @@ from tracklet.tracking.fluent import (
     set_tracking_uri,
     start_run,
 )
+from tracklet.tracking.fluent_artifacts import (
+    get_artifact_uri,
+    log_artifact,
+    log_artifacts,
+    log_dict,
+    log_figure,
+    log_image,
+    log_text,
+)
 from tracklet.tracking.fluent_models import (
     ActiveModel,
     clear_active_model,
@@ -117,6 +126,7 @@ __all__ = [
     "finalize_logged_model",
     "flush_async_logging",
     "get_active_model_id",
+    "get_artifact_uri",
     "get_experiment",
     "get_experiment_by_name",
     "get_logged_model",
@@ -126,6 +136,11 @@ __all__ = [
     "initialize_logged_model",
     "last_active_run",
     "last_logged_model",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
     "log_input",
     "log_inputs",
     "log_metric",
@@ -134,6 +149,7 @@ __all__ = [
     "log_outputs",
     "log_param",
     "log_params",
+    "log_text",
     "rename_experiment",
     "restore_experiment",
     "restore_run",

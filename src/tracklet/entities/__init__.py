@@ -3,6 +3,7 @@
 from tracklet.entities.dataset import Dataset, DatasetInput, InputTag
 from tracklet.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
 from tracklet.entities.experiment import Experiment, ExperimentTag
+from tracklet.entities.file_info import FileInfo
 from tracklet.entities.logged_model import (
     LoggedModel,
     LoggedModelParameter,
@@ -28,6 +29,7 @@ __all__ = [
     "DatasetInput",
     "Experiment",
     "ExperimentTag",
+    "FileInfo",
     "InputTag",
     "LifecycleStage",
     "LoggedModel",

@@ -1,5 +1,100 @@
-"""The fluent artifact functions (log_artifact, log_artifacts, log_text, get_artifact_uri, ...)."""
+"""The fluent artifact functions (log_artifact, log_artifacts, log_text, get_artifact_uri, ...).
+
+Each writes to the active run (starting one if none is active, as MLflow does) unless a
+``run_id`` is given.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING, Any
+
+from tracklet.artifacts.paths import validate_relative_path
+from tracklet.tracking.fluent import _client, _get_or_start_run
+
+if TYPE_CHECKING:
+    from tracklet.entities import Run
+
+__all__ = [
+    "get_artifact_uri",
+    "log_artifact",
+    "log_artifacts",
+    "log_dict",
+    "log_figure",
+    "log_image",
+    "log_text",
+]
+
+
+def _run_id(run_id: str | None) -> str:
+    return run_id or _get_or_start_run().info.run_id
+
+
+def log_artifact(
+    local_path: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Upload a local file or directory to the run's artifacts.
+
+    Args:
+        local_path: The file (or directory) to upload.
+        artifact_path: The directory under the run's artifact root to write to.
+        run_id: The run; the active run if None.
+    """
+    _client().log_artifact(_run_id(run_id), local_path, artifact_path)
+
+
+def log_artifacts(
+    local_dir: str, artifact_path: str | None = None, run_id: str | None = None
+) -> None:
+    """Upload the contents of a local directory to the run's artifacts.
+
+    Args:
+        local_dir: The directory whose files (recursively) are uploaded.
+        artifact_path: The directory under the run's artifact root to write to.
+        run_id: The run; the active run if None.
+    """
+    _client().log_artifacts(_run_id(run_id), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
+    """Write ``text`` to the run's artifact file ``artifact_file`` (e.g. ``dir/notes.txt``)."""
+    _client().log_text(_run_id(run_id), text, artifact_file)
+
+
+def log_dict(dictionary: dict[str, Any], artifact_file: str, run_id: str | None = None) -> None:
+    """Write a dict as JSON, or YAML when ``artifact_file`` ends in ``.yml``/``.yaml``."""
+    _client().log_dict(_run_id(run_id), dictionary, artifact_file)
+
+
+def log_figure(
+    figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
+) -> None:
+    """Save a matplotlib or plotly figure as the run's artifact ``artifact_file``."""
+    _client().log_figure(_run_id(None), figure, artifact_file, save_kwargs=save_kwargs)
+
+
+def log_image(
+    image: Any,
+    artifact_file: str | None = None,
+    key: str | None = None,
+    step: int | None = None,
+    timestamp: int | None = None,
+    synchronous: bool | None = False,
+) -> None:
+    """Log a numpy or PIL image as a file or as step ``step`` of the image series ``key``."""
+    _client().log_image(_run_id(None), image, artifact_file, key, step, timestamp, synchronous)
+
+
+def get_artifact_uri(artifact_path: str | None = None) -> str:
+    """The URI of the active run's artifact root, or of ``artifact_path`` under it.
+
+    Args:
+        artifact_path: A path relative to the run's artifact root.
+
+    Returns:
+        An absolute URI (or local path) such as ``s3://bucket/1/<run_id>/artifacts/model``.
+    """
+    run: Run = _get_or_start_run()
+    root = str(run.info.artifact_uri)
+    if not artifact_path:
+        return root
+    return f"{root.rstrip('/')}/{validate_relative_path(artifact_path)}"
