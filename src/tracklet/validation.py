@@ -261,7 +261,9 @@ def validate_artifact_location(location: str | None) -> None:
 def parse_experiment_id(experiment_id: object) -> int:
     """An experiment id as the integer the SQL store keys on; anything else is a 400."""
     if isinstance(experiment_id, bool):
-        raise invalid(f"Invalid experiment ID '{experiment_id}'. It must be an integer string.")
+        raise invalid(
+            f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
+        )
     if isinstance(experiment_id, int):
         return experiment_id
     if isinstance(experiment_id, str) and experiment_id.strip().lstrip("-").isdigit():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import TracebackType
 from typing import Any
 
@@ -167,7 +168,7 @@ class ActiveModel(LoggedModel):
     active model on exit."""
 
     def __init__(self, model: LoggedModel, previous: str | None) -> None:
-        fields = {name: getattr(model, name) for name in LoggedModel.__dataclass_fields__}
+        fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(LoggedModel)}
         super().__init__(**fields)
         object.__setattr__(self, "_previous", previous)
 
