@@ -81,13 +81,11 @@ def test_entities_module_names() -> None:
 
 def test_import_is_light() -> None:
     # Heavy dependencies load on first use, not at ``import tracklet`` (issue 2 target).
-    code = (
-        "import sys, tracklet; "
-        "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    )
+    code = "import sys, tracklet; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
     loaded = set(
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-        .stdout.split()
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.split()
     )
     heavy = {"sqlalchemy", "alembic", "pandas", "numpy", "httpx", "starlette", "uvicorn", "mlflow"}
     assert loaded & heavy == set()

@@ -64,7 +64,7 @@ def test_steps_and_timestamps() -> None:
 
 def test_batch_limits_name_the_limit() -> None:
     validation.validate_batch_limits(1000, 0, 0)
-    with pytest.raises(MlflowException, match="at most 1000 metrics. Got 1001"):
+    with pytest.raises(MlflowException, match=r"at most 1000 metrics\. Got 1001"):
         validation.validate_batch_limits(1001, 0, 0)
     with pytest.raises(MlflowException, match="at most 100 params"):
         validation.validate_batch_limits(0, 101, 0)

@@ -41,7 +41,8 @@ def test_run_data_dicts() -> None:
         metrics=[Metric("m", 0.5, 1, 2)], params=[Param("p", "1")], tags=[RunTag("t", "v")]
     )
     assert data.metrics == {"m": 0.5}
-    assert data.params == {"p": "1"} and data.tags == {"t": "v"}
+    assert data.params == {"p": "1"}
+    assert data.tags == {"t": "v"}
     assert data._metric_objs == [Metric("m", 0.5, 1, 2)]
 
 
@@ -59,7 +60,8 @@ def test_metric_history_is_a_sequence_of_metrics() -> None:
 
 
 def test_enums() -> None:
-    assert RunStatus.from_string("FAILED") == 4 and RunStatus.to_string(5) == "KILLED"
+    assert RunStatus.from_string("FAILED") == 4
+    assert RunStatus.to_string(5) == "KILLED"
     assert RunStatus.is_terminated(RunStatus.FINISHED)
     assert not RunStatus.is_terminated(RunStatus.RUNNING)
     with pytest.raises(MlflowException):
@@ -71,4 +73,6 @@ def test_enums() -> None:
 
 def test_paged_list_token() -> None:
     page = PagedList([1, 2], "next")
-    assert page == [1, 2] and page.token == "next" and page.to_list() == [1, 2]
+    assert page == [1, 2]
+    assert page.token == "next"
+    assert page.to_list() == [1, 2]

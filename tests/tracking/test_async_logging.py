@@ -26,7 +26,8 @@ def test_async_points_are_written_by_end_run(tracking_uri: str) -> None:
     assert list(history.steps) == list(range(3000))
     assert history[-1].value == 2999 * 0.5
     data = client.get_run(run.info.run_id).data
-    assert data.params == {"a": "1"} and data.tags["t"] == "v"
+    assert data.params == {"a": "1"}
+    assert data.tags["t"] == "v"
     assert data.metrics == {"loss": 1499.5}
 
 

@@ -35,7 +35,8 @@ def test_end_run_status_and_times(tracking_uri: str) -> None:
     mlflow.end_run(status="KILLED")
     info = mlflow.get_run(run.info.run_id).info
     assert info.status == "KILLED"
-    assert info.end_time is not None and info.end_time >= info.start_time  # type: ignore[operator]
+    assert info.end_time is not None
+    assert info.end_time >= info.start_time
     mlflow.end_run()  # no active run: a no-op
 
 
@@ -96,7 +97,8 @@ def test_experiment_from_environment(tracking_uri: str) -> None:
     with mlflow.start_run() as run:
         pass
     experiment = mlflow.get_experiment_by_name("from-env")
-    assert experiment is not None and run.info.experiment_id == experiment.experiment_id
+    assert experiment is not None
+    assert run.info.experiment_id == experiment.experiment_id
     os.environ["MLFLOW_EXPERIMENT_ID"] = "999"
     with pytest.raises(MlflowException, match="does not match"):
         mlflow.start_run()
@@ -156,7 +158,8 @@ def test_last_active_run_is_per_thread_and_fresh(tracking_uri: str) -> None:
     with mlflow.start_run() as run:
         mlflow.log_metric("m", 3.0)
     last = mlflow.last_active_run()
-    assert last is not None and last.data.metrics == {"m": 3.0}
+    assert last is not None
+    assert last.data.metrics == {"m": 3.0}
     assert last.info.run_id == run.info.run_id
 
 

@@ -23,7 +23,8 @@ def test_lifecycle_pending_to_ready(tracking_uri: str) -> None:
     assert model.experiment_id == run.info.experiment_id
     assert model.artifact_location.endswith(f"/models/{model.model_id}/artifacts")
     assert model.model_uri == f"models:/{model.model_id}"
-    assert model.tags["k"] == "v" and model.tags["mlflow.user"]
+    assert model.tags["k"] == "v"
+    assert model.tags["mlflow.user"]
     assert model.params == {"p": "1"}
     ready = mlflow.finalize_logged_model(model.model_id, "READY")
     assert ready.status == LoggedModelStatus.READY

@@ -38,7 +38,8 @@ def test_plain_paths_are_refused(uri: str) -> None:
     with pytest.raises(MlflowException) as error:
         mlflow.set_tracking_uri(uri)
     assert error.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert "plain path" in error.value.message and "sqlite:///" in error.value.message
+    assert "plain path" in error.value.message
+    assert "sqlite:///" in error.value.message
 
 
 def test_unknown_scheme_is_refused() -> None:

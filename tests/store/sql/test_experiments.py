@@ -19,13 +19,15 @@ def test_default_experiment_exists(store: SqlStore) -> None:
 
 def test_create_and_get(store: SqlStore) -> None:
     experiment_id = store.create_experiment("exp", tags=[ExperimentTag("team", "a")])
-    assert experiment_id.isdigit() and experiment_id != "0"
+    assert experiment_id.isdigit()
+    assert experiment_id != "0"
     experiment = store.get_experiment(experiment_id)
     assert experiment.name == "exp"
     assert experiment.tags == {"team": "a"}
     assert experiment.artifact_location == f"{store.artifact_root}/{experiment_id}"
     assert experiment.creation_time == experiment.last_update_time
-    assert isinstance(experiment.creation_time, int) and experiment.creation_time > 1.7e12
+    assert isinstance(experiment.creation_time, int)
+    assert experiment.creation_time > 1.7e12
 
 
 def test_explicit_artifact_location_is_kept(store: SqlStore) -> None:
@@ -146,9 +148,11 @@ def test_search_experiments_basics(store: SqlStore) -> None:
     everything = store.search_experiments(view_type=3)
     assert len(everything) == 6
     page = store.search_experiments(view_type=3, max_results=4)
-    assert len(page) == 4 and page.token
+    assert len(page) == 4
+    assert page.token
     rest = store.search_experiments(view_type=3, max_results=4, page_token=page.token)
-    assert len(rest) == 2 and rest.token is None
+    assert len(rest) == 2
+    assert rest.token is None
     assert {e.experiment_id for e in page} | {e.experiment_id for e in rest} == {
         "0",
         *ids,

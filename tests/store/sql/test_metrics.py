@@ -50,7 +50,8 @@ def test_int64_steps_and_extreme_values(store: SqlStore) -> None:
     store.log_metric(run_id, Metric("m", math.nan, 3, 0))
     history = store.get_metric_history(run_id, "m")
     assert [m.step for m in history] == [big, small, 0]
-    assert history[0].value == math.inf and history[1].value == -math.inf
+    assert history[0].value == math.inf
+    assert history[1].value == -math.inf
     assert math.isnan(history[2].value)
     assert store.get_run(run_id).data.metrics == {"m": math.inf}
 
@@ -96,7 +97,9 @@ def test_batches_of_few_and_many_points_per_key(store: SqlStore) -> None:
     store.log_batch(run_id, [Metric("k1", 99.0, 6, 1)] * 1)
     metrics = store.get_run(run_id).data.metrics
     assert len(metrics) == 301
-    assert metrics["k1"] == 99.0 and metrics["k299"] == 299.0 and metrics["deep"] == 999.0
+    assert metrics["k1"] == 99.0
+    assert metrics["k299"] == 299.0
+    assert metrics["deep"] == 999.0
     assert _points(store.get_metric_history(run_id, "k1")) == [(5, 0, 1.0), (6, 1, 99.0)]
     assert [m.value for m in store.get_metric_history(run_id, "deep")] == [
         float(i) for i in range(1000)
@@ -112,7 +115,8 @@ def test_metric_columns_path(store: SqlStore) -> None:
     )
     history = store.get_metric_history(run_id, "a")
     assert len(history) == 5000
-    assert list(history.steps) == steps and history[4999].value == 2499.5
+    assert list(history.steps) == steps
+    assert history[4999].value == 2499.5
     assert store.get_run(run_id).data.metrics == {"a": 2499.5, "b": 1.5}
 
 

@@ -62,9 +62,7 @@ def test_eight_processes_write_one_fresh_file(tmp_path: Path) -> None:
     }
     for run in runs:
         assert run.info.status == "FINISHED"
-        assert [m.step for m in store.get_metric_history(run.info.run_id, "loss")] == list(
-            range(5)
-        )
+        assert [m.step for m in store.get_metric_history(run.info.run_id, "loss")] == list(range(5))
     store.close()
 
 

@@ -73,7 +73,8 @@ def test_long_values_are_truncated_like_mlflow(
     with pytest.raises(MlflowException) as error:
         store.log_param(run_id, Param("q", "x" * 6001))
     assert error.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert "6000" in error.value.message and "'value'" in error.value.message
+    assert "6000" in error.value.message
+    assert "'value'" in error.value.message
     assert "q" not in store.get_run(run_id).data.params
 
 
@@ -84,7 +85,8 @@ def test_empty_values_and_upserted_tags(store: SqlStore) -> None:
     store.log_batch(run_id, tags=[RunTag("t", "2"), RunTag("t", "3"), RunTag("u", "")])
     data = store.get_run(run_id).data
     assert data.params == {"empty": ""}
-    assert data.tags["t"] == "3" and data.tags["u"] == ""
+    assert data.tags["t"] == "3"
+    assert data.tags["u"] == ""
 
 
 def test_batch_writes_everything_together(store: SqlStore) -> None:
@@ -97,5 +99,6 @@ def test_batch_writes_everything_together(store: SqlStore) -> None:
     )
     data = store.get_run(run_id).data
     assert data.metrics == {"m": 2.0}
-    assert len(data.params) == 100 and data.params["p42"] == "42"
+    assert len(data.params) == 100
+    assert data.params["p42"] == "42"
     assert data.tags["t99"] == "99"

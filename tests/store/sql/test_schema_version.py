@@ -55,7 +55,8 @@ def test_mlflow_database_is_refused_and_left_untouched(tmp_path: Path) -> None:
         SqlStore(f"sqlite:///{path}")
     message = error.value.message
     assert str(path) in message
-    assert "not created by tracklet" in message and "MLflow" in message
+    assert "not created by tracklet" in message
+    assert "MLflow" in message
     assert "sqlite:///tracklet.db" in message
     assert _tables(path) == before
     with sqlite3.connect(path) as conn:
@@ -69,7 +70,8 @@ def test_unknown_newer_revision_is_refused(tmp_path: Path) -> None:
         conn.execute(f"UPDATE {VERSION_TABLE} SET version_num = '9999_future'")
     with pytest.raises(MlflowException) as error:
         SqlStore(f"sqlite:///{path}")
-    assert "9999_future" in error.value.message and "Upgrade tracklet" in error.value.message
+    assert "9999_future" in error.value.message
+    assert "Upgrade tracklet" in error.value.message
 
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
