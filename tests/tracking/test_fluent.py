@@ -15,9 +15,10 @@ from tracklet.exceptions import MlflowException
 
 
 def test_start_run_twice_without_nested_is_refused(tracking_uri: str) -> None:
-    with mlflow.start_run() as run:
-        with pytest.raises(MlflowException, match=f"Run with UUID {run.info.run_id} is already"):
-            mlflow.start_run()
+    run = mlflow.start_run()
+    with pytest.raises(MlflowException, match=f"Run with UUID {run.info.run_id} is already"):
+        mlflow.start_run()
+    mlflow.end_run()
     assert mlflow.active_run() is None
 
 

@@ -40,7 +40,7 @@ def test_eight_processes_write_one_fresh_file(tmp_path: Path) -> None:
     script.write_text(_WRITER)
     runs_each = 6
     procs = [
-        subprocess.Popen(  # noqa: SIM115 (all eight must run at once)
+        subprocess.Popen(
             [sys.executable, str(script), uri, str(w), str(runs_each)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
