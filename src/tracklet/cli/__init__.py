@@ -1,0 +1,23 @@
+"""The ``tracklet`` command: ``tracklet server`` and ``tracklet ui``.
+
+Subcommand modules import their heavy dependencies (uvicorn, the server, the store) only when
+they run, so ``tracklet --help`` and server start-up stay quick.
+"""
+
+from __future__ import annotations
+
+import click
+
+from tracklet.cli.server import server, ui
+
+
+@click.group()
+@click.version_option(package_name="tracklet", prog_name="tracklet")
+def main() -> None:
+    """tracklet: a fast experiment tracker that speaks MLflow's Tracking API and REST protocol."""
+
+
+main.add_command(server)
+main.add_command(ui)
+
+__all__ = ["main"]

@@ -1,0 +1,1 @@
+"""The tracking server: MLflow's REST protocol over a TrackingStore (Starlette on uvicorn)."""

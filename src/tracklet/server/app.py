@@ -1,0 +1,91 @@
+"""``create_app``: the tracking server as a Starlette application.
+
+One app per worker process. The store opens in the lifespan (or is handed in by tests), so each
+worker has its own connections; routes come from the per-resource modules in ``routes/``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from tracklet.server.artifact_files import LocalArtifacts
+from tracklet.server.errors import EXCEPTION_HANDLERS
+from tracklet.server.middleware import ServerMiddleware
+from tracklet.server.routes import artifacts, datasets, experiments, meta, metrics, runs
+from tracklet.server.rpc import ServerState
+from tracklet.server.security import HostPolicy
+from tracklet.server.settings import ServerSettings
+from tracklet.store.base import TrackingStore
+
+logger = logging.getLogger("tracklet.server")
+
+
+def all_routes() -> list[BaseRoute]:
+    """Every route, resource by resource (later issues add logged models and traces here)."""
+    return [
+        *meta.routes,
+        *experiments.routes,
+        *runs.routes,
+        *metrics.routes,
+        *datasets.routes,
+        *artifacts.routes,
+    ]
+
+
+def open_store(settings: ServerSettings) -> TrackingStore:
+    """The backend store, with the server's default artifact root for new experiments."""
+    from tracklet.store.registry import get_store, scheme_of
+
+    if scheme_of(settings.backend_store_uri) in ("sqlite", "postgresql", "postgres"):
+        from tracklet.store.sql.store import SqlStore
+
+        return SqlStore(settings.backend_store_uri, settings.default_artifact_root)
+    return get_store(settings.backend_store_uri)
+
+
+def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> Starlette:
+    """The server app for ``settings``.
+
+    Args:
+        settings: How the server was configured (``tracklet server`` flags).
+        store: A store to serve instead of opening ``settings.backend_store_uri`` (tests).
+
+    Returns:
+        A Starlette application; its lifespan opens the store and closes it on shutdown.
+    """
+    proxy = None
+    if settings.serve_artifacts:
+        os.makedirs(settings.artifacts_path, exist_ok=True)
+        proxy = LocalArtifacts(settings.artifacts_path)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        opened = open_store(settings) if store is None else store
+        app.state.tracklet = ServerState(settings, opened, proxy)
+        try:
+            yield
+        finally:
+            if owned:
+                opened.close()
+
+    policy = None
+    if not settings.disable_security_middleware:
+        policy = HostPolicy(settings.effective_allowed_hosts(), settings.cors_allowed_origins)
+    app = Starlette(
+        routes=all_routes(),
+        middleware=[Middleware(ServerMiddleware, policy, settings.x_frame_options)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    if store is not None:
+        # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
+        app.state.tracklet = ServerState(settings, store, proxy)
+    return app

@@ -1,0 +1,152 @@
+"""The artifact proxy's file operations on a local directory.
+
+Every client-supplied path goes through :func:`tracklet.artifacts.paths.safe_join`, so nothing
+outside the root is read, written, listed or deleted; listings also leave out symlinks that lead
+outside the root. Uploads stream to a temporary file beside the target and are renamed into place
+when complete, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.parse
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tracklet.artifacts.paths import safe_join, validate_relative_path
+from tracklet.exceptions import (
+    INVALID_PARAMETER_VALUE,
+    NOT_IMPLEMENTED,
+    RESOURCE_DOES_NOT_EXIST,
+    MlflowException,
+)
+from tracklet.server.settings import local_path
+
+
+class UploadTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"Artifact upload exceeds the server's limit of {limit} bytes")
+        self.limit = limit
+
+
+def _inside(root_real: str, path: str) -> bool:
+    resolved = os.path.realpath(path)
+    return resolved == root_real or resolved.startswith(root_real + os.sep)
+
+
+class LocalArtifacts:
+    """A local artifact root (the proxy's ``--artifacts-destination``, or a run's file root)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = os.path.abspath(root)
+
+    def resolve(self, path: str) -> str:
+        """The local path of a client path; INVALID_PARAMETER_VALUE if it leaves the root."""
+        return safe_join(self.root, path)
+
+    def list(self, path: str) -> list[dict[str, Any]]:
+        """Entries of ``path`` as MLflow's proxy lists them: basenames, dirs without sizes."""
+        target = self.resolve(path)
+        if os.path.isfile(target):
+            return [
+                {
+                    "path": os.path.basename(target),
+                    "is_dir": False,
+                    "file_size": os.path.getsize(target),
+                }
+            ]
+        if not os.path.isdir(target):
+            return []
+        root_real = os.path.realpath(self.root)
+        files: list[dict[str, Any]] = []
+        with os.scandir(target) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.is_symlink() and not _inside(root_real, entry.path):
+                    continue  # never reveal anything about what lies outside the root
+                if entry.is_dir():
+                    files.append({"path": entry.name, "is_dir": True})
+                else:
+                    files.append(
+                        {"path": entry.name, "is_dir": False, "file_size": entry.stat().st_size}
+                    )
+        return files
+
+    def file_for_download(self, path: str) -> str:
+        target = self.resolve(path)
+        if os.path.isdir(target):
+            raise MlflowException(
+                f"Cannot download '{path}': it is a directory", INVALID_PARAMETER_VALUE
+            )
+        if not os.path.isfile(target):
+            raise MlflowException(f"No such artifact: '{path}'", RESOURCE_DOES_NOT_EXIST)
+        return target
+
+    async def upload(self, path: str, chunks: AsyncIterator[bytes], limit: int) -> int:
+        """Stream ``chunks`` into ``path``; returns the size. Refuses a path naming a directory."""
+        relative = validate_relative_path(path)
+        if not relative or path.endswith("/"):
+            raise MlflowException(
+                f"Invalid artifact path {path!r}: it must end with a file name",
+                INVALID_PARAMETER_VALUE,
+            )
+        target = self.resolve(path)
+        if os.path.isdir(target):
+            raise MlflowException(
+                f"Cannot upload to '{path}': it is a directory", INVALID_PARAMETER_VALUE
+            )
+        directory = os.path.dirname(target)
+        os.makedirs(directory, exist_ok=True)
+        self.resolve(path)  # the directories just made must not have changed where it leads
+        temporary = os.path.join(directory, f".{os.path.basename(target)}.{uuid.uuid4().hex}.part")
+        size = 0
+        try:
+            with open(temporary, "xb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise UploadTooLarge(limit)
+                    out.write(chunk)
+            os.replace(temporary, target)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise
+        return size
+
+    def delete(self, path: str) -> None:
+        """Delete a file or a directory tree (symlinks themselves, never their targets)."""
+        if not validate_relative_path(path):
+            raise MlflowException("Refusing to delete the artifact root", INVALID_PARAMETER_VALUE)
+        target = self.resolve(path)
+        if os.path.islink(target) or os.path.isfile(target):
+            os.unlink(target)
+        elif os.path.isdir(target):
+            shutil.rmtree(target)
+
+
+def run_artifact_location(
+    artifact_uri: str, proxy: LocalArtifacts | None
+) -> tuple[LocalArtifacts, str]:
+    """Where a run's artifacts live on this server: (root, path of the run's folder in it).
+
+    ``mlflow-artifacts:`` URIs map into the proxy's destination; ``file:`` URIs and plain paths
+    are local directories. Other schemes (s3, gs, ...) are not served by tracklet yet.
+    """
+    parsed = urllib.parse.urlparse(artifact_uri)
+    if parsed.scheme == "mlflow-artifacts":
+        if proxy is None:
+            raise MlflowException(
+                "This run's artifacts are proxied, but the server runs with --no-serve-artifacts",
+                NOT_IMPLEMENTED,
+            )
+        return proxy, urllib.parse.unquote(parsed.path).lstrip("/")
+    if parsed.scheme in ("", "file") or (len(parsed.scheme) == 1 and os.name == "nt"):
+        return LocalArtifacts(local_path(artifact_uri)), ""
+    raise MlflowException(
+        f"Listing artifacts stored at {parsed.scheme}:// URIs is not supported by this server",
+        NOT_IMPLEMENTED,
+    )

@@ -1,0 +1,31 @@
+"""uvicorn's Config carrying tracklet's settings, so that spawned workers build the app too.
+
+uvicorn spawns worker processes with a pickled Config and insists on an import string for the
+app; this subclass keeps the settings on the config and builds the app from them in each worker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+
+from tracklet.server.settings import ServerSettings
+
+
+class TrackletUvicornConfig(uvicorn.Config):
+    def __init__(self, settings: ServerSettings, **kwargs: Any) -> None:
+        # The import string satisfies uvicorn's check for --workers; load() replaces it.
+        super().__init__("tracklet.server.app:create_app", factory=True, **kwargs)
+        self.tracklet_settings = settings
+
+    def load(self) -> None:
+        settings = self.tracklet_settings
+
+        def factory() -> Any:
+            from tracklet.server.app import create_app
+
+            return create_app(settings)
+
+        self.app = factory
+        super().load()

@@ -1,0 +1,153 @@
+"""The server's one ASGI middleware: Host/Origin checks, security headers, one log line per
+request, and a logged JSON 500 for anything unexpected (never a traceback to the client).
+
+Kept as a single pure-ASGI layer because every layer costs time on every request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tracklet.exceptions import INTERNAL_ERROR, MlflowException
+from tracklet.server.security import (
+    CORS_BLOCKED_MESSAGE,
+    EXEMPT_PATHS,
+    INVALID_HOST_MESSAGE,
+    STATE_CHANGING_METHODS,
+    HostPolicy,
+    is_api_path,
+)
+from tracklet.wire.errors import error_body
+
+logger = logging.getLogger("tracklet.server")
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8")],
+        }
+    )
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+class ServerMiddleware:
+    """Wraps the router; see the module docstring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        policy: HostPolicy | None,
+        x_frame_options: str | None,
+    ) -> None:
+        self.app = app
+        self.policy = policy
+        headers = [(b"x-content-type-options", b"nosniff")]
+        if policy is not None and x_frame_options and x_frame_options.upper() != "NONE":
+            headers.append((b"x-frame-options", x_frame_options.upper().encode()))
+        self.extra_headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        path: str = scope["path"]
+        method: str = scope["method"]
+        status = 0
+        origin = ""
+        policy = self.policy
+        if policy is not None:
+            host = ""
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    host = value.decode("latin-1")
+                elif name == b"origin":
+                    origin = value.decode("latin-1")
+            if path not in EXEMPT_PATHS and not policy.host_allowed(host):
+                logger.warning("Rejected request with invalid Host header: %r", host)
+                await _plain(send, 403, INVALID_HOST_MESSAGE)
+                self._log(scope, 403, start)
+                return
+            if origin and is_api_path(path) and not policy.origin_allowed(origin):
+                if method in STATE_CHANGING_METHODS:
+                    logger.warning("Blocked cross-origin request from %r", origin)
+                    await _plain(send, 403, CORS_BLOCKED_MESSAGE)
+                    self._log(scope, 403, start)
+                    return
+                origin = ""  # a foreign origin may read nothing: no CORS headers for it
+            if origin and method == "OPTIONS" and is_api_path(path):
+                await self._preflight(send, origin)
+                self._log(scope, 204, start)
+                return
+        extra = self.extra_headers
+        if origin:
+            extra = [
+                *extra,
+                (b"access-control-allow-origin", origin.encode()),
+                (b"vary", b"Origin"),
+            ]
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if extra:
+                    message["headers"] = [*message.get("headers", ()), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            logger.exception("Unexpected error serving %s %s", method, path)
+            if status:
+                raise  # the response has begun; the connection is all we can end
+            error = MlflowException("Internal server error; see the server log", INTERNAL_ERROR)
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": error_body(error)})
+        self._log(scope, status, start)
+
+    async def _preflight(self, send: Send, origin: str) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 204,
+                "headers": [
+                    *self.extra_headers,
+                    (b"access-control-allow-origin", origin.encode()),
+                    (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, OPTIONS, PATCH"),
+                    (b"access-control-allow-headers", b"*"),
+                    (b"access-control-allow-credentials", b"true"),
+                    (b"vary", b"Origin"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": b""})
+
+    @staticmethod
+    def _log(scope: Scope, status: int, start: float) -> None:
+        if logger.isEnabledFor(logging.INFO):
+            client: Any = scope.get("client")
+            peer = f"{client[0]}:{client[1]}" if client else "-"
+            query = scope.get("query_string", b"")
+            target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+            logger.info(
+                '%s "%s %s" %d %.1fms',
+                peer,
+                scope["method"],
+                target,
+                status,
+                (time.perf_counter() - start) * 1000,
+            )

@@ -1,0 +1,1 @@
+"""One module per REST resource, each exporting ``routes`` (a list of Starlette routes)."""

@@ -1,0 +1,343 @@
+"""Entities <-> JSON objects in MLflow's wire shapes (spec §9).
+
+``*_to_json`` build response objects the way MLflow's server emits them (unset fields omitted,
+empty lists omitted, NaN/±Infinity as strings); ``*_from_json`` read them back (the REST store)
+and decode request messages (the server), raising MLflow's 400 errors on bad input. The message
+decoders are registered in :data:`MESSAGE_DECODERS` under their proto names, which is how the
+endpoint table's ``MESSAGE`` fields find them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from tracklet.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    InputTag,
+    LoggedModelInput,
+    LoggedModelOutput,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    RunTag,
+)
+from tracklet.wire.values import (
+    as_double,
+    as_int,
+    as_string,
+    encode_double,
+    missing,
+    optional_string,
+    wrong_type,
+)
+
+JsonObject = dict[str, Any]
+
+# ------------------------------------------------------------------------------- encoding
+
+
+def key_values(items: Mapping[str, str]) -> list[JsonObject]:
+    return [{"key": k, "value": v} for k, v in items.items()]
+
+
+def experiment_to_json(experiment: Experiment) -> JsonObject:
+    out: JsonObject = {
+        "experiment_id": experiment.experiment_id,
+        "name": experiment.name,
+        "artifact_location": experiment.artifact_location,
+        "lifecycle_stage": experiment.lifecycle_stage,
+    }
+    if experiment.last_update_time is not None:
+        out["last_update_time"] = experiment.last_update_time
+    if experiment.creation_time is not None:
+        out["creation_time"] = experiment.creation_time
+    if experiment.tags:
+        out["tags"] = key_values(experiment.tags)
+    return out
+
+
+def metric_to_json(metric: Metric, run_id: str | None = None) -> JsonObject:
+    out: JsonObject = {
+        "key": metric.key,
+        "value": encode_double(metric.value),
+        "timestamp": metric.timestamp,
+        "step": metric.step,
+    }
+    if metric.dataset_name is not None:
+        out["dataset_name"] = metric.dataset_name
+    if metric.dataset_digest is not None:
+        out["dataset_digest"] = metric.dataset_digest
+    if metric.model_id is not None:
+        out["model_id"] = metric.model_id
+    if run_id is not None:
+        out["run_id"] = run_id
+    return out
+
+
+def run_info_to_json(info: RunInfo) -> JsonObject:
+    out: JsonObject = {
+        "run_id": info.run_id,
+        "run_uuid": info.run_id,  # deprecated duplicate that old clients still read
+        "experiment_id": info.experiment_id,
+        "user_id": info.user_id,
+        "status": info.status,
+        "lifecycle_stage": info.lifecycle_stage,
+    }
+    if info.run_name is not None:
+        out["run_name"] = info.run_name
+    if info.start_time is not None:
+        out["start_time"] = info.start_time
+    if info.end_time is not None:
+        out["end_time"] = info.end_time
+    if info.artifact_uri is not None:
+        out["artifact_uri"] = info.artifact_uri
+    return out
+
+
+def run_data_to_json(data: RunData) -> JsonObject:
+    out: JsonObject = {}
+    metrics = data.metric_objs or [
+        Metric(k, v, 0, 0) for k, v in data.metrics.items()
+    ]  # entities built from dicts only carry values
+    if metrics:
+        out["metrics"] = [metric_to_json(m) for m in metrics]
+    if data.params:
+        out["params"] = key_values(data.params)
+    if data.tags:
+        out["tags"] = key_values(data.tags)
+    return out
+
+
+def dataset_to_json(dataset: Dataset) -> JsonObject:
+    out: JsonObject = {
+        "name": dataset.name,
+        "digest": dataset.digest,
+        "source_type": dataset.source_type,
+        "source": dataset.source,
+    }
+    if dataset.schema is not None:
+        out["schema"] = dataset.schema
+    if dataset.profile is not None:
+        out["profile"] = dataset.profile
+    return out
+
+
+def dataset_input_to_json(dataset_input: DatasetInput) -> JsonObject:
+    out: JsonObject = {"dataset": dataset_to_json(dataset_input.dataset)}
+    if dataset_input.tags:
+        out["tags"] = [{"key": t.key, "value": t.value} for t in dataset_input.tags]
+    return out
+
+
+def run_inputs_to_json(inputs: RunInputs) -> JsonObject:
+    out: JsonObject = {}
+    if inputs.dataset_inputs:
+        out["dataset_inputs"] = [dataset_input_to_json(d) for d in inputs.dataset_inputs]
+    if inputs.model_inputs:
+        out["model_inputs"] = [{"model_id": m.model_id} for m in inputs.model_inputs]
+    return out
+
+
+def run_to_json(run: Run) -> JsonObject:
+    out: JsonObject = {
+        "info": run_info_to_json(run.info),
+        "data": run_data_to_json(run.data),
+        "inputs": run_inputs_to_json(run.inputs) if run.inputs else {},
+    }
+    if run.outputs and run.outputs.model_outputs:
+        out["outputs"] = {
+            "model_outputs": [
+                {"model_id": m.model_id, "step": m.step} for m in run.outputs.model_outputs
+            ]
+        }
+    return out
+
+
+# ------------------------------------------------------------------------------- decoding
+
+
+def _object(value: object, path: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise wrong_type(path, value)
+    return value
+
+
+def _required(obj: dict[str, Any], name: str, path: str) -> Any:
+    value = obj.get(name)
+    if value is None or value == "":
+        raise missing(f"{path}.{name}" if path else name)
+    return value
+
+
+def metric_from_json(value: object, path: str = "metric") -> Metric:
+    """A Metric from a request or response object; key, value and timestamp are required."""
+    obj = _object(value, path)
+    key = obj.get("key")
+    number = obj.get("value")
+    timestamp = obj.get("timestamp")
+    step = obj.get("step", 0)
+    if (
+        type(key) is str
+        and key
+        and type(number) is float
+        and type(timestamp) is int
+        and type(step) is int
+        and "model_id" not in obj
+        and "dataset_name" not in obj
+        and "dataset_digest" not in obj
+    ):
+        return Metric(key, number, timestamp, step)  # the common case, checked at a glance
+    key = as_string(_required(obj, "key", path), f"{path}.key")
+    number = as_double(_required(obj, "value", path), f"{path}.value")
+    timestamp = as_int(_required(obj, "timestamp", path), f"{path}.timestamp")
+    step = 0 if step is None else as_int(step, f"{path}.step")
+    return Metric(
+        key,
+        number,
+        timestamp,
+        step,
+        optional_string(obj, "dataset_name", path),
+        optional_string(obj, "dataset_digest", path),
+        optional_string(obj, "model_id", path),
+    )
+
+
+def _key_value(value: object, path: str) -> tuple[str, str]:
+    obj = _object(value, path)
+    key = as_string(_required(obj, "key", path), f"{path}.key")
+    text = obj.get("value")
+    return key, "" if text is None else as_string(text, f"{path}.value")
+
+
+def param_from_json(value: object, path: str = "param") -> Param:
+    return Param(*_key_value(value, path))
+
+
+def run_tag_from_json(value: object, path: str = "tag") -> RunTag:
+    return RunTag(*_key_value(value, path))
+
+
+def experiment_tag_from_json(value: object, path: str = "tag") -> ExperimentTag:
+    return ExperimentTag(*_key_value(value, path))
+
+
+def input_tag_from_json(value: object, path: str = "tag") -> InputTag:
+    return InputTag(*_key_value(value, path))
+
+
+def dataset_from_json(value: object, path: str = "dataset") -> Dataset:
+    obj = _object(value, path)
+    return Dataset(
+        name=as_string(_required(obj, "name", path), f"{path}.name"),
+        digest=as_string(_required(obj, "digest", path), f"{path}.digest"),
+        source_type=as_string(_required(obj, "source_type", path), f"{path}.source_type"),
+        source=as_string(_required(obj, "source", path), f"{path}.source"),
+        schema=optional_string(obj, "schema", path),
+        profile=optional_string(obj, "profile", path),
+    )
+
+
+def dataset_input_from_json(value: object, path: str = "dataset_input") -> DatasetInput:
+    obj = _object(value, path)
+    tags = _list(obj.get("tags"), f"{path}.tags", input_tag_from_json)
+    return DatasetInput(dataset_from_json(_required(obj, "dataset", path), f"{path}.dataset"), tags)
+
+
+def model_input_from_json(value: object, path: str = "model_input") -> LoggedModelInput:
+    obj = _object(value, path)
+    return LoggedModelInput(as_string(_required(obj, "model_id", path), f"{path}.model_id"))
+
+
+def model_output_from_json(value: object, path: str = "model_output") -> LoggedModelOutput:
+    obj = _object(value, path)
+    model_id = as_string(_required(obj, "model_id", path), f"{path}.model_id")
+    step = obj.get("step")
+    return LoggedModelOutput(model_id, 0 if step is None else as_int(step, f"{path}.step"))
+
+
+def _list(value: object, path: str, decode: Callable[[object, str], Any]) -> list[Any]:
+    if value is None:
+        return []
+    if type(value) is not list:
+        raise wrong_type(path, value)
+    return [decode(item, f"{path}[{i}]") for i, item in enumerate(value)]
+
+
+def experiment_from_json(obj: JsonObject) -> Experiment:
+    tags = _list(obj.get("tags"), "tags", experiment_tag_from_json)
+    return Experiment(
+        experiment_id=str(obj["experiment_id"]),
+        name=obj.get("name", ""),
+        artifact_location=obj.get("artifact_location", ""),
+        lifecycle_stage=obj.get("lifecycle_stage", "active"),
+        tags={t.key: t.value for t in tags},
+        creation_time=_optional_int(obj.get("creation_time")),
+        last_update_time=_optional_int(obj.get("last_update_time")),
+    )
+
+
+def _optional_int(value: object) -> int | None:
+    return None if value is None else as_int(value, "value")
+
+
+def run_info_from_json(obj: JsonObject) -> RunInfo:
+    return RunInfo(
+        run_id=obj.get("run_id") or obj["run_uuid"],
+        experiment_id=str(obj.get("experiment_id", "")),
+        user_id=obj.get("user_id", ""),
+        status=obj.get("status", "RUNNING"),
+        start_time=_optional_int(obj.get("start_time")),
+        end_time=_optional_int(obj.get("end_time")),
+        lifecycle_stage=obj.get("lifecycle_stage", "active"),
+        artifact_uri=obj.get("artifact_uri"),
+        run_name=obj.get("run_name"),
+    )
+
+
+def run_from_json(obj: JsonObject) -> Run:
+    data = obj.get("data") or {}
+    inputs = obj.get("inputs") or {}
+    outputs = obj.get("outputs") or {}
+    return Run(
+        info=run_info_from_json(obj["info"]),
+        data=RunData.from_entities(
+            metrics=_list(data.get("metrics"), "metrics", metric_from_json),
+            params=_list(data.get("params"), "params", param_from_json),
+            tags=_list(data.get("tags"), "tags", run_tag_from_json),
+        ),
+        inputs=RunInputs(
+            dataset_inputs=_list(
+                inputs.get("dataset_inputs"), "dataset_inputs", dataset_input_from_json
+            ),
+            model_inputs=_list(inputs.get("model_inputs"), "model_inputs", model_input_from_json),
+        ),
+        outputs=RunOutputs(
+            model_outputs=_list(
+                outputs.get("model_outputs"), "model_outputs", model_output_from_json
+            )
+        ),
+    )
+
+
+def entities_to_json(items: Iterable[Any], encode: Callable[[Any], JsonObject]) -> list[JsonObject]:
+    return [encode(item) for item in items]
+
+
+# Message decoders by proto name, for the endpoint table's MESSAGE fields.
+MESSAGE_DECODERS: dict[str, Callable[[object, str], Any]] = {
+    "Metric": metric_from_json,
+    "Param": param_from_json,
+    "RunTag": run_tag_from_json,
+    "ExperimentTag": experiment_tag_from_json,
+    "DatasetInput": dataset_input_from_json,
+    "ModelInput": model_input_from_json,
+    "ModelOutput": model_output_from_json,
+}
