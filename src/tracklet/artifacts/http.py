@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 import urllib.parse
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -86,6 +87,8 @@ class HttpArtifactRepository(ArtifactRepository):
     def _http(self) -> Any:
         if self._http_client is None:
             self._http_client = new_client(self._transport)
+            # Connections close with the repository, however it is dropped.
+            weakref.finalize(self, self._http_client.close)
         return self._http_client
 
     def _url(self, relative: str) -> str:
