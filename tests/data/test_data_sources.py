@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +161,27 @@ def test_local_source_loads_its_file(tmp_path: Path) -> None:
 def test_code_source_cannot_be_loaded() -> None:
     with pytest.raises(NotImplementedError):
         CodeDatasetSource({}).load()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_http_source_downloads_its_url(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("a\n1\n")
+    handler = functools.partial(_QuietHandler, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/train.csv"
+        source = tracklet.data.from_pandas(DF, source=url).source
+        assert isinstance(source, HTTPDatasetSource)
+        local = Path(source.load(dst_path=str(tmp_path / "out")))
+        assert local == tmp_path / "out" / "train.csv"
+        assert local.read_text() == "a\n1\n"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

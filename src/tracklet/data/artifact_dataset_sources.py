@@ -7,15 +7,12 @@ dbfs:/ resolve to nothing). The list below is that registry's result for MLflow 
 
 from __future__ import annotations
 
-import os
-import shutil
 import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from tracklet.data.filesystem_dataset_source import FileSystemDatasetSource
-from tracklet.exceptions import INVALID_PARAMETER_VALUE, NOT_IMPLEMENTED, MlflowException
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
 
 def is_local_uri(uri: str) -> bool:
@@ -87,38 +84,14 @@ class _ArtifactDatasetSource(FileSystemDatasetSource):
 
         Args:
             dst_path: Local directory to download into. For local sources with no
-                ``dst_path``, the source's own absolute path is returned.
+                ``dst_path``, the source's own path is returned.
 
         Returns:
             The local path of the downloaded file or directory.
         """
-        import importlib
+        from tracklet.artifacts import download_artifacts
 
-        artifacts = importlib.import_module("tracklet.artifacts")
-        download = getattr(artifacts, "download_artifacts", None)
-        if download is not None:
-            return str(download(artifact_uri=self.uri, dst_path=dst_path))
-        if self._source_type != "local":
-            raise MlflowException(
-                f"Loading {self.uri!r} needs tracklet.artifacts.download_artifacts",
-                NOT_IMPLEMENTED,
-            )
-        return _load_local(self.uri, dst_path)
-
-
-def _load_local(uri: str, dst_path: str | None) -> str:
-    parsed = urllib.parse.urlparse(uri)
-    path = urllib.request.url2pathname(parsed.path) if parsed.scheme == "file" else uri
-    path = os.path.abspath(path)
-    if dst_path is None:
-        return path  # already local: nothing to copy, as MLflow's local repository does
-    os.makedirs(dst_path, exist_ok=True)
-    target = os.path.join(dst_path, os.path.basename(path.rstrip(os.sep)))
-    if os.path.isdir(path):
-        shutil.copytree(path, target, dirs_exist_ok=True)
-    else:
-        shutil.copy2(path, target)
-    return os.path.abspath(target)
+        return download_artifacts(artifact_uri=self.uri, dst_path=dst_path)
 
 
 def _make(name: str, scheme: str) -> type[_ArtifactDatasetSource]:
