@@ -84,7 +84,8 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(client: Any, root: Path
 
     response = client.put(f"{PROXY}/big.bin", content=chunks())
     assert response.status_code == 413
-    assert not list(root.glob("*big*")) and not list(root.glob(".big*"))
+    assert not list(root.glob("*big*"))
+    assert not list(root.glob(".big*"))
 
 
 @pytest.mark.parametrize("probe", PROBES)

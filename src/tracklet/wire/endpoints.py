@@ -281,6 +281,69 @@ CREATE_PRESIGNED_DOWNLOAD_URL = Endpoint(
 # ---------------------------------------------------------------- server (spec §1.5)
 SERVER_INFO = Endpoint("serverInfo", ("GET",), "/mlflow/server-info", major=3)
 
+# ---------------------------------------------------------------- logged models (spec §2.6)
+# Called by the REST store; the server's routes for them arrive with the logged-model issue.
+# ``{model_id}`` and ``{tag_key}`` are path parameters.
+CREATE_LOGGED_MODEL = Endpoint(
+    "createLoggedModel",
+    ("POST",),
+    "/mlflow/logged-models",
+    (
+        _EXPERIMENT_ID,
+        Field("name"),
+        Field("model_type"),
+        Field("source_run_id"),
+        _list("params", MESSAGE, "Param"),
+        _list("tags", MESSAGE, "RunTag"),
+    ),
+)
+GET_LOGGED_MODEL = Endpoint("getLoggedModel", ("GET",), "/mlflow/logged-models/{model_id}")
+FINALIZE_LOGGED_MODEL = Endpoint(
+    "finalizeLoggedModel",
+    ("PATCH",),
+    "/mlflow/logged-models/{model_id}",
+    (_req("model_id"), Field("status")),
+)
+DELETE_LOGGED_MODEL = Endpoint(
+    "deleteLoggedModel", ("DELETE",), "/mlflow/logged-models/{model_id}", (_req("model_id"),)
+)
+SEARCH_LOGGED_MODELS = Endpoint(
+    "searchLoggedModels",
+    ("POST",),
+    "/mlflow/logged-models/search",
+    (
+        _list("experiment_ids"),
+        Field("filter"),
+        Field("max_results", INT),
+        Field("page_token"),
+    ),
+)
+SET_LOGGED_MODEL_TAGS = Endpoint(
+    "setLoggedModelTags",
+    ("PATCH",),
+    "/mlflow/logged-models/{model_id}/tags",
+    (_list("tags", MESSAGE, "RunTag"),),
+)
+DELETE_LOGGED_MODEL_TAG = Endpoint(
+    "deleteLoggedModelTag", ("DELETE",), "/mlflow/logged-models/{model_id}/tags/{tag_key}"
+)
+LOG_LOGGED_MODEL_PARAMS = Endpoint(
+    "logLoggedModelParams",
+    ("POST",),
+    "/mlflow/logged-models/{model_id}/params",
+    (_list("params", MESSAGE, "Param"),),
+)
+LOGGED_MODEL_ENDPOINTS: tuple[Endpoint, ...] = (
+    CREATE_LOGGED_MODEL,
+    GET_LOGGED_MODEL,
+    FINALIZE_LOGGED_MODEL,
+    DELETE_LOGGED_MODEL,
+    SEARCH_LOGGED_MODELS,
+    SET_LOGGED_MODEL_TAGS,
+    DELETE_LOGGED_MODEL_TAG,
+    LOG_LOGGED_MODEL_PARAMS,
+)
+
 # ---------------------------------------------------------------- artifact proxy (spec §2.7)
 # Paths carry the artifact path after the prefix; the server routes them with a path parameter.
 ARTIFACTS_PREFIX = "/mlflow-artifacts/artifacts"
@@ -329,6 +392,7 @@ __all__ = [
     "DOUBLE",
     "ENUM",
     "INT",
+    "LOGGED_MODEL_ENDPOINTS",
     "MESSAGE",
     "STRING",
     "TRACKING_ENDPOINTS",

@@ -4,9 +4,8 @@ log-batch bodies), else the standard library. Both produce and accept the same d
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from types import ModuleType
+from typing import Any
 
 _orjson: ModuleType | None
 try:  # optional speed-up: ``pip install tracklet[speed]``

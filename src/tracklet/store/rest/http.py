@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 import ssl
 import time
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,13 +102,27 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
-    def call(self, endpoint: Endpoint, fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def call(
+        self,
+        endpoint: Endpoint,
+        fields: Mapping[str, Any] | None = None,
+        path_params: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
         """Send ``fields`` to ``endpoint`` and return the decoded JSON response.
+
+        Args:
+            endpoint: The endpoint table entry.
+            fields: Request fields (query string for GET, JSON body otherwise).
+            path_params: Values of the path's ``{name}`` parameters (URL-quoted here).
 
         Raises:
             MlflowException: the server's error (its ``error_code``), or a transport failure.
         """
         path = endpoint.api_path.lstrip("/")
+        if path_params:
+            path = path.format(
+                **{k: urllib.parse.quote(v, safe="") for k, v in path_params.items()}
+            )
         if endpoint.method == "GET":
             response = self._send("GET", path, params=query_params(fields or {}))
         else:

@@ -33,6 +33,7 @@ from tracklet.entities import (
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.base import MetricColumns
 from tracklet.store.rest.http import HttpClient
+from tracklet.store.rest.logged_models import LoggedModelsOverRest
 from tracklet.wire import endpoints as ep
 from tracklet.wire.codec import (
     dataset_to_json,
@@ -89,7 +90,7 @@ def _batches(
         m += len(chunk_metrics)
 
 
-class RestStore:
+class RestStore(LoggedModelsOverRest):
     """A TrackingStore backed by a tracking server (``http://`` or ``https://`` URI).
 
     Args:
