@@ -24,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
 )
 
 # Alembic's version table under a name of our own, so that a database created by MLflow (which
@@ -263,4 +264,32 @@ logged_model_metrics = Table(
     Column("dataset_name", String(500)),
     Column("dataset_digest", String(36)),
     Index("ix_logged_model_metrics_model_id_key", "model_id", "key"),
+)
+
+# ------------------------------------------------------------------ search indexes (issue 3)
+# A filter such as ``params.lr = '0.01'`` or ``tags.mlflow.parentRunId = '...'`` seeks on
+# (key, value) and yields run ids without reading the table. Param and tag values may be 6000 /
+# 8000 characters, past PostgreSQL's btree entry limit (about 2700 bytes), so the index holds a
+# prefix of the value: search compares the prefix (the index) and, for values at least this
+# long, the whole value too. ``store.sql.search`` builds the same expression.
+SEARCH_VALUE_PREFIX = 100
+
+Index(
+    "ix_params_key_value_prefix",
+    params.c.key,
+    func.substr(params.c.value, 1, SEARCH_VALUE_PREFIX),
+    params.c.run_uuid,
+)
+Index(
+    "ix_tags_key_value_prefix",
+    tags.c.key,
+    func.substr(tags.c.value, 1, SEARCH_VALUE_PREFIX),
+    tags.c.run_uuid,
+)
+# ``metrics.acc > 0.5`` and ``order_by=["metrics.acc DESC"]``: a range scan in value order.
+Index(
+    "ix_latest_metrics_key_value",
+    latest_metrics.c.key,
+    latest_metrics.c.value,
+    latest_metrics.c.run_uuid,
 )

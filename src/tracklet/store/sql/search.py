@@ -1,38 +1,489 @@
-"""search_runs and search_experiments over SQL (filters compiled from the search AST)."""
+"""search_runs and search_experiments over SQL: the search AST compiled to SQLAlchemy Core.
+
+Filters become joins, not correlated subqueries, so the planner may start from the most
+selective index: each metric, param or tag key compared in the filter is one inner join on
+(run, key), which cannot duplicate rows as there is one row per (run, key); each key only
+ordered on is a left join. Datasets and ``IS [NOT] NULL`` become ``[NOT] EXISTS``.
+
+Ordering puts missing values last in both directions and a NaN metric (stored as NULL) between
+real values and missing ones, through a rank per term. Pages are keyset-based: the token holds
+the last row's (rank, value) per term, and the next page is "rows after it". When the leading
+term can be NULL the search runs in two segments, the non-NULL rows in value order and then
+the NULL ones, so that each segment's ORDER BY is a plain index order (``metrics.acc DESC`` is
+a backward scan of ``ix_latest_metrics_key_value``) and a page stops reading after its rows.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
 
 from tracklet import validation
 from tracklet.entities import Experiment, LifecycleStage, PagedList, Run, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.search import EXPERIMENTS, RUNS
+from tracklet.search import page_token as tokens
+from tracklet.search.ast import Comparison, Kind, Op, OrderBy
+from tracklet.search.evaluate import DATASET_CONTEXT_TAG, RUN_NAME_TAG, experiment_order, run_order
+from tracklet.search.parser import parse_filter, parse_order_by
 from tracklet.store.sql import experiments as experiment_queries
 from tracklet.store.sql import runs as run_queries
-from tracklet.store.sql.compiled import Db
-from tracklet.store.sql.schema import experiments, runs
+from tracklet.store.sql.compiled import Db, literal
+from tracklet.store.sql.schema import (
+    SEARCH_VALUE_PREFIX,
+    datasets,
+    experiment_tags,
+    experiments,
+    input_tags,
+    latest_metrics,
+    params,
+    run_dataset_inputs,
+    runs,
+    tags,
+)
+
+Where = ColumnElement[bool]
 
 
-def _decode_offset(page_token: str | None) -> int:
-    if not page_token:
-        return 0
-    try:
-        offset = json.loads(base64.b64decode(page_token, validate=True))["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError(offset)
-        return offset
-    except Exception:
-        raise MlflowException(
-            f"Invalid page token {page_token!r}: could not decode it.", INVALID_PARAMETER_VALUE
-        ) from None
+# ---------------------------------------------------------------------- comparisons
 
 
-def _encode_offset(offset: int) -> str:
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
+def _pattern(dialect_name: str, value: str) -> str:
+    # PostgreSQL's LIKE treats a backslash as an escape; SQLite's (and MLflow's Python
+    # evaluation) has no escape character. Doubling backslashes gives one meaning on both.
+    return value.replace("\\", "\\\\") if dialect_name == "postgresql" else value
+
+
+def _compare(dialect_name: str, column: Any, op: Op, value: Any) -> Where:
+    """``column op value`` for a string or number column (never NULL-true)."""
+    if op is Op.EQ:
+        return column == value  # type: ignore[no-any-return]
+    if op is Op.NE:
+        return column != value  # type: ignore[no-any-return]
+    if op is Op.LT:
+        return column < value  # type: ignore[no-any-return]
+    if op is Op.LE:
+        return column <= value  # type: ignore[no-any-return]
+    if op is Op.GT:
+        return column > value  # type: ignore[no-any-return]
+    if op is Op.GE:
+        return column >= value  # type: ignore[no-any-return]
+    if op is Op.LIKE:
+        return column.like(_pattern(dialect_name, value))  # type: ignore[no-any-return]
+    if op is Op.ILIKE:
+        return column.ilike(_pattern(dialect_name, value))  # type: ignore[no-any-return]
+    if op is Op.IN:
+        return column.in_(list(value))  # type: ignore[no-any-return]
+    if op is Op.NOT_IN:
+        return column.not_in(list(value))  # type: ignore[no-any-return]
+    raise MlflowException(f"Unsupported comparator {op.value}", INVALID_PARAMETER_VALUE)
+
+
+def _prefix(column: Any) -> Any:
+    # The exact expression of ix_params_key_value_prefix / ix_tags_key_value_prefix: literal
+    # constants (not parameters), or neither SQLite nor PostgreSQL matches it to the index.
+    return sa.func.substr(column, literal("1"), literal(str(SEARCH_VALUE_PREFIX)))
+
+
+def _compare_value(dialect_name: str, column: Any, op: Op, value: Any) -> Where:
+    """A comparison on a param or tag value, through the value-prefix index where it can."""
+    if op is not Op.EQ:
+        return _compare(dialect_name, column, op, value)
+    prefix_equal = _prefix(column) == value[:SEARCH_VALUE_PREFIX]
+    if len(value) < SEARCH_VALUE_PREFIX:
+        return prefix_equal  # type: ignore[no-any-return]  # a short prefix is the whole value
+    return sa.and_(prefix_equal, column == value)
+
+
+def _compare_metric(column: Any, op: Op, value: float) -> Where:
+    # NaN is stored as NULL: false for every comparison except "!=", which is true.
+    if op is Op.NE:
+        return sa.or_(column != value, column.is_(None))
+    return _compare("", column, op, value)
+
+
+_KEY_TABLES: dict[Kind, sa.Table] = {
+    Kind.METRIC: latest_metrics,
+    Kind.PARAM: params,
+    Kind.TAG: tags,
+}
+
+
+class _Joins:
+    """The metric/param/tag rows a run search reads, one alias per (kind, key)."""
+
+    def __init__(self) -> None:
+        self.inner: dict[tuple[Kind, str], Any] = {}
+        self.outer: dict[tuple[Kind, str], Any] = {}
+        # Inner-joined metrics compared with something other than "!=": never NaN.
+        self.real_metrics: set[str] = set()
+
+    def alias(self, kind: Kind, key: str, *, inner: bool) -> Any:
+        name = (kind, key)
+        if name in self.inner:
+            return self.inner[name]
+        if inner:
+            found = self.outer.pop(name, None)
+            alias = found if found is not None else _KEY_TABLES[kind].alias()
+            self.inner[name] = alias
+            return alias
+        if name not in self.outer:
+            self.outer[name] = _KEY_TABLES[kind].alias()
+        return self.outer[name]
+
+    def from_clause(self) -> Any:
+        joined: Any = runs
+        for joins, outer in ((self.inner, False), (self.outer, True)):
+            for (_kind, key), alias in joins.items():
+                on = sa.and_(alias.c.run_uuid == runs.c.run_uuid, alias.c.key == key)
+                joined = joined.join(alias, on, isouter=outer)
+        return joined
+
+
+def _dataset_exists(dialect_name: str, c: Comparison) -> Where:
+    rdi = run_dataset_inputs
+    if c.identifier.key == "context":
+        query = sa.select(literal("1")).select_from(
+            rdi.join(
+                input_tags,
+                sa.and_(
+                    input_tags.c.run_uuid == rdi.c.run_uuid,
+                    input_tags.c.dataset_uuid == rdi.c.dataset_uuid,
+                ),
+            )
+        )
+        query = query.where(
+            input_tags.c.key == DATASET_CONTEXT_TAG,
+            _compare(dialect_name, input_tags.c.value, c.op, c.value),
+        )
+    else:
+        column = datasets.c[c.identifier.key]
+        query = sa.select(literal("1")).select_from(
+            rdi.join(datasets, datasets.c.dataset_uuid == rdi.c.dataset_uuid)
+        )
+        query = query.where(_compare(dialect_name, column, c.op, c.value))
+    return query.where(rdi.c.run_uuid == runs.c.run_uuid).exists()
+
+
+def _key_exists(kind: Kind, key: str) -> Any:
+    table = params if kind is Kind.PARAM else tags
+    return (
+        sa.select(literal("1"))
+        .where(table.c.run_uuid == runs.c.run_uuid, table.c.key == key)
+        .exists()
+    )
+
+
+_RUN_STRING_ATTRIBUTES: dict[str, Any] = {
+    "run_id": runs.c.run_uuid,
+    "status": runs.c.status,
+    # RunInfo.user_id is "" for a NULL user, and search must agree with what runs show.
+    "user_id": sa.func.coalesce(runs.c.user_id, ""),
+    "artifact_uri": runs.c.artifact_uri,
+    "start_time": runs.c.start_time,
+    "end_time": runs.c.end_time,
+}
+
+
+def _run_filters(dialect_name: str, comparisons: Sequence[Comparison], joins: _Joins) -> list[Any]:
+    where: list[Any] = []
+    for c in comparisons:
+        kind, key, op = c.identifier.kind, c.identifier.key, c.op
+        if kind is Kind.DATASET:
+            where.append(_dataset_exists(dialect_name, c))
+        elif op is Op.IS_NULL or op is Op.IS_NOT_NULL:
+            exists = _key_exists(kind, key)
+            where.append(exists if op is Op.IS_NOT_NULL else ~exists)
+        elif kind is Kind.METRIC:
+            alias = joins.alias(kind, key, inner=True)
+            where.append(_compare_metric(alias.c.value, op, float(c.value)))  # type: ignore[arg-type]
+            if op is not Op.NE:
+                joins.real_metrics.add(key)
+        elif kind in (Kind.PARAM, Kind.TAG):
+            alias = joins.alias(kind, key, inner=True)
+            where.append(_compare_value(dialect_name, alias.c.value, op, c.value))
+        elif key == "run_name":
+            # MLflow compares the mlflow.runName tag (runs logged by old clients lack a name).
+            alias = joins.alias(Kind.TAG, RUN_NAME_TAG, inner=True)
+            where.append(_compare_value(dialect_name, alias.c.value, op, c.value))
+        else:
+            where.append(_compare(dialect_name, _RUN_STRING_ATTRIBUTES[key], op, c.value))
+    return where
+
+
+# ---------------------------------------------------------------------- ordering and keysets
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One ordering term in SQL.
+
+    ``nulls`` says what NULL means: 0 the value is never NULL; 1 NULL (or a missing row) is
+    rank 1; 2 a metric, where NULL with a row is NaN (rank 1) and no row is rank 2.
+    """
+
+    value: Any
+    ascending: bool
+    nulls: int
+    type: type
+    missing: Any = None  # nulls == 2: true when the run has no row for the key
+    collate: bool = False  # a string: ordered by code point ("C") on PostgreSQL
+
+    def rank(self) -> Any:
+        if self.nulls == 2:
+            return sa.case(
+                (self.missing, literal("2")),
+                (self.value.is_(None), literal("1")),
+                else_=literal("0"),
+            )
+        return sa.case((self.value.is_(None), literal("1")), else_=literal("0"))
+
+    def not_null(self) -> _Term:
+        return _Term(self.value, self.ascending, 0, self.type, collate=self.collate)
+
+    def selected(self) -> list[Any]:
+        return [self.value, self.missing] if self.nulls == 2 else [self.value]
+
+    def row_key(self, values: Sequence[Any]) -> tuple[int, Any]:
+        value = values[0]
+        if self.nulls == 2 and values[1]:
+            return 2, None
+        return (1, None) if value is None else (0, value)
+
+
+def _sorted_by(term: _Term, dialect_name: str) -> Any:
+    if term.collate and dialect_name == "postgresql":
+        return term.value.collate("C")
+    return term.value
+
+
+def _order_by(terms: Sequence[_Term], dialect_name: str) -> list[Any]:
+    clauses: list[Any] = []
+    for term in terms:
+        if term.nulls:
+            clauses.append(term.rank())
+        value = _sorted_by(term, dialect_name)
+        clauses.append(value.asc() if term.ascending else value.desc())
+    return clauses
+
+
+def _after(term: _Term, rank: int, value: Any, dialect_name: str) -> Any:
+    """Rows later than (rank, value) on this term alone."""
+    if rank == 0:
+        column = _sorted_by(term, dialect_name)
+        strictly = column > value if term.ascending else column < value
+        return sa.or_(strictly, term.value.is_(None)) if term.nulls else strictly
+    if rank == 1 and term.nulls == 2:
+        return term.missing
+    return sa.false()
+
+
+def _same(term: _Term, rank: int, value: Any) -> Any:
+    """Rows equal to (rank, value) on this term."""
+    if rank == 0:
+        return term.value == value
+    if rank == 1:
+        return (
+            sa.and_(term.value.is_(None), ~term.missing)
+            if term.nulls == 2
+            else term.value.is_(None)
+        )
+    return term.missing
+
+
+def _keyset(terms: Sequence[_Term], key: Sequence[tuple[int, Any]], dialect_name: str) -> Any:
+    """Rows after ``key`` in the order of ``terms``: a lexicographic comparison, led by a bound
+    on the first term that an index range scan can use."""
+    alternatives = []
+    for i, term in enumerate(terms):
+        equal = [_same(t, r, v) for t, (r, v) in zip(terms[:i], key[:i], strict=True)]
+        alternatives.append(sa.and_(*equal, _after(term, *key[i], dialect_name)))
+    condition = sa.or_(*alternatives)
+    lead, (rank, value) = terms[0], key[0]
+    if rank == 0 and not lead.nulls:
+        column = _sorted_by(lead, dialect_name)
+        bound = column >= value if lead.ascending else column <= value
+        condition = sa.and_(bound, condition)
+    return condition
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    """A part of the result in which the leading term is all NULL or all non-NULL."""
+
+    where: list[Any]
+    terms: list[_Term]
+    key: list[tuple[int, Any]] | None  # where this segment resumes; None: from its start
+
+
+def _segments(terms: Sequence[_Term], key: Sequence[tuple[int, Any]] | None) -> list[_Segment]:
+    lead, rest = terms[0], list(terms[1:])
+    if not lead.nulls:
+        return [_Segment([], list(terms), list(key) if key else None)]
+    segments = []
+    lead_rank = key[0][0] if key else 0
+    if lead_rank == 0:
+        segments.append(
+            _Segment([lead.value.isnot(None)], [lead.not_null(), *rest], list(key) if key else None)
+        )
+    # NULL leads: NaN metrics, then rows without the key; one rank, so order by the rest.
+    null_terms = rest
+    null_key = list(key[1:]) if key and lead_rank else None
+    if lead.nulls == 2:
+        null_terms = [_Term(lead.rank(), True, 0, int), *rest]
+        null_key = [(0, lead_rank), *key[1:]] if key and lead_rank else None
+    segments.append(_Segment([lead.value.is_(None)], null_terms, null_key))
+    return segments
+
+
+def _fetch(
+    db: Db,
+    select: Callable[[], Any],
+    terms: Sequence[_Term],
+    key: Sequence[tuple[int, Any]] | None,
+    limit: int,
+) -> list[Any]:
+    """Up to ``limit`` rows after ``key``, segment by segment."""
+    rows: list[Any] = []
+    for segment in _segments(terms, key):
+        query = select().where(*segment.where).order_by(*_order_by(segment.terms, db.dialect_name))
+        if segment.key is not None:
+            query = query.where(_keyset(segment.terms, segment.key, db.dialect_name))
+        rows.extend(db.execute_core(query.limit(limit - len(rows))).fetchall())
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def _row_key(terms: Sequence[_Term], row: Sequence[Any], first: int) -> tokens.SortKey:
+    key: tokens.SortKey = []
+    i = first
+    for term in terms:
+        width = 2 if term.nulls == 2 else 1
+        key.append(term.row_key(row[i : i + width]))
+        i += width
+    return key
+
+
+# ---------------------------------------------------------------------- runs
+
+
+def _run_term(order: OrderBy, joins: _Joins) -> _Term:
+    kind, key, asc = order.identifier.kind, order.identifier.key, order.ascending
+    if kind is Kind.ATTRIBUTE:
+        if key in ("start_time", "end_time"):
+            return _Term(runs.c[key], asc, 1, int)
+        if key == "run_name":
+            return _Term(runs.c.name, asc, 1, str, collate=True)
+        if key == "artifact_uri":
+            return _Term(runs.c.artifact_uri, asc, 1, str, collate=True)
+        return _Term(_RUN_STRING_ATTRIBUTES[key], asc, 0, str, collate=True)
+    inner = (kind, key) in joins.inner
+    alias = joins.alias(kind, key, inner=inner)
+    if kind is Kind.METRIC:
+        if not inner:
+            return _Term(alias.c.value, asc, 2, float, missing=alias.c.run_uuid.is_(None))
+        return _Term(alias.c.value, asc, 0 if key in joins.real_metrics else 1, float)
+    # An inner-joined param or tag was compared with a string, so its value is not NULL.
+    return _Term(alias.c.value, asc, 0 if inner else 1, str, collate=True)
+
+
+def search_runs(
+    db: Db,
+    experiment_ids: Sequence[str],
+    filter_string: str | None,
+    run_view_type: int,
+    max_results: int,
+    order_by: Sequence[str] | None,
+    page_token: str | None = None,
+) -> PagedList[Run]:
+    """Runs of ``experiment_ids`` matching the filter, in order, one page at a time.
+
+    Args:
+        db: a reader connection.
+        experiment_ids: the experiments searched (an empty list finds nothing).
+        filter_string: MLflow's run filter (spec §6.1), or empty.
+        run_view_type: ViewType.ACTIVE_ONLY, DELETED_ONLY or ALL.
+        max_results: page size, 1 to 50000.
+        order_by: e.g. ``["metrics.acc DESC", "params.lr"]``.
+        page_token: the token of the previous page, or None for the first page.
+
+    Returns:
+        The page, with ``token`` set when more runs follow.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order, page size, token or
+            experiment id.
+    """
+    validation.validate_max_results(max_results)
+    comparisons = parse_filter(filter_string, RUNS)
+    order = run_order(parse_order_by(order_by, RUNS))
+    ids = sorted({validation.parse_experiment_id(e) for e in experiment_ids})
+    stages = LifecycleStage.view_type_to_stages(run_view_type or ViewType.ACTIVE_ONLY)
+    query_id = tokens.fingerprint("runs", [*ids, "|", *stages], comparisons, order)
+    if not ids:
+        return PagedList([], None)
+
+    joins = _Joins()
+    where = [runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages)]
+    where += _run_filters(db.dialect_name, comparisons, joins)
+    terms = [_run_term(o, joins) for o in order]
+    key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
+    first = len(run_queries.INFO_COLUMNS)
+    selected = [*run_queries.INFO_COLUMNS, *(c for t in terms for c in t.selected())]
+    from_clause = joins.from_clause()
+
+    def select() -> Any:
+        return sa.select(*selected).select_from(from_clause).where(*where)
+
+    rows = _fetch(db, select, terms, key, max_results + 1)
+    next_token = None
+    if len(rows) > max_results:
+        rows = rows[:max_results]
+        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], first))
+    infos = [run_queries.info_from_row(row) for row in rows]
+    return PagedList(run_queries.load_runs(db, infos), next_token)
+
+
+# ---------------------------------------------------------------------- experiments
+
+_EXPERIMENT_COLUMNS: dict[str, Any] = {
+    "name": experiments.c.name,
+    "experiment_id": experiments.c.experiment_id,
+    "creation_time": experiments.c.creation_time,
+    "last_update_time": experiments.c.last_update_time,
+}
+
+
+def _experiment_filter(dialect_name: str, c: Comparison) -> Any:
+    key, op = c.identifier.key, c.op
+    value: Any = c.value
+    if c.identifier.kind is Kind.TAG:
+        t = experiment_tags.c
+        query = sa.select(literal("1")).where(
+            t.experiment_id == experiments.c.experiment_id, t.key == key
+        )
+        if op is Op.IS_NULL:
+            return ~query.exists()
+        if op is not Op.IS_NOT_NULL:
+            query = query.where(_compare(dialect_name, t.value, op, value))
+        return query.exists()
+    if key == "experiment_id":
+        value = tuple(int(v) for v in value) if isinstance(value, tuple) else int(str(value))
+    return _compare(dialect_name, _EXPERIMENT_COLUMNS[key], op, value)
+
+
+def _experiment_term(order: OrderBy) -> _Term:
+    key, asc = order.identifier.key, order.ascending
+    if key == "name":
+        return _Term(experiments.c.name, asc, 0, str, collate=True)
+    if key == "experiment_id":
+        return _Term(experiments.c.experiment_id, asc, 0, int)
+    return _Term(_EXPERIMENT_COLUMNS[key], asc, 1, int)
 
 
 def search_experiments(
@@ -41,50 +492,32 @@ def search_experiments(
     max_results: int,
     filter_string: str | None,
     order_by: Sequence[str] | None,
-    page_token: str | None,
+    page_token: str | None = None,
 ) -> PagedList[Experiment]:
-    validation.validate_max_results(max_results)
-    if filter_string or order_by:
-        raise MlflowException(
-            "Experiment filters arrive with the search issue", INVALID_PARAMETER_VALUE
-        )
-    offset = _decode_offset(page_token)
-    stages = LifecycleStage.view_type_to_stages(view_type)
-    rows = db.execute_core(
-        sa.select(*experiment_queries.COLUMNS)
-        .where(experiments.c.lifecycle_stage.in_(stages))
-        .order_by(experiments.c.creation_time.desc(), experiments.c.experiment_id.asc())
-        .offset(offset)
-        .limit(max_results + 1)
-    ).fetchall()
-    token = _encode_offset(offset + max_results) if len(rows) > max_results else None
-    return PagedList(experiment_queries.to_entities(db, rows[:max_results]), token)
+    """Experiments matching the filter (spec §6.2), in order, one page at a time.
 
-
-def search_runs(
-    db: Db,
-    experiment_ids: Sequence[str],
-    filter_string: str,
-    run_view_type: int,
-    max_results: int,
-    order_by: Sequence[str] | None,
-    page_token: str | None,
-) -> PagedList[Run]:
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order, page size or token.
+    """
     validation.validate_max_results(max_results)
-    if filter_string or order_by:
-        raise MlflowException("Run filters arrive with the search issue", INVALID_PARAMETER_VALUE)
-    if not experiment_ids:
-        return PagedList([], None)
-    ids = [validation.parse_experiment_id(e) for e in experiment_ids]
-    offset = _decode_offset(page_token)
-    stages = LifecycleStage.view_type_to_stages(run_view_type or ViewType.ACTIVE_ONLY)
-    rows = db.execute_core(
-        sa.select(*run_queries.INFO_COLUMNS)
-        .where(runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages))
-        .order_by(runs.c.start_time.desc(), runs.c.run_uuid.asc())
-        .offset(offset)
-        .limit(max_results + 1)
-    ).fetchall()
-    token = _encode_offset(offset + max_results) if len(rows) > max_results else None
-    infos = [run_queries.info_from_row(row) for row in rows[:max_results]]
-    return PagedList(run_queries.load_runs(db, infos), token)
+    comparisons = parse_filter(filter_string, EXPERIMENTS)
+    order = experiment_order(parse_order_by(order_by, EXPERIMENTS))
+    stages = LifecycleStage.view_type_to_stages(view_type or ViewType.ACTIVE_ONLY)
+    query_id = tokens.fingerprint("experiments", stages, comparisons, order)
+    terms = [_experiment_term(o) for o in order]
+    key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
+    where = [experiments.c.lifecycle_stage.in_(stages)]
+    where += [_experiment_filter(db.dialect_name, c) for c in comparisons]
+    first = len(experiment_queries.COLUMNS)
+    selected = [*experiment_queries.COLUMNS, *(c for t in terms for c in t.selected())]
+
+    def select() -> Any:
+        return sa.select(*selected).where(*where)
+
+    rows = _fetch(db, select, terms, key, max_results + 1)
+    next_token = None
+    if len(rows) > max_results:
+        rows = rows[:max_results]
+        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], first))
+    rows = [row[:first] for row in rows]
+    return PagedList(experiment_queries.to_entities(db, rows), next_token)

@@ -10,8 +10,8 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0001_initial"
-KNOWN_REVISIONS = ("0001_initial",)
+HEAD = "0002_search_indexes"
+KNOWN_REVISIONS = ("0001_initial", "0002_search_indexes")
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 

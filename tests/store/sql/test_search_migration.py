@@ -1,0 +1,80 @@
+"""Migrations reach the schema that ``metadata.create_all`` makes, search indexes included."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from tracklet.store.sql import migrations
+from tracklet.store.sql.engine import normalize_db_uri
+from tracklet.store.sql.schema import VERSION_TABLE, metadata
+
+# Expression indexes: SQLAlchemy cannot reflect them on SQLite, and Alembic does not compare
+# them, so their definitions are compared as the databases themselves report them.
+EXPRESSION_INDEXES = ("ix_params_key_value_prefix", "ix_tags_key_value_prefix")
+
+
+def _compared(obj: Any, name: str | None, type_: str, *_: Any) -> bool:
+    if type_ == "table":
+        return name != VERSION_TABLE  # Alembic's own table is not in the metadata
+    return not (type_ == "index" and name in EXPRESSION_INDEXES)
+
+
+def _index_definitions(conn: sa.Connection) -> dict[str, str]:
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        )
+    found = {}
+    for name, sql in rows:
+        if name in EXPRESSION_INDEXES:
+            # Spacing, quoting and the schema name are presentation, not definition.
+            text = re.sub(r"[\s\"]", "", sql or "").lower()
+            found[name] = re.sub(r"on[a-z_0-9]+\.", "on", text)
+    return found
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression")
+def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
+    engine = sa.create_engine(normalize_db_uri(store_uri))
+    try:
+        with engine.begin() as conn:
+            migrations.upgrade(conn)
+            context = MigrationContext.configure(conn, opts={"include_object": _compared})
+            assert compare_metadata(context, metadata) == []
+            migrated = _index_definitions(conn)
+            version = conn.exec_driver_sql("SELECT version_num FROM tracklet_alembic_version")
+            assert version.scalar() == migrations.HEAD
+            # The same database made by create_all, in a schema (or attached file) of its own.
+            if conn.dialect.name == "sqlite":
+                for table in reversed(metadata.sorted_tables):
+                    conn.exec_driver_sql(f'DROP TABLE "{table.name}"')
+            else:
+                schema = f"c_{uuid.uuid4().hex[:10]}"
+                conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+                conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
+            metadata.create_all(conn)
+            created = _index_definitions(conn)
+            if conn.dialect.name != "sqlite":
+                conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        engine.dispose()
+    assert sorted(migrated) == sorted(EXPRESSION_INDEXES)
+    assert migrated == created
+    assert re.search(
+        r"\(key,substr\(\(?value\)?(::text)?,1,100\),run_uuid\)",
+        created["ix_params_key_value_prefix"],
+    )
+
+
+def test_head_is_the_newest_known_revision() -> None:
+    assert migrations.KNOWN_REVISIONS[-1] == migrations.HEAD == "0002_search_indexes"
