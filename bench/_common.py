@@ -33,7 +33,9 @@ class Row:
     def ratio(self) -> str:
         if not self.mlflow or not self.tracklet:
             return "-"
-        ratio = self.tracklet / self.mlflow if self.higher_is_better else self.mlflow / self.tracklet
+        ratio = (
+            self.tracklet / self.mlflow if self.higher_is_better else self.mlflow / self.tracklet
+        )
         return f"{ratio:,.0f}x" if ratio >= 10 else f"{ratio:,.1f}x"
 
 

@@ -48,7 +48,8 @@ _BAD_CHARACTERS = (
     " colon(:) and slashes (/)."
 )
 
-_valid_keys: set[str] = set()
+# Keys already checked; a training loop logs a few keys millions of times.
+known_valid_keys: set[str] = set()
 _VALID_KEY_CACHE_SIZE = 100_000
 
 
@@ -82,7 +83,7 @@ def _path_not_unique(name: str) -> bool:
 
 def validate_key(key: object, path: str = "key") -> str:
     """A metric, param or tag key: MLflow's characters, canonical as a path, ≤ 250 characters."""
-    if isinstance(key, str) and key in _valid_keys:
+    if isinstance(key, str) and key in known_valid_keys:
         return key
     if key is None or key == "":
         raise invalid(missing_value(path))
@@ -102,9 +103,9 @@ def validate_key(key: object, path: str = "key") -> str:
         )
     if len(key) > MAX_ENTITY_KEY_LENGTH:
         raise invalid(exceeds_maximum_length(path, MAX_ENTITY_KEY_LENGTH, len(key)))
-    if len(_valid_keys) >= _VALID_KEY_CACHE_SIZE:
-        _valid_keys.clear()
-    _valid_keys.add(key)
+    if len(known_valid_keys) >= _VALID_KEY_CACHE_SIZE:
+        known_valid_keys.clear()
+    known_valid_keys.add(key)
     return key
 
 

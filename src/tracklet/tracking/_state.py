@@ -26,8 +26,9 @@ class _ThreadState(threading.local):
         self.run_stack: list[ActiveRun] = []
         self.last_active_run_id: str | None = None
         self.last_logged_model_id: str | None = None
-        # None: not set in this thread, so MLFLOW_ACTIVE_MODEL_ID applies; "" : cleared.
-        self.active_model_id: str | None = None
+        # As in MLflow, a thread starts with the model MLFLOW_ACTIVE_MODEL_ID names (read once,
+        # not on every log call); set_active_model / clear_active_model change it.
+        self.active_model_id: str | None = env.MLFLOW_ACTIVE_MODEL_ID.get()
 
 
 tracking_uri: str | None = None
@@ -56,11 +57,8 @@ def thread() -> _ThreadState:
 
 
 def active_model_id() -> str | None:
-    """The active model of this thread, else ``MLFLOW_ACTIVE_MODEL_ID``, else None."""
-    model_id = _thread.active_model_id
-    if model_id is None:
-        return env.MLFLOW_ACTIVE_MODEL_ID.get()
-    return model_id or None
+    """The active model of this thread (initially ``MLFLOW_ACTIVE_MODEL_ID``), or None."""
+    return _thread.active_model_id
 
 
 def reset() -> None:

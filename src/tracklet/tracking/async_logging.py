@@ -37,57 +37,68 @@ class _Batch:
 
 class RunOperations:
     """A handle on queued logging: ``wait()`` blocks until it is written and raises if the write
-    failed (MLflow's name and method)."""
+    failed (MLflow's name and method). Without a sequence number it stands for everything
+    queued for the run when ``wait()`` is called (one shared handle per run: no allocation on
+    the hot path)."""
 
     __slots__ = ("_logger", "_run_id", "_seq")
 
-    def __init__(self, logger: AsyncLogger, run_id: str, seq: int) -> None:
+    def __init__(self, logger: AsyncLogger, run_id: str, seq: int | None = None) -> None:
         self._logger = logger
         self._run_id = run_id
         self._seq = seq
 
     def wait(self) -> None:
-        self._logger.wait_for(self._seq)
-        error = self._logger.error_for(self._run_id, self._seq)
+        seq = self._logger.queued() if self._seq is None else self._seq
+        self._logger.wait_for(seq)
+        error = self._logger.error_for(self._run_id, seq)
         if error is not None:
             raise error
 
 
 class AsyncLogger:
-    """The queue and writer thread for one store."""
+    """The queue and writer thread for one store.
+
+    Producers take ``_lock`` (a plain lock: cheap) to append; the writer thread sleeps on
+    ``_wakeup`` for up to the flush interval, swaps the buffers out under ``_lock`` and writes
+    them; ``_done`` (a condition) tells flushers how far writing has got.
+    """
 
     def __init__(self, store: TrackingStore) -> None:
         self._store = store
-        self._cond = threading.Condition(threading.Lock())
+        self._interval = env.TRACKLET_ASYNC_FLUSH_INTERVAL.get()
+        self._max_pending = env.TRACKLET_ASYNC_MAX_QUEUE.get()
+        self._reset_state()
+        _loggers.add(self)
+
+    def _reset_state(self) -> None:
+        self._lock = threading.Lock()
+        self._wakeup = threading.Event()
+        self._done = threading.Condition(threading.Lock())
         self._metrics: dict[tuple[str, str], _Columns] = {}
         self._batches: list[_Batch] = []
         self._seq = 0  # operations queued so far
         self._written = 0  # operations written (or failed) so far
         self._pending = 0
-        self._flush_requested = False
         self._errors: list[tuple[int, int, str, Exception]] = []
+        self._handles: dict[str, RunOperations] = {}
         self._thread: threading.Thread | None = None
-        self._max_pending = env.TRACKLET_ASYNC_MAX_QUEUE.get()
-        self._interval = env.TRACKLET_ASYNC_FLUSH_INTERVAL.get()
-        _loggers.add(self)
 
     # ------------------------------------------------------------------ producers
 
-    def add_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> int:
-        with self._cond:
+    def add_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
+        with self._lock:
             columns = self._metrics.get((run_id, key))
             if columns is None:
                 columns = self._metrics[(run_id, key)] = ([], [], [])
-                if self._thread is None:
-                    self._start()
             columns[0].append(step)
             columns[1].append(timestamp)
             columns[2].append(value)
             self._seq += 1
             self._pending += 1
-            if self._pending >= self._max_pending:
-                self._wait_for_room()
-            return self._seq
+            pending = self._pending
+        if pending >= self._max_pending or self._thread is None:
+            self._after_add(pending)
 
     def add_batch(
         self,
@@ -96,9 +107,7 @@ class AsyncLogger:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> int:
-        with self._cond:
-            if self._thread is None:
-                self._start()
+        with self._lock:
             if params or tags:
                 self._batches.append(_Batch(run_id, list(params), list(tags)))
             for m in metrics:
@@ -113,73 +122,70 @@ class AsyncLogger:
                 columns[1].append(m.timestamp)
                 columns[2].append(m.value)
             self._seq += 1
+            seq = self._seq
             self._pending += len(metrics) + len(params) + len(tags)
-            if self._pending >= self._max_pending:
-                self._wait_for_room()
-            return self._seq
+            pending = self._pending
+        self._after_add(pending)
+        return seq
 
-    def _wait_for_room(self) -> None:
-        # Back-pressure: the producer outran the writer by a whole queue; let it catch up.
-        self._flush_requested = True
-        self._cond.notify_all()
-        target = self._seq
-        while self._written < target and self._thread is not None:
-            self._cond.wait()
+    def handle(self, run_id: str) -> RunOperations:
+        """The shared handle for everything queued for ``run_id``."""
+        handle = self._handles.get(run_id)
+        if handle is None:
+            handle = self._handles[run_id] = RunOperations(self, run_id)
+        return handle
+
+    def _after_add(self, pending: int) -> None:
+        if self._thread is None:
+            with self._done:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="tracklet-async-logging", daemon=True
+                    )
+                    self._thread.start()
+        if pending >= self._max_pending:
+            # Back-pressure: the producer outran the writer by a whole queue; let it catch up.
+            self.flush()
+        elif pending >= self._max_pending // 4:
+            self._wakeup.set()
 
     # ------------------------------------------------------------------ flushing
 
+    def queued(self) -> int:
+        return self._seq
+
     def flush(self) -> None:
         """Wait until everything queued before this call is written."""
-        with self._cond:
-            target = self._seq
-        self.wait_for(target)
+        self.wait_for(self._seq)
 
     def wait_for(self, seq: int) -> None:
-        with self._cond:
-            if self._written >= seq:
-                return
-            self._flush_requested = True
-            self._cond.notify_all()
+        with self._done:
             while self._written < seq and self._thread is not None:
-                self._cond.wait()
+                self._wakeup.set()
+                self._done.wait(0.5)
 
     def error_for(self, run_id: str, seq: int) -> Exception | None:
-        with self._cond:
+        with self._done:
             for low, high, failed_run, error in self._errors:
                 if failed_run == run_id and low < seq <= high:
                     return error
         return None
 
-    def _forget_after_fork(self) -> None:
-        self._cond = threading.Condition(threading.Lock())
-        self._metrics, self._batches = {}, []
-        self._written = self._seq
-        self._pending = 0
-        self._thread = None
-
-    def _start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._run, name="tracklet-async-logging", daemon=True
-        )
-        self._thread.start()
-
     def _run(self) -> None:
         while True:
-            with self._cond:
-                while not self._pending and not self._flush_requested:
-                    self._cond.wait()
-                if not self._flush_requested and self._pending < self._max_pending // 4:
-                    # Let points accumulate a little: fewer, larger transactions.
-                    self._cond.wait(self._interval)
+            self._wakeup.wait(self._interval)
+            self._wakeup.clear()
+            with self._lock:
+                if self._seq == self._written:
+                    continue
                 metrics, self._metrics = self._metrics, {}
                 batches, self._batches = self._batches, []
                 low, high = self._written, self._seq
                 self._pending = 0
-                self._flush_requested = False
             self._write(metrics, batches, low, high)
-            with self._cond:
+            with self._done:
                 self._written = high
-                self._cond.notify_all()
+                self._done.notify_all()
 
     def _write(
         self,
@@ -204,7 +210,7 @@ class AsyncLogger:
 
     def _record_failure(self, run_id: str, error: Exception, low: int, high: int) -> None:
         _logger.error("Run %s: failed to log run data asynchronously: %s", run_id, error)
-        with self._cond:
+        with self._done:
             self._errors.append((low, high, run_id, error))
             del self._errors[:-100]
 
@@ -249,7 +255,7 @@ def _after_fork_in_child() -> None:
     _by_store_lock = threading.Lock()
     _by_store.clear()
     for logger in list(_loggers):
-        logger._forget_after_fork()
+        logger._reset_state()
 
 
 atexit.register(_flush_at_exit)

@@ -31,12 +31,19 @@ from tracklet.entities import (
 from tracklet.store.base import TrackingStore
 from tracklet.store.registry import get_store
 from tracklet.tracking import uri as tracking_uri_module
-from tracklet.tracking.async_logging import RunOperations, flush_store, logger_for
+from tracklet.tracking.async_logging import (
+    AsyncLogger,
+    RunOperations,
+    flush_store,
+    logger_for,
+)
 from tracklet.tracking.client_artifacts import ArtifactsClientMixin
 from tracklet.tracking.client_models import LoggedModelsClientMixin
 from tracklet.tracking.system_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_USER
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
+_INT64_MIN = validation.INT64_MIN
+_INT64_MAX = validation.INT64_MAX
 
 
 def _now_ms() -> int:
@@ -61,10 +68,15 @@ class MlflowClient(ArtifactsClientMixin, LoggedModelsClientMixin):
         self._tracking_uri = tracking_uri_module.resolve(tracking_uri)
         self._registry_uri = registry_uri or env.MLFLOW_REGISTRY_URI.get() or self._tracking_uri
         self._store_cache: TrackingStore | None = None
+        self._async_logger: AsyncLogger | None = None
 
     @property
     def tracking_uri(self) -> str:
         return self._tracking_uri
+
+    def _make_async_logger(self) -> AsyncLogger:
+        self._async_logger = logger_for(self._store)
+        return self._async_logger
 
     @property
     def _store(self) -> TrackingStore:
@@ -211,23 +223,30 @@ class MlflowClient(ArtifactsClientMixin, LoggedModelsClientMixin):
         model_id: str | None = None,
     ) -> RunOperations | None:
         """Log one metric point. ``step`` is any int64; ``timestamp`` is in milliseconds."""
-        key = validation.validate_key(key)
+        # The common case (a known key, a float, an int step) is checked inline: this is the
+        # hot path of training loops, and async logging has a budget of a few microseconds.
+        if key not in validation.known_valid_keys:
+            key = validation.validate_key(key)
         if timestamp is None:
             timestamp = int(time.time() * 1000)
-        value = validation.validate_metric_value(key, value, timestamp)
-        timestamp = validation.validate_timestamp(key, timestamp)
-        step = 0 if step is None else validation.validate_step(key, step)
+        elif type(timestamp) is not int or timestamp < 0:
+            timestamp = validation.validate_timestamp(key, timestamp)
+        if type(value) is not float:
+            value = validation.validate_metric_value(key, value, timestamp)
+        if step is None:
+            step = 0
+        elif type(step) is not int or not _INT64_MIN <= step <= _INT64_MAX:
+            step = validation.validate_step(key, step)
         linked = dataset_name or dataset_digest or model_id
-        if _is_async(synchronous):
-            logger = logger_for(self._store)
+        if synchronous is False or (synchronous is None and env.MLFLOW_ENABLE_ASYNC_LOGGING.get()):
+            logger = self._async_logger or self._make_async_logger()
             if linked:
                 metric = Metric(
                     key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id
                 )
                 return RunOperations(logger, run_id, logger.add_batch(run_id, [metric]))
-            return RunOperations(
-                logger, run_id, logger.add_metric(run_id, key, value, timestamp, step)
-            )
+            logger.add_metric(run_id, key, value, timestamp, step)
+            return logger.handle(run_id)
         self._store.log_metric(
             run_id,
             Metric(key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id)

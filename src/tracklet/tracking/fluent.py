@@ -98,7 +98,10 @@ def _client() -> MlflowClient:
 
 class ActiveRun(Run):
     """The run ``start_run`` returns; as a context manager it ends the run on exit, FAILED if
-    the block raised."""
+    the block raised. It keeps the client of the store it lives in, so logging to it goes there
+    (and the hot logging path need not resolve the tracking URI on every call)."""
+
+    client: MlflowClient
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -337,6 +340,7 @@ def start_run(
             run_name=run_name,
         )
     active = ActiveRun(run.info, run.data, run.inputs, run.outputs)
+    object.__setattr__(active, "client", client)
     stack.append(active)
     with _state.lock:
         _state.open_runs[active.info.run_id] = active
@@ -376,7 +380,7 @@ def end_run(status: str = RunStatus.FINISHED.name) -> None:
     _state.set_last_active_run_id(run.info.run_id)
     with _state.lock:
         _state.open_runs.pop(run.info.run_id, None)
-    _client().set_terminated(run.info.run_id, status)
+    run.client.set_terminated(run.info.run_id, status)
 
 
 def active_run() -> ActiveRun | None:
@@ -397,6 +401,15 @@ def last_active_run() -> Run | None:
 def _get_or_start_run() -> ActiveRun:
     stack = _state.run_stack()
     return stack[-1] if stack else start_run()
+
+
+def _target(run_id: str | None) -> tuple[str, MlflowClient]:
+    """The run to log to (``run_id``, else the active run, started if needed) and its client."""
+    if run_id is None:
+        stack = _state.run_stack()
+        active = stack[-1] if stack else start_run()
+        return active.info.run_id, active.client
+    return run_id, _client()
 
 
 def get_run(run_id: str) -> Run:
@@ -420,15 +433,15 @@ def restore_run(run_id: str) -> None:
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
     """Log a param of the active run; returns ``value``."""
-    run_id = _get_or_start_run().info.run_id
-    return _client().log_param(run_id, key, value, synchronous=synchronous)
+    run_id, client = _target(None)
+    return client.log_param(run_id, key, value, synchronous=synchronous)
 
 
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> RunOperations | None:
-    run_id = run_id or _get_or_start_run().info.run_id
-    return _client().log_batch(
+    run_id, client = _target(run_id)
+    return client.log_batch(
         run_id, params=[Param(k, str(v)) for k, v in params.items()], synchronous=synchronous
     )
 
@@ -444,14 +457,13 @@ def log_metric(
     dataset: Any | None = None,
 ) -> RunOperations | None:
     """Log one metric point to the active run (or ``run_id``)."""
-    if run_id is None:
-        stack = _state.run_stack()
-        run_id = (stack[-1] if stack else start_run()).info.run_id
-    model_id = model_id or _state.active_model_id()
+    run_id, client = _target(run_id)
+    if model_id is None:
+        model_id = _state.active_model_id()
     dataset_name = dataset_digest = None
     if model_id is not None or dataset is not None:
-        dataset_name, dataset_digest = _link_metric_inputs(run_id, model_id, dataset)
-    return _client().log_metric(
+        dataset_name, dataset_digest = _link_metric_inputs(client, run_id, model_id, dataset)
+    return client.log_metric(
         run_id,
         key,
         value,
@@ -474,11 +486,12 @@ def log_metrics(
     dataset: Any | None = None,
 ) -> RunOperations | None:
     """Log several metrics at one step, in one batch."""
-    run_id = run_id or _get_or_start_run().info.run_id
-    model_id = model_id or _state.active_model_id()
+    run_id, client = _target(run_id)
+    if model_id is None:
+        model_id = _state.active_model_id()
     dataset_name = dataset_digest = None
     if model_id is not None or dataset is not None:
-        dataset_name, dataset_digest = _link_metric_inputs(run_id, model_id, dataset)
+        dataset_name, dataset_digest = _link_metric_inputs(client, run_id, model_id, dataset)
     timestamp = timestamp if timestamp is not None else _now_ms()
     step = step or 0
     batch = [
@@ -487,7 +500,7 @@ def log_metrics(
         else Metric(key, value, timestamp, step)
         for key, value in metrics.items()
     ]
-    return _client().log_batch(run_id, metrics=batch, synchronous=synchronous)
+    return client.log_batch(run_id, metrics=batch, synchronous=synchronous)
 
 
 def _now_ms() -> int:
@@ -500,7 +513,7 @@ _linked_inputs: set[tuple[str, str | None, str | None, str | None]] = set()
 
 
 def _link_metric_inputs(
-    run_id: str, model_id: str | None, dataset: Any | None
+    client: MlflowClient, run_id: str, model_id: str | None, dataset: Any | None
 ) -> tuple[str | None, str | None]:
     """Record the dataset and model a model metric refers to as inputs of the run (once per
     process: logging many points for one model must not repeat the write)."""
@@ -510,7 +523,7 @@ def _link_metric_inputs(
     if key not in _linked_inputs:
         datasets = [DatasetInput(entity)] if entity is not None else []
         models = [LoggedModelInput(model_id)] if model_id is not None else []
-        _client().log_inputs(run_id, datasets, models)
+        client.log_inputs(run_id, datasets, models)
         if len(_linked_inputs) > 10_000:
             _linked_inputs.clear()
         _linked_inputs.add(key)
@@ -518,19 +531,20 @@ def _link_metric_inputs(
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
-    run_id = _get_or_start_run().info.run_id
-    return _client().set_tag(run_id, key, value, synchronous=synchronous)
+    run_id, client = _target(None)
+    return client.set_tag(run_id, key, value, synchronous=synchronous)
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
-    run_id = _get_or_start_run().info.run_id
-    return _client().log_batch(
+    run_id, client = _target(None)
+    return client.log_batch(
         run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()], synchronous=synchronous
     )
 
 
 def delete_tag(key: str) -> None:
-    _client().delete_tag(_get_or_start_run().info.run_id, key)
+    run_id, client = _target(None)
+    client.delete_tag(run_id, key)
 
 
 def _dataset_entity(dataset: Any) -> Dataset:
@@ -576,7 +590,7 @@ def log_inputs(
     tags_list: Sequence[dict[str, Any] | None] | None = None,
     models: Sequence[Any] | None = None,
 ) -> None:
-    run_id = _get_or_start_run().info.run_id
+    run_id, client = _target(None)
     dataset_inputs = []
     for i, dataset in enumerate(datasets or []):
         context = contexts[i] if contexts and i < len(contexts) else None
@@ -588,12 +602,12 @@ def log_inputs(
     model_inputs = [
         LoggedModelInput(m if isinstance(m, str) else m.model_id) for m in (models or [])
     ]
-    _client().log_inputs(run_id, dataset_inputs, model_inputs)
+    client.log_inputs(run_id, dataset_inputs, model_inputs)
 
 
 def log_outputs(models: list[LoggedModelOutput] | None = None) -> None:
-    run_id = _get_or_start_run().info.run_id
-    _client().log_outputs(run_id, models or [])
+    run_id, client = _target(None)
+    client.log_outputs(run_id, models or [])
 
 
 def flush_async_logging() -> None:
@@ -613,7 +627,7 @@ def _end_runs_at_exit() -> None:
         _state.open_runs.clear()
     for run in reversed(runs):
         with contextlib.suppress(Exception):
-            _client().set_terminated(run.info.run_id, status)
+            run.client.set_terminated(run.info.run_id, status)
 
 
 atexit.register(_end_runs_at_exit)

@@ -221,4 +221,4 @@ def get_active_model_id() -> str | None:
 
 
 def clear_active_model() -> None:
-    _state.thread().active_model_id = ""
+    _state.thread().active_model_id = None

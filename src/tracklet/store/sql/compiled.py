@@ -50,7 +50,7 @@ class Compiled:
         if text is None:
             statement = self._build(dialect_name)
             compiled = statement.compile(dialect=_dialect_for(dialect_name))
-            constants = [b.key for b in compiled.binds.values() if b.value is not None]
+            constants = [b.key for b in compiled.binds.values() if b.value is not None]  # type: ignore[attr-defined]
             if constants:
                 # A Python constant in the statement became a bound parameter whose value the
                 # caller would never pass; write it with literal() instead.

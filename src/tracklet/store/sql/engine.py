@@ -110,6 +110,8 @@ class Writer:
             dbapi: Any = raw.driver_connection
             if self.dialect_name == "sqlite":
                 dbapi.isolation_level = None
+                # Checkpoints run on a thread of their own (see checkpoint.py), not in a commit.
+                dbapi.execute("PRAGMA wal_autocheckpoint = 0")
             else:
                 dbapi.autocommit = True
             self._raw, self._db = raw, Db(dbapi, self.dialect_name)

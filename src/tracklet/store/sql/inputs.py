@@ -44,9 +44,7 @@ _INSERT_DATASET = stmt(
 _NEXT_DATASET_POSITION = stmt(
     lambda: sa.select(
         sa.func.coalesce(sa.func.max(run_dataset_inputs.c.position) + literal("1"), literal("0"))
-    ).where(
-        run_dataset_inputs.c.run_uuid == bp("run_uuid")
-    )
+    ).where(run_dataset_inputs.c.run_uuid == bp("run_uuid"))
 )
 _LINK_DATASET = Compiled(
     lambda d: (
@@ -76,9 +74,7 @@ _UPSERT_INPUT_TAG = Compiled(_upsert_input_tag)
 _NEXT_MODEL_POSITION = stmt(
     lambda: sa.select(
         sa.func.coalesce(sa.func.max(run_model_inputs.c.position) + literal("1"), literal("0"))
-    ).where(
-        run_model_inputs.c.run_uuid == bp("run_uuid")
-    )
+    ).where(run_model_inputs.c.run_uuid == bp("run_uuid"))
 )
 _LINK_MODEL_INPUT = Compiled(
     lambda d: (

@@ -53,16 +53,21 @@ def latest_of(
     steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float]
 ) -> tuple[int, int, float]:
     """The latest point as MLflow defines it: max step, then max timestamp, then max value."""
-    best = 0
-    best_step, best_ts, best_value = steps[0], timestamps[0], values[0]
-    for i in range(1, len(steps)):
-        step, ts = steps[i], timestamps[i]
-        if step > best_step or (
-            step == best_step
-            and (ts > best_ts or (ts == best_ts and _value_gt(values[i], best_value)))
+    best_step = max(steps)
+    if steps.count(best_step) == 1:  # the usual case, found by C-level passes
+        i = steps.index(best_step)
+        return best_step, timestamps[i], values[i]
+    best = -1
+    for i, step in enumerate(steps):
+        if step != best_step:
+            continue
+        if (
+            best < 0
+            or timestamps[i] > timestamps[best]
+            or (timestamps[i] == timestamps[best] and _value_gt(values[i], values[best]))
         ):
-            best, best_step, best_ts, best_value = i, step, ts, values[i]
-    return steps[best], timestamps[best], values[best]
+            best = i
+    return best_step, timestamps[best], values[best]
 
 
 def _value_gt(a: float, b: float) -> bool:

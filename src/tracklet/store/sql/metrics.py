@@ -8,19 +8,21 @@ grows past ``TAIL_FLUSH_POINTS`` it moves into ``metric_chunks`` in a transactio
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from tracklet import validation
 from tracklet.entities import LifecycleStage, Metric, MetricHistory
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import metric_codec
 from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
 from tracklet.store.sql.schema import latest_metrics, metric_chunks, runs
 
-# A tail longer than this many points is moved into metric_chunks (a ~3 KB row at most).
-TAIL_FLUSH_POINTS = 128
+# A tail longer than this many points is moved into metric_chunks. Every append rewrites the
+# row, so short tails keep synchronous and wide-batch writes cheap (768 bytes at most).
+TAIL_FLUSH_POINTS = 32
 # A batch's points for one key go to the tail when there are few of them (one upsert, no new
 # row), and into a chunk row of their own otherwise.
 _SMALL_GROUP = 32
@@ -160,15 +162,33 @@ def move_tail(db: Db, run_id: str, key: str) -> None:
     db.execute(_CLEAR_TAIL, {**keys, "empty": b""})
 
 
-def group_by_key(metrics: Sequence[Metric]) -> dict[str, MetricColumns]:
+def group_by_key(
+    metrics: Sequence[Metric], check: Callable[[Metric, int], Metric]
+) -> dict[str, MetricColumns]:
+    """Points grouped by key as columns. Each point is checked inline when it is the common
+    case (known key, float value, int step and timestamp in range) and by ``check`` otherwise
+    (which normalises it, or raises naming the point): one pass, no per-point calls."""
     series: dict[str, tuple[list[int], list[int], list[float]]] = {}
-    for metric in metrics:
-        columns = series.get(metric.key)
+    known = validation.known_valid_keys
+    low, high = validation.INT64_MIN, validation.INT64_MAX
+    for index, metric in enumerate(metrics):
+        key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
+        if (
+            key not in known
+            or type(value) is not float
+            or type(timestamp) is not int
+            or type(step) is not int
+            or timestamp < 0
+            or not low <= step <= high
+        ):
+            metric = check(metric, index)
+            key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
+        columns = series.get(key)
         if columns is None:
-            columns = series[metric.key] = ([], [], [])
-        columns[0].append(metric.step)
-        columns[1].append(metric.timestamp)
-        columns[2].append(metric.value)
+            columns = series[key] = ([], [], [])
+        columns[0].append(step)
+        columns[1].append(timestamp)
+        columns[2].append(value)
     return dict(series)
 
 

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from tracklet import validation
+from tracklet import env, validation
 from tracklet.entities import (
     DatasetInput,
     Experiment,
@@ -46,8 +46,15 @@ from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
 from tracklet.store.sql import runs as run_queries
 from tracklet.store.sql import search as search_queries
+from tracklet.store.sql.checkpoint import Checkpointer
 from tracklet.store.sql.compiled import Db
-from tracklet.store.sql.engine import Writer, create_sql_engine, normalize_db_uri
+from tracklet.store.sql.engine import (
+    Writer,
+    create_sql_engine,
+    is_sqlite,
+    normalize_db_uri,
+    sqlite_path,
+)
 from tracklet.store.sql.run_names import random_run_name
 from tracklet.store.sql.schema_version import ensure_schema
 
@@ -79,6 +86,13 @@ class SqlStore:
         self._engine = create_sql_engine(db_uri)
         ensure_schema(self._engine, self.artifact_root)
         self._writer = Writer(self._engine)
+        self._checkpointer = (
+            Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
+            if is_sqlite(self._engine)
+            else None
+        )
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_started()
         self._dialect_name = self._engine.dialect.name
         self._tail_sizes: dict[tuple[str, str], int] = {}
         _open_stores.add(self)
@@ -92,6 +106,9 @@ class SqlStore:
         return self._engine
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer.checkpoint_if_needed()
         self._writer.close()
         self._engine.dispose()
 
@@ -106,6 +123,9 @@ class SqlStore:
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
+        if self._checkpointer is not None:
+            self._checkpointer.forget_after_fork()
+            self._checkpointer.ensure_started()
         self._engine.dispose(close=False)
 
     # ----------------------------------------------------------------- experiments
@@ -342,7 +362,10 @@ class SqlStore:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        checked_metrics = [_checked_metric(m, f"metrics[{i}]") for i, m in enumerate(metrics)]
+        series = metric_queries.group_by_key(
+            metrics, lambda m, i: _checked_metric(m, f"metrics[{i}]")
+        )
+        linked = [_checked_metric(m) for m in metrics if m.model_id]
         checked_params = [
             Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
             for i, p in enumerate(params)
@@ -355,11 +378,9 @@ class SqlStore:
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             run_data_queries.write_params(db, run_id, checked_params)
-            if checked_metrics:
-                metric_queries.write_series(
-                    db, run_id, metric_queries.group_by_key(checked_metrics), self._tail_sizes
-                )
-                model_queries.write_metrics(db, run_id, checked_metrics)
+            if series:
+                metric_queries.write_series(db, run_id, series, self._tail_sizes)
+            model_queries.write_metrics(db, run_id, linked)
             run_data_queries.write_tags(db, run_id, checked_tags)
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
