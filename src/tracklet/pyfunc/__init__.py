@@ -1,0 +1,218 @@
+"""``python_function``: the generic flavor every model can be loaded as.
+
+``load_model(uri).predict(data)`` works for every flavor tracklet writes and for models MLflow
+wrote: an MLmodel's ``loader_module`` ``mlflow.<flavor>`` is served by ``tracklet.<flavor>``
+(MLflow itself is never imported), any other loader module is imported as named.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from copy import deepcopy
+from typing import Any
+
+from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
+from tracklet.models.environment import PYTHON_VERSION
+from tracklet.models.flavor import add_code_to_system_path, download_model
+from tracklet.models.model import Model
+from tracklet.pyfunc.model import PythonModel, PythonModelContext, log_model, save_model
+
+_logger = logging.getLogger(__name__)
+
+FLAVOR_NAME = "python_function"
+MAIN = "loader_module"
+CODE = "code"
+DATA = "data"
+ENV = "env"
+PY_VERSION = "python_version"
+MODEL_CONFIG = "config"
+
+__all__ = [
+    "FLAVOR_NAME",
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "add_to_model",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+
+def add_to_model(
+    model: Model,
+    loader_module: str,
+    data: str | None = None,
+    code: str | None = None,
+    conda_env: str | None = None,
+    python_env: str | None = None,
+    model_config: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> Model:
+    """Add the ``python_function`` flavor to ``model``, as MLflow's ``add_to_model`` does.
+
+    Args:
+        model: The Model to add the flavor to.
+        loader_module: The module whose ``_load_pyfunc(path)`` loads the model (an MLflow
+            module name such as ``mlflow.sklearn``, so that MLflow can load it too).
+        data: Model-relative path handed to ``_load_pyfunc``; the model directory if None.
+        code: Model-relative directory of code to put on ``sys.path``.
+        conda_env: Model-relative path of conda.yaml.
+        python_env: Model-relative path of python_env.yaml.
+        model_config: Configuration handed to ``_load_pyfunc``.
+        kwargs: More flavor configuration (e.g. ``predict_fn``).
+    """
+    params = deepcopy(kwargs)
+    params[MAIN] = loader_module
+    params[PY_VERSION] = PYTHON_VERSION
+    if code:
+        params[CODE] = code
+    if data:
+        params[DATA] = data
+    if conda_env or python_env:
+        env: dict[str, str] = {}
+        if conda_env:
+            env["conda"] = conda_env
+        if python_env:
+            env["virtualenv"] = python_env
+        params[ENV] = env
+    if model_config:
+        params[MODEL_CONFIG] = model_config
+    return model.add_flavor(FLAVOR_NAME, **params)
+
+
+def _loader(module_name: str) -> Any:
+    """``tracklet.<flavor>`` for ``mlflow.<flavor>``; other loaders as named."""
+    if module_name.startswith("mlflow."):
+        try:
+            return importlib.import_module("tracklet." + module_name[len("mlflow.") :])
+        except ModuleNotFoundError:
+            pass
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as e:
+        raise MlflowException(
+            f"This model's loader module {module_name!r} is not available in tracklet.",
+            RESOURCE_DOES_NOT_EXIST,
+        ) from e
+
+
+class PyFuncModel:
+    """A loaded model with ``predict(data, params=None)``: the input is checked against the
+    model's input schema, then handed to the flavor's implementation."""
+
+    def __init__(
+        self, model_meta: Model, model_impl: Any, predict_fn: str = "predict", loader: str = ""
+    ) -> None:
+        self._model_meta = model_meta
+        self._model_impl = model_impl
+        self._predict_fn = getattr(model_impl, predict_fn)
+        self._takes_params = _accepts_params(self._predict_fn)
+        self.loader_module = loader
+        self.input_example: Any = None
+
+    @property
+    def metadata(self) -> Model:
+        return self._model_meta
+
+    @property
+    def model_id(self) -> str | None:
+        return self._model_meta.model_id
+
+    @property
+    def model_config(self) -> dict[str, Any]:
+        conf = self._model_meta.flavors.get(FLAVOR_NAME, {})
+        return dict(conf.get(MODEL_CONFIG) or {})
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """Predict on ``data`` (a DataFrame, ndarray, dict or list)."""
+        from tracklet.models.enforce import enforce_schema
+
+        schema = self._model_meta.get_input_schema()
+        if schema is not None:
+            data = enforce_schema(data, schema)
+        params = _params_with_defaults(self._model_meta, params)
+        if self._takes_params:
+            return self._predict_fn(data, params=params)
+        return self._predict_fn(data)
+
+    def get_raw_model(self) -> Any:
+        """The flavor's own model object (e.g. the scikit-learn estimator)."""
+        getter = getattr(self._model_impl, "get_raw_model", None)
+        return getter() if getter is not None else self._model_impl
+
+    def unwrap_python_model(self) -> Any:
+        python_model = getattr(self._model_impl, "python_model", None)
+        if python_model is None:
+            raise MlflowException("Unable to retrieve base model object from pyfunc.")
+        return python_model
+
+    def __repr__(self) -> str:
+        info = {"flavor": self.loader_module}
+        if self.model_id:
+            info["model_id"] = self.model_id
+        return "tracklet.pyfunc.loaded_model:\n" + "\n".join(f"  {k}: {v}" for k, v in info.items())
+
+
+def _accepts_params(fn: Any) -> bool:
+    import inspect
+
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return "params" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()
+    )
+
+
+def _params_with_defaults(meta: Model, params: dict[str, Any] | None) -> dict[str, Any] | None:
+    schema = meta.get_params_schema()
+    if schema is None:
+        return params
+    merged = {p.name: p.default for p in schema.params}
+    merged.update(params or {})
+    return merged
+
+
+def load_model(
+    model_uri: str,
+    suppress_warnings: bool = False,
+    dst_path: str | None = None,
+    model_config: dict[str, Any] | None = None,
+) -> PyFuncModel:
+    """Load any MLflow-format model as a python function.
+
+    Args:
+        model_uri: ``runs:/<run_id>/<path>``, ``models:/<model_id>``, a local path, or an
+            artifact URI (``s3://...``, ``mlflow-artifacts:/...``).
+        suppress_warnings: Accepted for MLflow compatibility.
+        dst_path: Local directory to download the model into.
+        model_config: Overrides of the flavor's load-time configuration.
+
+    Returns:
+        A PyFuncModel.
+    """
+    local_path = download_model(model_uri, dst_path)
+    meta = Model.load(os.path.join(local_path, "MLmodel"))
+    conf = meta.flavors.get(FLAVOR_NAME)
+    if conf is None:
+        raise MlflowException(
+            f'Model does not have the "{FLAVOR_NAME}" flavor', RESOURCE_DOES_NOT_EXIST
+        )
+    add_code_to_system_path(local_path, conf)
+    data_path = os.path.join(local_path, conf[DATA]) if DATA in conf else local_path
+    config = {**(conf.get(MODEL_CONFIG) or {}), **(model_config or {})}
+    module = _loader(conf[MAIN])
+    impl = module._load_pyfunc(data_path, config) if config else module._load_pyfunc(data_path)
+    model = PyFuncModel(meta, impl, conf.get("predict_fn", "predict"), conf[MAIN])
+    try:
+        model.input_example = meta.load_input_example(local_path)
+    except Exception as e:  # an unreadable example does not stop the model from loading
+        _logger.debug("Failed to load the input example: %s", e)
+    return model
+
+
+load_pyfunc = load_model

@@ -1,0 +1,183 @@
+"""Custom Python models: a :class:`PythonModel` subclass saved with cloudpickle as
+``python_model.pkl``, with its artifacts, under MLflow's ``mlflow.pyfunc.model`` loader."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from typing import Any
+
+from tracklet.exceptions import MlflowException
+from tracklet.models.environment import (
+    CONDA_ENV_FILE_NAME,
+    PYTHON_ENV_FILE_NAME,
+    pinned_requirement,
+)
+from tracklet.models.flavor import (
+    check_deserialization_allowed,
+    copy_code_paths,
+    finish_model_dir,
+    flavor_configuration,
+    prepare_model_dir,
+    save_example_and_signature,
+)
+from tracklet.models.model import Model, ModelInfo
+
+PYTHON_MODEL_FILE = "python_model.pkl"
+ARTIFACTS_DIR = "artifacts"
+
+
+class PythonModelContext:
+    """What ``load_context`` and ``predict`` receive: the model's artifacts (name -> local
+    path) and its model config."""
+
+    def __init__(self, artifacts: dict[str, str], model_config: dict[str, Any]) -> None:
+        self.artifacts = artifacts
+        self.model_config = model_config
+
+
+class PythonModel:
+    """Base class of custom models: override ``predict(context, model_input, params=None)``
+    and, to read artifacts once, ``load_context(context)``."""
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Called once when the model is loaded."""
+
+    def predict(
+        self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
+    ) -> Any:
+        raise NotImplementedError
+
+
+class _PythonModelWrapper:
+    def __init__(self, python_model: Any, context: PythonModelContext) -> None:
+        self.python_model = python_model
+        self.context = context
+
+    def get_raw_model(self) -> Any:
+        return self.python_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.python_model.predict(self.context, data, params=params)
+
+
+def save_model(
+    path: str,
+    python_model: Any = None,
+    artifacts: dict[str, str] | None = None,
+    conda_env: Any = None,
+    code_paths: list[str] | None = None,
+    mlflow_model: Model | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    metadata: dict[str, Any] | None = None,
+    model_config: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Save a custom :class:`PythonModel` (with local ``artifacts``) to ``path``."""
+    import cloudpickle  # type: ignore[import-untyped]
+
+    from tracklet.pyfunc import add_to_model
+
+    if python_model is None:
+        raise MlflowException.invalid_parameter_value("`python_model` must be given")
+    path = prepare_model_dir(path)
+    mlflow_model = mlflow_model or Model()
+    context = PythonModelContext(dict(artifacts or {}), dict(model_config or {}))
+    save_example_and_signature(
+        path,
+        mlflow_model,
+        input_example,
+        signature,
+        lambda data: python_model.predict(context, data),
+    )
+    code = copy_code_paths(code_paths, path)
+    saved_artifacts: dict[str, dict[str, str]] = {}
+    for name, uri in (artifacts or {}).items():
+        target = os.path.join(path, ARTIFACTS_DIR, os.path.basename(os.path.normpath(uri)))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.isdir(uri):
+            shutil.copytree(uri, target)
+        else:
+            shutil.copy2(uri, target)
+        relative = f"{ARTIFACTS_DIR}/{os.path.basename(target)}"
+        saved_artifacts[name] = {"path": relative, "uri": uri}
+    with open(os.path.join(path, PYTHON_MODEL_FILE), "wb") as f:
+        cloudpickle.dump(python_model, f)
+    config: dict[str, Any] = {
+        "cloudpickle_version": cloudpickle.__version__,
+        "python_model": PYTHON_MODEL_FILE,
+    }
+    if saved_artifacts:
+        config["artifacts"] = saved_artifacts
+    add_to_model(
+        mlflow_model,
+        loader_module="mlflow.pyfunc.model",
+        code=code,
+        conda_env=CONDA_ENV_FILE_NAME,
+        python_env=PYTHON_ENV_FILE_NAME,
+        model_config=model_config,
+        **config,
+    )
+    finish_model_dir(
+        path,
+        mlflow_model,
+        [pinned_requirement("cloudpickle")],
+        conda_env,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+    )
+
+
+def log_model(
+    name: str | None = None,
+    python_model: Any = None,
+    artifacts: dict[str, str] | None = None,
+    *,
+    artifact_path: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> ModelInfo:
+    """Log a custom :class:`PythonModel` as a logged model of the active run."""
+    from tracklet.models.flavor import log_model as _log
+
+    return _log(
+        save_model,
+        "python_function",
+        name=name,
+        artifact_path=artifact_path,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        metadata=metadata,
+        python_model=python_model,
+        artifacts=artifacts,
+        **kwargs,
+    )
+
+
+def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) -> Any:
+    """Load ``python_model.pkl`` and call its ``load_context`` (MLflow's loader contract)."""
+    import cloudpickle
+
+    conf = flavor_configuration(model_path, "python_function")
+    check_deserialization_allowed()
+    with open(os.path.join(model_path, conf["python_model"]), "rb") as f:
+        python_model = cloudpickle.load(f)
+    artifacts = {
+        name: os.path.join(model_path, entry["path"])
+        for name, entry in (conf.get("artifacts") or {}).items()
+    }
+    context = PythonModelContext(artifacts, dict(model_config or {}))
+    python_model.load_context(context)
+    return _PythonModelWrapper(python_model, context)

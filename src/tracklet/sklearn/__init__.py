@@ -1,0 +1,352 @@
+"""scikit-learn models in MLflow's ``sklearn`` flavor (plus ``python_function``).
+
+The estimator is serialized with skops (MLflow 3.17's default, safe to load), pickle or
+cloudpickle; the files and MLmodel entries are MLflow's, so either library loads the other's
+models. Requirements are the installed scikit-learn and serializer versions.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import shutil
+from typing import Any
+
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.models.environment import (
+    CONDA_ENV_FILE_NAME,
+    PYTHON_ENV_FILE_NAME,
+    pinned_requirement,
+)
+from tracklet.models.flavor import (
+    add_code_to_system_path,
+    check_deserialization_allowed,
+    copy_code_paths,
+    download_model,
+    finish_model_dir,
+    flavor_configuration,
+    prepare_model_dir,
+    save_example_and_signature,
+)
+from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.model import Model, ModelInfo
+
+_logger = logging.getLogger(__name__)
+
+FLAVOR_NAME = "sklearn"
+SERIALIZATION_FORMAT_SKOPS = "skops"
+SERIALIZATION_FORMAT_PICKLE = "pickle"
+SERIALIZATION_FORMAT_CLOUDPICKLE = "cloudpickle"
+SUPPORTED_SERIALIZATION_FORMATS = [
+    SERIALIZATION_FORMAT_SKOPS,
+    SERIALIZATION_FORMAT_PICKLE,
+    SERIALIZATION_FORMAT_CLOUDPICKLE,
+]
+_PICKLE_MODEL_FILE = "model.pkl"
+_SKOPS_MODEL_FILE = "model.skops"
+_PYFUNC_PREDICT_FNS = ("predict_proba", "predict_log_proba", "predict_joint_log_proba", "score")
+
+__all__ = [
+    "FLAVOR_NAME",
+    "SERIALIZATION_FORMAT_CLOUDPICKLE",
+    "SERIALIZATION_FORMAT_PICKLE",
+    "SERIALIZATION_FORMAT_SKOPS",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+
+def get_default_pip_requirements(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> list[str]:
+    """scikit-learn (and the serializer) pinned to the installed versions."""
+    requirements = [pinned_requirement("scikit-learn")]
+    if include_cloudpickle:
+        requirements.append(pinned_requirement("cloudpickle"))
+    if include_skops:
+        requirements.append(pinned_requirement("skops"))
+    return requirements
+
+
+def _check_format(serialization_format: str) -> None:
+    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+        raise MlflowException(
+            f"Unrecognized serialization format: {serialization_format}. Please specify one "
+            f"of the following supported formats: {SUPPORTED_SERIALIZATION_FORMATS}.",
+            INVALID_PARAMETER_VALUE,
+        )
+
+
+def dump_model(
+    model: Any, path: str, serialization_format: str, skops_trusted_types: list[str] | None
+) -> None:
+    """Serialize ``model`` to ``path``; a skops file is loaded back once, as MLflow does, so
+    that types the loader would refuse are reported now rather than at load time."""
+    if serialization_format == SERIALIZATION_FORMAT_SKOPS:
+        import skops.io  # type: ignore[import-untyped]
+        from skops.io.exceptions import UntrustedTypesFoundException  # type: ignore[import-untyped]
+
+        try:
+            skops.io.dump(model, path)
+            skops.io.load(path, trusted=skops_trusted_types)
+        except UntrustedTypesFoundException as e:
+            os.remove(path)
+            raise MlflowException(
+                "The saved sklearn model references untrusted types. If you are sure loading "
+                "these types is safe, set the 'skops_trusted_types' parameter when calling "
+                "'log_model' or 'save_model' to the list of trusted types. "
+                f"Root error: {e!s}"
+            ) from e
+        return
+    if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
+        import cloudpickle  # type: ignore[import-untyped]
+
+        dump: Any = cloudpickle.dump
+    else:
+        dump = pickle.dump
+    with open(path, "wb") as f:
+        # The default protocol, for compatibility with older Pythons (as MLflow).
+        dump(model, f, protocol=pickle.DEFAULT_PROTOCOL)
+
+
+def load_model_file(
+    path: str, serialization_format: str, skops_trusted_types: list[str] | None = None
+) -> Any:
+    """Deserialize a model file written by :func:`dump_model` (or by MLflow)."""
+    _check_format(serialization_format)
+    check_deserialization_allowed()
+    if serialization_format == SERIALIZATION_FORMAT_SKOPS:
+        import skops.io
+
+        return skops.io.load(path, trusted=skops_trusted_types)
+    with open(path, "rb") as f:
+        if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
+            import cloudpickle
+
+            return cloudpickle.load(f)
+        return pickle.load(f)
+
+
+class _SklearnModelWrapper:
+    """The pyfunc implementation: ``predict`` plus the estimator's other predict functions,
+    so that an MLmodel ``predict_fn: predict_proba`` works."""
+
+    def __init__(self, sklearn_model: Any) -> None:
+        self.sklearn_model = sklearn_model
+        for name in _PYFUNC_PREDICT_FNS:
+            if fn := getattr(sklearn_model, name, None):
+                setattr(self, name, fn)
+
+    def get_raw_model(self) -> Any:
+        return self.sklearn_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.sklearn_model.predict(data)
+
+
+def save_model(
+    sk_model: Any,
+    path: str,
+    conda_env: Any = None,
+    code_paths: list[str] | None = None,
+    mlflow_model: Model | None = None,
+    serialization_format: str | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    skops_trusted_types: list[str] | None = None,
+    extra_files: list[str] | None = None,
+) -> None:
+    """Save a scikit-learn model to a local directory in MLflow's format.
+
+    Args:
+        sk_model: The fitted estimator.
+        path: The directory to create (it must not exist or be empty).
+        conda_env: A conda environment (dict or YAML path) to write instead of the default.
+        code_paths: Local code files or directories to ship with the model.
+        mlflow_model: The Model (MLmodel) to add the flavors to.
+        serialization_format: "skops" (default, as MLflow 3.17), "cloudpickle" or "pickle".
+        signature: The model signature; inferred from ``input_example`` if None; False for
+            none.
+        input_example: An example input (DataFrame, ndarray, dict, list), saved with the model.
+        pip_requirements: Requirements replacing the defaults.
+        extra_pip_requirements: Requirements added to the defaults.
+        pyfunc_predict_fn: The estimator method pyfunc ``predict`` calls.
+        metadata: Free-form metadata stored in MLmodel.
+        skops_trusted_types: Types skops may load (e.g. ``sklearn.tree._tree.Tree``).
+        extra_files: Files copied into the model directory.
+    """
+    import sklearn  # type: ignore[import-untyped]
+
+    from tracklet.pyfunc import add_to_model
+
+    serialization_format = serialization_format or SERIALIZATION_FORMAT_SKOPS
+    _check_format(serialization_format)
+    path = prepare_model_dir(path)
+    mlflow_model = mlflow_model or Model()
+    code = copy_code_paths(code_paths, path)
+    wrapper = _SklearnModelWrapper(sk_model)
+    save_example_and_signature(path, mlflow_model, input_example, signature, wrapper.predict)
+    data_file = (
+        _SKOPS_MODEL_FILE
+        if serialization_format == SERIALIZATION_FORMAT_SKOPS
+        else _PICKLE_MODEL_FILE
+    )
+    dump_model(sk_model, os.path.join(path, data_file), serialization_format, skops_trusted_types)
+    extra = _copy_extra_files(extra_files, path)
+    if hasattr(sk_model, pyfunc_predict_fn):
+        add_to_model(
+            mlflow_model,
+            loader_module="mlflow.sklearn",
+            model_path=data_file,
+            conda_env=CONDA_ENV_FILE_NAME,
+            python_env=PYTHON_ENV_FILE_NAME,
+            code=code,
+            predict_fn=pyfunc_predict_fn,
+        )
+    else:
+        _logger.warning(
+            "Model was missing function: %s. Not logging python_function flavor!",
+            pyfunc_predict_fn,
+        )
+    mlflow_model.add_flavor(
+        FLAVOR_NAME,
+        pickled_model=data_file,
+        sklearn_version=sklearn.__version__,
+        serialization_format=serialization_format,
+        code=code,
+        skops_trusted_types=skops_trusted_types,
+        **extra,
+    )
+    finish_model_dir(
+        path,
+        mlflow_model,
+        get_default_pip_requirements(
+            include_cloudpickle=serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE,
+            include_skops=serialization_format == SERIALIZATION_FORMAT_SKOPS,
+        ),
+        conda_env,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+    )
+
+
+def _copy_extra_files(extra_files: list[str] | None, path: str) -> dict[str, Any]:
+    if not extra_files:
+        return {}
+    os.makedirs(os.path.join(path, "extra_files"), exist_ok=True)
+    entries = []
+    for extra in extra_files:
+        name = os.path.basename(extra)
+        shutil.copy2(extra, os.path.join(path, "extra_files", name))
+        entries.append({"path": f"extra_files/{name}"})
+    return {"extra_files": entries}
+
+
+def log_model(
+    sk_model: Any,
+    artifact_path: str | None = None,
+    conda_env: Any = None,
+    code_paths: list[str] | None = None,
+    serialization_format: str | None = None,
+    registered_model_name: str | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    pyfunc_predict_fn: str = "predict",
+    metadata: dict[str, Any] | None = None,
+    extra_files: list[str] | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    name: str | None = None,
+    skops_trusted_types: list[str] | None = None,
+    **kwargs: Any,
+) -> ModelInfo:
+    """Log a scikit-learn model as a logged model of the active run (see ``save_model``).
+
+    Args:
+        sk_model: The fitted estimator.
+        artifact_path: Deprecated alias of ``name``.
+        name: The logged model's name.
+        model_id: Store the artifacts of this initialized logged model instead of creating
+            one.
+        params: Params of the logged model (the active run's params are added).
+        tags: Tags of the logged model.
+        model_type: The logged model's type.
+        step: The step the model is linked to the run at.
+        registered_model_name: Not supported (tracklet has no model registry).
+
+    Returns:
+        The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
+    """
+    _no_registry(registered_model_name)
+    return _log_model(
+        save_model,
+        FLAVOR_NAME,
+        name=name,
+        artifact_path=artifact_path,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        metadata=metadata,
+        sk_model=sk_model,
+        conda_env=conda_env,
+        code_paths=code_paths,
+        serialization_format=serialization_format,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        pyfunc_predict_fn=pyfunc_predict_fn,
+        extra_files=extra_files,
+        skops_trusted_types=skops_trusted_types,
+    )
+
+
+def _no_registry(registered_model_name: str | None) -> None:
+    if registered_model_name is not None:
+        raise MlflowException(
+            "registered_model_name is not supported: tracklet has no model registry yet.",
+            "NOT_IMPLEMENTED",
+        )
+
+
+def _load_from_dir(model_dir: str) -> Any:
+    conf = flavor_configuration(model_dir, FLAVOR_NAME)
+    return load_model_file(
+        os.path.join(model_dir, conf["pickled_model"]),
+        conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE),
+        conf.get("skops_trusted_types"),
+    )
+
+
+def load_model(model_uri: str, dst_path: str | None = None) -> Any:
+    """Load a scikit-learn model from ``runs:/``, ``models:/``, a local path or an artifact URI.
+
+    Returns:
+        The estimator.
+    """
+    local_path = download_model(model_uri, dst_path)
+    add_code_to_system_path(local_path, flavor_configuration(local_path, FLAVOR_NAME))
+    return _load_from_dir(local_path)
+
+
+def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _SklearnModelWrapper:
+    """pyfunc loader (``loader_module: mlflow.sklearn``): ``path`` is the model directory, or
+    the model file itself for old models."""
+    model_dir = os.path.dirname(path) if os.path.isfile(path) else path
+    return _SklearnModelWrapper(_load_from_dir(model_dir))
