@@ -32,9 +32,11 @@ _SHA = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
 
 
 def _user() -> str:
-    username = env.MLFLOW_TRACKING_USERNAME.get()
-    if username:
-        return username
+    return env.MLFLOW_TRACKING_USERNAME.get() or _os_user()
+
+
+@functools.cache
+def _os_user() -> str:
     try:
         return getpass.getuser()
     except Exception:
@@ -49,8 +51,9 @@ def _main_file() -> str | None:
 def _git_info(main_file: str | None) -> dict[str, str]:
     if main_file is None or not os.path.isfile(main_file):
         return {}
-    git_dir = _find_git_dir(os.path.dirname(os.path.abspath(main_file)))
-    if git_dir is None:
+    directory = os.path.dirname(os.path.abspath(main_file))
+    git_dir = _find_git_dir(directory)
+    if git_dir is None or _ignored_by_git(directory):
         return {}
     commit, branch = _head(git_dir)
     if commit is None:
@@ -62,6 +65,23 @@ def _git_info(main_file: str | None) -> dict[str, str]:
     if url:
         info[MLFLOW_GIT_REPO_URL] = url
     return info
+
+
+def _ignored_by_git(directory: str) -> bool:
+    """MLflow records no git facts for a script in an ignored directory (a virtualenv, say).
+    Only git itself knows every ignore rule, so ask it, once per process."""
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "check-ignore", "-q", directory],
+            cwd=directory,
+            capture_output=True,
+            timeout=5,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return result.returncode == 0
 
 
 def _find_git_dir(start: str) -> str | None:
