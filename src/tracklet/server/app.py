@@ -18,7 +18,15 @@ from starlette.routing import BaseRoute
 from tracklet.server.artifact_files import LocalArtifacts
 from tracklet.server.errors import EXCEPTION_HANDLERS
 from tracklet.server.middleware import ServerMiddleware
-from tracklet.server.routes import artifacts, datasets, experiments, meta, metrics, runs
+from tracklet.server.routes import (
+    artifacts,
+    datasets,
+    experiments,
+    logged_models,
+    meta,
+    metrics,
+    runs,
+)
 from tracklet.server.rpc import ServerState
 from tracklet.server.security import HostPolicy
 from tracklet.server.settings import ServerSettings
@@ -28,13 +36,14 @@ logger = logging.getLogger("tracklet.server")
 
 
 def all_routes() -> list[BaseRoute]:
-    """Every route, resource by resource (later issues add logged models and traces here)."""
+    """Every route, resource by resource (traces arrive with their own issue)."""
     return [
         *meta.routes,
         *experiments.routes,
         *runs.routes,
         *metrics.routes,
         *datasets.routes,
+        *logged_models.routes,
         *artifacts.routes,
     ]
 

@@ -112,6 +112,8 @@ def rpc(endpoint: Endpoint, handler: Handler, *, threaded: bool = True) -> list[
     async def endpoint_view(request: Request) -> Response:
         state = state_of(request)
         fields = await request_fields(request, endpoint, state.settings.max_request_bytes)
+        for name, value in request.path_params.items():
+            fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
         if threaded:
             body = await run_in_threadpool(handler, state, fields)
         else:

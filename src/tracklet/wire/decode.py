@@ -16,6 +16,7 @@ from typing import Any
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.wire import jsonio
+from tracklet.wire import logged_models as _logged_models  # noqa: F401  (registers decoders)
 from tracklet.wire.codec import MESSAGE_DECODERS
 from tracklet.wire.endpoints import BOOL, DOUBLE, ENUM, INT, MESSAGE, STRING, Endpoint, Field
 from tracklet.wire.values import (

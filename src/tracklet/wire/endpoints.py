@@ -20,6 +20,12 @@ ENUM = "enum"  # the value name, or its number
 MESSAGE = "message"  # a nested object, decoded by the codec function named by ``message``
 
 VIEW_TYPE = (("ACTIVE_ONLY", 1), ("DELETED_ONLY", 2), ("ALL", 3))
+LOGGED_MODEL_STATUS = (
+    ("LOGGED_MODEL_STATUS_UNSPECIFIED", 0),
+    ("LOGGED_MODEL_PENDING", 1),
+    ("LOGGED_MODEL_READY", 2),
+    ("LOGGED_MODEL_UPLOAD_FAILED", 3),
+)
 RUN_STATUS = (("RUNNING", 1), ("SCHEDULED", 2), ("FINISHED", 3), ("FAILED", 4), ("KILLED", 5))
 
 
@@ -282,8 +288,8 @@ CREATE_PRESIGNED_DOWNLOAD_URL = Endpoint(
 SERVER_INFO = Endpoint("serverInfo", ("GET",), "/mlflow/server-info", major=3)
 
 # ---------------------------------------------------------------- logged models (spec §2.6)
-# Called by the REST store; the server's routes for them arrive with the logged-model issue.
-# ``{model_id}`` and ``{tag_key}`` are path parameters.
+# ``{model_id}`` and ``{tag_key}`` are path parameters (FinalizeLoggedModel reads model_id from
+# the body, the others from the path: spec trap 10).
 CREATE_LOGGED_MODEL = Endpoint(
     "createLoggedModel",
     ("POST",),
@@ -293,8 +299,8 @@ CREATE_LOGGED_MODEL = Endpoint(
         Field("name"),
         Field("model_type"),
         Field("source_run_id"),
-        _list("params", MESSAGE, "Param"),
-        _list("tags", MESSAGE, "RunTag"),
+        _list("params", MESSAGE, "LoggedModelParameter"),
+        _list("tags", MESSAGE, "LoggedModelTag"),
     ),
 )
 GET_LOGGED_MODEL = Endpoint("getLoggedModel", ("GET",), "/mlflow/logged-models/{model_id}")
@@ -302,10 +308,10 @@ FINALIZE_LOGGED_MODEL = Endpoint(
     "finalizeLoggedModel",
     ("PATCH",),
     "/mlflow/logged-models/{model_id}",
-    (_req("model_id"), Field("status")),
+    (_req("model_id"), Field("status", ENUM, required=True, enum=LOGGED_MODEL_STATUS)),
 )
 DELETE_LOGGED_MODEL = Endpoint(
-    "deleteLoggedModel", ("DELETE",), "/mlflow/logged-models/{model_id}", (_req("model_id"),)
+    "deleteLoggedModel", ("DELETE",), "/mlflow/logged-models/{model_id}", (Field("model_id"),)
 )
 SEARCH_LOGGED_MODELS = Endpoint(
     "searchLoggedModels",
@@ -314,7 +320,9 @@ SEARCH_LOGGED_MODELS = Endpoint(
     (
         _list("experiment_ids"),
         Field("filter"),
+        _list("datasets", MESSAGE, "Object"),
         Field("max_results", INT),
+        _list("order_by", MESSAGE, "Object"),
         Field("page_token"),
     ),
 )
@@ -322,7 +330,7 @@ SET_LOGGED_MODEL_TAGS = Endpoint(
     "setLoggedModelTags",
     ("PATCH",),
     "/mlflow/logged-models/{model_id}/tags",
-    (_list("tags", MESSAGE, "RunTag"),),
+    (_list("tags", MESSAGE, "LoggedModelTag"),),
 )
 DELETE_LOGGED_MODEL_TAG = Endpoint(
     "deleteLoggedModelTag", ("DELETE",), "/mlflow/logged-models/{model_id}/tags/{tag_key}"
@@ -331,7 +339,7 @@ LOG_LOGGED_MODEL_PARAMS = Endpoint(
     "logLoggedModelParams",
     ("POST",),
     "/mlflow/logged-models/{model_id}/params",
-    (_list("params", MESSAGE, "Param"),),
+    (_list("params", MESSAGE, "LoggedModelParameter"),),
 )
 LOGGED_MODEL_ENDPOINTS: tuple[Endpoint, ...] = (
     CREATE_LOGGED_MODEL,

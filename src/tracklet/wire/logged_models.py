@@ -5,9 +5,66 @@ from __future__ import annotations
 from typing import Any
 
 from tracklet.entities import Metric
-from tracklet.entities.logged_model import LoggedModel, LoggedModelStatus
-from tracklet.wire.codec import metric_from_json
-from tracklet.wire.values import as_int
+from tracklet.entities.logged_model import (
+    LoggedModel,
+    LoggedModelParameter,
+    LoggedModelStatus,
+    LoggedModelTag,
+)
+from tracklet.wire.codec import MESSAGE_DECODERS, key_values, metric_from_json, metric_to_json
+from tracklet.wire.values import as_int, as_string, missing, wrong_type
+
+
+def logged_model_to_json(model: LoggedModel) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "model_id": model.model_id,
+        "experiment_id": model.experiment_id,
+        "name": model.name,
+        "creation_timestamp_ms": model.creation_timestamp,
+        "last_updated_timestamp_ms": model.last_updated_timestamp,
+        "artifact_uri": model.artifact_location,
+        "status": LoggedModelStatus.from_any(model.status).to_proto(),
+    }
+    for key, value in (
+        ("model_type", model.model_type),
+        ("source_run_id", model.source_run_id),
+        ("status_message", model.status_message),
+    ):
+        if value is not None:
+            info[key] = value
+    if model.tags:
+        info["tags"] = key_values(model.tags)
+    data: dict[str, Any] = {}
+    if model.params:
+        data["params"] = key_values(model.params)
+    if model.metrics:
+        data["metrics"] = [metric_to_json(m, m.run_id) for m in model.metrics]
+    return {"info": info, "data": data}
+
+
+def _pair(value: object, path: str) -> tuple[str, str]:
+    if type(value) is not dict:
+        raise wrong_type(path, value)
+    key = value.get("key")
+    if key is None or key == "":
+        raise missing(f"{path}.key")
+    text = value.get("value")
+    return as_string(key, f"{path}.key"), "" if text is None else as_string(text, f"{path}.value")
+
+
+def _object(value: object, path: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise wrong_type(path, value)
+    return value
+
+
+MESSAGE_DECODERS.update(
+    {
+        "LoggedModelTag": lambda value, path: LoggedModelTag(*_pair(value, path)),
+        "LoggedModelParameter": lambda value, path: LoggedModelParameter(*_pair(value, path)),
+        "Object": _object,
+    }
+)
 
 
 def logged_model_from_json(obj: dict[str, Any]) -> LoggedModel:
