@@ -1,25 +1,56 @@
-"""search_logged_models over SQL: experiments, filter, dataset scoping, order and pages."""
+"""search_logged_models over SQL: experiments, filter, dataset scoping, order and pages.
+
+Filters are parsed by the one search language (``tracklet.search``, grammar LOGGED_MODELS) and
+compiled here to Core. A metric comparison uses the model's latest value of that metric (largest
+step, then latest time), restricted to the requested datasets when ``datasets`` is given (spec
+§6.4, with the intended semantics where MLflow 3.17 has a bug: a dataset without a digest
+matches every digest of that name).
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from tracklet import validation
-from tracklet.entities import LifecycleStage, LoggedModel, PagedList
+from tracklet.entities import LifecycleStage, LoggedModel, LoggedModelStatus, PagedList
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.search import LOGGED_MODELS, Comparison, Kind, Op, parse_filter
 from tracklet.store.sql import logged_models as model_queries
 from tracklet.store.sql.compiled import Db
-from tracklet.store.sql.schema import logged_models
+from tracklet.store.sql.schema import (
+    logged_model_metrics,
+    logged_model_params,
+    logged_model_tags,
+    logged_models,
+)
 
 DEFAULT_MAX_RESULTS = 100
+_ORDERABLE_ATTRIBUTES = {
+    "name": "name",
+    "model_id": "model_id",
+    "model_type": "model_type",
+    "status": "status",
+    "source_run_id": "source_run_id",
+    "creation_timestamp": "creation_timestamp",
+    "creation_time": "creation_timestamp",
+    "last_updated_timestamp": "last_updated_timestamp",
+    "last_updated_time": "last_updated_timestamp",
+}
+
+lm = logged_models.c
+mm = logged_model_metrics.c
 
 
 def _invalid(message: str) -> MlflowException:
     return MlflowException(message, INVALID_PARAMETER_VALUE)
+
+
+# ---------------------------------------------------------------------------- page tokens
 
 
 def _decode_token(token: str | None, fingerprint: dict[str, object]) -> int:
@@ -44,6 +75,162 @@ def _encode_token(offset: int, fingerprint: dict[str, object]) -> str:
     return base64.b64encode(json.dumps({"offset": offset, "query": fingerprint}).encode()).decode()
 
 
+# ---------------------------------------------------------------------------- datasets
+
+
+def _dataset_condition(datasets: Sequence[Mapping[str, Any]] | None) -> Any:
+    """Metric rows logged on one of ``datasets`` (None: no restriction)."""
+    if not datasets:
+        return None
+    terms = []
+    for dataset in datasets:
+        name = dataset.get("dataset_name")
+        digest = dataset.get("dataset_digest")
+        if not name:
+            raise _invalid("Each entry of 'datasets' needs a 'dataset_name'.")
+        term = mm.dataset_name == name
+        if digest:
+            term = sa.and_(term, mm.dataset_digest == digest)
+        terms.append(term)
+    return sa.or_(*terms)
+
+
+def _latest_metric(key: str, dataset_filter: Any) -> Any:
+    """The model's latest value of metric ``key`` (on the datasets, if any), as a scalar."""
+    conditions = [mm.model_id == lm.model_id, mm.key == key]
+    if dataset_filter is not None:
+        conditions.append(dataset_filter)
+    return (
+        sa.select(mm.value)
+        .where(*conditions)
+        .order_by(mm.step.desc(), mm.timestamp.desc(), mm.point_id.desc())
+        .limit(1)
+        .correlate(logged_models)
+        .scalar_subquery()
+    )
+
+
+# ---------------------------------------------------------------------------- filters
+
+
+def _string_test(column: Any, op: Op, value: Any) -> Any:
+    if op is Op.EQ:
+        return column == value
+    if op is Op.NE:
+        return column != value
+    if op is Op.LIKE:
+        return _like(column, str(value), case_sensitive=True)
+    if op is Op.ILIKE:
+        return _like(column, str(value), case_sensitive=False)
+    if op is Op.IN:
+        return column.in_(list(value))
+    if op is Op.NOT_IN:
+        return column.not_in(list(value))
+    raise _invalid(f"Comparator {op.value!r} is not supported here.")
+
+
+def _like(column: Any, pattern: str, case_sensitive: bool) -> Any:
+    # SQLite's LIKE is case-sensitive here (PRAGMA case_sensitive_like); PostgreSQL's always is.
+    if case_sensitive:
+        return column.like(pattern)
+    return sa.func.lower(column).like(pattern.lower())
+
+
+def _number_test(column: Any, op: Op, value: Any) -> Any:
+    return {
+        Op.EQ: column == value,
+        Op.NE: column != value,
+        Op.LT: column < value,
+        Op.LE: column <= value,
+        Op.GT: column > value,
+        Op.GE: column >= value,
+    }[op]
+
+
+def _status_number(value: Any) -> int:
+    try:
+        return LoggedModelStatus.from_any(value).to_int()
+    except MlflowException:
+        raise _invalid(f"Invalid value {value!r} for attribute 'status'.") from None
+
+
+def _key_value_test(table: sa.Table, key: str, op: Op, value: Any) -> Any:
+    c = table.c
+    return sa.exists(
+        sa.select(sa.literal_column("1"))
+        .select_from(table)
+        .where(c.model_id == lm.model_id, c.key == key, _string_test(c.value, op, value))
+    )
+
+
+def _condition(comparison: Comparison, dataset_filter: Any) -> Any:
+    kind, key = comparison.identifier.kind, comparison.identifier.key
+    op, value = comparison.op, comparison.value
+    if kind is Kind.METRIC:
+        return _number_test(_latest_metric(key, dataset_filter), op, value)
+    if kind is Kind.PARAM:
+        return _key_value_test(logged_model_params, key, op, value)
+    if kind is Kind.TAG:
+        return _key_value_test(logged_model_tags, key, op, value)
+    if key == "status":
+        if op in (Op.IN, Op.NOT_IN):
+            numbers = [_status_number(v) for v in value]  # type: ignore[union-attr]
+            return lm.status.in_(numbers) if op is Op.IN else lm.status.not_in(numbers)
+        return _number_test(lm.status, op, _status_number(value))
+    if key in ("creation_timestamp", "last_updated_timestamp"):
+        return _number_test(getattr(lm, key), op, value)
+    return _string_test(getattr(lm, key), op, value)
+
+
+# ---------------------------------------------------------------------------- order
+
+
+def _order_clauses(
+    order_by: Sequence[Mapping[str, Any]] | None,
+) -> list[Any]:
+    clauses: list[Any] = []
+    seen: set[str] = set()
+    for item in order_by or []:
+        field_name = item.get("field_name")
+        if not isinstance(field_name, str) or not field_name:
+            raise _invalid("Each order_by entry needs a 'field_name'.")
+        ascending = item.get("ascending", True)
+        if not isinstance(ascending, bool):
+            raise _invalid(f"order_by 'ascending' must be true or false, got {ascending!r}.")
+        dataset_name, dataset_digest = item.get("dataset_name"), item.get("dataset_digest")
+        if dataset_digest and not dataset_name:
+            raise _invalid("order_by: 'dataset_digest' needs 'dataset_name' too.")
+        if field_name in seen:
+            raise _invalid(f"order_by lists the field {field_name!r} twice.")
+        seen.add(field_name)
+        if field_name.startswith("metrics."):
+            key = field_name[len("metrics.") :].strip("`")
+            scope = (
+                _dataset_condition(
+                    [{"dataset_name": dataset_name, "dataset_digest": dataset_digest}]
+                )
+                if dataset_name
+                else None
+            )
+            expression = _latest_metric(key, scope)
+        else:
+            name = field_name.removeprefix("attributes.")
+            if name not in _ORDERABLE_ATTRIBUTES:
+                raise _invalid(
+                    f"Invalid order_by field {field_name!r}: expected one of "
+                    f"{sorted(set(_ORDERABLE_ATTRIBUTES))} or metrics.<key>."
+                )
+            expression = getattr(lm, _ORDERABLE_ATTRIBUTES[name])
+        # Models without the value sort last, whichever the direction.
+        clauses.append(expression.is_(None))
+        clauses.append(expression.asc() if ascending else expression.desc())
+    clauses += [lm.creation_timestamp.desc(), lm.model_id.asc()]
+    return clauses
+
+
+# ---------------------------------------------------------------------------- search
+
+
 def search_logged_models(
     db: Db,
     experiment_ids: Sequence[str],
@@ -66,13 +253,25 @@ def search_logged_models(
         "order_by": [dict(o) for o in order_by or []],
     }
     offset = _decode_token(page_token, fingerprint)
-    if filter_string or datasets or order_by:
-        raise _invalid("Logged model filters arrive with the search language")
-    c = logged_models.c
+    comparisons = parse_filter(filter_string, LOGGED_MODELS)
+    dataset_filter = _dataset_condition(datasets)
+    conditions = [lm.experiment_id.in_(ids), lm.lifecycle_stage == LifecycleStage.ACTIVE]
+    conditions += [_condition(c, dataset_filter) for c in comparisons]
+    if dataset_filter is not None and not any(
+        c.identifier.kind is Kind.METRIC for c in comparisons
+    ):
+        # Without metric filters, ``datasets`` keeps models with any metric on one of them.
+        conditions.append(
+            sa.exists(
+                sa.select(sa.literal_column("1"))
+                .select_from(logged_model_metrics)
+                .where(mm.model_id == lm.model_id, dataset_filter)
+            )
+        )
     rows = db.execute_core(
         sa.select(*model_queries.COLUMNS)
-        .where(c.experiment_id.in_(ids), c.lifecycle_stage == LifecycleStage.ACTIVE)
-        .order_by(c.creation_timestamp.desc(), c.model_id.asc())
+        .where(*conditions)
+        .order_by(*_order_clauses(order_by))
         .offset(offset)
         .limit(limit + 1)
     ).fetchall()
