@@ -72,7 +72,7 @@ def decode(token: str, query: str, types: Sequence[type]) -> SortKey:
     if not isinstance(token, str):
         raise _invalid(token, "expected a string")
     try:
-        payload = json.loads(base64.urlsafe_b64decode(token.encode("ascii")))
+        payload = json.loads(base64.b64decode(token.encode("ascii"), b"-_", validate=True))
     except (ValueError, binascii.Error, UnicodeError, RecursionError):
         raise _invalid(token, "could not base64-decode it") from None
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
