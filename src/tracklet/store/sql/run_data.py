@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tracklet.entities import LifecycleStage, Param, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.sql import runs as run_queries
-from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
 from tracklet.store.sql.schema import params, runs, tags
 
 _RUN_IS_ACTIVE = runs.c.lifecycle_stage == literal(f"'{LifecycleStage.ACTIVE}'")
@@ -47,7 +47,9 @@ def _upsert_tag_guarded(dialect_name: str) -> Any:
 UPSERT_TAG_GUARDED = Compiled(_upsert_tag_guarded)
 
 _PARAMS_OF_RUN = stmt(
-    lambda: sa.select(params.c.key, params.c.value).where(params.c.run_uuid == bp("run_uuid"))
+    lambda: sa.select(params.c.key, params.c.value).where(
+        params.c.run_uuid == bp("run_uuid"), params.c.key.in_(expanding("keys"))
+    )
 )
 _PARAM_VALUE = stmt(
     lambda: sa.select(params.c.value).where(
@@ -79,7 +81,11 @@ def write_params(db: Db, run_id: str, new_params: Sequence[Param]) -> None:
     """Insert params, after checking all of them against values logged before."""
     if not new_params:
         return
-    existing = dict(db.all(_PARAMS_OF_RUN, {"run_uuid": run_id}))
+    keys = [p.key for p in new_params]
+    existing: dict[str, str] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(db.execute_in(_PARAMS_OF_RUN, "keys", chunk, {"run_uuid": run_id}))
     conflicts = [p for p in new_params if p.key in existing and existing[p.key] != p.value]
     if len(conflicts) == 1:
         p = conflicts[0]
