@@ -1,0 +1,216 @@
+"""LightGBM models in MLflow's ``lightgbm`` flavor: a Booster saved as ``model.lgb`` with
+LightGBM's own format; scikit-learn-API models (LGBMClassifier, ...) serialized as in the
+sklearn flavor (skops by default); plus ``python_function``."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from tracklet.models.environment import (
+    CONDA_ENV_FILE_NAME,
+    PYTHON_ENV_FILE_NAME,
+    pinned_requirement,
+)
+from tracklet.models.flavor import (
+    add_code_to_system_path,
+    copy_code_paths,
+    download_model,
+    finish_model_dir,
+    flavor_configuration,
+    fully_qualified_class_name,
+    prepare_model_dir,
+    save_example_and_signature,
+)
+from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.model import Model, ModelInfo
+
+FLAVOR_NAME = "lightgbm"
+_BOOSTER_CLASS = "lightgbm.basic.Booster"
+# Types MLflow trusts for LightGBM's scikit-learn models saved with skops.
+_SKOPS_TRUSTED_TYPES = {
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+}
+
+__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+
+
+def get_default_pip_requirements(
+    include_cloudpickle: bool = False, include_skops: bool = False
+) -> list[str]:
+    requirements = [pinned_requirement("lightgbm")]
+    if include_cloudpickle:
+        requirements.append(pinned_requirement("cloudpickle"))
+    if include_skops:
+        requirements.append(pinned_requirement("skops"))
+    return requirements
+
+
+class _LGBModelWrapper:
+    def __init__(self, lgb_model: Any) -> None:
+        self.lgb_model = lgb_model
+
+    def get_raw_model(self) -> Any:
+        return self.lgb_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.lgb_model.predict(data)
+
+
+def save_model(
+    lgb_model: Any,
+    path: str,
+    conda_env: Any = None,
+    code_paths: list[str] | None = None,
+    mlflow_model: Model | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    metadata: dict[str, Any] | None = None,
+    serialization_format: str | None = None,
+    skops_trusted_types: list[str] | None = None,
+) -> None:
+    """Save a LightGBM Booster or scikit-learn-API model to ``path`` in MLflow's format.
+
+    Args:
+        lgb_model: ``lightgbm.Booster`` or an LGBMModel.
+        path: The directory to create.
+        serialization_format: For scikit-learn-API models: "skops" (default), "cloudpickle"
+            or "pickle". Boosters always use LightGBM's text format.
+        skops_trusted_types: Extra types skops may load.
+    """
+    import lightgbm as lgb
+
+    from tracklet.pyfunc import add_to_model
+    from tracklet.sklearn import dump_model
+
+    serialization_format = serialization_format or "skops"
+    path = prepare_model_dir(path)
+    mlflow_model = mlflow_model or Model()
+    code = copy_code_paths(code_paths, path)
+    save_example_and_signature(
+        path, mlflow_model, input_example, signature, _LGBModelWrapper(lgb_model).predict
+    )
+    is_booster = isinstance(lgb_model, lgb.Booster)
+    if is_booster:
+        data_file = "model.lgb"
+    else:
+        data_file = "model.skops" if serialization_format == "skops" else "model.pkl"
+    if serialization_format == "skops":
+        skops_trusted_types = sorted(_SKOPS_TRUSTED_TYPES.union(skops_trusted_types or ()))
+    if is_booster:
+        lgb_model.save_model(os.path.join(path, data_file))
+    else:
+        dump_model(
+            lgb_model, os.path.join(path, data_file), serialization_format, skops_trusted_types
+        )
+    add_to_model(
+        mlflow_model,
+        loader_module="mlflow.lightgbm",
+        data=data_file,
+        conda_env=CONDA_ENV_FILE_NAME,
+        python_env=PYTHON_ENV_FILE_NAME,
+        code=code,
+    )
+    mlflow_model.add_flavor(
+        FLAVOR_NAME,
+        lgb_version=lgb.__version__,
+        data=data_file,
+        model_class=fully_qualified_class_name(lgb_model),
+        code=code,
+        serialization_format=serialization_format,
+        skops_trusted_types=skops_trusted_types,
+    )
+    finish_model_dir(
+        path,
+        mlflow_model,
+        get_default_pip_requirements(
+            include_cloudpickle=not is_booster and serialization_format == "cloudpickle",
+            include_skops=not is_booster and serialization_format == "skops",
+        ),
+        conda_env,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+    )
+
+
+def log_model(
+    lgb_model: Any,
+    artifact_path: str | None = None,
+    conda_env: Any = None,
+    code_paths: list[str] | None = None,
+    registered_model_name: str | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    serialization_format: str | None = None,
+    skops_trusted_types: list[str] | None = None,
+    **kwargs: Any,
+) -> ModelInfo:
+    """Log a LightGBM model as a logged model of the active run (see ``save_model``)."""
+    from tracklet.sklearn import _no_registry
+
+    _no_registry(registered_model_name)
+    return _log_model(
+        save_model,
+        FLAVOR_NAME,
+        name=name,
+        artifact_path=artifact_path,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        metadata=metadata,
+        lgb_model=lgb_model,
+        conda_env=conda_env,
+        code_paths=code_paths,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        serialization_format=serialization_format,
+        skops_trusted_types=skops_trusted_types,
+    )
+
+
+def _load_from_dir(model_dir: str) -> Any:
+    conf = flavor_configuration(model_dir, FLAVOR_NAME)
+    data_path = os.path.join(model_dir, conf["data"])
+    if conf.get("model_class", _BOOSTER_CLASS) == _BOOSTER_CLASS:
+        import lightgbm as lgb
+
+        return lgb.Booster(model_file=data_path)
+    from tracklet.sklearn import load_model_file
+
+    return load_model_file(
+        data_path,
+        conf.get("serialization_format", "cloudpickle"),
+        conf.get("skops_trusted_types"),
+    )
+
+
+def load_model(model_uri: str, dst_path: str | None = None) -> Any:
+    """Load a LightGBM model (a Booster, or the scikit-learn-API model it was saved as)."""
+    local_path = download_model(model_uri, dst_path)
+    add_code_to_system_path(local_path, flavor_configuration(local_path, FLAVOR_NAME))
+    return _load_from_dir(local_path)
+
+
+def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _LGBModelWrapper:
+    """pyfunc loader (``loader_module: mlflow.lightgbm``); ``path`` is the model file."""
+    return _LGBModelWrapper(_load_from_dir(os.path.dirname(path) if os.path.isfile(path) else path))

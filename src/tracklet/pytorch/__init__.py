@@ -1,0 +1,299 @@
+"""PyTorch models in MLflow's ``pytorch`` flavor (plus ``python_function``).
+
+``serialization_format="pt2"`` (MLflow 3.17's default) stores a ``torch.export`` program
+(``data/model.pt2``; it needs an input example and a tensor signature); ``"pickle"`` stores the
+whole module with ``torch.save`` and cloudpickle (``data/model.pth`` and
+``data/pickle_module_info.txt``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+from tracklet.exceptions import MlflowException
+from tracklet.models.environment import (
+    CONDA_ENV_FILE_NAME,
+    PYTHON_ENV_FILE_NAME,
+    pinned_requirement,
+)
+from tracklet.models.flavor import (
+    add_code_to_system_path,
+    check_deserialization_allowed,
+    copy_code_paths,
+    download_model,
+    finish_model_dir,
+    flavor_configuration,
+    prepare_model_dir,
+    save_example_and_signature,
+)
+from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.model import Model, ModelInfo
+
+FLAVOR_NAME = "pytorch"
+SERIALIZATION_FORMAT_PICKLE = "pickle"
+SERIALIZATION_FORMAT_PT2 = "pt2"
+_DATA_DIR = "data"
+_PICKLED_FILE = "model.pth"
+_EXPORTED_FILE = "model.pt2"
+_PICKLE_MODULE_INFO_FILE = "pickle_module_info.txt"
+# The name written for tracklet's pickle module: MLflow's module of the same contents, so that
+# MLflow loads tracklet's models without tracklet installed.
+_PICKLE_MODULE_NAME = "mlflow.pytorch.pickle_module"
+
+__all__ = [
+    "FLAVOR_NAME",
+    "SERIALIZATION_FORMAT_PICKLE",
+    "SERIALIZATION_FORMAT_PT2",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]
+
+
+def get_default_pip_requirements() -> list[str]:
+    return [pinned_requirement("torch"), pinned_requirement("cloudpickle")]
+
+
+class _PyTorchWrapper:
+    """pyfunc predict: DataFrame or ndarray in, the module's output tensor as numpy (a
+    DataFrame for DataFrame input) out."""
+
+    def __init__(self, pytorch_model: Any, device: str = "cpu") -> None:
+        self.pytorch_model = pytorch_model
+        self.device = device
+
+    def get_raw_model(self) -> Any:
+        return self.pytorch_model
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        import numpy as np
+        import pandas as pd
+        import torch
+
+        if isinstance(data, pd.DataFrame):
+            array = data.to_numpy(dtype=np.float32)
+        elif isinstance(data, np.ndarray):
+            array = data
+        else:
+            raise TypeError("Input data should be pandas.DataFrame or numpy.ndarray")
+        with torch.no_grad():
+            preds = self.pytorch_model(torch.from_numpy(array).to(self.device), **(params or {}))
+        if not isinstance(preds, torch.Tensor):
+            raise TypeError(
+                "Expected PyTorch model to output a single output tensor, but got output of "
+                f"type '{type(preds)}'"
+            )
+        result = preds.to("cpu").numpy()
+        if isinstance(data, pd.DataFrame):
+            return pd.DataFrame(result, index=data.index)
+        return result
+
+
+def _export(model: Any, path: str, input_example: Any, signature: Any) -> None:
+    import numpy as np
+    import torch
+    from torch.export import Dim
+
+    example = input_example
+    if isinstance(example, np.ndarray | torch.Tensor):
+        example = (example,)
+    if example is None or not all(isinstance(v, np.ndarray | torch.Tensor) for v in example):
+        raise MlflowException(
+            "If `serialization_format` is set to 'pt2', then input_example is required. It "
+            "must be a numpy array or torch tensor, or a tuple/list of them: 'pt2' traces the "
+            "model graph by running model.forward on it. Set serialization_format='pickle' "
+            "to save without one."
+        )
+    if signature is None or signature.inputs is None or not signature.inputs.is_tensor_spec():
+        raise MlflowException(
+            "If the `serialization_format` argument is set to 'pt2', the input signature must "
+            "be specified using `TensorSpec`."
+        )
+    tensors = tuple(torch.from_numpy(v) if isinstance(v, np.ndarray) else v for v in example)
+    dynamic: list[Any] = []
+    for spec, _ in zip(signature.inputs.inputs, tensors, strict=True):
+        dims = {i: Dim.AUTO for i, size in enumerate(spec.shape) if size == -1}
+        dynamic.append(dims or None)
+    program = torch.export.export(model, tensors, dynamic_shapes=dynamic)
+    torch.export.save(program, path)
+
+
+def save_model(
+    pytorch_model: Any,
+    path: str,
+    conda_env: Any = None,
+    mlflow_model: Model | None = None,
+    code_paths: list[str] | None = None,
+    pickle_module: Any = None,
+    signature: Any = None,
+    input_example: Any = None,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    metadata: dict[str, Any] | None = None,
+    serialization_format: str | None = None,
+    **kwargs: Any,
+) -> None:
+    """Save a ``torch.nn.Module`` to ``path`` in MLflow's format.
+
+    Args:
+        pytorch_model: The module.
+        path: The directory to create.
+        pickle_module: For "pickle": the module ``torch.save`` pickles with (cloudpickle).
+        serialization_format: "pt2" (default, as MLflow 3.17) or "pickle".
+        kwargs: Passed to ``torch.save``.
+    """
+    import torch
+
+    from tracklet.pyfunc import add_to_model
+
+    fmt = serialization_format or SERIALIZATION_FORMAT_PT2
+    if fmt not in (SERIALIZATION_FORMAT_PICKLE, SERIALIZATION_FORMAT_PT2):
+        raise MlflowException.invalid_parameter_value(
+            "The `serialization_format` param value must be one of 'pickle' or 'pt2'."
+        )
+    if not isinstance(pytorch_model, torch.nn.Module):
+        raise TypeError("Argument 'pytorch_model' should be a torch.nn.Module")
+    path = prepare_model_dir(path)
+    mlflow_model = mlflow_model or Model()
+    wrapper = _PyTorchWrapper(pytorch_model)
+    example = input_example if not isinstance(input_example, torch.Tensor) else None
+    save_example_and_signature(path, mlflow_model, example, signature, wrapper.predict)
+    code = copy_code_paths(code_paths, path)
+    data_dir = os.path.join(path, _DATA_DIR)
+    os.makedirs(data_dir)
+    if pickle_module is None:
+        from tracklet.pytorch import pickle_module as default_pickle_module
+
+        pickle_module = default_pickle_module
+        module_name = _PICKLE_MODULE_NAME
+    else:
+        module_name = pickle_module.__name__
+    if fmt == SERIALIZATION_FORMAT_PT2:
+        _export(
+            pytorch_model,
+            os.path.join(data_dir, _EXPORTED_FILE),
+            input_example,
+            mlflow_model.signature,
+        )
+    else:
+        with open(os.path.join(data_dir, _PICKLE_MODULE_INFO_FILE), "w") as f:
+            f.write(module_name)
+        model_file = os.path.join(data_dir, _PICKLED_FILE)
+        if isinstance(pytorch_model, torch.jit.ScriptModule):
+            torch.jit.save(pytorch_model, model_file)
+        else:
+            torch.save(pytorch_model, model_file, pickle_module=pickle_module, **kwargs)
+    mlflow_model.add_flavor(
+        FLAVOR_NAME, model_data=_DATA_DIR, pytorch_version=str(torch.__version__), code=code
+    )
+    add_to_model(
+        mlflow_model,
+        loader_module="mlflow.pytorch",
+        data=_DATA_DIR,
+        pickle_module_name=module_name,
+        code=code,
+        conda_env=CONDA_ENV_FILE_NAME,
+        python_env=PYTHON_ENV_FILE_NAME,
+        model_config={"device": None},
+    )
+    finish_model_dir(
+        path,
+        mlflow_model,
+        get_default_pip_requirements(),
+        conda_env,
+        pip_requirements,
+        extra_pip_requirements,
+        metadata,
+    )
+
+
+def log_model(
+    pytorch_model: Any,
+    artifact_path: str | None = None,
+    conda_env: Any = None,
+    code_paths: list[str] | None = None,
+    pickle_module: Any = None,
+    registered_model_name: str | None = None,
+    signature: Any = None,
+    input_example: Any = None,
+    await_registration_for: int = 300,
+    pip_requirements: Any = None,
+    extra_pip_requirements: Any = None,
+    metadata: dict[str, Any] | None = None,
+    name: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    serialization_format: str | None = None,
+    **kwargs: Any,
+) -> ModelInfo:
+    """Log a PyTorch module as a logged model of the active run (see ``save_model``)."""
+    from tracklet.sklearn import _no_registry
+
+    _no_registry(registered_model_name)
+    return _log_model(
+        save_model,
+        FLAVOR_NAME,
+        name=name,
+        artifact_path=artifact_path,
+        params=params,
+        tags=tags,
+        model_type=model_type,
+        step=step,
+        model_id=model_id,
+        metadata=metadata,
+        pytorch_model=pytorch_model,
+        conda_env=conda_env,
+        code_paths=code_paths,
+        pickle_module=pickle_module,
+        signature=signature,
+        input_example=input_example,
+        pip_requirements=pip_requirements,
+        extra_pip_requirements=extra_pip_requirements,
+        serialization_format=serialization_format,
+        **kwargs,
+    )
+
+
+def _pickle_module(name: str) -> Any:
+    if name == _PICKLE_MODULE_NAME:
+        from tracklet.pytorch import pickle_module
+
+        return pickle_module
+    return importlib.import_module(name)
+
+
+def _load_data_dir(data_dir: str, device: str | None = None) -> Any:
+    import torch
+
+    exported = os.path.join(data_dir, _EXPORTED_FILE)
+    if os.path.exists(exported):
+        return torch.export.load(exported).module()
+    check_deserialization_allowed()
+    with open(os.path.join(data_dir, _PICKLE_MODULE_INFO_FILE)) as f:
+        module = _pickle_module(f.read().strip())
+    model_file = os.path.join(data_dir, _PICKLED_FILE)
+    # Whole pickled modules need weights_only=False (torch >= 2.6 defaults to True).
+    model = torch.load(model_file, pickle_module=module, weights_only=False, map_location=device)
+    model.eval()
+    return model
+
+
+def load_model(model_uri: str, dst_path: str | None = None, **kwargs: Any) -> Any:
+    """Load a PyTorch module from ``runs:/``, ``models:/``, a local path or an artifact URI."""
+    local_path = download_model(model_uri, dst_path)
+    conf = flavor_configuration(local_path, FLAVOR_NAME)
+    add_code_to_system_path(local_path, conf)
+    return _load_data_dir(os.path.join(local_path, conf.get("model_data", _DATA_DIR)))
+
+
+def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _PyTorchWrapper:
+    """pyfunc loader (``loader_module: mlflow.pytorch``); ``path`` is the ``data`` directory.
+    Inference runs on ``model_config["device"]``, or the CPU."""
+    device = (model_config or {}).get("device") or "cpu"
+    return _PyTorchWrapper(_load_data_dir(path, device), device)
