@@ -38,6 +38,7 @@ from tracklet.exceptions import (
 from tracklet.tracking import _state, system_tags
 from tracklet.tracking.async_logging import RunOperations, flush_all
 from tracklet.tracking.client import MlflowClient
+from tracklet.tracking.fluent_search import search_runs
 from tracklet.tracking.uri import get_tracking_uri, set_tracking_uri
 
 _logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ __all__ = [
     "restore_experiment",
     "restore_run",
     "search_experiments",
+    "search_runs",
     "set_experiment",
     "set_experiment_tag",
     "set_experiment_tags",
