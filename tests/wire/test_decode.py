@@ -10,6 +10,7 @@ import pytest
 from tracklet.entities import Metric, Param, RunTag
 from tracklet.exceptions import MlflowException
 from tracklet.wire import endpoints as ep
+from tracklet.wire.codec import metric_columns_from_json, metric_from_json
 from tracklet.wire.decode import decode, parse_body, parse_query
 
 
@@ -97,31 +98,35 @@ def test_log_batch_messages_become_entities() -> None:
             "tags": [{"key": "t", "value": "v"}],
         },
     )
-    assert fields["metrics"] == [Metric("m", 1.0, 5, 1), Metric("n", math.inf, 6, 0)]
+    assert [metric_from_json(m) for m in fields["metrics"]] == [
+        Metric("m", 1.0, 5, 1),
+        Metric("n", math.inf, 6, 0),
+    ]
+    assert metric_columns_from_json(fields["metrics"]) == {
+        "m": ([1], [5], [1.0]),
+        "n": ([0], [6], [math.inf]),
+    }
     assert fields["params"] == [Param("p", "1"), Param("q", "")]
     assert fields["tags"] == [RunTag("t", "v")]
 
 
 def test_log_batch_names_the_missing_field_by_index() -> None:
+    metrics = [{"key": "m", "value": 1.0, "timestamp": 5}, {"key": "m", "value": 1.0}]
     with pytest.raises(MlflowException, match=r"'metrics\[1\].timestamp'"):
-        decode(
-            ep.LOG_BATCH,
-            {
-                "run_id": "r",
-                "metrics": [{"key": "m", "value": 1.0, "timestamp": 5}, {"key": "m", "value": 1.0}],
-            },
-        )
+        metric_columns_from_json(metrics)
+    with pytest.raises(MlflowException, match=r"'metrics\[0\]'"):
+        metric_columns_from_json(["not an object"])
+    with pytest.raises(MlflowException, match="timestamp"):
+        metric_columns_from_json([{"key": "m", "value": 1.0, "timestamp": -1}])
 
 
 def test_model_linked_metrics_keep_their_links() -> None:
-    metric = decode(
+    raw = decode(
         ep.LOG_BATCH,
-        {
-            "run_id": "r",
-            "metrics": [{"key": "m", "value": 1.0, "timestamp": 5, "step": 0, "model_id": "m-1"}],
-        },
-    )["metrics"][0]
-    assert metric.model_id == "m-1"
+        {"run_id": "r", "metrics": [{"key": "m", "value": 1.0, "timestamp": 5, "model_id": "m"}]},
+    )["metrics"]
+    assert metric_columns_from_json(raw) is None
+    assert metric_from_json(raw[0]).model_id == "m"
 
 
 def test_query_strings_repeat_lists_and_capitalised_booleans() -> None:

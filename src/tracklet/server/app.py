@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute
 from tracklet.server.artifact_files import LocalArtifacts
 from tracklet.server.errors import EXCEPTION_HANDLERS
 from tracklet.server.middleware import ServerMiddleware
+from tracklet.server.router import IndexedRouter
 from tracklet.server.routes import (
     artifacts,
     datasets,
@@ -89,11 +90,10 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     if not settings.disable_security_middleware:
         policy = HostPolicy(settings.effective_allowed_hosts(), settings.cors_allowed_origins)
     app = Starlette(
-        routes=all_routes(),
         middleware=[Middleware(ServerMiddleware, policy, settings.x_frame_options)],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=lifespan,
     )
+    app.router = IndexedRouter(all_routes(), lifespan=lifespan)
     if store is not None:
         # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
         app.state.tracklet = ServerState(settings, store, proxy)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from tracklet import validation
 from tracklet.entities import (
     Dataset,
     DatasetInput,
@@ -210,6 +211,50 @@ def metric_from_json(value: object, path: str = "metric") -> Metric:
     )
 
 
+# One metric's points as columns: (steps, timestamps, values).
+Columns = tuple[list[int], list[int], list[float]]
+_LINK_FIELDS = ("model_id", "dataset_name", "dataset_digest")
+
+
+def metric_columns_from_json(items: list[Any], path: str = "metrics") -> dict[str, Columns] | None:
+    """Plain metric objects grouped into columns per key, checked as ``metric_from_json`` checks
+    them, without building a Metric per point (the log-batch hot path). None if any point links
+    a model or dataset: those need the entity path."""
+    series: dict[str, Columns] = {}
+    for i, obj in enumerate(items):
+        key = value = timestamp = None
+        step: Any = 0
+        if type(obj) is dict:
+            key = obj.get("key")
+            value = obj.get("value")
+            timestamp = obj.get("timestamp")
+            step = obj.get("step", 0)
+        if not (
+            type(key) is str
+            and key
+            and type(value) is float
+            and type(timestamp) is int
+            and type(step) is int
+            and -(2**63) <= step < 2**63
+            and 0 <= timestamp < 2**63
+        ):
+            where = f"{path}[{i}]"
+            metric = metric_from_json(obj, where)  # raises MLflow's 400 if bad
+            if metric.model_id or metric.dataset_name or metric.dataset_digest:
+                return None
+            validation.validate_timestamp(metric.key, metric.timestamp, where)
+            key, value, timestamp, step = metric.key, metric.value, metric.timestamp, metric.step
+        elif _LINK_FIELDS[0] in obj or _LINK_FIELDS[1] in obj or _LINK_FIELDS[2] in obj:
+            return None
+        columns = series.get(key)
+        if columns is None:
+            columns = series[key] = ([], [], [])
+        columns[0].append(step)
+        columns[1].append(timestamp)
+        columns[2].append(value)
+    return series
+
+
 def _key_value(value: object, path: str) -> tuple[str, str]:
     obj = _object(value, path)
     key = as_string(_required(obj, "key", path), f"{path}.key")
@@ -332,7 +377,12 @@ def entities_to_json(items: Iterable[Any], encode: Callable[[Any], JsonObject]) 
 
 
 # Message decoders by proto name, for the endpoint table's MESSAGE fields.
+def _json_object(value: object, path: str) -> dict[str, Any]:
+    return _object(value, path)
+
+
 MESSAGE_DECODERS: dict[str, Callable[[object, str], Any]] = {
+    "Object": _json_object,
     "Metric": metric_from_json,
     "Param": param_from_json,
     "RunTag": run_tag_from_json,

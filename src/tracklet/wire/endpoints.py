@@ -217,7 +217,8 @@ LOG_BATCH = Endpoint(
     "/mlflow/runs/log-batch",
     (
         _RUN_ID,
-        _list("metrics", MESSAGE, "Metric"),
+        # Kept as objects here: the server turns them into columns or Metrics (codec).
+        _list("metrics", MESSAGE, "Object"),
         _list("params", MESSAGE, "Param"),
         _list("tags", MESSAGE, "RunTag"),
     ),

@@ -52,17 +52,10 @@ def _pair(value: object, path: str) -> tuple[str, str]:
     return as_string(key, f"{path}.key"), "" if text is None else as_string(text, f"{path}.value")
 
 
-def _object(value: object, path: str) -> dict[str, Any]:
-    if type(value) is not dict:
-        raise wrong_type(path, value)
-    return value
-
-
 MESSAGE_DECODERS.update(
     {
         "LoggedModelTag": lambda value, path: LoggedModelTag(*_pair(value, path)),
         "LoggedModelParameter": lambda value, path: LoggedModelParameter(*_pair(value, path)),
-        "Object": _object,
     }
 )
 

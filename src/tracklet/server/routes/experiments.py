@@ -79,13 +79,13 @@ def delete_experiment_tag(state: ServerState, req: Fields) -> Fields:
 
 
 routes = [
-    *rpc(ep.CREATE_EXPERIMENT, create_experiment),
-    *rpc(ep.GET_EXPERIMENT, get_experiment),
-    *rpc(ep.GET_EXPERIMENT_BY_NAME, get_experiment_by_name),
+    *rpc(ep.CREATE_EXPERIMENT, create_experiment, threaded=False),
+    *rpc(ep.GET_EXPERIMENT, get_experiment, threaded=False),
+    *rpc(ep.GET_EXPERIMENT_BY_NAME, get_experiment_by_name, threaded=False),
     *rpc(ep.SEARCH_EXPERIMENTS, search_experiments),
-    *rpc(ep.UPDATE_EXPERIMENT, update_experiment),
-    *rpc(ep.DELETE_EXPERIMENT, delete_experiment),
-    *rpc(ep.RESTORE_EXPERIMENT, restore_experiment),
-    *rpc(ep.SET_EXPERIMENT_TAG, set_experiment_tag),
-    *rpc(ep.DELETE_EXPERIMENT_TAG, delete_experiment_tag),
+    *rpc(ep.UPDATE_EXPERIMENT, update_experiment, threaded=False),
+    *rpc(ep.DELETE_EXPERIMENT, delete_experiment, threaded=False),
+    *rpc(ep.RESTORE_EXPERIMENT, restore_experiment, threaded=False),
+    *rpc(ep.SET_EXPERIMENT_TAG, set_experiment_tag, threaded=False),
+    *rpc(ep.DELETE_EXPERIMENT_TAG, delete_experiment_tag, threaded=False),
 ]

@@ -12,7 +12,12 @@ from tracklet.entities import Metric, Param, RunStatus, RunTag, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.rpc import ServerState, rpc
 from tracklet.wire import endpoints as ep
-from tracklet.wire.codec import run_info_to_json, run_to_json
+from tracklet.wire.codec import (
+    metric_columns_from_json,
+    metric_from_json,
+    run_info_to_json,
+    run_to_json,
+)
 
 Fields = dict[str, Any]
 LOGGED_MODELS_TAG = "mlflow.log-model.history"
@@ -107,13 +112,23 @@ def delete_tag(state: ServerState, req: Fields) -> Fields:
 
 
 def log_batch(state: ServerState, req: Fields) -> Fields:
-    metrics: list[Metric] = req.get("metrics", [])
+    raw_metrics: list[dict[str, Any]] = req.get("metrics", [])
     params: list[Param] = req.get("params", [])
     tags: list[RunTag] = req.get("tags", [])
     # One request is one batch: MLflow's per-request limits hold here (the client splits).
-    validation.validate_batch_limits(len(metrics), len(params), len(tags))
+    validation.validate_batch_limits(len(raw_metrics), len(params), len(tags))
+    run_id = req["run_id"]
+    if raw_metrics and not params and not tags:
+        # Metrics only (the common case): straight to columns, one transaction all the same.
+        series = metric_columns_from_json(raw_metrics)
+        if series is not None:
+            for key in series:
+                validation.validate_key(key, "metrics.key")
+            state.store.log_metric_columns(run_id, series)
+            return {}
+    metrics = [metric_from_json(m, f"metrics[{i}]") for i, m in enumerate(raw_metrics)]
     if metrics or params or tags:
-        state.store.log_batch(req["run_id"], metrics, params, tags)
+        state.store.log_batch(run_id, metrics, params, tags)
     return {}
 
 
@@ -154,18 +169,18 @@ def log_model(state: ServerState, req: Fields) -> Fields:
 
 
 routes = [
-    *rpc(ep.CREATE_RUN, create_run),
-    *rpc(ep.GET_RUN, get_run),
-    *rpc(ep.UPDATE_RUN, update_run),
-    *rpc(ep.DELETE_RUN, delete_run),
-    *rpc(ep.RESTORE_RUN, restore_run),
+    *rpc(ep.CREATE_RUN, create_run, threaded=False),
+    *rpc(ep.GET_RUN, get_run, threaded=False),
+    *rpc(ep.UPDATE_RUN, update_run, threaded=False),
+    *rpc(ep.DELETE_RUN, delete_run, threaded=False),
+    *rpc(ep.RESTORE_RUN, restore_run, threaded=False),
     *rpc(ep.SEARCH_RUNS, search_runs),
-    *rpc(ep.LOG_METRIC, log_metric),
-    *rpc(ep.LOG_PARAM, log_param),
-    *rpc(ep.SET_TAG, set_tag),
-    *rpc(ep.DELETE_TAG, delete_tag),
-    *rpc(ep.LOG_BATCH, log_batch),
-    *rpc(ep.LOG_INPUTS, log_inputs),
-    *rpc(ep.LOG_OUTPUTS, log_outputs),
-    *rpc(ep.LOG_MODEL, log_model),
+    *rpc(ep.LOG_METRIC, log_metric, threaded=False),
+    *rpc(ep.LOG_PARAM, log_param, threaded=False),
+    *rpc(ep.SET_TAG, set_tag, threaded=False),
+    *rpc(ep.DELETE_TAG, delete_tag, threaded=False),
+    *rpc(ep.LOG_BATCH, log_batch, threaded=False),
+    *rpc(ep.LOG_INPUTS, log_inputs, threaded=False),
+    *rpc(ep.LOG_OUTPUTS, log_outputs, threaded=False),
+    *rpc(ep.LOG_MODEL, log_model, threaded=False),
 ]
