@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from tracklet.cli import main
 from tracklet.entities import Metric, Param
+from tracklet.exceptions import MlflowException
 from tracklet.store.rest.store import RestStore
 
 TRACKLET = str(Path(sys.executable).parent / "tracklet")
@@ -133,9 +134,10 @@ def test_two_workers_on_postgres_keep_every_point(
                 store.log_param(run_id, Param(f"p{index}", str(index)))
             try:  # racing creates: exactly one wins, the others see RESOURCE_ALREADY_EXISTS
                 store.create_experiment("raced")
-            except Exception as exc:  # noqa: BLE001
-                assert "RESOURCE_ALREADY_EXISTS" in str(exc)
-        except BaseException as exc:  # noqa: BLE001
+            except MlflowException as exc:
+                if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                    raise
+        except BaseException as exc:
             errors.append(exc)
         finally:
             store.close()
