@@ -143,16 +143,16 @@ def w_log_batch(lib: str, url: str, run_id: str, seconds: str, start_at: str) ->
     metric = _metric_cls(lib)
     now = int(time.time() * 1000)
     key = f"b{os.getpid()}"
-    batches = [[metric(key, float(i), now, b * 1000 + i) for i in range(1000)] for b in range(50)]
-    client.log_batch(run_id, metrics=batches[0][:10])
+    # Built before the clock starts (fresh points: identical ones would be deduplicated).
+    batches = [[metric(key, float(i), now, b * 1000 + i) for i in range(1000)] for b in range(300)]
+    client.log_batch(run_id, metrics=[metric("warmup", 0.0, now, 0)])
     _wait_until(float(start_at))
     deadline = time.perf_counter() + float(seconds)
     count = 0
     start = time.perf_counter()
-    while time.perf_counter() < deadline:
-        batch = batches[count % len(batches)]
-        if count >= len(batches):  # fresh points: identical ones would be deduplicated
-            batch = [metric(key, m.value, m.timestamp, m.step + count * 1000) for m in batch]
+    for batch in batches:
+        if time.perf_counter() >= deadline:
+            break
         client.log_batch(run_id, metrics=batch)
         count += 1
     emit({"count": count * 1000, "elapsed": time.perf_counter() - start})
@@ -172,7 +172,7 @@ def _spawn(name: str, lib: str, *args: str) -> subprocess.Popen[str]:
 
 def concurrent_rate(name: str, lib: str, url: str, run_ids: list[str], seconds: float) -> float:
     """Items per second over all clients (one process per run id), started together."""
-    start_at = time.time() + 6.0  # time for the clients to import and warm up
+    start_at = time.time() + 12.0  # time for the clients to import, build data and warm up
     procs = [_spawn(name, lib, url, run_id, str(seconds), str(start_at)) for run_id in run_ids]
     total, longest = 0, 0.0
     for proc in procs:

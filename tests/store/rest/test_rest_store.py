@@ -98,8 +98,10 @@ def test_metric_columns_and_long_histories_page(rest_store: RestStore) -> None:
     n = 30_000
     rest_store.log_metric_columns(
         run_id,
-        {"a": (list(range(n)), [5] * n, [float(i) for i in range(n)]),
-         "b": ([0, 1], [1, 2], [math.inf, -math.inf])},
+        {
+            "a": (list(range(n)), [5] * n, [float(i) for i in range(n)]),
+            "b": ([0, 1], [1, 2], [math.inf, -math.inf]),
+        },
     )
     history = rest_store.get_metric_history(run_id, "a")
     assert len(history) == n
