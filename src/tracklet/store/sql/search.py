@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -113,12 +114,20 @@ _KEY_TABLES: dict[Kind, sa.Table] = {
 }
 
 
+Condition = Callable[[Any], Any]  # a value column -> a comparison on it
+_SELECTIVE_ROWS = 2000
+
+
 class _Joins:
     """The metric/param/tag rows a run search reads, one alias per (kind, key)."""
 
     def __init__(self) -> None:
         self.inner: dict[tuple[Kind, str], Any] = {}
         self.outer: dict[tuple[Kind, str], Any] = {}
+        # Per inner alias, the comparisons on its value that its (key, value) index can seek.
+        self.seekable: dict[tuple[Kind, str], list[Condition]] = {}
+        # Aliases whose (key, value) index must not drive the query (see choose_driver).
+        self.unindexed: set[tuple[Kind, str]] = set()
         # Inner-joined metrics compared with something other than "!=": never NaN.
         self.real_metrics: set[str] = set()
 
@@ -135,13 +144,55 @@ class _Joins:
             self.outer[name] = _KEY_TABLES[kind].alias()
         return self.outer[name]
 
+    def compare(self, kind: Kind, key: str, condition: Condition, seekable: bool) -> Any:
+        """``condition`` on the value of (kind, key), inner-joined."""
+        alias = self.alias(kind, key, inner=True)
+        if seekable:
+            self.seekable.setdefault((kind, key), []).append(condition)
+        return condition(alias.c.value)
+
+    def choose_driver(self, db: Db, lead: tuple[Kind, str] | None) -> None:
+        """SQLite only: keep out of the plan every (key, value) index but the one worth
+        starting from.
+
+        Without statistics SQLite's planner takes any equality on an index as selective, so
+        ``tags.model_family = 'transformer'`` would read a quarter of all runs and sort them,
+        where walking the runs in order and stopping after a page reads a few hundred. A
+        capped count on each index decides: an index matching fewer than _SELECTIVE_ROWS rows
+        may drive; the lead ordering key's index always may (its order stops the scan early);
+        the others are masked.
+        """
+        counts = {
+            name: _count_capped(db, name, conditions)
+            for name, conditions in self.seekable.items()
+            if name != lead
+        }
+        best = min(counts, key=counts.__getitem__, default=None)
+        for name in self.inner:
+            if name != lead and not (name == best and counts[name] < _SELECTIVE_ROWS):
+                self.unindexed.add(name)
+
     def from_clause(self) -> Any:
         joined: Any = runs
         for joins, outer in ((self.inner, False), (self.outer, True)):
-            for (_kind, key), alias in joins.items():
-                on = sa.and_(alias.c.run_uuid == runs.c.run_uuid, alias.c.key == key)
+            for name, alias in joins.items():
+                # ``key || ''`` is no longer the indexed column: SQLite then reaches the row
+                # through the (run_uuid, key) primary key instead.
+                key_column = alias.c.key.concat("") if name in self.unindexed else alias.c.key
+                on = sa.and_(alias.c.run_uuid == runs.c.run_uuid, key_column == name[1])
                 joined = joined.join(alias, on, isouter=outer)
         return joined
+
+
+def _count_capped(db: Db, name: tuple[Kind, str], conditions: Sequence[Condition]) -> int:
+    table = _KEY_TABLES[name[0]]
+    rows = (
+        sa.select(literal("1"))
+        .where(table.c.key == name[1], *(c(table.c.value) for c in conditions))
+        .limit(_SELECTIVE_ROWS)
+        .subquery()
+    )
+    return int(db.execute_core(sa.select(sa.func.count()).select_from(rows)).fetchone()[0])
 
 
 def _dataset_exists(dialect_name: str, c: Comparison) -> Where:
@@ -192,26 +243,26 @@ _RUN_STRING_ATTRIBUTES: dict[str, Any] = {
 def _run_filters(dialect_name: str, comparisons: Sequence[Comparison], joins: _Joins) -> list[Any]:
     where: list[Any] = []
     for c in comparisons:
-        kind, key, op = c.identifier.kind, c.identifier.key, c.op
+        kind, key, op, value = c.identifier.kind, c.identifier.key, c.op, c.value
         if kind is Kind.DATASET:
             where.append(_dataset_exists(dialect_name, c))
         elif op is Op.IS_NULL or op is Op.IS_NOT_NULL:
             exists = _key_exists(kind, key)
             where.append(exists if op is Op.IS_NOT_NULL else ~exists)
         elif kind is Kind.METRIC:
-            alias = joins.alias(kind, key, inner=True)
-            where.append(_compare_metric(alias.c.value, op, float(c.value)))  # type: ignore[arg-type]
+            number = float(value)  # type: ignore[arg-type]
+            metric = partial(_compare_metric, op=op, value=number)
+            where.append(joins.compare(kind, key, metric, seekable=op is not Op.NE))
             if op is not Op.NE:
                 joins.real_metrics.add(key)
-        elif kind in (Kind.PARAM, Kind.TAG):
-            alias = joins.alias(kind, key, inner=True)
-            where.append(_compare_value(dialect_name, alias.c.value, op, c.value))
-        elif key == "run_name":
-            # MLflow compares the mlflow.runName tag (runs logged by old clients lack a name).
-            alias = joins.alias(Kind.TAG, RUN_NAME_TAG, inner=True)
-            where.append(_compare_value(dialect_name, alias.c.value, op, c.value))
+        elif kind in (Kind.PARAM, Kind.TAG) or key == "run_name":
+            if kind is Kind.ATTRIBUTE:
+                # MLflow compares the mlflow.runName tag (old clients' runs lack a name).
+                kind, key = Kind.TAG, RUN_NAME_TAG
+            string = partial(_compare_value, dialect_name, op=op, value=value)
+            where.append(joins.compare(kind, key, string, seekable=op is Op.EQ))
         else:
-            where.append(_compare(dialect_name, _RUN_STRING_ATTRIBUTES[key], op, c.value))
+            where.append(_compare(dialect_name, _RUN_STRING_ATTRIBUTES[key], op, value))
     return where
 
 
@@ -432,6 +483,9 @@ def search_runs(
     where = [runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages)]
     where += _run_filters(db.dialect_name, comparisons, joins)
     terms = [_run_term(o, joins) for o in order]
+    if db.dialect_name == "sqlite" and joins.inner:
+        lead = order[0].identifier
+        joins.choose_driver(db, (lead.kind, lead.key) if lead.kind is not Kind.ATTRIBUTE else None)
     key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
     first = len(run_queries.INFO_COLUMNS)
     selected = [*run_queries.INFO_COLUMNS, *(c for t in terms for c in t.selected())]
