@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,40 @@ def round_trip(sample_dir: Path, tmp_path: Path) -> RoundTrip:
         assert repo.list_artifacts() == []
 
     return check
+
+
+class LiveServer:
+    """A tracklet server (uvicorn in a thread) on 127.0.0.1 serving the artifact proxy."""
+
+    def __init__(self, url: str, destination: Path) -> None:
+        self.url = url
+        self.destination = destination
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    import uvicorn
+
+    from tracklet.server.app import create_app
+    from tracklet.server.settings import ServerSettings
+
+    base = tmp_path_factory.mktemp("server")
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{base / 'server.db'}",
+        artifacts_destination=str(base / "mlartifacts"),
+    )
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "tracklet server did not start"
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", base / "mlartifacts")
+    server.should_exit = True
+    thread.join(10)
+    sock.close()

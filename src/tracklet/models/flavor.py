@@ -174,12 +174,14 @@ def log_model(
         )
     name = name or artifact_path
     client = _client()
-    run = active_run()
-    run_id = run.info.run_id if run is not None else None
+    active = active_run()
+    run_id = active.info.run_id if active is not None else None
+    # Fetched once: its params go to the model, its metrics at ``step`` are linked to it.
+    run = client.get_run(run_id) if run_id is not None else None
     if model_id is not None:
         model = client.get_logged_model(model_id)
     else:
-        run_params = client.get_run(run_id).data.params if run_id else {}
+        run_params = run.data.params if run is not None else {}
         model = create_logged_model_in_context(
             name=name,
             source_run_id=run_id,
@@ -188,9 +190,9 @@ def log_model(
             model_type=model_type,
         )
     try:
-        if run_id is not None:
-            client.log_outputs(run_id, [LoggedModelOutput(model.model_id, step)])
-            _link_step_metrics(client, model.model_id, run_id, step)
+        if run is not None:
+            client.log_outputs(run.info.run_id, [LoggedModelOutput(model.model_id, step)])
+            _link_step_metrics(client, model.model_id, run, step)
         mlflow_model = Model(
             artifact_path=model.artifact_location,
             run_id=run_id,
@@ -209,12 +211,13 @@ def log_model(
     return ModelInfo(mlflow_model, logged)
 
 
-def _link_step_metrics(client: Any, model_id: str, run_id: str, step: int) -> None:
+def _link_step_metrics(client: Any, model_id: str, run: Any, step: int) -> None:
     """Copy the run's metric points at ``step`` to the model (MLflow does this on log)."""
     from tracklet.entities import Metric
 
+    run_id = run.info.run_id
     linked = []
-    for key in client.get_run(run_id).data.metrics:
+    for key in run.data.metrics:
         for m in client.get_metric_history(run_id, key):
             if m.step == step and getattr(m, "model_id", None) is None:
                 linked.append(
