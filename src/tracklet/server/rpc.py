@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.artifact_files import LocalArtifacts
@@ -53,9 +55,7 @@ def state_of(request: Request) -> ServerState:
     return state
 
 
-def check_json_content_type(request: Request) -> None:
-    """MLflow requires ``Content-Type: application/json`` on POST and PUT (spec §1.2)."""
-    content_type = request.headers.get("content-type")
+def check_content_type(content_type: str | None) -> None:
     if content_type is None:
         raise MlflowException(
             "Bad Request. Content-Type header is missing.", INVALID_PARAMETER_VALUE
@@ -66,37 +66,77 @@ def check_json_content_type(request: Request) -> None:
         )
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing (413) more than ``limit`` bytes before reading them all."""
-    declared = request.headers.get("content-length")
+def json_response(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(jsonio.dumps(body), status_code=status, media_type=JSON)
+
+
+class RpcApp:
+    """The ASGI app of one endpoint: no Request or Response objects on the hot path."""
+
+    def __init__(self, endpoint: Endpoint, handler: Handler, threaded: bool) -> None:
+        self.endpoint = endpoint
+        self.handler = handler
+        self.threaded = threaded
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.endpoint
+        state: ServerState = scope["app"].state.tracklet
+        method = scope["method"]
+        query = scope.get("query_string", b"")
+        if method == "GET" or method == "HEAD":
+            raw = parse_query(endpoint, parse_qsl(query.decode("latin-1"), keep_blank_values=True))
+        else:
+            content_type = content_length = None
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    content_type = value.decode("latin-1")
+                elif name == b"content-length":
+                    content_length = value.decode("latin-1")
+            if method in ("POST", "PUT"):
+                check_content_type(content_type)
+            body = await _receive_body(receive, state.settings.max_request_bytes, content_length)
+            raw = parse_body(body)
+            if not raw and method == "DELETE" and query:
+                raw = parse_query(endpoint, parse_qsl(query.decode("latin-1")))
+        fields = decode(endpoint, raw)
+        for name, value in scope.get("path_params", {}).items():
+            fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
+        if self.threaded:
+            result = await run_in_threadpool(self.handler, state, fields)
+        else:
+            result = self.handler(state, fields)
+        payload = jsonio.dumps(result)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+
+async def _receive_body(receive: Receive, limit: int, declared: str | None) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-async def request_fields(request: Request, endpoint: Endpoint, limit: int) -> dict[str, Any]:
-    """The endpoint's decoded fields from a query string (GET) or a JSON body (others)."""
-    method = request.method
-    if method == "GET":
-        raw = parse_query(endpoint, request.query_params.multi_items())
-    else:
-        if method in ("POST", "PUT"):
-            check_json_content_type(request)
-        raw = parse_body(await read_body(request, limit))
-        if not raw and method == "DELETE" and request.query_params:
-            raw = parse_query(endpoint, request.query_params.multi_items())
-    return decode(endpoint, raw)
-
-
-def json_response(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(jsonio.dumps(body), status_code=status, media_type=JSON)
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(limit)
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def rpc(endpoint: Endpoint, handler: Handler, *, threaded: bool = True) -> list[Route]:
@@ -110,20 +150,8 @@ def rpc(endpoint: Endpoint, handler: Handler, *, threaded: bool = True) -> list[
             and back, and a store serialises its writes anyway. Searches, histories and other
             calls whose cost grows with the data keep to the thread pool.
     """
-
-    async def endpoint_view(request: Request) -> Response:
-        state = state_of(request)
-        fields = await request_fields(request, endpoint, state.settings.max_request_bytes)
-        for name, value in request.path_params.items():
-            fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
-        if threaded:
-            body = await run_in_threadpool(handler, state, fields)
-        else:
-            body = handler(state, fields)
-        return json_response(body)
-
-    endpoint_view.__name__ = endpoint.name
+    app = RpcApp(endpoint, handler, threaded)
     return [
-        Route(path, endpoint_view, methods=list(endpoint.methods), name=f"{endpoint.name}:{path}")
+        Route(path, app, methods=list(endpoint.methods), name=f"{endpoint.name}:{path}")
         for path in endpoint.route_paths()
     ]
