@@ -2,8 +2,9 @@
 
 The wrapper does the protocol work once for every RPC: the Content-Type check on POST/PUT, the
 body size limit, decoding the JSON body or query string with the endpoint's field list, running
-the handler (on the thread pool, since stores block), and encoding the JSON response. Errors are
-raised as :class:`MlflowException` and rendered by the one handler in :mod:`.errors`.
+the handler (on the event loop or the thread pool, see :func:`rpc`), and encoding the JSON
+response. Errors are raised as :class:`MlflowException` and rendered by the one handler in
+:mod:`.errors`.
 """
 
 from __future__ import annotations

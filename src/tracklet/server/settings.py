@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # What /version answers: MLflow clients parse it to pick protocol features (spec trap 1), so it
 # names the MLflow release whose REST protocol tracklet speaks.
@@ -53,7 +53,6 @@ class ServerSettings:
     x_frame_options: str = "SAMEORIGIN"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def artifacts_path(self) -> str:

@@ -9,7 +9,7 @@ endpoint table's ``MESSAGE`` fields find them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracklet import validation
@@ -372,11 +372,6 @@ def run_from_json(obj: JsonObject) -> Run:
     )
 
 
-def entities_to_json(items: Iterable[Any], encode: Callable[[Any], JsonObject]) -> list[JsonObject]:
-    return [encode(item) for item in items]
-
-
-# Message decoders by proto name, for the endpoint table's MESSAGE fields.
 def _json_object(value: object, path: str) -> dict[str, Any]:
     return _object(value, path)
 

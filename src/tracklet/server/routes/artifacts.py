@@ -17,7 +17,11 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from tracklet.exceptions import NOT_IMPLEMENTED, MlflowException
-from tracklet.server.artifact_files import LocalArtifacts, run_artifact_location
+from tracklet.server.artifact_files import (
+    LocalArtifacts,
+    UploadTooLarge,
+    run_artifact_location,
+)
 from tracklet.server.rpc import ServerState, json_response, rpc, state_of
 from tracklet.wire import endpoints as ep
 
@@ -72,8 +76,6 @@ async def upload(request: Request) -> Response:
     limit = state_of(request).settings.max_artifact_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        from tracklet.server.artifact_files import UploadTooLarge
-
         raise UploadTooLarge(limit)
     await proxy.upload(request.path_params["artifact_path"], request.stream(), limit)
     return json_response({})
