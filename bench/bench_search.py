@@ -252,7 +252,7 @@ WORKERS = {"query": w_query, "scan": w_scan, "dataframe": w_dataframe}
 
 def explain() -> None:
     """EXPLAIN the statements the target query runs, on SQLite and PostgreSQL (100k runs)."""
-    from tracklet.store.sql import compiled
+    from tracklet.store.sql import compiled, search
     from tracklet.store.sql.store import SqlStore
 
     captured: list[Any] = []
@@ -271,10 +271,15 @@ def explain() -> None:
         experiment_id = store.get_experiment_by_name("bench").experiment_id  # type: ignore[union-attr]
         captured.clear()
         store.search_runs([experiment_id], FILTER, 1, 100, ORDER, None)
-        statement = captured[0]
         with store._reader() as db:
             dialect = compiled._dialect_for(db.dialect_name)
-            sql = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            texts = [
+                s.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+                for s in captured
+            ]
+            # The page query (SQLite first runs a capped count per filter: see choose_driver).
+            sql = next(t for t in texts if "ORDER BY" in str(t))
+            search._no_parallel_workers(db)  # as search_runs does on PostgreSQL
             prefix = "EXPLAIN QUERY PLAN " if label == "SQLite" else "EXPLAIN (ANALYZE, COSTS OFF) "
             cursor = db.dbapi.cursor()
             cursor.execute(prefix + str(sql), sql.params)

@@ -67,25 +67,21 @@ class LexError(MlflowException):
 
 
 def _quoted(text: str, start: int) -> tuple[str, str]:
-    """The quoted token at ``start``: (raw text, value). A doubled quote or a backslash escapes
-    the quote character, as in SQL and in sqlparse's string rule."""
+    """The quoted token at ``start``: (raw text, value). A doubled quote stands for the quote
+    character, as in SQL; a backslash is an ordinary character (``'C:\\data'``)."""
     quote = text[start]
     chars: list[str] = []
     i = start + 1
     while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text) and text[i + 1] in (quote, "\\"):
-            chars.append(text[i + 1])
-            i += 2
-        elif c == quote:
-            if i + 1 < len(text) and text[i + 1] == quote:
-                chars.append(quote)
-                i += 2
-            else:
-                return text[start : i + 1], "".join(chars)
+        end = text.find(quote, i)
+        if end < 0:
+            break
+        chars.append(text[i:end])
+        if end + 1 < len(text) and text[end + 1] == quote:
+            chars.append(quote)
+            i = end + 2
         else:
-            chars.append(c)
-            i += 1
+            return text[start : end + 1], "".join(chars)
     raise LexError(f"unterminated quote {quote} starting at position {start}")
 
 
