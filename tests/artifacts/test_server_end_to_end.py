@@ -52,7 +52,7 @@ def test_fluent_artifacts_through_the_server(
         assert e.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
-def test_sklearn_model_through_the_server(live_server: LiveServer, allow_pickle: None) -> None:
+def test_sklearn_model_through_the_server(live_server: LiveServer) -> None:
     from sklearn.linear_model import LinearRegression
 
     mlflow.set_tracking_uri(live_server.url)
@@ -74,8 +74,3 @@ def test_sklearn_model_through_the_server(live_server: LiveServer, allow_pickle:
     assert (stored / "artifacts" / "MLmodel").exists()
     assert np.allclose(mlflow.pyfunc.load_model(info.model_uri).predict(x), model.predict(x))
     assert np.allclose(mlflow.sklearn.load_model(info.model_uri).predict(x), model.predict(x))
-
-
-@pytest.fixture
-def allow_pickle(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")

@@ -11,6 +11,7 @@ import urllib.request
 from tracklet.artifacts.base import ArtifactRepository, not_found, relative_artifact_path
 from tracklet.artifacts.paths import safe_join
 from tracklet.entities.file_info import FileInfo
+from tracklet.exceptions import MlflowException
 
 
 def local_path_of(uri: str) -> str:
@@ -50,14 +51,14 @@ class LocalArtifactRepository(ArtifactRepository):
         directory = self._path(relative)
         if not os.path.isdir(directory):
             return []
-        root_real = os.path.realpath(self.root)
         infos = []
         with os.scandir(directory) as entries:
             for entry in entries:
-                real = os.path.realpath(entry.path)
-                if real != root_real and not real.startswith(root_real + os.sep):
-                    continue  # a symlink out of the root is not part of the artifacts
                 entry_path = posixpath.join(relative, entry.name) if relative else entry.name
+                try:
+                    self._path(entry_path)
+                except MlflowException:
+                    continue  # e.g. a symlink out of the root: not part of the artifacts
                 if entry.is_dir():
                     infos.append(FileInfo(entry_path, True, None))
                 else:

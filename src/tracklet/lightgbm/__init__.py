@@ -19,6 +19,7 @@ from tracklet.models.flavor import (
     finish_model_dir,
     flavor_configuration,
     fully_qualified_class_name,
+    no_registry,
     prepare_model_dir,
     save_example_and_signature,
 )
@@ -162,9 +163,7 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a LightGBM model as a logged model of the active run (see ``save_model``)."""
-    from tracklet.sklearn import _no_registry
-
-    _no_registry(registered_model_name)
+    no_registry(registered_model_name)
     return _log_model(
         save_model,
         FLAVOR_NAME,

@@ -12,7 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from tracklet.env import BoolVar
-from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
+from tracklet.exceptions import (
+    INVALID_PARAMETER_VALUE,
+    NOT_IMPLEMENTED,
+    RESOURCE_DOES_NOT_EXIST,
+    MlflowException,
+)
 from tracklet.models.environment import write_environment
 from tracklet.models.input_example import Example
 from tracklet.models.model import MLMODEL_FILE_NAME, Model, ModelInfo
@@ -142,6 +147,15 @@ def copy_code_paths(code_paths: list[str] | None, path: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- logging
+
+
+def no_registry(registered_model_name: str | None) -> None:
+    """Refuse ``registered_model_name``: tracklet has no model registry."""
+    if registered_model_name is not None:
+        raise MlflowException(
+            "registered_model_name is not supported: tracklet has no model registry yet.",
+            NOT_IMPLEMENTED,
+        )
 
 
 def log_model(

@@ -25,6 +25,7 @@ from tracklet.models.flavor import (
     download_model,
     finish_model_dir,
     flavor_configuration,
+    no_registry,
     prepare_model_dir,
     save_example_and_signature,
 )
@@ -233,9 +234,7 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a PyTorch module as a logged model of the active run (see ``save_model``)."""
-    from tracklet.sklearn import _no_registry
-
-    _no_registry(registered_model_name)
+    no_registry(registered_model_name)
     return _log_model(
         save_model,
         FLAVOR_NAME,

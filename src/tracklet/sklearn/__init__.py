@@ -26,6 +26,7 @@ from tracklet.models.flavor import (
     download_model,
     finish_model_dir,
     flavor_configuration,
+    no_registry,
     prepare_model_dir,
     save_example_and_signature,
 )
@@ -291,7 +292,7 @@ def log_model(
     Returns:
         The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
     """
-    _no_registry(registered_model_name)
+    no_registry(registered_model_name)
     return _log_model(
         save_model,
         FLAVOR_NAME,
@@ -315,14 +316,6 @@ def log_model(
         extra_files=extra_files,
         skops_trusted_types=skops_trusted_types,
     )
-
-
-def _no_registry(registered_model_name: str | None) -> None:
-    if registered_model_name is not None:
-        raise MlflowException(
-            "registered_model_name is not supported: tracklet has no model registry yet.",
-            "NOT_IMPLEMENTED",
-        )
 
 
 def _load_from_dir(model_dir: str) -> Any:
