@@ -86,30 +86,32 @@ def tracklet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
 
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """A real ``mlflow server`` (the venv's 3.17.2) on a free loopback port."""
+    """A real ``mlflow server`` (the venv's 3.17.2) on a free loopback port.
+
+    Tests using it carry ``xdist_group("mlflow_server")`` so that, under ``pytest -n``, one
+    worker runs them all and only one such server starts (it is slow to start)."""
     root = tmp_path_factory.mktemp("mlflow-server")
     port = _free_port()
     mlflow_bin = Path(sys.executable).parent / "mlflow"
     env = {**os.environ, **QUIET_MLFLOW}
-    process = subprocess.Popen(
-        [
-            str(mlflow_bin),
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{root / 'm.db'}",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=root,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(root / "server.log", "wb"),  # noqa: SIM115 - lives as long as the server
-    )
+    command = [
+        str(mlflow_bin),
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{root / 'm.db'}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    with open(root / "server.log", "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_health(url, 120, process)
+        # ~15 s on an idle machine; far longer when the machine is busy.
+        _wait_for_health(url, 280, process)
         yield LiveServer(url, root / "mlartifacts", "mlflow")
     finally:
         process.terminate()
@@ -117,6 +119,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
             process.wait(15)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
 
 
 @pytest.fixture(params=["tracklet", "mlflow"])

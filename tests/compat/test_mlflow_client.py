@@ -223,7 +223,7 @@ def test_artifacts_through_the_proxy(
     run_id = run.info.run_id
     root = run.info.artifact_uri
     assert [f.path for f in client.list_artifacts(run_id)] == ["bundle", "single.json", "texts"]
-    # Through the proxy repository itself (runs:/ paths also consult logged models; below).
+    # Through the proxy repository itself (runs:/ paths below also consult logged models).
     down = mlflow.artifacts.download_artifacts(artifact_uri=root, dst_path=str(tmp_path / "down"))
     assert (Path(down) / "bundle" / "model.bin").read_bytes() == payload
     assert (Path(down) / "bundle" / "sub" / "notes.txt").read_text() == "hello"
@@ -240,11 +240,6 @@ def test_artifacts_through_the_proxy(
     assert (on_disk / "bundle" / "model.bin").read_bytes() == payload
 
 
-@pytest.mark.xfail(
-    reason="runs:/ listings also search logged models by name; needs logged-model filters "
-    "(search language issue)",
-    strict=False,
-)
 def test_artifacts_by_run_id(mlflow: Any, tmp_path: Any, unique: str) -> None:
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "f.txt").write_text("f")

@@ -13,6 +13,9 @@ from tracklet import MlflowClient
 from tracklet.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 from tracklet.exceptions import MlflowException
 
+# One xdist worker runs these, so only one (slow to start) mlflow server is launched.
+pytestmark = pytest.mark.xdist_group("mlflow_server")
+
 
 @pytest.fixture
 def client(any_server: Any) -> MlflowClient:
