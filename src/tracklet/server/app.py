@@ -79,7 +79,7 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = open_store(settings) if store is None else store
-        app.state.tracklet = ServerState(settings, opened, proxy)
+        app.state.tracklet = ServerState(settings, opened, proxy, _is_local(opened))
         try:
             yield
         finally:
@@ -96,5 +96,9 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     app.router = IndexedRouter(all_routes(), lifespan=lifespan)
     if store is not None:
         # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
-        app.state.tracklet = ServerState(settings, store, proxy)
+        app.state.tracklet = ServerState(settings, store, proxy, _is_local(store))
     return app
+
+
+def _is_local(store: TrackingStore) -> bool:
+    return store.tracking_uri.startswith("sqlite:")

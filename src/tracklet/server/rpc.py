@@ -38,6 +38,9 @@ class ServerState:
     settings: ServerSettings
     store: TrackingStore
     proxy: LocalArtifacts | None = None
+    # Quick handlers may run on the event loop: true for local SQLite, whose calls take
+    # microseconds; a networked database's round trips belong on the thread pool.
+    inline_ok: bool = True
 
 
 Handler = Callable[[ServerState, dict[str, Any]], dict[str, Any]]
@@ -102,7 +105,7 @@ class RpcApp:
         fields = decode(endpoint, raw)
         for name, value in scope.get("path_params", {}).items():
             fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
-        if self.threaded:
+        if self.threaded or not state.inline_ok:
             result = await run_in_threadpool(self.handler, state, fields)
         else:
             result = self.handler(state, fields)
@@ -146,10 +149,11 @@ def rpc(endpoint: Endpoint, handler: Handler, *, threaded: bool = True) -> list[
     Args:
         endpoint: The endpoint table entry.
         handler: Takes the server state and the decoded fields, returns the response object.
-        threaded: Run the handler on the thread pool. Single-row reads and writes run on the
-            event loop instead: they take tens of microseconds, less than the hop to a thread
-            and back, and a store serialises its writes anyway. Searches, histories and other
-            calls whose cost grows with the data keep to the thread pool.
+        threaded: Run the handler on the thread pool. With SQLite, single-row reads and writes
+            run on the event loop instead: they take tens of microseconds, less than the hop to
+            a thread and back, and the store serialises its writes anyway. Searches, histories
+            and other calls whose cost grows with the data keep to the thread pool, and so does
+            everything when the database is across a network (ServerState.inline_ok).
     """
     app = RpcApp(endpoint, handler, threaded)
     return [
