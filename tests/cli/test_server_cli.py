@@ -157,6 +157,7 @@ def test_two_workers_on_postgres_keep_every_point(
             batch = setup.get_metric_history(run_id, f"batch{index}")
             assert sorted(batch.steps) == list(range(batches * 1000))
     assert setup.get_experiment_by_name("raced") is not None
+    setup.close()
     process.send_signal(signal.SIGTERM)
     assert process.wait(20) == 0
     children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True)
