@@ -169,3 +169,29 @@ def test_user_errors_are_never_5xx(client: Any, run_id: str) -> None:
         response = client.post(path, json=body)
         assert response.status_code == 400, (path, response.text)
         assert _error(response)["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_static_prefix_serves_everything_under_it(tmp_path: Any) -> None:
+    from starlette.testclient import TestClient
+
+    from tracklet.server.app import create_app
+    from tracklet.server.settings import ServerSettings
+
+    settings = ServerSettings(
+        f"sqlite:///{tmp_path / 's.db'}",
+        static_prefix="/mlflow",
+        artifacts_destination=str(tmp_path / "art"),
+    )
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        assert client.get("/mlflow/health").text == "OK"
+        assert client.get("/health").status_code == 404
+        got = client.get("/mlflow/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"})
+        assert got.json()["experiment"]["name"] == "Default"
+        assert (
+            client.put("/mlflow/api/2.0/mlflow-artifacts/artifacts/a.txt", content=b"a").status_code
+            == 200
+        )
+        assert (
+            client.get("/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"}).status_code
+            == 404
+        )

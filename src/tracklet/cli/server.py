@@ -38,6 +38,12 @@ def _split(values: str | None) -> tuple[str, ...]:
     return tuple(v.strip() for v in values.split(",") if v.strip()) if values else ()
 
 
+def _check_prefix(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if value and (not value.startswith("/") or value.endswith("/")):
+        raise click.BadParameter("must start with '/' and not end with '/', e.g. /mlflow")
+    return value
+
+
 def _log_config(level: str) -> dict[str, Any]:
     from uvicorn.config import LOGGING_CONFIG
 
@@ -102,6 +108,14 @@ def _options(func: Any) -> Any:
             show_default=True,
             type=click.IntRange(min=1),
             help="Worker processes serving requests.",
+        ),
+        click.option(
+            "--static-prefix",
+            envvar="MLFLOW_STATIC_PREFIX",
+            default="",
+            callback=_check_prefix,
+            help="Serve every route under this path prefix (e.g. /mlflow); clients then use "
+            "http://host:port/mlflow as the tracking URI.",
         ),
         click.option(
             "--allowed-hosts",
@@ -201,6 +215,7 @@ def _settings(options: dict[str, Any]) -> Any:
         x_frame_options=options["x_frame_options"],
         max_request_bytes=parse_size(options["max_request_size"]),
         max_artifact_bytes=parse_size(options["max_artifact_size"]),
+        static_prefix=options["static_prefix"],
     )
 
 

@@ -90,7 +90,9 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     if not settings.disable_security_middleware:
         policy = HostPolicy(settings.effective_allowed_hosts(), settings.cors_allowed_origins)
     app = Starlette(
-        middleware=[Middleware(ServerMiddleware, policy, settings.x_frame_options)],
+        middleware=[
+            Middleware(ServerMiddleware, policy, settings.x_frame_options, settings.static_prefix)
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.router = IndexedRouter(all_routes(), lifespan=lifespan)

@@ -45,9 +45,11 @@ class ServerMiddleware:
         app: ASGIApp,
         policy: HostPolicy | None,
         x_frame_options: str | None,
+        static_prefix: str = "",
     ) -> None:
         self.app = app
         self.policy = policy
+        self.prefix = static_prefix.rstrip("/")
         headers = [(b"x-content-type-options", b"nosniff")]
         if policy is not None and x_frame_options and x_frame_options.upper() != "NONE":
             headers.append((b"x-frame-options", x_frame_options.upper().encode()))
@@ -60,6 +62,14 @@ class ServerMiddleware:
         start = time.perf_counter()
         path: str = scope["path"]
         method: str = scope["method"]
+        if self.prefix:
+            # --static-prefix: every route lives under the prefix, /health and /version too.
+            if not path.startswith(self.prefix + "/"):
+                await _plain(send, 404, "Not Found")
+                self._log(scope, 404, start)
+                return
+            path = path[len(self.prefix) :]
+            scope = {**scope, "path": path, "root_path": scope.get("root_path", "") + self.prefix}
         status = 0
         origin = ""
         policy = self.policy

@@ -40,6 +40,7 @@ class ServerSettings:
         x_frame_options: Value of the X-Frame-Options header ("NONE" to omit it).
         max_request_bytes: Largest JSON request body accepted (413 above).
         max_artifact_bytes: Largest artifact upload accepted (413 above).
+        static_prefix: A path prefix every route is served under (e.g. ``/mlflow``).
     """
 
     backend_store_uri: str
@@ -53,6 +54,7 @@ class ServerSettings:
     x_frame_options: str = "SAMEORIGIN"
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
+    static_prefix: str = ""
 
     @property
     def artifacts_path(self) -> str:
