@@ -241,10 +241,12 @@ def _prepare_runs(url: str, count: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--workers", type=int, default=1, help="tracklet server --workers")
     parser.add_argument(
         "--servers", default="mlflow,tracklet", help="comma-separated subset of mlflow,tracklet"
     )
     args = parser.parse_args()
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     seconds = 5.0 if args.quick else 10.0
     rows: list[Row] = []
     results: dict[str, dict[str, float | None]] = {"mlflow": {}, "tracklet": {}}
@@ -253,7 +255,7 @@ def main() -> None:
         for kind in args.servers.split(","):
             workdir = Path(tmp) / kind
             workdir.mkdir()
-            server = Server(kind, workdir)
+            server = Server(kind, workdir, args.workers)
             try:
                 results[kind]["startup"] = server.startup
                 runs = _prepare_runs(server.url, 2)
@@ -326,7 +328,11 @@ def main() -> None:
             note=search_note,
         )
     )
-    print_table("Tracking server (SQLite backend, loopback, 2 cores)", rows)
+    print_table(
+        f"Tracking server (SQLite backend, loopback, {os.cpu_count()} cores, tracklet "
+        f"--workers {args.workers}, load average before: {load_before})",
+        rows,
+    )
 
 
 def worker(name: str, lib: str, *args: str) -> None:
