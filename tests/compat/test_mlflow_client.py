@@ -272,3 +272,26 @@ def test_error_bodies_are_exact(tracklet_server: Any) -> None:
     no_type = httpx.post(f"{url}/api/2.0/mlflow/experiments/create", content=b'{"name": "x"}')
     assert no_type.status_code == 400
     assert no_type.json()["message"] == "Bad Request. Content-Type header is missing."
+
+
+def test_logged_models_and_outputs(client: Any, mlflow: Any, unique: str) -> None:
+    from mlflow.entities import LoggedModelOutput
+
+    experiment_id = client.create_experiment(unique)
+    run_id = client.create_run(experiment_id).info.run_id
+    model = client.create_logged_model(
+        experiment_id, name="m", source_run_id=run_id, params={"p": "1"}, tags={"t": "v"}
+    )
+    assert str(model.status).endswith("PENDING")
+    client.log_outputs(run_id, [LoggedModelOutput(model.model_id, 3)])
+    assert client.get_run(run_id).outputs.model_outputs[0].model_id == model.model_id
+    client.finalize_logged_model(model.model_id, "READY")
+    client.set_logged_model_tags(model.model_id, {"k": "v"})
+    client.delete_logged_model_tag(model.model_id, "t")
+    got = client.get_logged_model(model.model_id)
+    assert got.tags == {"k": "v"}
+    assert got.params == {"p": "1"}
+    assert got.artifact_location.startswith("mlflow-artifacts:/")
+    found = client.search_logged_models(experiment_ids=[experiment_id])
+    assert [m.model_id for m in found] == [model.model_id]
+    client.delete_logged_model(model.model_id)
