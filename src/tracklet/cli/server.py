@@ -200,6 +200,14 @@ def _settings(options: dict[str, Any]) -> Any:
 
     backend = options["backend_store_uri"] or _default_backend_uri()
     serve = options["serve_artifacts"]
+    destination = options["artifacts_destination"]
+    scheme = destination.partition("://")[0] if "://" in destination else ""
+    if scheme not in ("", "file"):
+        raise click.BadParameter(
+            f"{destination!r}: the artifact proxy stores artifacts in a local directory (or a "
+            "file:// URI); other destinations are not supported yet.",
+            param_hint="--artifacts-destination",
+        )
     root = options["default_artifact_root"]
     if root is None:
         root = PROXY_ARTIFACT_ROOT if serve else os.path.abspath("mlruns")
