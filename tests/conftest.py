@@ -9,6 +9,7 @@ reachable, its tests fail rather than skip.
 from __future__ import annotations
 
 import os
+import sys
 import urllib.parse
 import uuid
 from collections.abc import Iterator
@@ -46,8 +47,23 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     _state.reset()
     _fluent._client_cache = None
     registry.reset()
+    _reset_mlflow_state()
     os.environ.clear()
     os.environ.update(saved_env)
+
+
+def _reset_mlflow_state() -> None:
+    """MLflow (a test-only dependency) keeps process globals of its own: the active experiment
+    and run stack. Tests that drive it must not leak them into the next test."""
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None:
+        fluent._active_experiment_id = None  # type: ignore[attr-defined]
+    mlflow.set_tracking_uri(None)
 
 
 def _postgres_schema_uri(schema: str) -> str:
