@@ -65,6 +65,7 @@ from tracklet.tracking.fluent_artifacts import (
 from tracklet.tracking.fluent_models import (
     ActiveModel,
     clear_active_model,
+    create_external_model,
     delete_logged_model_tag,
     finalize_logged_model,
     get_active_model_id,
@@ -117,6 +118,7 @@ __all__ = [
     "active_run",
     "clear_active_model",
     "create_experiment",
+    "create_external_model",
     "delete_experiment",
     "delete_experiment_tag",
     "delete_logged_model_tag",

@@ -93,3 +93,23 @@ def test_search_lists_models_newest_first(tracking_uri: str) -> None:
     frame = mlflow.search_logged_models()
     assert list(frame.columns)[:3] == ["model_id", "experiment_id", "name"]
     assert len(frame) == 3
+
+
+def test_external_model_matches_mlflows_spec(tracking_uri: str) -> None:
+    import yaml
+
+    with mlflow.start_run() as run:
+        model = mlflow.create_external_model(name="ext", model_type="agent", tags={"k": "v"})
+    assert model.status == LoggedModelStatus.READY
+    assert model.tags["mlflow.model.isExternal"] == "true"
+    assert model.source_run_id == run.info.run_id
+    assert mlflow.last_logged_model().model_id == model.model_id  # type: ignore[union-attr]
+    files = MlflowClient().list_logged_model_artifacts(model.model_id)
+    assert [f.path for f in files] == ["MLmodel"]
+    local = mlflow.artifacts.download_artifacts(f"{model.artifact_location}/MLmodel")
+    with open(local) as f:
+        spec = yaml.safe_load(f)
+    assert spec["model_id"] == model.model_id
+    assert spec["run_id"] == run.info.run_id
+    assert spec["metadata"] == {"mlflow.model.isExternal": True}
+    assert spec["signature"]["inputs"] == '[{"type": "boolean", "required": true}]'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from types import TracebackType
 from typing import Any
 
@@ -16,6 +17,7 @@ MLFLOW_MODEL_IS_EXTERNAL = "mlflow.model.isExternal"
 __all__ = [
     "ActiveModel",
     "clear_active_model",
+    "create_external_model",
     "delete_logged_model_tag",
     "finalize_logged_model",
     "get_active_model_id",
@@ -74,6 +76,47 @@ def initialize_logged_model(
     return create_logged_model_in_context(
         name, source_run_id, tags, params, model_type, experiment_id
     )
+
+
+def create_external_model(
+    name: str | None = None,
+    source_run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    experiment_id: str | None = None,
+) -> LoggedModel:
+    """Record a model whose artifacts live outside the tracker: it gets an MLmodel file that
+    says so (as MLflow writes it) and is READY at once."""
+    import tempfile
+
+    from tracklet.models.model import MLMODEL_FILE_NAME, Model
+    from tracklet.models.signature import infer_signature
+
+    model = create_logged_model_in_context(
+        name,
+        source_run_id,
+        {**(tags or {}), MLFLOW_MODEL_IS_EXTERNAL: "true"},
+        params,
+        model_type,
+        experiment_id,
+    )
+    spec = Model(
+        artifact_path=model.artifact_location,
+        model_uuid=model.model_id,
+        model_id=model.model_id,
+        run_id=model.source_run_id,
+        # MLflow adds a placeholder signature so that registries that require one accept it.
+        signature=infer_signature(model_input=True, model_output=True),
+        metadata={MLFLOW_MODEL_IS_EXTERNAL: True},
+    )
+    client = _client()
+    with tempfile.TemporaryDirectory() as directory:
+        spec.save(os.path.join(directory, MLMODEL_FILE_NAME))
+        client.log_model_artifacts(model.model_id, directory)
+    finalized = client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+    _state.thread().last_logged_model_id = finalized.model_id
+    return finalized
 
 
 def finalize_logged_model(model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
@@ -203,13 +246,7 @@ def set_active_model(*, name: str | None = None, model_id: str | None = None) ->
         found = client.search_logged_models(
             [_get_experiment_id()], filter_string=f"name = '{name}'", max_results=2
         )
-        if found:
-            model = found[0]
-        else:
-            model = create_logged_model_in_context(
-                name=name, tags={MLFLOW_MODEL_IS_EXTERNAL: "true"}
-            )
-            model = client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+        model = found[0] if found else create_external_model(name=name)
     previous = get_active_model_id()
     _state.thread().active_model_id = model.model_id
     return ActiveModel(model, previous)
