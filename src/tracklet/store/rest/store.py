@@ -74,6 +74,24 @@ def _metric_json(metric: Metric) -> dict[str, Any]:
     return out
 
 
+def _metrics_json(metrics: Sequence[Metric]) -> list[dict[str, Any]]:
+    """Metrics for a log-batch body; the common unlinked, finite case without a call per point."""
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for m in metrics:
+        value = m.value
+        if (
+            value - value
+            or m.model_id is not None
+            or m.dataset_name is not None
+            or m.dataset_digest is not None
+        ):
+            append(_metric_json(m))  # NaN/inf (v - v is NaN, truthy) or model/dataset links
+        else:
+            append({"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step})
+    return out
+
+
 def _batches(
     metrics: Sequence[Any], params: Sequence[Param], tags: Sequence[RunTag]
 ) -> Iterator[tuple[Sequence[Any], Sequence[Param], Sequence[RunTag]]]:
@@ -290,7 +308,7 @@ class RestStore(LoggedModelsOverRest):
         for chunk_metrics, chunk_params, chunk_tags in _batches(metrics, params, tags):
             fields: dict[str, Any] = {"run_id": run_id}
             if chunk_metrics:
-                fields["metrics"] = [_metric_json(m) for m in chunk_metrics]
+                fields["metrics"] = _metrics_json(chunk_metrics)
             if chunk_params:
                 fields["params"] = _key_values(chunk_params)
             if chunk_tags:
