@@ -9,10 +9,8 @@ it is used.
 
 from __future__ import annotations
 
-import json
 import os
 import posixpath
-import tempfile
 from typing import TYPE_CHECKING, Any
 
 from tracklet.exceptions import BAD_REQUEST, MlflowException
@@ -101,6 +99,8 @@ def list_artifacts(
 
 
 def _read(artifact_uri: str) -> str:
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="tracklet-") as tmp:
         local = download_artifacts(artifact_uri=artifact_uri, dst_path=tmp)
         try:
@@ -122,6 +122,8 @@ def load_text(artifact_uri: str) -> str:
 
 def load_dict(artifact_uri: str) -> dict[str, Any]:
     """A JSON artifact as a dict (YAML for ``.yml``/``.yaml`` files)."""
+    import json
+
     text = _read(artifact_uri)
     if posixpath.splitext(artifact_uri)[1] in (".yml", ".yaml"):
         import yaml

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-import urllib.parse
+from urllib.parse import unquote
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
@@ -27,7 +27,7 @@ def validate_relative_path(path: str) -> str:
     decoded = path
     # Undo percent-encoding until stable, so %2e%2e and %252e%252e are seen for what they are.
     for _ in range(5):
-        unquoted = urllib.parse.unquote(decoded)
+        unquoted = unquote(decoded)
         if unquoted == decoded:
             break
         decoded = unquoted

@@ -9,13 +9,10 @@ resolving them takes the tracking store.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import posixpath
 import re
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -158,6 +155,8 @@ class ArtifactsClientMixin:
     @contextlib.contextmanager
     def _log_artifact_helper(self: _Client, run_id: str, artifact_file: str) -> Iterator[str]:
         """A temporary file path to write; it is uploaded as ``artifact_file`` afterwards."""
+        import tempfile
+
         directory, name = split_artifact_file(artifact_file)
         with tempfile.TemporaryDirectory(prefix="tracklet-") as tmp:
             path = os.path.join(tmp, name)
@@ -178,6 +177,8 @@ class ArtifactsClientMixin:
     ) -> None:
         """Write a dict as YAML (``.yml``/``.yaml``) or JSON (any other suffix; objects JSON
         cannot encode are written with ``str``)."""
+        import json
+
         extension = os.path.splitext(artifact_file)[1]
         with (
             self._log_artifact_helper(run_id, artifact_file) as path,
@@ -217,6 +218,8 @@ class ArtifactsClientMixin:
         """Log a numpy or PIL image, as a file (``artifact_file``) or as step ``step`` of the
         image series ``key`` (full size PNG plus a WebP thumbnail, as MLflow's UI expects).
         """
+        import uuid
+
         from tracklet.artifacts.media import thumbnail, to_pil_image
 
         if artifact_file is not None and any(a is not None for a in (key, step, timestamp)):

@@ -6,7 +6,6 @@ The default is ``tracklet.db`` in the working directory (never MLflow's ``mlflow
 from __future__ import annotations
 
 import os
-from pathlib import PurePath
 
 from tracklet import env
 from tracklet.store.registry import check_tracking_uri
@@ -30,7 +29,7 @@ def resolve(uri: str | None = None) -> str:
     return uri if uri else get_tracking_uri()
 
 
-def set_tracking_uri(uri: str | PurePath) -> None:
+def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
     """Use ``uri`` for every later call; it is also exported to ``MLFLOW_TRACKING_URI`` so that
     subprocesses use it too. Plain paths are refused with a message saying what to use."""
     text = str(uri)
