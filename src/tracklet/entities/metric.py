@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
-from tracklet.entities._base import _Entity
+from tracklet.entities._base import _Entity, fast_constructor
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,29 +42,12 @@ class Metric(_Entity):
         return hash((self.key, self.timestamp, self.step, self.run_id))
 
 
-_new = object.__new__
-_set_key: Callable[[Metric, Any], None] = vars(Metric)["key"].__set__
-_set_value: Callable[[Metric, Any], None] = vars(Metric)["value"].__set__
-_set_timestamp: Callable[[Metric, Any], None] = vars(Metric)["timestamp"].__set__
-_set_step: Callable[[Metric, Any], None] = vars(Metric)["step"].__set__
-_set_dataset_name: Callable[[Metric, Any], None] = vars(Metric)["dataset_name"].__set__
-_set_dataset_digest: Callable[[Metric, Any], None] = vars(Metric)["dataset_digest"].__set__
-_set_model_id: Callable[[Metric, Any], None] = vars(Metric)["model_id"].__set__
-_set_run_id: Callable[[Metric, Any], None] = vars(Metric)["run_id"].__set__
+_new_metric = fast_constructor(Metric)
 
 
 def _make_metric(key: str, value: float, timestamp: int, step: int, run_id: str | None) -> Metric:
-    # Builds a Metric without the generated frozen __init__ (about 2x faster), for long histories.
-    metric: Metric = _new(Metric)
-    _set_key(metric, key)
-    _set_value(metric, value)
-    _set_timestamp(metric, timestamp)
-    _set_step(metric, step)
-    _set_dataset_name(metric, None)
-    _set_dataset_digest(metric, None)
-    _set_model_id(metric, None)
-    _set_run_id(metric, run_id)
-    return metric
+    # Without the generated frozen __init__ (about 2x faster), for long histories.
+    return _new_metric(key, value, timestamp, step, None, None, None, run_id)
 
 
 class MetricHistory(Sequence[Metric]):

@@ -24,6 +24,7 @@ from tracklet.entities import (
     RunStatus,
     RunTag,
 )
+from tracklet.entities._base import fast_constructor
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
 from tracklet.store.sql.schema import (
@@ -244,18 +245,19 @@ def insert(
     )
 
 
+# Bulk reads (search pages) build many entities: skip the generated frozen __init__.
+_new_info = fast_constructor(RunInfo)
+_new_data = fast_constructor(RunData)
+_new_run = fast_constructor(Run)
+_new_inputs = fast_constructor(RunInputs)
+_new_outputs = fast_constructor(RunOutputs)
+_new_metric = fast_constructor(Metric)
+
+
 def info_from_row(row: Sequence[Any]) -> RunInfo:
     """A RunInfo from a row of ``INFO_COLUMNS``."""
-    return RunInfo(
-        run_id=row[0],
-        experiment_id=str(row[1]),
-        user_id=row[3] or "",
-        status=row[4],
-        start_time=row[5],
-        end_time=row[6],
-        lifecycle_stage=row[7],
-        artifact_uri=row[8],
-        run_name=row[2],
+    return _new_info(
+        row[0], str(row[1]), row[3] or "", row[4], row[5], row[6], row[7], row[8], row[2]
     )
 
 
@@ -292,20 +294,9 @@ def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
     for info in infos:
         p = parts[info.run_id]
         metric_objs = tuple(p.metrics)
-        data = RunData(
-            metrics={m.key: m.value for m in metric_objs},
-            params=p.params,
-            tags=p.tags,
-            metric_objs=metric_objs,
-        )
-        result.append(
-            Run(
-                info=info,
-                data=data,
-                inputs=RunInputs(dataset_inputs=p.datasets, model_inputs=p.models_in),
-                outputs=RunOutputs(model_outputs=p.models_out),
-            )
-        )
+        data = _new_data({m.key: m.value for m in metric_objs}, p.params, p.tags, metric_objs)
+        inputs = _new_inputs(p.datasets, p.models_in)
+        result.append(_new_run(info, data, inputs, _new_outputs(p.models_out)))
     return result
 
 
@@ -318,7 +309,9 @@ def _load_parts(db: Db, ids: list[str], parts: dict[str, _Parts]) -> None:
         _LATEST, "ids", ids
     ).fetchall():
         parts[run_id].metrics.append(
-            Metric(key, math.nan if is_nan else float(value), timestamp, step)
+            _new_metric(
+                key, math.nan if is_nan else float(value), timestamp, step, None, None, None, None
+            )
         )
     input_tag_map: dict[tuple[str, str], list[InputTag]] = {}
     for run_id, dataset_uuid, key, value in db.execute_in(_INPUT_TAGS, "ids", ids).fetchall():
