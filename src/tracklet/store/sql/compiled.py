@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -26,7 +26,11 @@ Params = Mapping[str, Any]
 
 def insert_for(dialect_name: str) -> Any:
     """The dialect's INSERT, which has ``on_conflict_do_update`` / ``_do_nothing``."""
-    return sqlite.insert if dialect_name == "sqlite" else postgresql.insert
+    if dialect_name == "sqlite":
+        return sqlite.insert
+    from sqlalchemy.dialects import postgresql  # ~0.1 s to import: only PostgreSQL stores pay
+
+    return postgresql.insert
 
 
 @cache
