@@ -216,10 +216,52 @@ Columns = tuple[list[int], list[int], list[float]]
 _LINK_FIELDS = ("model_id", "dataset_name", "dataset_digest")
 
 
+def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
+    """The common case at full speed: every point a plain, well-typed object. None otherwise
+    (the caller then takes the careful path, which also names what is wrong)."""
+    series: dict[str, Columns] = {}
+    last_key: object = None
+    columns: Columns = ([], [], [])
+    for obj in items:
+        try:
+            key = obj["key"]
+            value = obj["value"]
+            timestamp = obj["timestamp"]
+            step = obj.get("step", 0)
+        except (KeyError, TypeError, AttributeError):
+            return None
+        if (
+            key.__class__ is not str
+            or value.__class__ is not float
+            or timestamp.__class__ is not int
+            or step.__class__ is not int
+            or not key
+            or not 0 <= timestamp < 2**63
+            or not -(2**63) <= step < 2**63
+            or (
+                len(obj) > 4
+                and ("model_id" in obj or "dataset_name" in obj or "dataset_digest" in obj)
+            )
+        ):
+            return None
+        if key != last_key:
+            found = series.get(key)
+            if found is None:
+                found = series[key] = ([], [], [])
+            columns, last_key = found, key
+        columns[0].append(step)
+        columns[1].append(timestamp)
+        columns[2].append(value)
+    return series
+
+
 def metric_columns_from_json(items: list[Any], path: str = "metrics") -> dict[str, Columns] | None:
     """Plain metric objects grouped into columns per key, checked as ``metric_from_json`` checks
     them, without building a Metric per point (the log-batch hot path). None if any point links
     a model or dataset: those need the entity path."""
+    plain = _plain_columns(items)
+    if plain is not None:
+        return plain
     series: dict[str, Columns] = {}
     for i, obj in enumerate(items):
         key = value = timestamp = None
