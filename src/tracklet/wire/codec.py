@@ -239,7 +239,7 @@ def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
             or not 0 <= timestamp < 2**63
             or not -(2**63) <= step < 2**63
             or (
-                len(obj) > 4
+                len(obj) > 3
                 and ("model_id" in obj or "dataset_name" in obj or "dataset_digest" in obj)
             )
         ):
