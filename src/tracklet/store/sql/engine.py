@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -92,6 +90,48 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _Transaction:
+    """``with writer.transaction() as db``: takes the write lock, BEGINs, and COMMITs (or rolls
+    back on an exception). A class rather than a generator-based context manager: it is on every
+    write path, and this is measurably cheaper."""
+
+    __slots__ = ("_cursor", "_writer")
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+
+    def __enter__(self) -> Db:
+        writer = self._writer
+        writer.lock.acquire()
+        try:
+            db = writer.db()
+            self._cursor = db.dbapi.cursor()
+            self._cursor.execute(writer.begin_sql)
+        except BaseException:
+            writer.lock.release()
+            raise
+        return db
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        try:
+            if exc_type is None:
+                try:
+                    self._cursor.execute("COMMIT")
+                except BaseException:
+                    self._rollback()
+                    raise
+            else:
+                self._rollback()
+        finally:
+            self._writer.lock.release()
+
+    def _rollback(self) -> None:
+        try:
+            self._cursor.execute("ROLLBACK")
+        except Exception:  # the failure may have ended the transaction already
+            pass
+
+
 class Writer:
     """The store's one write connection, its lock, and its transactions."""
 
@@ -101,7 +141,7 @@ class Writer:
         self.lock = threading.Lock()
         self._raw: Any = None
         self._db: Db | None = None
-        self._begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
+        self.begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
 
     def db(self) -> Db:
         """The write connection, in autocommit mode. Call with ``lock`` held."""
@@ -117,22 +157,9 @@ class Writer:
             self._raw, self._db = raw, Db(dbapi, self.dialect_name)
         return self._db
 
-    @contextmanager
-    def transaction(self) -> Iterator[Db]:
+    def transaction(self) -> _Transaction:
         """One write transaction: all of it commits, or none of it does."""
-        with self.lock:
-            db = self.db()
-            cursor = db.dbapi.cursor()
-            cursor.execute(self._begin_sql)
-            try:
-                yield db
-            except BaseException:
-                try:
-                    cursor.execute("ROLLBACK")
-                except Exception:  # the failure may have ended the transaction already
-                    pass
-                raise
-            cursor.execute("COMMIT")
+        return _Transaction(self)
 
     def forget_after_fork(self) -> None:
         # The parent's connection must not be used (nor closed) in a forked child.

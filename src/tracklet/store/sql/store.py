@@ -59,6 +59,7 @@ from tracklet.store.sql.run_names import random_run_name
 from tracklet.store.sql.schema_version import ensure_schema
 
 ARTIFACTS_FOLDER = "artifacts"
+_RUNNING = RunStatus.RUNNING.name
 DEFAULT_ARTIFACT_DIR = "tracklet-artifacts"
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
@@ -241,14 +242,14 @@ class SqlStore:
             run_id=run_id,
             experiment_id=str(parsed),
             user_id=user_id,
-            status=RunStatus.RUNNING.name,
+            status=_RUNNING,
             start_time=start_time,
             end_time=None,
             lifecycle_stage=LifecycleStage.ACTIVE,
             artifact_uri=artifact_uri,
             run_name=run_name,
         )
-        return Run(info, RunData.from_entities(tags=run_tags), RunInputs())
+        return Run(info, RunData(tags={t.key: t.value for t in run_tags}), RunInputs())
 
     def get_run(self, run_id: str) -> Run:
         with self._reader() as db:
@@ -362,26 +363,32 @@ class SqlStore:
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        series = metric_queries.group_by_key(
-            metrics, lambda m, i: _checked_metric(m, f"metrics[{i}]")
-        )
-        linked = [_checked_metric(m) for m in metrics if m.model_id]
+        series = linked = None
+        if metrics:
+            series = metric_queries.group_by_key(
+                metrics, lambda m, i: _checked_metric(m, f"metrics[{i}]")
+            )
+            linked = [_checked_metric(m) for m in metrics if m.model_id]
         checked_params = [
             Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
             for i, p in enumerate(params)
         ]
-        validation.validate_param_keys_unique([p.key for p in checked_params])
+        if checked_params:
+            validation.validate_param_keys_unique([p.key for p in checked_params])
         checked_tags = [
             RunTag(*validation.validate_tag(t.key, t.value, f"tags[{i}]"))
             for i, t in enumerate(tags)
         ]
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
-            run_data_queries.write_params(db, run_id, checked_params)
+            if checked_params:
+                run_data_queries.write_params(db, run_id, checked_params)
             if series:
                 metric_queries.write_series(db, run_id, series, self._tail_sizes)
-            model_queries.write_metrics(db, run_id, linked)
-            run_data_queries.write_tags(db, run_id, checked_tags)
+            if linked:
+                model_queries.write_metrics(db, run_id, linked)
+            if checked_tags:
+                run_data_queries.write_tags(db, run_id, checked_tags)
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
         for key, (steps, timestamps, values) in series.items():
