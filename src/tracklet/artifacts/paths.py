@@ -21,26 +21,36 @@ def _invalid(path: str, why: str) -> MlflowException:
 
 
 def validate_relative_path(path: str) -> str:
-    """``path`` as a clean relative POSIX path ('' for the root), or INVALID_PARAMETER_VALUE."""
-    if path is None:
+    """``path`` as a clean relative POSIX path ('' for the root), or INVALID_PARAMETER_VALUE.
+
+    Every percent-decoding of the path is checked (so ``%2e%2e`` and ``%252e%252e`` are seen for
+    what they are), but the path returned is the one given: a file really named ``100%25.txt``
+    keeps its name.
+    """
+    if not path:
         return ""
-    decoded = path
-    # Undo percent-encoding until stable, so %2e%2e and %252e%252e are seen for what they are.
+    layer = path
     for _ in range(5):
-        unquoted = unquote(decoded)
-        if unquoted == decoded:
+        _check_layer(path, layer)
+        decoded = unquote(layer)
+        if decoded == layer:
             break
-        decoded = unquoted
-    if "\x00" in decoded:
-        raise _invalid(path, "it contains a NUL byte")
-    if "\\" in decoded:
-        raise _invalid(path, "backslashes are not allowed")
-    if decoded.startswith("/") or (len(decoded) > 1 and decoded[1] == ":"):
-        raise _invalid(path, "it must be relative to the artifact root")
-    parts = [p for p in decoded.split("/") if p not in ("", ".")]
-    if any(p == ".." for p in parts):
-        raise _invalid(path, "'..' is not allowed")
+        layer = decoded
+    else:
+        _check_layer(path, layer)
+    parts = [p for p in path.split("/") if p not in ("", ".")]
     return posixpath.join(*parts) if parts else ""
+
+
+def _check_layer(path: str, layer: str) -> None:
+    if "\x00" in layer:
+        raise _invalid(path, "it contains a NUL byte")
+    if "\\" in layer:
+        raise _invalid(path, "backslashes are not allowed")
+    if layer.startswith("/") or (len(layer) > 1 and layer[1] == ":"):
+        raise _invalid(path, "it must be relative to the artifact root")
+    if any(p == ".." for p in layer.split("/")):
+        raise _invalid(path, "'..' is not allowed")
 
 
 def safe_join(root: str, path: str) -> str:
