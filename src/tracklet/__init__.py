@@ -12,6 +12,8 @@ Code written for ``mlflow`` runs after ``import tracklet as mlflow``::
 Heavy dependencies (SQLAlchemy, httpx, pandas) are imported on first use, not here.
 """
 
+from typing import TYPE_CHECKING
+
 from tracklet import entities
 from tracklet.entities import RunStatus, ViewType
 from tracklet.exceptions import MlflowException, TrackletException
@@ -95,6 +97,18 @@ _LAZY_SUBMODULES = frozenset(
         "xgboost",
     }
 )
+
+
+if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
+    from tracklet import artifacts as artifacts
+    from tracklet import data as data
+    from tracklet import lightgbm as lightgbm
+    from tracklet import models as models
+    from tracklet import pyfunc as pyfunc
+    from tracklet import pytorch as pytorch
+    from tracklet import sklearn as sklearn
+    from tracklet import tracking as tracking
+    from tracklet import xgboost as xgboost
 
 
 def __getattr__(name: str) -> object:
