@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 
+import pytest
+
 import tracklet as mlflow
 from tracklet import MlflowClient
 
@@ -38,15 +40,16 @@ def test_nested_hyperparameter_sweep(tracking_uri: str) -> None:
                 mlflow.log_param("learning_rate", lr)
                 mlflow.log_metric("accuracy", 0.9 - lr)
                 assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    children = mlflow.search_runs(filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert sorted(children["params.learning_rate"]) == ["0.001", "0.01", "0.1"]
+    assert sorted(children["metrics.accuracy"]) == pytest.approx([0.8, 0.89, 0.899])
+    assert {"run_id", "params.learning_rate", "metrics.accuracy"} <= set(children.columns)
+    assert parent.info.run_id not in set(children["run_id"])
     client = MlflowClient()
-    experiment = mlflow.get_experiment_by_name("sweeps")
-    assert experiment is not None
-    runs = client.search_runs([experiment.experiment_id])
-    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
-    assert sorted(r.data.params["learning_rate"] for r in children) == ["0.001", "0.01", "0.1"]
-    assert all(r.info.status == "FINISHED" for r in runs)
     assert client.get_run(parent.info.run_id).info.run_name == "hyperparameter_sweep"
-    assert client.get_parent_run(children[0].info.run_id).info.run_id == parent.info.run_id  # type: ignore[union-attr]
+    parent_of_child = client.get_parent_run(children["run_id"][0])
+    assert parent_of_child is not None
+    assert parent_of_child.info.run_id == parent.info.run_id
 
 
 def test_sequential_configs(tracking_uri: str) -> None:
