@@ -67,11 +67,11 @@ class NumpyDataset(Dataset):
     @functools.cached_property
     def schema(self) -> TensorDatasetSchema | None:
         """TensorSpec schemas of the features and targets; None if they cannot be inferred."""
-        from tracklet.data._infer import infer_numpy_schema
+        from tracklet.types.utils import infer_schema
 
         try:
-            targets = infer_numpy_schema(self._targets) if self._targets is not None else None
-            return TensorDatasetSchema(infer_numpy_schema(self._features), targets)
+            targets = infer_schema(self._targets) if self._targets is not None else None
+            return TensorDatasetSchema(infer_schema(self._features), targets)
         except Exception as e:
             _logger.warning("Failed to infer schema for NumPy dataset. Exception: %s", e)
             return None

@@ -11,8 +11,8 @@ from tracklet.data._resolve import resolve_source
 from tracklet.data.dataset import Dataset
 from tracklet.data.dataset_source import DatasetSource
 from tracklet.data.digest_utils import compute_pandas_digest
-from tracklet.data.schema import Schema
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.types import Schema
 
 _logger = logging.getLogger(__name__)
 
@@ -67,10 +67,10 @@ class PandasDataset(Dataset):
     @functools.cached_property
     def schema(self) -> Schema | None:
         """The columns' names and MLflow types; None if a column has no MLflow type."""
-        from tracklet.data._infer import infer_pandas_schema
+        from tracklet.types.utils import infer_schema
 
         try:
-            return infer_pandas_schema(self._df)
+            return infer_schema(self._df)
         except Exception as e:
             _logger.debug("Failed to infer schema for Pandas dataset. Exception: %s", e)
             return None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tracklet.exceptions import MlflowException
-from tracklet.models.schema import ColSpec, DataType, Schema, TensorSpec
+from tracklet.types import ColSpec, DataType, Schema, TensorSpec
 
 
 def _fail(message: str) -> MlflowException:
@@ -123,7 +123,7 @@ def _enforce_tensors(data: Any, schema: Schema) -> Any:
 def _cast_tensor(array: Any, spec: TensorSpec) -> Any:
     import numpy as np
 
-    wanted = np.dtype(spec.type) if spec.type not in ("str", "bytes") else None
+    wanted = spec.type if spec.type.kind not in "US" else None  # no cast to sized text
     if wanted is not None and array.dtype != wanted:
         if not np.can_cast(array.dtype, wanted, casting="same_kind"):
             raise _fail(f"dtype of input {array.dtype} does not match expected dtype {wanted}")

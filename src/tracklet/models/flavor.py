@@ -61,7 +61,7 @@ def save_example_and_signature(
 ) -> Example | None:
     """Save the input example; without a signature, infer one from it (and from ``predict``
     on it, for the outputs, as MLflow does). ``signature=False`` means none."""
-    from tracklet.models.infer import infer_param_schema, infer_schema
+    from tracklet.types.utils import infer_param_schema, infer_schema
 
     example = Example(input_example) if input_example is not None else None
     if example is not None:

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from tracklet.models.infer import infer_param_schema, infer_schema
-from tracklet.models.schema import ParamSchema, Schema
+from tracklet.types import AnyType, ColSpec, ParamSchema, Schema
+from tracklet.types.utils import infer_param_schema, infer_schema
+
+_logger = logging.getLogger(__name__)
 
 
 class ModelSignature:
@@ -68,10 +71,25 @@ def infer_signature(
         params: Example inference params (scalars or lists).
 
     Returns:
-        A ModelSignature with the schemas that could be inferred (None for absent parts).
+        A ModelSignature; None for absent parts, one column of any type for data that cannot
+        be typed.
     """
     return ModelSignature(
-        infer_schema(model_input) if model_input is not None else None,
-        infer_schema(model_output) if model_output is not None else None,
+        _infer_or_any(model_input, "inputs") if model_input is not None else None,
+        _infer_or_any(model_output, "outputs") if model_output is not None else None,
         infer_param_schema(params) if params else None,
     )
+
+
+def _infer_or_any(data: Any, key: str) -> Schema:
+    """The schema of ``data``; one column of any type for data MLflow cannot type (as MLflow)."""
+    try:
+        return infer_schema(data)
+    except Exception:
+        _logger.warning(
+            "Failed to infer schema for %s. Setting schema to `Schema([ColSpec(type=AnyType())]` "
+            "as default.",
+            key,
+            exc_info=_logger.isEnabledFor(logging.DEBUG),
+        )
+        return Schema([ColSpec(AnyType())])
