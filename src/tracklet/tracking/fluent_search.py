@@ -113,37 +113,25 @@ _TIMES = ("start_time", "end_time")
 
 
 def _columns(runs: Sequence[Run]) -> dict[str, list[Any]]:
-    """Column name -> values, in MLflow's column order (keys in order of first appearance)."""
+    """Column name -> values, in MLflow's column order (keys in order of first appearance).
+
+    A key's column is made, already filled with the missing value, when the key is first seen;
+    each value then lands at its row: one pass over the values, no padding pass per run.
+    """
     n = len(runs)
-    info: dict[str, list[Any]] = {name: [] for name in (*_INFO, *_TIMES)}
-    by_prefix: dict[str, dict[str, list[Any]]] = {"metrics": {}, "params": {}, "tags": {}}
-    missing_value = {"metrics": float("nan"), "params": None, "tags": None}
-    for i, run in enumerate(runs):
-        run_info = run.info
-        for name in (*_INFO, *_TIMES):
-            info[name].append(getattr(run_info, name))
-        data = run.data
-        for prefix, values in (
-            ("metrics", data.metrics),
-            ("params", data.params),
-            ("tags", data.tags),
-        ):
-            columns = by_prefix[prefix]
-            for key, value in values.items():
+    result: dict[str, list[Any]] = {
+        name: [getattr(run.info, name) for run in runs] for name in (*_INFO, *_TIMES)
+    }
+    for prefix, missing in (("metrics", float("nan")), ("params", None), ("tags", None)):
+        columns: dict[str, list[Any]] = {}
+        for row, run in enumerate(runs):
+            for key, value in getattr(run.data, prefix).items():
                 column = columns.get(key)
                 if column is None:
-                    # A key first seen on run i: missing for every run before it.
-                    column = columns[key] = [missing_value[prefix]] * i
-                column.append(value)
-            # Keys this run lacks: pad to its row.
-            for column in columns.values():
-                if len(column) == i:
-                    column.append(missing_value[prefix])
-    result = dict(info)
-    for prefix, columns in by_prefix.items():
+                    column = columns[key] = [missing] * n
+                column[row] = value
         for key, column in columns.items():
             result[f"{prefix}.{key}"] = column
-    assert all(len(column) == n for column in result.values())
     return result
 
 
