@@ -7,23 +7,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tracklet.models.environment import (
-    CONDA_ENV_FILE_NAME,
-    PYTHON_ENV_FILE_NAME,
-    pinned_requirement,
-)
+from tracklet.models.environment import pinned_requirement
 from tracklet.models.flavor import (
-    add_code_to_system_path,
-    copy_code_paths,
-    download_model,
-    finish_model_dir,
+    ModelDir,
+    PyfuncWrapper,
     flavor_configuration,
     fully_qualified_class_name,
-    no_registry,
-    prepare_model_dir,
-    save_example_and_signature,
+    local_model,
+    model_dir_of,
 )
-from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.flavor_log import log_flavor_model
 from tracklet.models.model import Model, ModelInfo
 
 FLAVOR_NAME = "lightgbm"
@@ -48,17 +41,6 @@ def get_default_pip_requirements(
     if include_skops:
         requirements.append(pinned_requirement("skops"))
     return requirements
-
-
-class _LGBModelWrapper:
-    def __init__(self, lgb_model: Any) -> None:
-        self.lgb_model = lgb_model
-
-    def get_raw_model(self) -> Any:
-        return self.lgb_model
-
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.lgb_model.predict(data)
 
 
 def save_model(
@@ -86,15 +68,11 @@ def save_model(
     """
     import lightgbm as lgb
 
-    from tracklet.pyfunc import add_to_model
     from tracklet.sklearn import dump_model
 
     serialization_format = serialization_format or "skops"
-    path = prepare_model_dir(path)
-    mlflow_model = mlflow_model or Model()
-    code = copy_code_paths(code_paths, path)
-    save_example_and_signature(
-        path, mlflow_model, input_example, signature, _LGBModelWrapper(lgb_model).predict
+    target = ModelDir(
+        path, mlflow_model, code_paths, input_example, signature, PyfuncWrapper(lgb_model).predict
     )
     is_booster = isinstance(lgb_model, lgb.Booster)
     if is_booster:
@@ -104,31 +82,19 @@ def save_model(
     if serialization_format == "skops":
         skops_trusted_types = sorted(_SKOPS_TRUSTED_TYPES.union(skops_trusted_types or ()))
     if is_booster:
-        lgb_model.save_model(os.path.join(path, data_file))
+        lgb_model.save_model(target.join(data_file))
     else:
-        dump_model(
-            lgb_model, os.path.join(path, data_file), serialization_format, skops_trusted_types
-        )
-    add_to_model(
-        mlflow_model,
-        loader_module="mlflow.lightgbm",
-        data=data_file,
-        conda_env=CONDA_ENV_FILE_NAME,
-        python_env=PYTHON_ENV_FILE_NAME,
-        code=code,
-    )
-    mlflow_model.add_flavor(
+        dump_model(lgb_model, target.join(data_file), serialization_format, skops_trusted_types)
+    target.add_pyfunc_flavor("mlflow.lightgbm", data=data_file)
+    target.add_flavor(
         FLAVOR_NAME,
         lgb_version=lgb.__version__,
         data=data_file,
         model_class=fully_qualified_class_name(lgb_model),
-        code=code,
         serialization_format=serialization_format,
         skops_trusted_types=skops_trusted_types,
     )
-    finish_model_dir(
-        path,
-        mlflow_model,
+    target.finish(
         get_default_pip_requirements(
             include_cloudpickle=not is_booster and serialization_format == "cloudpickle",
             include_skops=not is_booster and serialization_format == "skops",
@@ -163,32 +129,10 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a LightGBM model as a logged model of the active run (see ``save_model``)."""
-    no_registry(registered_model_name)
-    return _log_model(
-        save_model,
-        FLAVOR_NAME,
-        name=name,
-        artifact_path=artifact_path,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        metadata=metadata,
-        lgb_model=lgb_model,
-        conda_env=conda_env,
-        code_paths=code_paths,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        serialization_format=serialization_format,
-        skops_trusted_types=skops_trusted_types,
-    )
+    return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
-def _load_from_dir(model_dir: str) -> Any:
-    conf = flavor_configuration(model_dir, FLAVOR_NAME)
+def _load(model_dir: str, conf: dict[str, Any]) -> Any:
     data_path = os.path.join(model_dir, conf["data"])
     if conf.get("model_class", _BOOSTER_CLASS) == _BOOSTER_CLASS:
         import lightgbm as lgb
@@ -205,11 +149,11 @@ def _load_from_dir(model_dir: str) -> Any:
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """Load a LightGBM model (a Booster, or the scikit-learn-API model it was saved as)."""
-    local_path = download_model(model_uri, dst_path)
-    add_code_to_system_path(local_path, flavor_configuration(local_path, FLAVOR_NAME))
-    return _load_from_dir(local_path)
+    model = local_model(model_uri, dst_path, FLAVOR_NAME)
+    return _load(model.path, model.conf)
 
 
-def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _LGBModelWrapper:
+def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> PyfuncWrapper:
     """pyfunc loader (``loader_module: mlflow.lightgbm``); ``path`` is the model file."""
-    return _LGBModelWrapper(_load_from_dir(os.path.dirname(path) if os.path.isfile(path) else path))
+    model_dir = model_dir_of(path)
+    return PyfuncWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))

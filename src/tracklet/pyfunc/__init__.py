@@ -15,7 +15,7 @@ from typing import Any
 
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.models.environment import PYTHON_VERSION
-from tracklet.models.flavor import add_code_to_system_path, download_model
+from tracklet.models.flavor import local_model
 from tracklet.models.model import Model
 from tracklet.pyfunc.model import PythonModel, PythonModelContext, log_model, save_model
 
@@ -195,14 +195,7 @@ def load_model(
     Returns:
         A PyFuncModel.
     """
-    local_path = download_model(model_uri, dst_path)
-    meta = Model.load(os.path.join(local_path, "MLmodel"))
-    conf = meta.flavors.get(FLAVOR_NAME)
-    if conf is None:
-        raise MlflowException(
-            f'Model does not have the "{FLAVOR_NAME}" flavor', RESOURCE_DOES_NOT_EXIST
-        )
-    add_code_to_system_path(local_path, conf)
+    local_path, meta, conf = local_model(model_uri, dst_path, FLAVOR_NAME)
     data_path = os.path.join(local_path, conf[DATA]) if DATA in conf else local_path
     config = {**(conf.get(MODEL_CONFIG) or {}), **(model_config or {})}
     module = _loader(conf[MAIN])

@@ -4,23 +4,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 from typing import Any
 
 from tracklet.exceptions import MlflowException
-from tracklet.models.environment import (
-    CONDA_ENV_FILE_NAME,
-    PYTHON_ENV_FILE_NAME,
-    pinned_requirement,
-)
+from tracklet.models.environment import pinned_requirement
 from tracklet.models.flavor import (
+    ModelDir,
+    PyfuncWrapper,
     check_deserialization_allowed,
-    copy_code_paths,
-    finish_model_dir,
+    copy_into,
     flavor_configuration,
-    prepare_model_dir,
-    save_example_and_signature,
 )
+from tracklet.models.flavor_log import log_flavor_model
 from tracklet.models.model import Model, ModelInfo
 
 PYTHON_MODEL_FILE = "python_model.pkl"
@@ -49,13 +44,11 @@ class PythonModel:
         raise NotImplementedError
 
 
-class _PythonModelWrapper:
+class _PythonModelWrapper(PyfuncWrapper):
     def __init__(self, python_model: Any, context: PythonModelContext) -> None:
-        self.python_model = python_model
+        super().__init__(python_model)
+        self.python_model = python_model  # what PyFuncModel.unwrap_python_model returns
         self.context = context
-
-    def get_raw_model(self) -> Any:
-        return self.python_model
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         return self.python_model.predict(self.context, data, params=params)
@@ -79,32 +72,19 @@ def save_model(
     """Save a custom :class:`PythonModel` (with local ``artifacts``) to ``path``."""
     import cloudpickle  # type: ignore[import-untyped]
 
-    from tracklet.pyfunc import add_to_model
-
     if python_model is None:
         raise MlflowException.invalid_parameter_value("`python_model` must be given")
-    path = prepare_model_dir(path)
-    mlflow_model = mlflow_model or Model()
     context = PythonModelContext(dict(artifacts or {}), dict(model_config or {}))
-    save_example_and_signature(
-        path,
-        mlflow_model,
-        input_example,
-        signature,
-        lambda data: python_model.predict(context, data),
-    )
-    code = copy_code_paths(code_paths, path)
-    saved_artifacts: dict[str, dict[str, str]] = {}
-    for name, uri in (artifacts or {}).items():
-        target = os.path.join(path, ARTIFACTS_DIR, os.path.basename(os.path.normpath(uri)))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.isdir(uri):
-            shutil.copytree(uri, target)
-        else:
-            shutil.copy2(uri, target)
-        relative = f"{ARTIFACTS_DIR}/{os.path.basename(target)}"
-        saved_artifacts[name] = {"path": relative, "uri": uri}
-    with open(os.path.join(path, PYTHON_MODEL_FILE), "wb") as f:
+
+    def predict(data: Any) -> Any:
+        return python_model.predict(context, data)
+
+    target = ModelDir(path, mlflow_model, code_paths, input_example, signature, predict)
+    saved_artifacts = {
+        name: {"path": f"{ARTIFACTS_DIR}/{copy_into(uri, target.join(ARTIFACTS_DIR))}", "uri": uri}
+        for name, uri in (artifacts or {}).items()
+    }
+    with open(target.join(PYTHON_MODEL_FILE), "wb") as f:
         cloudpickle.dump(python_model, f)
     config: dict[str, Any] = {
         "cloudpickle_version": cloudpickle.__version__,
@@ -112,18 +92,8 @@ def save_model(
     }
     if saved_artifacts:
         config["artifacts"] = saved_artifacts
-    add_to_model(
-        mlflow_model,
-        loader_module="mlflow.pyfunc.model",
-        code=code,
-        conda_env=CONDA_ENV_FILE_NAME,
-        python_env=PYTHON_ENV_FILE_NAME,
-        model_config=model_config,
-        **config,
-    )
-    finish_model_dir(
-        path,
-        mlflow_model,
+    target.add_pyfunc_flavor("mlflow.pyfunc.model", model_config=model_config, **config)
+    target.finish(
         [pinned_requirement("cloudpickle")],
         conda_env,
         pip_requirements,
@@ -147,23 +117,7 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a custom :class:`PythonModel` as a logged model of the active run."""
-    from tracklet.models.flavor import log_model as _log
-
-    return _log(
-        save_model,
-        "python_function",
-        name=name,
-        artifact_path=artifact_path,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        metadata=metadata,
-        python_model=python_model,
-        artifacts=artifacts,
-        **kwargs,
-    )
+    return log_flavor_model(save_model, "python_function", locals())
 
 
 def _load_pyfunc(model_path: str, model_config: dict[str, Any] | None = None) -> Any:

@@ -13,23 +13,14 @@ import os
 from typing import Any
 
 from tracklet.exceptions import MlflowException
-from tracklet.models.environment import (
-    CONDA_ENV_FILE_NAME,
-    PYTHON_ENV_FILE_NAME,
-    pinned_requirement,
-)
+from tracklet.models.environment import pinned_requirement
 from tracklet.models.flavor import (
-    add_code_to_system_path,
+    ModelDir,
+    PyfuncWrapper,
     check_deserialization_allowed,
-    copy_code_paths,
-    download_model,
-    finish_model_dir,
-    flavor_configuration,
-    no_registry,
-    prepare_model_dir,
-    save_example_and_signature,
+    local_model,
 )
-from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.flavor_log import log_flavor_model
 from tracklet.models.model import Model, ModelInfo
 
 FLAVOR_NAME = "pytorch"
@@ -58,16 +49,13 @@ def get_default_pip_requirements() -> list[str]:
     return [pinned_requirement("torch"), pinned_requirement("cloudpickle")]
 
 
-class _PyTorchWrapper:
+class _PyTorchWrapper(PyfuncWrapper):
     """pyfunc predict: DataFrame or ndarray in, the module's output tensor as numpy (a
     DataFrame for DataFrame input) out."""
 
     def __init__(self, pytorch_model: Any, device: str = "cpu") -> None:
-        self.pytorch_model = pytorch_model
+        super().__init__(pytorch_model)
         self.device = device
-
-    def get_raw_model(self) -> Any:
-        return self.pytorch_model
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         import numpy as np
@@ -81,7 +69,7 @@ class _PyTorchWrapper:
         else:
             raise TypeError("Input data should be pandas.DataFrame or numpy.ndarray")
         with torch.no_grad():
-            preds = self.pytorch_model(torch.from_numpy(array).to(self.device), **(params or {}))
+            preds = self.model(torch.from_numpy(array).to(self.device), **(params or {}))
         if not isinstance(preds, torch.Tensor):
             raise TypeError(
                 "Expected PyTorch model to output a single output tensor, but got output of "
@@ -148,8 +136,6 @@ def save_model(
     """
     import torch
 
-    from tracklet.pyfunc import add_to_model
-
     fmt = serialization_format or SERIALIZATION_FORMAT_PT2
     if fmt not in (SERIALIZATION_FORMAT_PICKLE, SERIALIZATION_FORMAT_PT2):
         raise MlflowException.invalid_parameter_value(
@@ -157,13 +143,12 @@ def save_model(
         )
     if not isinstance(pytorch_model, torch.nn.Module):
         raise TypeError("Argument 'pytorch_model' should be a torch.nn.Module")
-    path = prepare_model_dir(path)
-    mlflow_model = mlflow_model or Model()
-    wrapper = _PyTorchWrapper(pytorch_model)
+    # A tensor example traces the pt2 program but is not saved (no MLflow example format).
     example = input_example if not isinstance(input_example, torch.Tensor) else None
-    save_example_and_signature(path, mlflow_model, example, signature, wrapper.predict)
-    code = copy_code_paths(code_paths, path)
-    data_dir = os.path.join(path, _DATA_DIR)
+    target = ModelDir(
+        path, mlflow_model, code_paths, example, signature, _PyTorchWrapper(pytorch_model).predict
+    )
+    data_dir = target.join(_DATA_DIR)
     os.makedirs(data_dir)
     if pickle_module is None:
         from tracklet.pytorch import pickle_module as default_pickle_module
@@ -177,7 +162,7 @@ def save_model(
             pytorch_model,
             os.path.join(data_dir, _EXPORTED_FILE),
             input_example,
-            mlflow_model.signature,
+            target.model.signature,
         )
     else:
         with open(os.path.join(data_dir, _PICKLE_MODULE_INFO_FILE), "w") as f:
@@ -187,22 +172,14 @@ def save_model(
             torch.jit.save(pytorch_model, model_file)
         else:
             torch.save(pytorch_model, model_file, pickle_module=pickle_module, **kwargs)
-    mlflow_model.add_flavor(
-        FLAVOR_NAME, model_data=_DATA_DIR, pytorch_version=str(torch.__version__), code=code
-    )
-    add_to_model(
-        mlflow_model,
-        loader_module="mlflow.pytorch",
+    target.add_flavor(FLAVOR_NAME, model_data=_DATA_DIR, pytorch_version=str(torch.__version__))
+    target.add_pyfunc_flavor(
+        "mlflow.pytorch",
         data=_DATA_DIR,
         pickle_module_name=module_name,
-        code=code,
-        conda_env=CONDA_ENV_FILE_NAME,
-        python_env=PYTHON_ENV_FILE_NAME,
         model_config={"device": None},
     )
-    finish_model_dir(
-        path,
-        mlflow_model,
+    target.finish(
         get_default_pip_requirements(),
         conda_env,
         pip_requirements,
@@ -234,29 +211,7 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log a PyTorch module as a logged model of the active run (see ``save_model``)."""
-    no_registry(registered_model_name)
-    return _log_model(
-        save_model,
-        FLAVOR_NAME,
-        name=name,
-        artifact_path=artifact_path,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        metadata=metadata,
-        pytorch_model=pytorch_model,
-        conda_env=conda_env,
-        code_paths=code_paths,
-        pickle_module=pickle_module,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        serialization_format=serialization_format,
-        **kwargs,
-    )
+    return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
 def _pickle_module(name: str) -> Any:
@@ -285,10 +240,8 @@ def _load_data_dir(data_dir: str, device: str | None = None) -> Any:
 
 def load_model(model_uri: str, dst_path: str | None = None, **kwargs: Any) -> Any:
     """Load a PyTorch module from ``runs:/``, ``models:/``, a local path or an artifact URI."""
-    local_path = download_model(model_uri, dst_path)
-    conf = flavor_configuration(local_path, FLAVOR_NAME)
-    add_code_to_system_path(local_path, conf)
-    return _load_data_dir(os.path.join(local_path, conf.get("model_data", _DATA_DIR)))
+    model = local_model(model_uri, dst_path, FLAVOR_NAME)
+    return _load_data_dir(os.path.join(model.path, model.conf.get("model_data", _DATA_DIR)))
 
 
 def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _PyTorchWrapper:

@@ -10,27 +10,20 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import shutil
 from typing import Any
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.models.environment import (
-    CONDA_ENV_FILE_NAME,
-    PYTHON_ENV_FILE_NAME,
-    pinned_requirement,
-)
+from tracklet.models.environment import pinned_requirement
 from tracklet.models.flavor import (
-    add_code_to_system_path,
+    ModelDir,
+    PyfuncWrapper,
     check_deserialization_allowed,
-    copy_code_paths,
-    download_model,
-    finish_model_dir,
+    copy_into,
     flavor_configuration,
-    no_registry,
-    prepare_model_dir,
-    save_example_and_signature,
+    local_model,
+    model_dir_of,
 )
-from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.flavor_log import log_flavor_model
 from tracklet.models.model import Model, ModelInfo
 
 _logger = logging.getLogger(__name__)
@@ -131,21 +124,15 @@ def load_model_file(
         return pickle.load(f)
 
 
-class _SklearnModelWrapper:
+class _SklearnModelWrapper(PyfuncWrapper):
     """The pyfunc implementation: ``predict`` plus the estimator's other predict functions,
     so that an MLmodel ``predict_fn: predict_proba`` works."""
 
     def __init__(self, sklearn_model: Any) -> None:
-        self.sklearn_model = sklearn_model
+        super().__init__(sklearn_model)
         for name in _PYFUNC_PREDICT_FNS:
             if fn := getattr(sklearn_model, name, None):
                 setattr(self, name, fn)
-
-    def get_raw_model(self) -> Any:
-        return self.sklearn_model
-
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.sklearn_model.predict(data)
 
 
 def save_model(
@@ -185,49 +172,35 @@ def save_model(
     """
     import sklearn  # type: ignore[import-untyped]
 
-    from tracklet.pyfunc import add_to_model
-
     serialization_format = serialization_format or SERIALIZATION_FORMAT_SKOPS
     _check_format(serialization_format)
-    path = prepare_model_dir(path)
-    mlflow_model = mlflow_model or Model()
-    code = copy_code_paths(code_paths, path)
-    wrapper = _SklearnModelWrapper(sk_model)
-    save_example_and_signature(path, mlflow_model, input_example, signature, wrapper.predict)
+    predict = _SklearnModelWrapper(sk_model).predict
+    target = ModelDir(path, mlflow_model, code_paths, input_example, signature, predict)
     data_file = (
         _SKOPS_MODEL_FILE
         if serialization_format == SERIALIZATION_FORMAT_SKOPS
         else _PICKLE_MODEL_FILE
     )
-    dump_model(sk_model, os.path.join(path, data_file), serialization_format, skops_trusted_types)
-    extra = _copy_extra_files(extra_files, path)
+    dump_model(sk_model, target.join(data_file), serialization_format, skops_trusted_types)
+    extra = _copy_extra_files(extra_files, target)
     if hasattr(sk_model, pyfunc_predict_fn):
-        add_to_model(
-            mlflow_model,
-            loader_module="mlflow.sklearn",
-            model_path=data_file,
-            conda_env=CONDA_ENV_FILE_NAME,
-            python_env=PYTHON_ENV_FILE_NAME,
-            code=code,
-            predict_fn=pyfunc_predict_fn,
+        target.add_pyfunc_flavor(
+            "mlflow.sklearn", model_path=data_file, predict_fn=pyfunc_predict_fn
         )
     else:
         _logger.warning(
             "Model was missing function: %s. Not logging python_function flavor!",
             pyfunc_predict_fn,
         )
-    mlflow_model.add_flavor(
+    target.add_flavor(
         FLAVOR_NAME,
         pickled_model=data_file,
         sklearn_version=sklearn.__version__,
         serialization_format=serialization_format,
-        code=code,
         skops_trusted_types=skops_trusted_types,
         **extra,
     )
-    finish_model_dir(
-        path,
-        mlflow_model,
+    target.finish(
         get_default_pip_requirements(
             include_cloudpickle=serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE,
             include_skops=serialization_format == SERIALIZATION_FORMAT_SKOPS,
@@ -239,16 +212,11 @@ def save_model(
     )
 
 
-def _copy_extra_files(extra_files: list[str] | None, path: str) -> dict[str, Any]:
+def _copy_extra_files(extra_files: list[str] | None, target: ModelDir) -> dict[str, Any]:
     if not extra_files:
         return {}
-    os.makedirs(os.path.join(path, "extra_files"), exist_ok=True)
-    entries = []
-    for extra in extra_files:
-        name = os.path.basename(extra)
-        shutil.copy2(extra, os.path.join(path, "extra_files", name))
-        entries.append({"path": f"extra_files/{name}"})
-    return {"extra_files": entries}
+    names = [copy_into(extra, target.join("extra_files")) for extra in extra_files]
+    return {"extra_files": [{"path": f"extra_files/{name}"} for name in names]}
 
 
 def log_model(
@@ -292,34 +260,10 @@ def log_model(
     Returns:
         The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
     """
-    no_registry(registered_model_name)
-    return _log_model(
-        save_model,
-        FLAVOR_NAME,
-        name=name,
-        artifact_path=artifact_path,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        metadata=metadata,
-        sk_model=sk_model,
-        conda_env=conda_env,
-        code_paths=code_paths,
-        serialization_format=serialization_format,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        pyfunc_predict_fn=pyfunc_predict_fn,
-        extra_files=extra_files,
-        skops_trusted_types=skops_trusted_types,
-    )
+    return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
-def _load_from_dir(model_dir: str) -> Any:
-    conf = flavor_configuration(model_dir, FLAVOR_NAME)
+def _load(model_dir: str, conf: dict[str, Any]) -> Any:
     return load_model_file(
         os.path.join(model_dir, conf["pickled_model"]),
         conf.get("serialization_format", SERIALIZATION_FORMAT_PICKLE),
@@ -333,13 +277,12 @@ def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     Returns:
         The estimator.
     """
-    local_path = download_model(model_uri, dst_path)
-    add_code_to_system_path(local_path, flavor_configuration(local_path, FLAVOR_NAME))
-    return _load_from_dir(local_path)
+    model = local_model(model_uri, dst_path, FLAVOR_NAME)
+    return _load(model.path, model.conf)
 
 
 def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _SklearnModelWrapper:
     """pyfunc loader (``loader_module: mlflow.sklearn``): ``path`` is the model directory, or
     the model file itself for old models."""
-    model_dir = os.path.dirname(path) if os.path.isfile(path) else path
-    return _SklearnModelWrapper(_load_from_dir(model_dir))
+    model_dir = model_dir_of(path)
+    return _SklearnModelWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))

@@ -7,24 +7,17 @@ import os
 from functools import partial
 from typing import Any
 
-from tracklet.models.environment import (
-    CONDA_ENV_FILE_NAME,
-    PYTHON_ENV_FILE_NAME,
-    pinned_requirement,
-)
+from tracklet.models.environment import pinned_requirement
 from tracklet.models.flavor import (
-    add_code_to_system_path,
+    ModelDir,
+    PyfuncWrapper,
     class_from_string,
-    copy_code_paths,
-    download_model,
-    finish_model_dir,
     flavor_configuration,
     fully_qualified_class_name,
-    no_registry,
-    prepare_model_dir,
-    save_example_and_signature,
+    local_model,
+    model_dir_of,
 )
-from tracklet.models.flavor import log_model as _log_model
+from tracklet.models.flavor_log import log_flavor_model
 from tracklet.models.model import Model, ModelInfo
 
 FLAVOR_NAME = "xgboost"
@@ -36,21 +29,15 @@ def get_default_pip_requirements() -> list[str]:
     return [pinned_requirement("xgboost")]
 
 
-class _XGBModelWrapper:
-    def __init__(self, xgb_model: Any) -> None:
-        self.xgb_model = xgb_model
-
-    def get_raw_model(self) -> Any:
-        return self.xgb_model
-
+class _XGBModelWrapper(PyfuncWrapper):
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         import xgboost as xgb
 
-        if isinstance(self.xgb_model, xgb.Booster):
-            return self.xgb_model.predict(xgb.DMatrix(data), validate_features=True)
-        if isinstance(self.xgb_model, xgb.XGBModel):
-            return partial(self.xgb_model.predict, validate_features=True)(data)
-        return self.xgb_model.predict(data)
+        if isinstance(self.model, xgb.Booster):
+            return self.model.predict(xgb.DMatrix(data), validate_features=True)
+        if isinstance(self.model, xgb.XGBModel):
+            return partial(self.model.predict, validate_features=True)(data)
+        return self.model.predict(data)
 
 
 def save_model(
@@ -77,35 +64,25 @@ def save_model(
     """
     import xgboost as xgb
 
-    from tracklet.pyfunc import add_to_model
-
-    path = prepare_model_dir(path)
-    mlflow_model = mlflow_model or Model()
-    code = copy_code_paths(code_paths, path)
-    save_example_and_signature(
-        path, mlflow_model, input_example, signature, _XGBModelWrapper(xgb_model).predict
+    target = ModelDir(
+        path,
+        mlflow_model,
+        code_paths,
+        input_example,
+        signature,
+        _XGBModelWrapper(xgb_model).predict,
     )
     data_file = f"model.{model_format}"
-    xgb_model.save_model(os.path.join(path, data_file), **kwargs)
-    add_to_model(
-        mlflow_model,
-        loader_module="mlflow.xgboost",
-        data=data_file,
-        conda_env=CONDA_ENV_FILE_NAME,
-        python_env=PYTHON_ENV_FILE_NAME,
-        code=code,
-    )
-    mlflow_model.add_flavor(
+    xgb_model.save_model(target.join(data_file), **kwargs)
+    target.add_pyfunc_flavor("mlflow.xgboost", data=data_file)
+    target.add_flavor(
         FLAVOR_NAME,
         xgb_version=xgb.__version__,
         data=data_file,
         model_class=fully_qualified_class_name(xgb_model),
         model_format=model_format,
-        code=code,
     )
-    finish_model_dir(
-        path,
-        mlflow_model,
+    target.finish(
         get_default_pip_requirements(),
         conda_env,
         pip_requirements,
@@ -136,32 +113,10 @@ def log_model(
     **kwargs: Any,
 ) -> ModelInfo:
     """Log an XGBoost model as a logged model of the active run (see ``save_model``)."""
-    no_registry(registered_model_name)
-    return _log_model(
-        save_model,
-        FLAVOR_NAME,
-        name=name,
-        artifact_path=artifact_path,
-        params=params,
-        tags=tags,
-        model_type=model_type,
-        step=step,
-        model_id=model_id,
-        metadata=metadata,
-        xgb_model=xgb_model,
-        conda_env=conda_env,
-        code_paths=code_paths,
-        signature=signature,
-        input_example=input_example,
-        pip_requirements=pip_requirements,
-        extra_pip_requirements=extra_pip_requirements,
-        model_format=model_format,
-        **kwargs,
-    )
+    return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
-def _load_from_dir(model_dir: str) -> Any:
-    conf = flavor_configuration(model_dir, FLAVOR_NAME)
+def _load(model_dir: str, conf: dict[str, Any]) -> Any:
     model = class_from_string(conf.get("model_class", "xgboost.core.Booster"))()
     model.load_model(os.path.join(model_dir, conf["data"]))
     return model
@@ -169,11 +124,11 @@ def _load_from_dir(model_dir: str) -> Any:
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """Load an XGBoost model (Booster or the scikit-learn-API class it was saved as)."""
-    local_path = download_model(model_uri, dst_path)
-    add_code_to_system_path(local_path, flavor_configuration(local_path, FLAVOR_NAME))
-    return _load_from_dir(local_path)
+    model = local_model(model_uri, dst_path, FLAVOR_NAME)
+    return _load(model.path, model.conf)
 
 
 def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _XGBModelWrapper:
     """pyfunc loader (``loader_module: mlflow.xgboost``); ``path`` is the model file."""
-    return _XGBModelWrapper(_load_from_dir(os.path.dirname(path) if os.path.isfile(path) else path))
+    model_dir = model_dir_of(path)
+    return _XGBModelWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))

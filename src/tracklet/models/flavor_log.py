@@ -1,0 +1,152 @@
+"""What every flavor's ``log_model`` does: save the model with the flavor's ``save_model`` and
+store it as a logged model's artifacts, linked to the active run."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from tracklet.exceptions import NOT_IMPLEMENTED, MlflowException
+from tracklet.models.model import Model, ModelInfo
+
+# A flavor's log_model arguments that describe the logged model rather than the saved files.
+_LOGGED_MODEL_ARGS = (
+    "name",
+    "artifact_path",
+    "params",
+    "tags",
+    "model_type",
+    "step",
+    "model_id",
+    "metadata",
+)
+
+
+def no_registry(registered_model_name: str | None) -> None:
+    """Refuse ``registered_model_name``: tracklet has no model registry."""
+    if registered_model_name is not None:
+        raise MlflowException(
+            "registered_model_name is not supported: tracklet has no model registry yet.",
+            NOT_IMPLEMENTED,
+        )
+
+
+def log_flavor_model(
+    save_model: Callable[..., None], flavor_name: str, arguments: dict[str, Any]
+) -> ModelInfo:
+    """A flavor's ``log_model``, given its arguments (its ``locals()``).
+
+    The logged model's own arguments (``name``, ``params``, ``step``, ...) go to
+    :func:`log_model`, every other one to ``save_model``. ``registered_model_name`` is refused,
+    ``await_registration_for`` ignored (no registry); extra ``**kwargs`` reach ``save_model``
+    only if it takes ``**kwargs`` itself, and are ignored otherwise.
+    """
+    save_args = dict(arguments)
+    no_registry(save_args.pop("registered_model_name", None))
+    save_args.pop("await_registration_for", None)
+    extra = save_args.pop("kwargs", None) or {}
+    if _takes_var_keywords(save_model):
+        save_args.update(extra)
+    logged = {key: save_args.pop(key) for key in _LOGGED_MODEL_ARGS if key in save_args}
+    return log_model(save_model, flavor_name, **logged, **save_args)
+
+
+def _takes_var_keywords(fn: Callable[..., Any]) -> bool:
+    return any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fn).parameters.values()
+    )
+
+
+def log_model(
+    save_model: Callable[..., None],
+    flavor_name: str,
+    name: str | None = None,
+    artifact_path: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, Any] | None = None,
+    model_type: str | None = None,
+    step: int = 0,
+    model_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    **save_kwargs: Any,
+) -> ModelInfo:
+    """Save a model with ``save_model`` and store it as a logged model's artifacts.
+
+    Without ``model_id``, a logged model is created in the active run's experiment (linked to
+    the run as an output at ``step``, with the run's params); with one, the artifacts of that
+    initialized model are stored. The model ends READY, or FAILED if saving or uploading fails.
+    """
+    from tracklet.entities import LoggedModelOutput, LoggedModelStatus
+    from tracklet.tracking.fluent import _client, active_run
+    from tracklet.tracking.fluent_models import create_logged_model_in_context
+
+    if name is not None and artifact_path is not None:
+        raise MlflowException.invalid_parameter_value(
+            "Both `artifact_path` (deprecated) and `name` parameters were specified. "
+            "Please only specify `name`."
+        )
+    name = name or artifact_path
+    client = _client()
+    active = active_run()
+    run_id = active.info.run_id if active is not None else None
+    # Fetched once: its params go to the model, its metrics at ``step`` are linked to it.
+    run = client.get_run(run_id) if run_id is not None else None
+    if model_id is not None:
+        model = client.get_logged_model(model_id)
+    else:
+        run_params = run.data.params if run is not None else {}
+        model = create_logged_model_in_context(
+            name=name,
+            source_run_id=run_id,
+            params={k: str(v) for k, v in {**(params or {}), **run_params}.items()},
+            tags={k: str(v) for k, v in (tags or {}).items()} if tags else None,
+            model_type=model_type,
+        )
+    try:
+        if run is not None:
+            client.log_outputs(run.info.run_id, [LoggedModelOutput(model.model_id, step)])
+            _link_step_metrics(client, model.model_id, run, step)
+        mlflow_model = Model(
+            artifact_path=model.artifact_location,
+            run_id=run_id,
+            model_uuid=model.model_id,
+            model_id=model.model_id,
+            metadata=metadata,
+        )
+        with tempfile.TemporaryDirectory(prefix="tracklet-model-") as tmp:
+            local_path = os.path.join(tmp, "model")
+            save_model(path=local_path, mlflow_model=mlflow_model, **save_kwargs)
+            client.log_model_artifacts(model.model_id, local_path)
+    except BaseException:
+        client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
+        raise
+    logged = client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
+    return ModelInfo(mlflow_model, logged)
+
+
+def _link_step_metrics(client: Any, model_id: str, run: Any, step: int) -> None:
+    """Copy the run's metric points at ``step`` to the model (MLflow does this on log)."""
+    from tracklet.entities import Metric
+
+    run_id = run.info.run_id
+    linked = []
+    for key in run.data.metrics:
+        for m in client.get_metric_history(run_id, key):
+            if m.step == step and getattr(m, "model_id", None) is None:
+                linked.append(
+                    Metric(
+                        m.key,
+                        m.value,
+                        m.timestamp,
+                        m.step,
+                        getattr(m, "dataset_name", None),
+                        getattr(m, "dataset_digest", None),
+                        model_id,
+                        run_id,
+                    )
+                )
+    if linked:
+        client.log_batch(run_id, metrics=linked)
