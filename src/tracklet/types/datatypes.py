@@ -57,6 +57,8 @@ class DataType(enum.Enum):
 
 def _as_type(dtype: ColType | str) -> ColType:
     """``dtype``, a DataType given by name, or MlflowException for anything else."""
+    if isinstance(dtype, (DataType, Array, Map, Object, AnyType)):
+        return dtype
     if isinstance(dtype, str):
         try:
             return DataType[dtype]
@@ -65,13 +67,11 @@ def _as_type(dtype: ColType | str) -> ColType:
                 f"Unsupported type '{dtype}', expected instance of DataType, Array, Object, Map or "
                 f"one of {[t.name for t in DataType]}"
             ) from None
-    if not isinstance(dtype, (DataType, Array, Object, Map, AnyType)):
-        raise MlflowException(
-            "Expected mlflow.types.schema.Datatype, mlflow.types.schema.Array, "
-            "mlflow.types.schema.Object, mlflow.types.schema.Map, mlflow.types.schema.AnyType "
-            f"or str for the 'dtype' argument, but got {dtype}"
-        )
-    return dtype
+    raise MlflowException(
+        "Expected mlflow.types.schema.Datatype, mlflow.types.schema.Array, "
+        "mlflow.types.schema.Object, mlflow.types.schema.Map, mlflow.types.schema.AnyType "
+        f"or str for the 'dtype' argument, but got {dtype}"
+    )
 
 
 def type_to_dict(dtype: ColType) -> dict[str, Any]:

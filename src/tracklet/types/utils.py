@@ -132,9 +132,11 @@ def _infer_array_datatype(data: Any) -> Array | None:
                 raise MlflowException.invalid_parameter_value(MULTIPLE_TYPES_ERROR_MSG)
         else:
             try:
-                result = Array(result.dtype._merge(dtype))
+                merged = result.dtype._merge(dtype)
             except MlflowException as e:
                 raise MlflowException.invalid_parameter_value(MULTIPLE_TYPES_ERROR_MSG) from e
+            if merged is not result.dtype:  # the usual case, equal items, builds nothing
+                result = Array(merged)
     return result
 
 
