@@ -94,6 +94,7 @@ _LAZY_SUBMODULES = frozenset(
         "pytorch",
         "sklearn",
         "tracking",
+        "types",
         "xgboost",
     }
 )
@@ -108,6 +109,7 @@ if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
     from tracklet import pytorch as pytorch
     from tracklet import sklearn as sklearn
     from tracklet import tracking as tracking
+    from tracklet import types as types
     from tracklet import xgboost as xgboost
 
 

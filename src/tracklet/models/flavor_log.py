@@ -45,9 +45,12 @@ def log_flavor_model(
     only if it takes ``**kwargs`` itself, and are ignored otherwise.
     """
     save_args = dict(arguments)
+    extra = dict(save_args.pop("kwargs", None) or {})
+    # Refused whether it is a named argument of the flavor or arrives in its **kwargs (pyfunc).
     no_registry(save_args.pop("registered_model_name", None))
+    no_registry(extra.pop("registered_model_name", None))
     save_args.pop("await_registration_for", None)
-    extra = save_args.pop("kwargs", None) or {}
+    extra.pop("await_registration_for", None)
     if _takes_var_keywords(save_model):
         save_args.update(extra)
     logged = {key: save_args.pop(key) for key in _LOGGED_MODEL_ARGS if key in save_args}
