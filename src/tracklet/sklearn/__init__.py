@@ -80,12 +80,12 @@ def dump_model(
     """Serialize ``model`` to ``path``; a skops file is loaded back once, as MLflow does, so
     that types the loader would refuse are reported now rather than at load time."""
     if serialization_format == SERIALIZATION_FORMAT_SKOPS:
-        import skops.io  # type: ignore[import-untyped]
+        skops_io = _import_serializer("skops.io", "skops")
         from skops.io.exceptions import UntrustedTypesFoundException  # type: ignore[import-untyped]
 
         try:
-            skops.io.dump(model, path)
-            skops.io.load(path, trusted=skops_trusted_types)
+            skops_io.dump(model, path)
+            skops_io.load(path, trusted=skops_trusted_types)
         except UntrustedTypesFoundException as e:
             os.remove(path)
             raise MlflowException(
@@ -96,9 +96,7 @@ def dump_model(
             ) from e
         return
     if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
-        import cloudpickle  # type: ignore[import-untyped]
-
-        dump: Any = cloudpickle.dump
+        dump: Any = _import_serializer("cloudpickle", "cloudpickle").dump
     else:
         dump = pickle.dump
     with open(path, "wb") as f:
@@ -113,15 +111,26 @@ def load_model_file(
     _check_format(serialization_format)
     check_deserialization_allowed()
     if serialization_format == SERIALIZATION_FORMAT_SKOPS:
-        import skops.io
-
-        return skops.io.load(path, trusted=skops_trusted_types)
+        return _import_serializer("skops.io", "skops").load(path, trusted=skops_trusted_types)
     with open(path, "rb") as f:
         if serialization_format == SERIALIZATION_FORMAT_CLOUDPICKLE:
-            import cloudpickle
-
-            return cloudpickle.load(f)
+            return _import_serializer("cloudpickle", "cloudpickle").load(f)
         return pickle.load(f)
+
+
+def _import_serializer(module: str, package: str) -> Any:
+    """The serializer module, or a clear error saying how to get it (or avoid needing it)."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MlflowException(
+            f"The sklearn serialization format needs the '{package}' package: install it with "
+            f"pip install '{package}' (or pip install 'tracklet[sklearn]'), or pass "
+            "serialization_format='pickle'.",
+            INVALID_PARAMETER_VALUE,
+        ) from None
 
 
 class _SklearnModelWrapper(PyfuncWrapper):
