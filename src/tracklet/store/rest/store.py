@@ -39,6 +39,7 @@ from tracklet.wire.codec import (
     dataset_to_json,
     experiment_from_json,
     metric_from_json,
+    metric_to_json,
     run_from_json,
     run_info_from_json,
 )
@@ -58,22 +59,6 @@ def _key_values(items: Sequence[Param] | Sequence[RunTag] | Sequence[ExperimentT
     return [{"key": item.key, "value": item.value} for item in items]
 
 
-def _metric_json(metric: Metric) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "key": metric.key,
-        "value": encode_double(metric.value),
-        "timestamp": metric.timestamp,
-        "step": metric.step,
-    }
-    if metric.model_id is not None:
-        out["model_id"] = metric.model_id
-    if metric.dataset_name is not None:
-        out["dataset_name"] = metric.dataset_name
-    if metric.dataset_digest is not None:
-        out["dataset_digest"] = metric.dataset_digest
-    return out
-
-
 def _metrics_json(metrics: Sequence[Metric]) -> list[dict[str, Any]]:
     """Metrics for a log-batch body; the common unlinked, finite case without a call per point."""
     out: list[dict[str, Any]] = []
@@ -86,7 +71,7 @@ def _metrics_json(metrics: Sequence[Metric]) -> list[dict[str, Any]]:
             or m.dataset_name is not None
             or m.dataset_digest is not None
         ):
-            append(_metric_json(m))  # NaN/inf (v - v is NaN, truthy) or model/dataset links
+            append(metric_to_json(m))  # NaN/inf (v - v is NaN, truthy) or model/dataset links
         else:
             append({"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step})
     return out
@@ -276,7 +261,7 @@ class RestStore(LoggedModelsOverRest):
     # ----------------------------------------------------------------- run data
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
-        fields = _metric_json(metric)
+        fields = metric_to_json(metric)
         fields["run_id"] = run_id
         fields["run_uuid"] = run_id
         self._call(ep.LOG_METRIC, fields)
