@@ -10,6 +10,7 @@ import atexit
 import contextlib
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
@@ -506,8 +507,6 @@ def log_metrics(
 
 
 def _now_ms() -> int:
-    import time
-
     return int(time.time() * 1000)
 
 
