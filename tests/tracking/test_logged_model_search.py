@@ -128,3 +128,21 @@ def test_set_active_model_by_name(models: dict[str, str]) -> None:
     created = mlflow.set_active_model(name="brand-new")
     assert created.tags["mlflow.model.isExternal"] == "true"
     assert mlflow.get_active_model_id() == created.model_id
+
+
+def test_models_without_the_metric_sort_last(models: dict[str, str]) -> None:
+    for ascending in (True, False):
+        found = mlflow.search_logged_models(
+            order_by=[
+                {
+                    "field_name": "metrics.accuracy",
+                    "ascending": ascending,
+                    "dataset_name": "test_set",
+                }
+            ],
+            output_format="list",
+        )
+        names = _names(found)
+        assert names[-1] == "agent"
+        expected = ["lr", "rf", "gbm"] if ascending else ["gbm", "rf", "lr"]
+        assert names[:3] == expected

@@ -78,7 +78,7 @@ def _encode_token(offset: int, fingerprint: dict[str, object]) -> str:
 # ---------------------------------------------------------------------------- datasets
 
 
-def _dataset_condition(datasets: Sequence[Mapping[str, Any]] | None) -> Any:
+def _dataset_condition(datasets: Sequence[Mapping[str, Any]] | None, columns: Any = mm) -> Any:
     """Metric rows logged on one of ``datasets`` (None: no restriction)."""
     if not datasets:
         return None
@@ -88,26 +88,74 @@ def _dataset_condition(datasets: Sequence[Mapping[str, Any]] | None) -> Any:
         digest = dataset.get("dataset_digest")
         if not name:
             raise _invalid("Each entry of 'datasets' needs a 'dataset_name'.")
-        term = mm.dataset_name == name
+        term = columns.dataset_name == name
         if digest:
-            term = sa.and_(term, mm.dataset_digest == digest)
+            term = sa.and_(term, columns.dataset_digest == digest)
         terms.append(term)
     return sa.or_(*terms)
 
 
-def _latest_metric(key: str, dataset_filter: Any) -> Any:
-    """The model's latest value of metric ``key`` (on the datasets, if any), as a scalar."""
-    conditions = [mm.model_id == lm.model_id, mm.key == key]
-    if dataset_filter is not None:
-        conditions.append(dataset_filter)
-    return (
-        sa.select(mm.value)
-        .where(*conditions)
-        .order_by(mm.step.desc(), mm.timestamp.desc(), mm.point_id.desc())
-        .limit(1)
-        .correlate(logged_models)
-        .scalar_subquery()
-    )
+class _LatestMetrics:
+    """Each model's latest value of a metric (largest step, then time), on a dataset scope.
+
+    One derived table per (metric key, dataset scope) the query uses: the metric rows for which
+    no newer row of the same model exists in the scope (an anti-join). A filter and an order on
+    the same metric share it; with the (key, value) index the database can walk it in value
+    order and stop after a page. Filters join it inner (a model without the metric does not
+    match); orders join it outer (such a model sorts last).
+    """
+
+    def __init__(self) -> None:
+        self._tables: dict[tuple[Any, ...], list[Any]] = {}
+
+    def value(self, key: str, datasets: Sequence[Mapping[str, Any]] | None, inner: bool) -> Any:
+        pairs = [(d.get("dataset_name"), d.get("dataset_digest") or None) for d in datasets or []]
+        scope = tuple(sorted(pairs))
+        entry = self._tables.get((key, scope))
+        if entry is None:
+            point = logged_model_metrics.alias(f"point_{len(self._tables)}")
+            newer = logged_model_metrics.alias(f"newer_{len(self._tables)}")
+            p, n = point.c, newer.c
+            in_scope_p = _dataset_condition(datasets, p)
+            in_scope_n = _dataset_condition(datasets, n)
+            later = sa.or_(
+                n.step > p.step,
+                sa.and_(n.step == p.step, n.timestamp > p.timestamp),
+                sa.and_(n.step == p.step, n.timestamp == p.timestamp, n.point_id > p.point_id),
+            )
+            newer_exists = sa.exists(
+                sa.select(sa.literal_column("1"))
+                .select_from(newer)
+                .where(
+                    n.model_id == p.model_id,
+                    n.key == p.key,
+                    later,
+                    *([in_scope_n] if in_scope_n is not None else []),
+                )
+            )
+            latest = (
+                sa.select(p.model_id, p.value)
+                .where(
+                    p.key == key,
+                    *([in_scope_p] if in_scope_p is not None else []),
+                    sa.not_(newer_exists),
+                )
+                .subquery(f"latest_{len(self._tables)}")
+            )
+            entry = self._tables[(key, scope)] = [latest, inner]
+        elif inner:
+            entry[1] = True
+        return entry[0].c.value
+
+    def filtered(self, value: Any) -> bool:
+        """Whether a filter compares this value: then no NULL (missing or NaN) is left."""
+        return any(entry[1] and entry[0].c.value is value for entry in self._tables.values())
+
+    def from_clause(self) -> Any:
+        joined: Any = logged_models
+        for latest, inner in self._tables.values():
+            joined = joined.join(latest, latest.c.model_id == lm.model_id, isouter=not inner)
+        return joined
 
 
 # ---------------------------------------------------------------------------- filters
@@ -163,11 +211,15 @@ def _key_value_test(table: sa.Table, key: str, op: Op, value: Any) -> Any:
     )
 
 
-def _condition(comparison: Comparison, dataset_filter: Any) -> Any:
+def _condition(
+    comparison: Comparison,
+    datasets: Sequence[Mapping[str, Any]] | None,
+    latest: _LatestMetrics,
+) -> Any:
     kind, key = comparison.identifier.kind, comparison.identifier.key
     op, value = comparison.op, comparison.value
     if kind is Kind.METRIC:
-        return _number_test(_latest_metric(key, dataset_filter), op, value)
+        return _number_test(latest.value(key, datasets, inner=True), op, value)
     if kind is Kind.PARAM:
         return _key_value_test(logged_model_params, key, op, value)
     if kind is Kind.TAG:
@@ -186,7 +238,7 @@ def _condition(comparison: Comparison, dataset_filter: Any) -> Any:
 
 
 def _order_clauses(
-    order_by: Sequence[Mapping[str, Any]] | None,
+    order_by: Sequence[Mapping[str, Any]] | None, latest: _LatestMetrics
 ) -> list[Any]:
     clauses: list[Any] = []
     seen: set[str] = set()
@@ -206,13 +258,11 @@ def _order_clauses(
         if field_name.startswith("metrics."):
             key = field_name[len("metrics.") :].strip("`")
             scope = (
-                _dataset_condition(
-                    [{"dataset_name": dataset_name, "dataset_digest": dataset_digest}]
-                )
+                [{"dataset_name": dataset_name, "dataset_digest": dataset_digest}]
                 if dataset_name
                 else None
             )
-            expression = _latest_metric(key, scope)
+            expression = latest.value(key, scope, inner=False)
         else:
             name = field_name.removeprefix("attributes.")
             if name not in _ORDERABLE_ATTRIBUTES:
@@ -221,8 +271,11 @@ def _order_clauses(
                     f"{sorted(set(_ORDERABLE_ATTRIBUTES))} or metrics.<key>."
                 )
             expression = getattr(lm, _ORDERABLE_ATTRIBUTES[name])
-        # Models without the value sort last, whichever the direction.
-        clauses.append(expression.is_(None))
+        # Models without the value sort last, whichever the direction. (Not needed when a
+        # filter on it already excludes them: leaving the term out lets the database walk the
+        # (key, value) index in order and stop after a page.)
+        if not (field_name.startswith("metrics.") and latest.filtered(expression)):
+            clauses.append(expression.is_(None))
         clauses.append(expression.asc() if ascending else expression.desc())
     clauses += [lm.creation_timestamp.desc(), lm.model_id.asc()]
     return clauses
@@ -256,7 +309,8 @@ def search_logged_models(
     comparisons = parse_filter(filter_string, LOGGED_MODELS)
     dataset_filter = _dataset_condition(datasets)
     conditions = [lm.experiment_id.in_(ids), lm.lifecycle_stage == LifecycleStage.ACTIVE]
-    conditions += [_condition(c, dataset_filter) for c in comparisons]
+    latest = _LatestMetrics()
+    conditions += [_condition(c, datasets, latest) for c in comparisons]
     if dataset_filter is not None and not any(
         c.identifier.kind is Kind.METRIC for c in comparisons
     ):
@@ -268,10 +322,12 @@ def search_logged_models(
                 .where(mm.model_id == lm.model_id, dataset_filter)
             )
         )
+    order = _order_clauses(order_by, latest)
     rows = db.execute_core(
         sa.select(*model_queries.COLUMNS)
+        .select_from(latest.from_clause())
         .where(*conditions)
-        .order_by(*_order_clauses(order_by))
+        .order_by(*order)
         .offset(offset)
         .limit(limit + 1)
     ).fetchall()

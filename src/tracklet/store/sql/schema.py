@@ -264,6 +264,8 @@ logged_model_metrics = Table(
     Column("dataset_name", String(500)),
     Column("dataset_digest", String(36)),
     Index("ix_logged_model_metrics_model_id_key", "model_id", "key"),
+    # search_logged_models: ``metrics.acc > x`` ordered by it walks this in value order.
+    Index("ix_logged_model_metrics_key_value", "key", "value"),
 )
 
 # ------------------------------------------------------------------ search indexes (issue 3)

@@ -10,8 +10,8 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0002_search_indexes"
-KNOWN_REVISIONS = ("0001_initial", "0002_search_indexes")
+HEAD = "0003_logged_model_metric_index"
+KNOWN_REVISIONS = ("0001_initial", "0002_search_indexes", "0003_logged_model_metric_index")
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
