@@ -12,7 +12,7 @@ import math
 import numbers
 import posixpath
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from tracklet import env
@@ -42,7 +42,6 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 _KEY_REGEX = re.compile(r"^[/\w.\- :]*$")
-_RUN_ID_REGEX = re.compile(r"^[a-zA-Z0-9][\w\-]{0,255}$")
 _BAD_CHARACTERS = (
     "Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ),"
     " colon(:) and slashes (/)."
@@ -276,12 +275,6 @@ def parse_experiment_id(experiment_id: object) -> int:
     )
 
 
-def validate_run_id(run_id: object, path: str = "run_id") -> str:
-    if not isinstance(run_id, str) or not _RUN_ID_REGEX.match(run_id):
-        raise invalid(invalid_value(path, run_id))
-    return run_id
-
-
 def validate_max_results(max_results: object, limit: int = MAX_RESULTS_PER_PAGE) -> int:
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
         raise invalid(
@@ -327,12 +320,3 @@ def validate_input_tag(key: str, value: str) -> None:
 
 def _join(path: str, field: str) -> str:
     return f"{path}.{field}" if path else field
-
-
-def first_duplicate(items: Sequence[str]) -> str | None:
-    seen: set[str] = set()
-    for item in items:
-        if item in seen:
-            return item
-        seen.add(item)
-    return None
