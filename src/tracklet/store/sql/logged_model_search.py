@@ -28,6 +28,7 @@ from tracklet.store.sql.schema import (
     logged_model_tags,
     logged_models,
 )
+from tracklet.store.sql.search import compare
 
 DEFAULT_MAX_RESULTS = 100
 _ORDERABLE_ATTRIBUTES = {
@@ -161,40 +162,6 @@ class _LatestMetrics:
 # ---------------------------------------------------------------------------- filters
 
 
-def _string_test(column: Any, op: Op, value: Any) -> Any:
-    if op is Op.EQ:
-        return column == value
-    if op is Op.NE:
-        return column != value
-    if op is Op.LIKE:
-        return _like(column, str(value), case_sensitive=True)
-    if op is Op.ILIKE:
-        return _like(column, str(value), case_sensitive=False)
-    if op is Op.IN:
-        return column.in_(list(value))
-    if op is Op.NOT_IN:
-        return column.not_in(list(value))
-    raise _invalid(f"Comparator {op.value!r} is not supported here.")
-
-
-def _like(column: Any, pattern: str, case_sensitive: bool) -> Any:
-    # SQLite's LIKE is case-sensitive here (PRAGMA case_sensitive_like); PostgreSQL's always is.
-    if case_sensitive:
-        return column.like(pattern)
-    return sa.func.lower(column).like(pattern.lower())
-
-
-def _number_test(column: Any, op: Op, value: Any) -> Any:
-    return {
-        Op.EQ: column == value,
-        Op.NE: column != value,
-        Op.LT: column < value,
-        Op.LE: column <= value,
-        Op.GT: column > value,
-        Op.GE: column >= value,
-    }[op]
-
-
 def _status_number(value: Any) -> int:
     try:
         return LoggedModelStatus.from_any(value).to_int()
@@ -202,36 +169,37 @@ def _status_number(value: Any) -> int:
         raise _invalid(f"Invalid value {value!r} for attribute 'status'.") from None
 
 
-def _key_value_test(table: sa.Table, key: str, op: Op, value: Any) -> Any:
+def _key_value_test(dialect: str, table: sa.Table, key: str, op: Op, value: Any) -> Any:
     c = table.c
     return sa.exists(
         sa.select(sa.literal_column("1"))
         .select_from(table)
-        .where(c.model_id == lm.model_id, c.key == key, _string_test(c.value, op, value))
+        .where(c.model_id == lm.model_id, c.key == key, compare(dialect, c.value, op, value))
     )
 
 
 def _condition(
+    dialect: str,
     comparison: Comparison,
     datasets: Sequence[Mapping[str, Any]] | None,
     latest: _LatestMetrics,
 ) -> Any:
     kind, key = comparison.identifier.kind, comparison.identifier.key
-    op, value = comparison.op, comparison.value
+    op = comparison.op
+    value: Any = comparison.value
     if kind is Kind.METRIC:
-        return _number_test(latest.value(key, datasets, inner=True), op, value)
+        return compare(dialect, latest.value(key, datasets, inner=True), op, value)
     if kind is Kind.PARAM:
-        return _key_value_test(logged_model_params, key, op, value)
+        return _key_value_test(dialect, logged_model_params, key, op, value)
     if kind is Kind.TAG:
-        return _key_value_test(logged_model_tags, key, op, value)
+        return _key_value_test(dialect, logged_model_tags, key, op, value)
     if key == "status":
+        # Stored as the enum number; 2, '2', 'READY' and 'LOGGED_MODEL_READY' all name it.
         if op in (Op.IN, Op.NOT_IN):
-            numbers = [_status_number(v) for v in value]  # type: ignore[union-attr]
-            return lm.status.in_(numbers) if op is Op.IN else lm.status.not_in(numbers)
-        return _number_test(lm.status, op, _status_number(value))
-    if key in ("creation_timestamp", "last_updated_timestamp"):
-        return _number_test(getattr(lm, key), op, value)
-    return _string_test(getattr(lm, key), op, value)
+            value = tuple(_status_number(v) for v in value)
+        else:
+            value = _status_number(value)
+    return compare(dialect, getattr(lm, key), op, value)
 
 
 # ---------------------------------------------------------------------------- order
@@ -310,7 +278,7 @@ def search_logged_models(
     dataset_filter = _dataset_condition(datasets)
     conditions = [lm.experiment_id.in_(ids), lm.lifecycle_stage == LifecycleStage.ACTIVE]
     latest = _LatestMetrics()
-    conditions += [_condition(c, datasets, latest) for c in comparisons]
+    conditions += [_condition(db.dialect_name, c, datasets, latest) for c in comparisons]
     if dataset_filter is not None and not any(
         c.identifier.kind is Kind.METRIC for c in comparisons
     ):

@@ -59,8 +59,9 @@ def _pattern(dialect_name: str, value: str) -> str:
     return value.replace("\\", "\\\\") if dialect_name == "postgresql" else value
 
 
-def _compare(dialect_name: str, column: Any, op: Op, value: Any) -> Where:
-    """``column op value`` for a string or number column (never NULL-true)."""
+def compare(dialect_name: str, column: Any, op: Op, value: Any) -> Where:
+    """``column op value`` for a string or number column (never NULL-true); the one compiler
+    of comparators for every search (runs, experiments, logged models)."""
     if op is Op.EQ:
         return column == value  # type: ignore[no-any-return]
     if op is Op.NE:
@@ -93,7 +94,7 @@ def _prefix(column: Any) -> Any:
 def _compare_value(dialect_name: str, column: Any, op: Op, value: Any) -> Where:
     """A comparison on a param or tag value, through the value-prefix index where it can."""
     if op is not Op.EQ:
-        return _compare(dialect_name, column, op, value)
+        return compare(dialect_name, column, op, value)
     prefix_equal = _prefix(column) == value[:SEARCH_VALUE_PREFIX]
     if len(value) < SEARCH_VALUE_PREFIX:
         return prefix_equal  # type: ignore[no-any-return]  # a short prefix is the whole value
@@ -104,7 +105,7 @@ def _compare_metric(column: Any, op: Op, value: float) -> Where:
     # NaN is stored as NULL: false for every comparison except "!=", which is true.
     if op is Op.NE:
         return sa.or_(column != value, column.is_(None))
-    return _compare("", column, op, value)
+    return compare("", column, op, value)
 
 
 _KEY_TABLES: dict[Kind, sa.Table] = {
@@ -209,14 +210,14 @@ def _dataset_exists(dialect_name: str, c: Comparison) -> Where:
         )
         query = query.where(
             input_tags.c.key == DATASET_CONTEXT_TAG,
-            _compare(dialect_name, input_tags.c.value, c.op, c.value),
+            compare(dialect_name, input_tags.c.value, c.op, c.value),
         )
     else:
         column = datasets.c[c.identifier.key]
         query = sa.select(literal("1")).select_from(
             rdi.join(datasets, datasets.c.dataset_uuid == rdi.c.dataset_uuid)
         )
-        query = query.where(_compare(dialect_name, column, c.op, c.value))
+        query = query.where(compare(dialect_name, column, c.op, c.value))
     return query.where(rdi.c.run_uuid == runs.c.run_uuid).exists()
 
 
@@ -262,7 +263,7 @@ def _run_filters(dialect_name: str, comparisons: Sequence[Comparison], joins: _J
             string = partial(_compare_value, dialect_name, op=op, value=value)
             where.append(joins.compare(kind, key, string, seekable=op is Op.EQ))
         else:
-            where.append(_compare(dialect_name, _RUN_COLUMNS[key], op, value))
+            where.append(compare(dialect_name, _RUN_COLUMNS[key], op, value))
     return where
 
 
@@ -532,11 +533,11 @@ def _experiment_filter(dialect_name: str, c: Comparison) -> Any:
         if op is Op.IS_NULL:
             return ~query.exists()
         if op is not Op.IS_NOT_NULL:
-            query = query.where(_compare(dialect_name, t.value, op, value))
+            query = query.where(compare(dialect_name, t.value, op, value))
         return query.exists()
     if key == "experiment_id":
         value = tuple(int(v) for v in value) if isinstance(value, tuple) else int(str(value))
-    return _compare(dialect_name, _EXPERIMENT_COLUMNS[key], op, value)
+    return compare(dialect_name, _EXPERIMENT_COLUMNS[key], op, value)
 
 
 def _experiment_term(order: OrderBy) -> _Term:
