@@ -71,10 +71,8 @@ def _current_revision(conn: Connection) -> str | None:
     try:
         return conn.exec_driver_sql(f"SELECT version_num FROM {VERSION_TABLE}").scalar()
     except sa.exc.DBAPIError:
-        if conn.dialect.name != "sqlite":
-            # A failed statement aborts a PostgreSQL transaction; we are in autocommit, so the
-            # connection is usable again at once.
-            pass
+        # No version table (yet). The connection is in autocommit, so even on PostgreSQL the
+        # failed statement leaves it usable.
         return None
 
 
