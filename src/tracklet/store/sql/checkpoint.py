@@ -19,6 +19,8 @@ import sqlite3
 import threading
 import weakref
 
+from tracklet.store.sql.fork_gate import GATE
+
 _logger = logging.getLogger(__name__)
 
 CHECK_INTERVAL_S = 0.5
@@ -61,6 +63,7 @@ class Checkpointer:
         if size < PASSIVE_BYTES:
             return
         mode = "TRUNCATE" if size >= TRUNCATE_BYTES else "PASSIVE"
+        GATE.enter()
         try:
             with contextlib.closing(
                 sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
@@ -68,6 +71,8 @@ class Checkpointer:
                 conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
         except sqlite3.Error as error:  # busy or locked: try again next time
             _logger.debug("WAL checkpoint of %s skipped: %s", self._path, error)
+        finally:
+            GATE.leave()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from tracklet import env
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.sql.compiled import Db
+from tracklet.store.sql.fork_gate import GATE, keep_inherited
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -90,6 +91,33 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class WriteLock:
+    """The writer's lock, taken inside the fork gate: whoever holds it may be inside SQLite."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        GATE.enter()
+        try:
+            self._lock.acquire()
+        except BaseException:
+            GATE.leave()
+            raise
+
+    def release(self) -> None:
+        self._lock.release()
+        GATE.leave()
+
+    def __enter__(self) -> None:
+        self.acquire()
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        self.release()
+
+
 class _Transaction:
     """``with writer.transaction() as db``: takes the write lock, BEGINs, and COMMITs (or rolls
     back on an exception). A class rather than a generator-based context manager: it is on every
@@ -123,6 +151,9 @@ class _Transaction:
             else:
                 self._rollback()
         finally:
+            # Released here, inside the gate: freeing a cursor resets its statement in SQLite.
+            self._cursor.close()
+            del self._cursor
             self._writer.lock.release()
 
     def _rollback(self) -> None:
@@ -138,7 +169,7 @@ class Writer:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.dialect_name = engine.dialect.name
-        self.lock = threading.Lock()
+        self.lock = WriteLock()
         self._raw: Any = None
         self._db: Db | None = None
         self.begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
@@ -163,7 +194,8 @@ class Writer:
 
     def forget_after_fork(self) -> None:
         # The parent's connection must not be used (nor closed) in a forked child.
-        self.lock = threading.Lock()
+        keep_inherited(self._raw)
+        self.lock = WriteLock()
         self._raw = self._db = None
 
     def close(self) -> None:

@@ -55,6 +55,7 @@ from tracklet.store.sql.engine import (
     normalize_db_uri,
     sqlite_path,
 )
+from tracklet.store.sql.fork_gate import GATE, keep_inherited
 from tracklet.store.sql.run_names import random_run_name
 from tracklet.store.sql.schema_version import ensure_schema
 
@@ -85,7 +86,11 @@ class SqlStore:
         db_uri = normalize_db_uri(tracking_uri)
         self.artifact_root = default_artifact_root or _local_artifact_root(db_uri)
         self._engine = create_sql_engine(db_uri)
-        ensure_schema(self._engine, self.artifact_root)
+        GATE.enter()
+        try:
+            ensure_schema(self._engine, self.artifact_root)
+        finally:
+            GATE.leave()
         self._writer = Writer(self._engine)
         self._checkpointer = (
             Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
@@ -111,22 +116,32 @@ class SqlStore:
             self._checkpointer.stop()
             self._checkpointer.checkpoint_if_needed()
         self._writer.close()
-        self._engine.dispose()
+        GATE.enter()
+        try:
+            self._engine.dispose()
+        finally:
+            GATE.leave()
 
     @contextmanager
     def _reader(self) -> Iterator[Db]:
         """A pooled connection for reads; WAL lets it run beside the writer."""
-        raw = self._engine.raw_connection()
+        GATE.enter()
         try:
-            yield Db(raw.driver_connection, self._dialect_name)
+            raw = self._engine.raw_connection()
+            try:
+                yield Db(raw.driver_connection, self._dialect_name)
+            finally:
+                raw.close()
         finally:
-            raw.close()
+            GATE.leave()
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
         if self._checkpointer is not None:
             self._checkpointer.forget_after_fork()
             self._checkpointer.ensure_started()
+        # The parent's pooled connections stay open and untouched; the child opens its own.
+        keep_inherited(self._engine.pool)
         self._engine.dispose(close=False)
 
     # ----------------------------------------------------------------- experiments
