@@ -10,12 +10,15 @@ from typing import Any
 
 import uvicorn
 
+from tracklet.server.protocol import CoalescingHttpToolsProtocol
 from tracklet.server.settings import ServerSettings
 
 
 class TrackletUvicornConfig(uvicorn.Config):
     def __init__(self, settings: ServerSettings, **kwargs: Any) -> None:
         # The import string satisfies uvicorn's check for --workers; load() replaces it.
+        # The http protocol: uvicorn's httptools one, writing each response in one segment.
+        kwargs.setdefault("http", CoalescingHttpToolsProtocol)
         super().__init__("tracklet.server.app:create_app", factory=True, **kwargs)
         self.tracklet_settings = settings
 

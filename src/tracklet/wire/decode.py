@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
@@ -39,6 +38,7 @@ class _Plan:
     decode: Decoder
     required: bool
     repeated: bool
+    objects: bool  # a repeated "Object" message: items are checked to be objects, kept as is
 
 
 def _decoder(field: Field) -> Decoder:
@@ -58,8 +58,15 @@ def _decoder(field: Field) -> Decoder:
     raise ValueError(f"unknown field kind {field.kind!r}")  # pragma: no cover - table bug
 
 
-@cache
 def _plan(endpoint: Endpoint) -> tuple[_Plan, ...]:
+    # Keyed by identity: hashing an Endpoint hashes its whole field table, on every request.
+    plan = _PLANS.get(id(endpoint))
+    if plan is None or plan[0] is not endpoint:
+        plan = _PLANS[id(endpoint)] = (endpoint, _make_plan(endpoint))
+    return plan[1]
+
+
+def _make_plan(endpoint: Endpoint) -> tuple[_Plan, ...]:
     return tuple(
         _Plan(
             f.name,
@@ -67,9 +74,14 @@ def _plan(endpoint: Endpoint) -> tuple[_Plan, ...]:
             _decoder(f),
             f.required,
             f.repeated,
+            f.kind == MESSAGE and f.message == "Object",
         )
         for f in endpoint.fields
     )
+
+
+_PLANS: dict[int, tuple[Endpoint, tuple[_Plan, ...]]] = {}
+_DICT = frozenset({dict})
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
@@ -129,13 +141,23 @@ def decode(endpoint: Endpoint, raw: dict[str, Any]) -> dict[str, Any]:
         if plan.repeated:
             if type(value) is not list:
                 raise wrong_type(name, value)
-            decode_item = plan.decode
-            out[name] = [decode_item(item, f"{name}[{i}]") for i, item in enumerate(value)]
+            if plan.objects and {*map(type, value)} <= _DICT:
+                out[name] = value  # e.g. log-batch's 1000 metrics: one C-level pass
+            else:
+                out[name] = _decode_items(plan.decode, value, name)
         else:
             if plan.required and value == "":
                 raise missing(name)
             out[name] = plan.decode(value, name)
     return out
+
+
+def _decode_items(decode_item: Decoder, items: list[Any], name: str) -> list[Any]:
+    try:
+        return [decode_item(item, name) for item in items]
+    except MlflowException:
+        # Decoders are pure: decode again with each item's own path, so the error names it.
+        return [decode_item(item, f"{name}[{i}]") for i, item in enumerate(items)]
 
 
 __all__ = ["decode", "parse_body", "parse_query"]
