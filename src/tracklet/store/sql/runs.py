@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from tracklet.entities import (
-    Dataset,
-    DatasetInput,
-    InputTag,
     LifecycleStage,
-    LoggedModelInput,
-    LoggedModelOutput,
-    Metric,
     Run,
-    RunData,
     RunInfo,
-    RunInputs,
-    RunOutputs,
     RunStatus,
     RunTag,
 )
 from tracklet.entities._base import fast_constructor
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
-from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
+from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
+from tracklet.store.sql.run_parts import load_runs
 from tracklet.store.sql.schema import (
-    datasets,
-    input_tags,
-    latest_metrics,
-    params,
-    run_dataset_inputs,
-    run_model_inputs,
-    run_model_outputs,
     runs,
     tags,
 )
@@ -116,82 +100,6 @@ _UPDATE: dict[tuple[str, ...], Compiled] = {
     for fields in (("status",), ("end_time",), ("status", "end_time"))
 }
 
-# Reading whole runs: one statement per part, each for a list of runs.
-_PARAMS = stmt(
-    lambda: (
-        sa.select(params.c.run_uuid, params.c.key, params.c.value)
-        .where(params.c.run_uuid.in_(expanding("ids")))
-        .order_by(params.c.key)
-    )
-)
-_TAGS = stmt(
-    lambda: (
-        sa.select(tags.c.run_uuid, tags.c.key, tags.c.value)
-        .where(tags.c.run_uuid.in_(expanding("ids")))
-        .order_by(tags.c.key)
-    )
-)
-_LATEST = stmt(
-    lambda: (
-        sa.select(
-            latest_metrics.c.run_uuid,
-            latest_metrics.c.key,
-            latest_metrics.c.value,
-            latest_metrics.c.is_nan,
-            latest_metrics.c.timestamp,
-            latest_metrics.c.step,
-        )
-        .where(latest_metrics.c.run_uuid.in_(expanding("ids")))
-        .order_by(latest_metrics.c.key)
-    )
-)
-_INPUT_TAGS = stmt(
-    lambda: (
-        sa.select(
-            input_tags.c.run_uuid, input_tags.c.dataset_uuid, input_tags.c.key, input_tags.c.value
-        )
-        .where(input_tags.c.run_uuid.in_(expanding("ids")))
-        .order_by(input_tags.c.key)
-    )
-)
-_DATASET_INPUTS = stmt(
-    lambda: (
-        sa.select(
-            run_dataset_inputs.c.run_uuid,
-            datasets.c.dataset_uuid,
-            datasets.c.name,
-            datasets.c.digest,
-            datasets.c.source_type,
-            datasets.c.source,
-            datasets.c.schema,
-            datasets.c.profile,
-        )
-        .join_from(
-            run_dataset_inputs,
-            datasets,
-            run_dataset_inputs.c.dataset_uuid == datasets.c.dataset_uuid,
-        )
-        .where(run_dataset_inputs.c.run_uuid.in_(expanding("ids")))
-        .order_by(run_dataset_inputs.c.position)
-    )
-)
-_MODEL_INPUTS = stmt(
-    lambda: (
-        sa.select(run_model_inputs.c.run_uuid, run_model_inputs.c.model_id)
-        .where(run_model_inputs.c.run_uuid.in_(expanding("ids")))
-        .order_by(run_model_inputs.c.position)
-    )
-)
-_MODEL_OUTPUTS = stmt(
-    lambda: (
-        sa.select(
-            run_model_outputs.c.run_uuid, run_model_outputs.c.model_id, run_model_outputs.c.step
-        )
-        .where(run_model_outputs.c.run_uuid.in_(expanding("ids")))
-        .order_by(run_model_outputs.c.step, run_model_outputs.c.model_id)
-    )
-)
-
 
 def not_found(run_id: str) -> MlflowException:
     return MlflowException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
@@ -245,13 +153,8 @@ def insert(
     )
 
 
-# Bulk reads (search pages) build many entities: skip the generated frozen __init__.
+# Search pages build many infos: skip the generated frozen __init__.
 _new_info = fast_constructor(RunInfo)
-_new_data = fast_constructor(RunData)
-_new_run = fast_constructor(Run)
-_new_inputs = fast_constructor(RunInputs)
-_new_outputs = fast_constructor(RunOutputs)
-_new_metric = fast_constructor(Metric)
 
 
 def info_from_row(row: Sequence[Any]) -> RunInfo:
@@ -270,68 +173,6 @@ def get_info(db: Db, run_id: str) -> RunInfo:
 
 def get_run(db: Db, run_id: str) -> Run:
     return load_runs(db, [get_info(db, run_id)])[0]
-
-
-class _Parts:
-    __slots__ = ("datasets", "metrics", "models_in", "models_out", "params", "tags")
-
-    def __init__(self) -> None:
-        self.params: dict[str, str] = {}
-        self.tags: dict[str, str] = {}
-        self.metrics: list[Metric] = []
-        self.datasets: list[DatasetInput] = []
-        self.models_in: list[LoggedModelInput] = []
-        self.models_out: list[LoggedModelOutput] = []
-
-
-def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
-    """Whole runs (data, inputs, outputs) for these infos, in a fixed number of queries."""
-    parts = {info.run_id: _Parts() for info in infos}
-    ids = list(parts)
-    for start in range(0, len(ids), 500):
-        _load_parts(db, ids[start : start + 500], parts)
-    result = []
-    for info in infos:
-        p = parts[info.run_id]
-        metric_objs = tuple(p.metrics)
-        data = _new_data({m.key: m.value for m in metric_objs}, p.params, p.tags, metric_objs)
-        inputs = _new_inputs(p.datasets, p.models_in)
-        result.append(_new_run(info, data, inputs, _new_outputs(p.models_out)))
-    return result
-
-
-def _load_parts(db: Db, ids: list[str], parts: dict[str, _Parts]) -> None:
-    for run_id, key, value in db.execute_in(_PARAMS, "ids", ids).fetchall():
-        parts[run_id].params[key] = value
-    for run_id, key, value in db.execute_in(_TAGS, "ids", ids).fetchall():
-        parts[run_id].tags[key] = value
-    for run_id, key, value, is_nan, timestamp, step in db.execute_in(
-        _LATEST, "ids", ids
-    ).fetchall():
-        parts[run_id].metrics.append(
-            _new_metric(
-                key, math.nan if is_nan else float(value), timestamp, step, None, None, None, None
-            )
-        )
-    input_tag_map: dict[tuple[str, str], list[InputTag]] = {}
-    for run_id, dataset_uuid, key, value in db.execute_in(_INPUT_TAGS, "ids", ids).fetchall():
-        input_tag_map.setdefault((run_id, dataset_uuid), []).append(InputTag(key, value))
-    for row in db.execute_in(_DATASET_INPUTS, "ids", ids).fetchall():
-        dataset = Dataset(
-            name=row[2],
-            digest=row[3],
-            source_type=row[4],
-            source=row[5],
-            schema=row[6],
-            profile=row[7],
-        )
-        parts[row[0]].datasets.append(
-            DatasetInput(dataset, input_tag_map.get((row[0], row[1]), []))
-        )
-    for run_id, model_id in db.execute_in(_MODEL_INPUTS, "ids", ids).fetchall():
-        parts[run_id].models_in.append(LoggedModelInput(model_id))
-    for run_id, model_id, step in db.execute_in(_MODEL_OUTPUTS, "ids", ids).fetchall():
-        parts[run_id].models_out.append(LoggedModelOutput(model_id, step))
 
 
 def update_info(

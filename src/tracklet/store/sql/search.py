@@ -32,6 +32,7 @@ from tracklet.search.ast import Comparison, Kind, Op, OrderBy
 from tracklet.search.evaluate import DATASET_CONTEXT_TAG, RUN_NAME_TAG, experiment_order, run_order
 from tracklet.search.parser import parse_filter, parse_order_by
 from tracklet.store.sql import experiments as experiment_queries
+from tracklet.store.sql import run_parts
 from tracklet.store.sql import runs as run_queries
 from tracklet.store.sql.compiled import Db, literal
 from tracklet.store.sql.schema import (
@@ -509,7 +510,7 @@ def search_runs(
         rows = rows[:max_results]
         next_token = tokens.encode(query_id, _row_key(terms, rows[-1], first))
     infos = [run_queries.info_from_row(row) for row in rows]
-    return PagedList(run_queries.load_runs(db, infos), next_token)
+    return PagedList(run_parts.load_runs(db, infos), next_token)
 
 
 # ---------------------------------------------------------------------- experiments
