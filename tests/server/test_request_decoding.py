@@ -3,10 +3,13 @@ the offending item otherwise."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from tracklet.exceptions import MlflowException
 from tracklet.wire import endpoints as ep
+from tracklet.wire.codec import metric_columns_from_json
 from tracklet.wire.decode import decode
 
 
@@ -31,3 +34,40 @@ def test_a_bad_param_is_named_by_its_index_and_good_ones_decode() -> None:
             ep.LOG_BATCH,
             {"run_id": "r1", "params": [{"key": "p", "value": "1"}, {"key": ["x"]}]},
         )
+
+
+def test_metric_columns_group_interleaved_keys_in_order() -> None:
+    points = [
+        {"key": k, "value": float(i), "timestamp": 10 + i, "step": i}
+        for i, k in enumerate(["a", "b", "a", "c", "b", "a"])
+    ]
+    assert metric_columns_from_json(points) == {
+        "a": ([0, 2, 5], [10, 12, 15], [0.0, 2.0, 5.0]),
+        "b": ([1, 4], [11, 14], [1.0, 4.0]),
+        "c": ([3], [13], [3.0]),
+    }
+
+
+def test_metric_columns_take_the_careful_path_for_anything_unusual() -> None:
+    # No step (0), an int value, a string NaN, an unknown extra field: all still columns.
+    points: list[dict[str, object]] = [
+        {"key": "a", "value": 1.0, "timestamp": 1},
+        {"key": "a", "value": 2, "timestamp": 2, "step": 1},
+        {"key": "a", "value": "NaN", "timestamp": 3, "step": 2},
+        {"key": "a", "value": 4.0, "timestamp": 4, "step": 3, "run_id": "ignored"},
+    ]
+    steps, timestamps, values = metric_columns_from_json(points)["a"]  # type: ignore[index]
+    assert (steps, timestamps) == ([0, 1, 2, 3], [1, 2, 3, 4])
+    assert values[:2] == [1.0, 2.0]
+    assert math.isnan(values[2])
+    assert values[3] == 4.0
+    # A linked point needs the entity path; a bad one is named.
+    linked = [*points, {"key": "a", "value": 1.0, "timestamp": 5, "step": 4, "model_id": "m"}]
+    assert metric_columns_from_json(linked) is None
+    for bad in (
+        {"key": "", "value": 1.0, "timestamp": 1, "step": 0},
+        {"key": None, "value": 1.0, "timestamp": 1, "step": 0},
+        {"key": "a", "value": True, "timestamp": 1, "step": 0},
+    ):
+        with pytest.raises(MlflowException, match=r"metrics\[1\]"):
+            metric_columns_from_json([points[0], bad])

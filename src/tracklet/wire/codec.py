@@ -216,42 +216,50 @@ Columns = tuple[list[int], list[int], list[float]]
 _LINK_FIELDS = ("model_id", "dataset_name", "dataset_digest")
 
 
+_NO_KEY = object()
+_INT64_LOW, _INT64_END = -(2**63), 2**63
+
+
 def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
-    """The common case at full speed: every point a plain, well-typed object. None otherwise
-    (the caller then takes the careful path, which also names what is wrong)."""
+    """The common case at full speed: every point an object of exactly ``key``, ``value`` (a
+    float), ``timestamp`` and ``step`` (ints in range). None otherwise (the caller then takes
+    the careful path, which also names what is wrong)."""
     series: dict[str, Columns] = {}
-    last_key: object = None
+    last_key: object = _NO_KEY  # so the first point sets the appenders below
     columns: Columns = ([], [], [])
+    add_step, add_timestamp, add_value = columns[0].append, columns[1].append, columns[2].append
     for obj in items:
         try:
             key = obj["key"]
             value = obj["value"]
             timestamp = obj["timestamp"]
-            step = obj.get("step", 0)
+            step = obj["step"]
         except (KeyError, TypeError, AttributeError):
             return None
         if (
-            key.__class__ is not str
-            or value.__class__ is not float
+            value.__class__ is not float
             or timestamp.__class__ is not int
             or step.__class__ is not int
-            or not key
-            or not 0 <= timestamp < 2**63
-            or not -(2**63) <= step < 2**63
-            or (
-                len(obj) > 3
-                and ("model_id" in obj or "dataset_name" in obj or "dataset_digest" in obj)
-            )
+            or not 0 <= timestamp < _INT64_END
+            or not _INT64_LOW <= step < _INT64_END
+            or len(obj) != 4  # anything more (a model or dataset link): the careful path
         ):
             return None
-        if key != last_key:
+        if key != last_key:  # checked once per run of points with one key
+            if key.__class__ is not str or not key:
+                return None
             found = series.get(key)
             if found is None:
                 found = series[key] = ([], [], [])
             columns, last_key = found, key
-        columns[0].append(step)
-        columns[1].append(timestamp)
-        columns[2].append(value)
+            add_step, add_timestamp, add_value = (
+                columns[0].append,
+                columns[1].append,
+                columns[2].append,
+            )
+        add_step(step)
+        add_timestamp(timestamp)
+        add_value(value)
     return series
 
 
