@@ -24,6 +24,7 @@ import httpx
 
 from tracklet import env
 from tracklet.exceptions import MlflowException
+from tracklet.store.rest import transport as transport_module
 from tracklet.wire import jsonio
 from tracklet.wire.endpoints import Endpoint
 from tracklet.wire.errors import exception_from_response
@@ -90,6 +91,8 @@ class HttpClient:
         self.max_retries = max(0, env.MLFLOW_HTTP_REQUEST_MAX_RETRIES.get())
         self.backoff_factor = env.MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get()
         self.backoff_jitter = env.MLFLOW_HTTP_REQUEST_BACKOFF_JITTER.get()
+        if transport is None and transport_module.suits(self.base_url):
+            transport = transport_module.StdlibTransport()
         self._client = httpx.Client(
             base_url=self.base_url + "/",
             transport=transport,
