@@ -30,6 +30,7 @@ from tracklet.entities import (
     RunTag,
     ViewType,
 )
+from tracklet.store.run_columns import RunColumns
 
 # One metric's points for one run, as columns: (steps, timestamps, values).
 MetricColumns = tuple[Sequence[int], Sequence[int], Sequence[float]]
@@ -102,6 +103,18 @@ class RunStore(Protocol):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]: ...
+
+    def search_runs_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunColumns:
+        """search_runs's page (same runs, order and token) as columns, for DataFrames."""
+        ...
 
 
 @runtime_checkable

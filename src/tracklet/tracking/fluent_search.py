@@ -10,11 +10,11 @@ more than the search itself for tens of thousands of runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any, Literal
 
 from tracklet.entities import Run, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.store.run_columns import RunColumns
 
 _logger = logging.getLogger(__name__)
 
@@ -85,54 +85,62 @@ def search_runs(
     else:
         ids = [str(e) for e in experiment_ids or []]
 
-    runs: list[Run] = []
-    token: str | None = None
-    while ids and len(runs) < max_results:
-        page = client.search_runs(
-            ids,
-            filter_string,
-            run_view_type,
-            min(NUM_RUNS_PER_PAGE_PANDAS, max_results - len(runs)),
-            order_by,
-            token,
-        )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            break
     if output_format == "list":
+        runs: list[Run] = []
+        token: str | None = None
+        while ids and len(runs) < max_results:
+            page = client.search_runs(
+                ids,
+                filter_string,
+                run_view_type,
+                min(NUM_RUNS_PER_PAGE_PANDAS, max_results - len(runs)),
+                order_by,
+                token,
+            )
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
         return runs
-    columns = _columns(runs)
+    columns = _search_columns(client, ids, filter_string, run_view_type, max_results, order_by)
     if output_format == "polars":
         return _polars(columns)
     return _pandas(columns)
 
 
-_INFO = ("run_id", "experiment_id", "status", "artifact_uri")
 _TIMES = ("start_time", "end_time")
 
 
-def _columns(runs: Sequence[Run]) -> dict[str, list[Any]]:
-    """Column name -> values, in MLflow's column order (keys in order of first appearance).
-
-    A key's column is made, already filled with the missing value, when the key is first seen;
-    each value then lands at its row: one pass over the values, no padding pass per run.
-    """
-    n = len(runs)
-    result: dict[str, list[Any]] = {
-        name: [getattr(run.info, name) for run in runs] for name in (*_INFO, *_TIMES)
-    }
-    for prefix, missing in (("metrics", float("nan")), ("params", None), ("tags", None)):
-        columns: dict[str, list[Any]] = {}
-        for row, run in enumerate(runs):
-            for key, value in getattr(run.data, prefix).items():
-                column = columns.get(key)
-                if column is None:
-                    column = columns[key] = [missing] * n
-                column[row] = value
-        for key, column in columns.items():
-            result[f"{prefix}.{key}"] = column
-    return result
+def _search_columns(
+    client: Any,
+    ids: list[str],
+    filter_string: str,
+    run_view_type: int,
+    max_results: int,
+    order_by: list[str] | None,
+) -> dict[str, list[Any]]:
+    """The runs' DataFrame columns, page by page from the store with no Run objects (for
+    tens of thousands of runs, building them costs more than the search itself)."""
+    # The client's search_runs returns runs; the columns come from its store, as the runs do.
+    store = client._store
+    pages: list[RunColumns] = []
+    found = 0
+    token: str | None = None
+    while ids and found < max_results:
+        page = store.search_runs_columns(
+            ids,
+            filter_string or "",
+            run_view_type,
+            min(NUM_RUNS_PER_PAGE_PANDAS, max_results - found),
+            order_by,
+            token,
+        )
+        pages.append(page)
+        found += page.size
+        token = page.token
+        if not token:
+            break
+    return RunColumns.concat(pages).named()
 
 
 def _pandas(columns: dict[str, list[Any]]) -> Any:

@@ -23,6 +23,7 @@ from tracklet.entities import (
     ViewType,
 )
 from tracklet.search import evaluate
+from tracklet.store.run_columns import INFO, RunColumns
 from tracklet.store.sql.store import SqlStore
 
 METRIC_KEYS = ["a", "b", "c d"]
@@ -295,3 +296,42 @@ def test_experiments_sql_agrees_with_the_evaluator(store: SqlStore) -> None:
         assert found == expected, (filter_string, order_by)
 
     check()
+
+
+# ---------------------------------------------------------------------- runs as columns
+
+
+def _comparable(columns: RunColumns) -> tuple[object, ...]:
+    """Columns with NaN written as "NaN" (NaN != NaN), keeping each part's key order."""
+
+    def values(column: list[object]) -> list[object]:
+        return ["NaN" if isinstance(v, float) and math.isnan(v) else v for v in column]
+
+    parts = [
+        [(key, values(column)) for key, column in getattr(columns, prefix).items()]
+        for prefix in ("metrics", "params", "tags")
+    ]
+    return columns.size, columns.info, *parts, columns.token
+
+
+def test_columns_are_the_runs_as_columns(store: SqlStore) -> None:
+    experiment_id, _ = populate(store, random.Random(5), 30)
+    for order_by in ([], ["metrics.a DESC"], ["params.p", "tags.t DESC"], ["metrics.`c d`"]):
+        for page_size in (1, 7, 1000):
+            token = None
+            while True:
+                args = ([experiment_id], "", ViewType.ALL, page_size, order_by, token)
+                page = store.search_runs(*args)
+                columns = store.search_runs_columns(*args)
+                assert _comparable(columns) == _comparable(RunColumns.from_runs(page, page.token))
+                token = page.token
+                if token is None:
+                    break
+
+
+def test_columns_of_no_runs(store: SqlStore) -> None:
+    experiment_id = store.create_experiment("empty")
+    columns = store.search_runs_columns([experiment_id])
+    assert (columns.size, columns.metrics, columns.params, columns.tags) == (0, {}, {}, {})
+    assert columns.info == {name: [] for name in INFO}
+    assert columns.token is None

@@ -34,6 +34,7 @@ from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.base import MetricColumns
 from tracklet.store.rest.http import HttpClient
 from tracklet.store.rest.logged_models import LoggedModelsOverRest
+from tracklet.store.run_columns import RunColumns
 from tracklet.wire import endpoints as ep
 from tracklet.wire.codec import (
     dataset_to_json,
@@ -257,6 +258,21 @@ class RestStore(LoggedModelsOverRest):
         body = self._call(ep.SEARCH_RUNS, fields)
         runs = [run_from_json(r) for r in body.get("runs", [])]
         return PagedList(runs, body.get("next_page_token") or None)
+
+    def search_runs_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunColumns:
+        # The REST protocol has runs only: columns of the page's runs.
+        page = self.search_runs(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
+        )
+        return RunColumns.from_runs(page, page.token)
 
     # ----------------------------------------------------------------- run data
 

@@ -38,6 +38,7 @@ from tracklet.entities import (
 )
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.base import MetricColumns
+from tracklet.store.run_columns import RunColumns
 from tracklet.store.sql import experiments as experiment_queries
 from tracklet.store.sql import inputs as input_queries
 from tracklet.store.sql import logged_model_search as model_search
@@ -314,6 +315,20 @@ class SqlStore:
                 max_results,
                 order_by,
                 page_token,
+            )
+
+    def search_runs_columns(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunColumns:
+        with self._reader() as db:
+            return search_queries.search_runs_columns(
+                db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
             )
 
     # ----------------------------------------------------------------- run data
