@@ -166,10 +166,14 @@ def w_log_batch(lib: str, url: str, run_id: str, seconds: str, start_at: str) ->
 
 
 def _spawn(name: str, lib: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, **QUIET, "PYTHONPATH": str(ROOT)}
+    # Started in ROOT, which ``-m`` puts on sys.path, rather than with ROOT in PYTHONPATH: a
+    # second copy of it on sys.path made each of the ~11 imports that mlflow's client tries
+    # (and fails) on every request scan one directory more.
+    env = {**os.environ, **QUIET}
     env.pop("MLFLOW_TRACKING_URI", None)
     return subprocess.Popen(
         [sys.executable, "-m", MODULE, "worker", name, lib, *args],
+        cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
