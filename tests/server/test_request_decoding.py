@@ -71,3 +71,10 @@ def test_metric_columns_take_the_careful_path_for_anything_unusual() -> None:
     ):
         with pytest.raises(MlflowException, match=r"metrics\[1\]"):
             metric_columns_from_json([points[0], bad])
+
+
+def test_a_step_beyond_int64_in_a_batch_is_a_400_naming_it() -> None:
+    points = [{"key": "a", "value": 1.0, "timestamp": 1, "step": 2**63}]
+    with pytest.raises(MlflowException, match=r"metrics\[0\]\.step") as info:
+        metric_columns_from_json(points)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"

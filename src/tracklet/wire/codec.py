@@ -31,6 +31,8 @@ from tracklet.entities import (
     RunTag,
 )
 from tracklet.wire.values import (
+    INT64_MAX,
+    INT64_MIN,
     as_double,
     as_int,
     as_string,
@@ -191,6 +193,8 @@ def metric_from_json(value: object, path: str = "metric") -> Metric:
         and type(number) is float
         and type(timestamp) is int
         and type(step) is int
+        and INT64_MIN <= step <= INT64_MAX  # else as_int below says what is wrong
+        and INT64_MIN <= timestamp <= INT64_MAX
         and "model_id" not in obj
         and "dataset_name" not in obj
         and "dataset_digest" not in obj
