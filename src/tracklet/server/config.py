@@ -10,15 +10,20 @@ from typing import Any
 
 import uvicorn
 
-from tracklet.server.protocol import CoalescingHttpToolsProtocol
 from tracklet.server.settings import ServerSettings
+
+_HTTP_PROTOCOL: Any
+try:
+    from tracklet.server.protocol import CoalescingHttpToolsProtocol as _HTTP_PROTOCOL
+except ImportError:  # a uvicorn that moved its protocol classes: its own httptools protocol
+    _HTTP_PROTOCOL = "httptools"
 
 
 class TrackletUvicornConfig(uvicorn.Config):
     def __init__(self, settings: ServerSettings, **kwargs: Any) -> None:
         # The import string satisfies uvicorn's check for --workers; load() replaces it.
         # The http protocol: uvicorn's httptools one, writing each response in one segment.
-        kwargs.setdefault("http", CoalescingHttpToolsProtocol)
+        kwargs.setdefault("http", _HTTP_PROTOCOL)
         super().__init__("tracklet.server.app:create_app", factory=True, **kwargs)
         self.tracklet_settings = settings
 
