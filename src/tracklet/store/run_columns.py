@@ -31,6 +31,9 @@ class RunColumns:
     tags: dict[str, list[str | None]]
     token: str | None = None
 
+    def __len__(self) -> int:
+        return self.size
+
     @classmethod
     def from_runs(cls, runs: Sequence[Run], token: str | None = None) -> RunColumns:
         """The columns of these runs. Each key's column is made, already filled with the

@@ -10,9 +10,10 @@ more than the search itself for tens of thousands of runs.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Literal, Protocol, TypeVar
 
-from tracklet.entities import Run, ViewType
+from tracklet.entities import ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.run_columns import RunColumns
 
@@ -86,22 +87,13 @@ def search_runs(
         ids = [str(e) for e in experiment_ids or []]
 
     if output_format == "list":
-        runs: list[Run] = []
-        token: str | None = None
-        while ids and len(runs) < max_results:
-            page = client.search_runs(
-                ids,
-                filter_string,
-                run_view_type,
-                min(NUM_RUNS_PER_PAGE_PANDAS, max_results - len(runs)),
-                order_by,
-                token,
-            )
-            runs.extend(page)
-            token = page.token
-            if not token:
-                break
-        return runs
+        pages = _pages(
+            lambda size, token: client.search_runs(
+                ids, filter_string, run_view_type, size, order_by, token
+            ),
+            max_results if ids else 0,
+        )
+        return [run for page in pages for run in page]
     columns = _search_columns(client, ids, filter_string, run_view_type, max_results, order_by)
     if output_format == "polars":
         return _polars(columns)
@@ -123,24 +115,38 @@ def _search_columns(
     tens of thousands of runs, building them costs more than the search itself)."""
     # The client's search_runs returns runs; the columns come from its store, as the runs do.
     store = client._store
-    pages: list[RunColumns] = []
+    pages = _pages(
+        lambda size, token: store.search_runs_columns(
+            ids, filter_string or "", run_view_type, size, order_by, token
+        ),
+        max_results if ids else 0,
+    )
+    return RunColumns.concat(pages).named()
+
+
+class _Page(Protocol):
+    token: str | None
+
+    def __len__(self) -> int: ...
+
+
+_PageT = TypeVar("_PageT", bound=_Page)
+
+
+def _pages(search: Callable[[int, str | None], _PageT], max_results: int) -> list[_PageT]:
+    """``search(page size, token)``'s pages, in MLflow's fluent page size, until
+    ``max_results`` runs or the last page."""
+    pages: list[_PageT] = []
     found = 0
     token: str | None = None
-    while ids and found < max_results:
-        page = store.search_runs_columns(
-            ids,
-            filter_string or "",
-            run_view_type,
-            min(NUM_RUNS_PER_PAGE_PANDAS, max_results - found),
-            order_by,
-            token,
-        )
+    while found < max_results:
+        page = search(min(NUM_RUNS_PER_PAGE_PANDAS, max_results - found), token)
         pages.append(page)
-        found += page.size
+        found += len(page)
         token = page.token
         if not token:
             break
-    return RunColumns.concat(pages).named()
+    return pages
 
 
 def _pandas(columns: dict[str, list[Any]]) -> Any:
