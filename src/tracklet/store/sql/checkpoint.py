@@ -63,16 +63,16 @@ class Checkpointer:
         if size < PASSIVE_BYTES:
             return
         mode = "TRUNCATE" if size >= TRUNCATE_BYTES else "PASSIVE"
-        GATE.enter()
         try:
-            with contextlib.closing(
-                sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
-            ) as conn:
+            with (
+                GATE,
+                contextlib.closing(
+                    sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
+                ) as conn,
+            ):
                 conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
         except sqlite3.Error as error:  # busy or locked: try again next time
             _logger.debug("WAL checkpoint of %s skipped: %s", self._path, error)
-        finally:
-            GATE.leave()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -50,6 +50,12 @@ class ForkGate:
             if self._forking and not self._inside:
                 self._changed.notify_all()
 
+    def __enter__(self) -> None:
+        self.enter()
+
+    def __exit__(self, exc_type: object, exc: object, traceback: object) -> None:
+        self.leave()
+
     def before_fork(self) -> None:
         self._lock.acquire()  # held across the fork: nobody enters until it is over
         self._forking = True

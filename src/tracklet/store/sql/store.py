@@ -87,11 +87,8 @@ class SqlStore:
         db_uri = normalize_db_uri(tracking_uri)
         self.artifact_root = default_artifact_root or _local_artifact_root(db_uri)
         self._engine = create_sql_engine(db_uri)
-        GATE.enter()
-        try:
+        with GATE:
             ensure_schema(self._engine, self.artifact_root)
-        finally:
-            GATE.leave()
         self._writer = Writer(self._engine)
         self._checkpointer = (
             Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
@@ -117,24 +114,18 @@ class SqlStore:
             self._checkpointer.stop()
             self._checkpointer.checkpoint_if_needed()
         self._writer.close()
-        GATE.enter()
-        try:
+        with GATE:
             self._engine.dispose()
-        finally:
-            GATE.leave()
 
     @contextmanager
     def _reader(self) -> Iterator[Db]:
         """A pooled connection for reads; WAL lets it run beside the writer."""
-        GATE.enter()
-        try:
+        with GATE:
             raw = self._engine.raw_connection()
             try:
                 yield Db(raw.driver_connection, self._dialect_name)
             finally:
                 raw.close()
-        finally:
-            GATE.leave()
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
