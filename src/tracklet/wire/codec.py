@@ -30,9 +30,8 @@ from tracklet.entities import (
     RunOutputs,
     RunTag,
 )
+from tracklet.validation import INT64_MAX, INT64_MIN
 from tracklet.wire.values import (
-    INT64_MAX,
-    INT64_MIN,
     as_double,
     as_int,
     as_string,
@@ -221,7 +220,6 @@ _LINK_FIELDS = ("model_id", "dataset_name", "dataset_digest")
 
 
 _NO_KEY = object()
-_INT64_LOW, _INT64_END = -(2**63), 2**63
 
 
 def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
@@ -244,8 +242,8 @@ def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
             value.__class__ is not float
             or timestamp.__class__ is not int
             or step.__class__ is not int
-            or not 0 <= timestamp < _INT64_END
-            or not _INT64_LOW <= step < _INT64_END
+            or not 0 <= timestamp <= INT64_MAX
+            or not INT64_MIN <= step <= INT64_MAX
             or len(obj) != 4  # anything more (a model or dataset link): the careful path
         ):
             return None

@@ -12,11 +12,10 @@ import math
 from typing import Any
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.validation import INT64_MAX, INT64_MIN
 
 _API_DOCS = " See the API docs for more information about request parameters."
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
 
 
 def missing(path: str) -> MlflowException:
