@@ -122,3 +122,54 @@ class MetricHistory(Sequence[Metric]):
             "timestamp": list(self.timestamps),
             "value": list(self.values),
         }
+
+
+class LatestMetrics(Sequence[Metric]):
+    """A run's latest metric points (``run.data.metric_objs``), built on first access.
+
+    A search page of thousands of runs is mostly read through ``run.data.metrics``; building
+    every run's Metric objects up front would cost more than reading the runs. Compares equal
+    to a tuple or list of the same points.
+    """
+
+    __slots__ = ("_built", "_items", "_points")
+
+    def __init__(self, items: Sequence[tuple[str, float]], points: Sequence[Sequence[int]]) -> None:
+        """``items``: (key, value) pairs; ``points``: the matching (timestamp, step) pairs."""
+        self._items = items
+        self._points = points
+        self._built: tuple[Metric, ...] | None = None
+
+    def _metrics(self) -> tuple[Metric, ...]:
+        built = self._built
+        if built is None:
+            built = self._built = tuple(
+                _new_metric(key, value, point[0], point[1], None, None, None, None)
+                for (key, value), point in zip(self._items, self._points, strict=True)
+            )
+        return built
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> Metric: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Metric, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> Metric | tuple[Metric, ...]:
+        return self._metrics()[index]
+
+    def __iter__(self) -> Iterator[Metric]:
+        return iter(self._metrics())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LatestMetrics | list | tuple):
+            return self._metrics() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._metrics())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -51,7 +51,8 @@ class RunData(_Entity):
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
-    metric_objs: tuple[Metric, ...] = ()
+    # A tuple, or a LatestMetrics when read from a run pack (its points built on access).
+    metric_objs: Sequence[Metric] = ()
 
     @classmethod
     def from_entities(

@@ -1,4 +1,5 @@
-"""Migrations reach the schema that ``metadata.create_all`` makes, search indexes included."""
+"""Migrations reach the schema that ``metadata.create_all`` makes, search indexes and the run
+packs' triggers included."""
 
 from __future__ import annotations
 
@@ -42,6 +43,27 @@ def _index_definitions(conn: sa.Connection) -> dict[str, str]:
     return found
 
 
+def _trigger_definitions(conn: sa.Connection) -> dict[str, str]:
+    """Triggers (and, on PostgreSQL, the function they call) as the database reports them."""
+    if conn.dialect.name == "sqlite":
+        rows = list(
+            conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        )
+    else:
+        rows = list(
+            conn.exec_driver_sql(
+                "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t"
+                " JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE NOT t.tgisinternal AND c.relnamespace = current_schema()::regnamespace"
+            )
+        )
+        rows += conn.exec_driver_sql(
+            "SELECT proname, prosrc FROM pg_proc"
+            " WHERE pronamespace = current_schema()::regnamespace"
+        )
+    return {name: re.sub(r"\s+", " ", re.sub(r"ON [a-z_0-9]+\.", "ON ", sql)) for name, sql in rows}
+
+
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression")
 def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
@@ -52,6 +74,7 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
             context = MigrationContext.configure(conn, opts={"include_object": _compared})
             assert compare_metadata(context, metadata) == []
             migrated = _index_definitions(conn)
+            migrated_triggers = _trigger_definitions(conn)
             version = conn.exec_driver_sql("SELECT version_num FROM tracklet_alembic_version")
             assert version.scalar() == migrations.HEAD
             # The same database made by create_all, in a schema (or attached file) of its own.
@@ -64,12 +87,21 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
                 conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
             metadata.create_all(conn)
             created = _index_definitions(conn)
+            created_triggers = _trigger_definitions(conn)
             if conn.dialect.name != "sqlite":
                 conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     finally:
         engine.dispose()
     assert sorted(migrated) == sorted(EXPRESSION_INDEXES)
     assert migrated == created
+    # Insert, update and delete on params, tags and latest metrics each drop the run's pack.
+    triggers = {name for name in created_triggers if name.startswith("tr_")}
+    assert triggers == {
+        f"tr_{table}_{event}_unpack"
+        for table in ("params", "tags", "latest_metrics")
+        for event in ("insert", "update", "delete")
+    }
+    assert migrated_triggers == created_triggers
     assert re.search(
         r"\(key,substr\(\(?value\)?(::text)?,1,100\),run_uuid\)",
         created["ix_params_key_value_prefix"],

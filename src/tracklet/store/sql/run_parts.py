@@ -1,9 +1,10 @@
 """Reading whole runs in bulk: params, tags, latest metrics, inputs and outputs of many runs.
 
-A search page builds thousands of runs, and the rows of their parts (about 15 a run) are most of
-its cost, so each part is read for the whole page in one statement, in primary-key order (run,
-key: an index walk with no sort, each run's keys in key order), and gathered into per-run dicts
-in tight loops. The ids go in as one parameter (a JSON array read by ``json_each`` on SQLite, an
+A search page builds thousands of runs. An ended run's params, tags and latest metrics come
+from its pack (one row, see ``run_packs``); the others' from the rows of their parts (about 15
+a run), each part read for all of them in one statement, in primary-key order (run, key: an
+index walk with no sort, each run's keys in key order), and gathered into per-run dicts in
+tight loops. The ids go in as one parameter (a JSON array read by ``json_each`` on SQLite, an
 array on PostgreSQL) instead of an ``IN`` list of a thousand bound names. Dataset inputs and
 logged-model inputs and outputs are read only when their tables have rows at all.
 """
@@ -33,7 +34,9 @@ from tracklet.entities import (
     RunOutputs,
 )
 from tracklet.entities._base import fast_constructor
+from tracklet.entities.metric import LatestMetrics
 from tracklet.store.run_columns import INFO, NAN, RunColumns
+from tracklet.store.sql import run_pack_codec
 from tracklet.store.sql.compiled import Compiled, Db, bp, literal, stmt
 from tracklet.store.sql.schema import (
     datasets,
@@ -43,6 +46,7 @@ from tracklet.store.sql.schema import (
     run_dataset_inputs,
     run_model_inputs,
     run_model_outputs,
+    run_packs,
     tags,
 )
 
@@ -99,6 +103,7 @@ TAGS = _by_position(tags, "key", "value")
 # The value is NULL exactly when it is NaN (see schema), so is_nan need not be read.
 LATEST = _by_position(latest_metrics, "key", "value", "timestamp", "step")
 LATEST_VALUES = _by_position(latest_metrics, "key", "value")
+PACKS = _by_position(run_packs, "pack", order_by=())
 
 
 # The rarer parts (dataset and model inputs, model outputs), read only when their tables have
@@ -166,6 +171,21 @@ _new_run = fast_constructor(Run)
 _new_inputs = fast_constructor(RunInputs)
 _new_outputs = fast_constructor(RunOutputs)
 _new_metric = fast_constructor(Metric)
+_decode = run_pack_codec.decode
+
+
+def _packs(db: Db, ids: Sequence[str]) -> list[str | None]:
+    """Each run's pack, or None for a run without one."""
+    packs: list[str | None] = [None] * len(ids)
+    for at, pack in rows_by_position(db, PACKS, ids_param(db, ids), ids):
+        packs[at] = pack
+    return packs
+
+
+def _unpacked(ids: Sequence[str], packs: Sequence[str | None]) -> tuple[list[int], list[str]]:
+    """The positions and ids of the runs without a pack."""
+    positions = [i for i, pack in enumerate(packs) if pack is None]
+    return positions, [ids[i] for i in positions]
 
 
 def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
@@ -173,34 +193,53 @@ def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
     if not infos:
         return []
     ids = [info.run_id for info in infos]
-    bound = ids_param(db, ids)
-    params_at = gather(rows_by_position(db, PARAMS, bound, ids), len(ids))
-    tags_at = gather(rows_by_position(db, TAGS, bound, ids), len(ids))
-    metrics_at = _gather_metrics(rows_by_position(db, LATEST, bound, ids), len(ids))
+    packs = _packs(db, ids)
+    data_at: list[RunData | None] = [None] * len(ids)
+    positions, unpacked = _unpacked(ids, packs)
+    if unpacked:
+        for at, data in zip(positions, _data_from_parts(db, unpacked), strict=True):
+            data_at[at] = data
     has_datasets, has_models_in, has_models_out = db.one(_ANY_INPUTS_OUTPUTS)
     inputs_of: dict[str, RunInputs] = {}
     outputs_of: dict[str, RunOutputs] = {}
     if has_datasets or has_models_in or has_models_out:
+        bound = ids_param(db, ids)
         inputs_of, outputs_of = _inputs_outputs(
             db, bound, bool(has_datasets), bool(has_models_in), bool(has_models_out)
         )
     new_data, new_run, new_inputs, new_outputs = _new_data, _new_run, _new_inputs, _new_outputs
+    decode, latest = _decode, LatestMetrics
+    result = []
+    for info, pack, from_parts in zip(infos, packs, data_at, strict=True):
+        if pack is None:
+            assert from_parts is not None
+            data = from_parts
+        else:
+            run_params, run_tags, metrics, points = decode(pack)
+            data = new_data(metrics, run_params, run_tags, latest(tuple(metrics.items()), points))
+        run_id = info.run_id
+        inputs = inputs_of.get(run_id) or new_inputs([], [])
+        outputs = outputs_of.get(run_id) or new_outputs([])
+        result.append(new_run(info, data, inputs, outputs))
+    return result
+
+
+def _data_from_parts(db: Db, ids: Sequence[str]) -> list[RunData]:
+    """The RunData of these runs, from the rows of their params, tags and latest metrics."""
+    bound = ids_param(db, ids)
+    params_at = gather(rows_by_position(db, PARAMS, bound, ids), len(ids))
+    tags_at = gather(rows_by_position(db, TAGS, bound, ids), len(ids))
+    metrics_at = _gather_metrics(rows_by_position(db, LATEST, bound, ids), len(ids))
     no_metrics: tuple[Metric, ...] = ()
     result = []
-    for info, run_params, run_tags, metric_list in zip(
-        infos, params_at, tags_at, metrics_at, strict=True
-    ):
+    for run_params, run_tags, metric_list in zip(params_at, tags_at, metrics_at, strict=True):
         if metric_list is None:
             metrics: dict[str, float] = {}
             metric_objs = no_metrics
         else:
             metrics = {m.key: m.value for m in metric_list}
             metric_objs = tuple(metric_list)
-        data = new_data(metrics, run_params or {}, run_tags or {}, metric_objs)
-        run_id = info.run_id
-        inputs = inputs_of.get(run_id) or new_inputs([], [])
-        outputs = outputs_of.get(run_id) or new_outputs([])
-        result.append(new_run(info, data, inputs, outputs))
+        result.append(_new_data(metrics, run_params or {}, run_tags or {}, metric_objs))
     return result
 
 
@@ -275,7 +314,7 @@ def _inputs_outputs(
 def load_columns(db: Db, rows: Sequence[Any], token: str | None) -> RunColumns:
     """Runs as columns, from search rows (``runs.INFO_COLUMNS`` first), with no Run objects.
 
-    Part rows come in page order, each run's keys in key order, so a key's column is made (in
+    Runs are placed in page order, each run's keys in key order, so a key's column is made (in
     order of first appearance, as RunColumns.from_runs makes them) when the key is first seen.
     """
     n = len(rows)
@@ -294,23 +333,41 @@ def load_columns(db: Db, rows: Sequence[Any], token: str | None) -> RunColumns:
         "start_time": list(columns[5]),
         "end_time": list(columns[6]),
     }
-    bound = ids_param(db, run_id)
-    metric_rows = rows_by_position(db, LATEST_VALUES, bound, run_id)
-    metrics = _place(metric_rows, n, NAN)
-    if any(row[2] is None for row in metric_rows):
-        for values in metrics.values():  # NULL is a NaN value (a missing one is NaN too)
-            values[:] = [NAN if v is None else v for v in values]
-    params_columns = _place(rows_by_position(db, PARAMS, bound, run_id), n, None)
-    tags_columns = _place(rows_by_position(db, TAGS, bound, run_id), n, None)
+    packs = _packs(db, run_id)
+    positions, unpacked = _unpacked(run_id, packs)
+    parts_at: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+    if unpacked:
+        bound = ids_param(db, unpacked)
+        m = len(unpacked)
+        metrics_of = gather(rows_by_position(db, LATEST_VALUES, bound, unpacked), m)
+        params_of = gather(rows_by_position(db, PARAMS, bound, unpacked), m)
+        tags_of = gather(rows_by_position(db, TAGS, bound, unpacked), m)
+        for at, run_metrics, run_params, run_tags in zip(
+            positions, metrics_of, params_of, tags_of, strict=True
+        ):
+            values = {k: NAN if v is None else v for k, v in (run_metrics or {}).items()}
+            parts_at[at] = (values, run_params or {}, run_tags or {})
+    metrics: dict[str, list[Any]] = {}
+    params_columns: dict[str, list[Any]] = {}
+    tags_columns: dict[str, list[Any]] = {}
+    decode = _decode
+    for at, pack in enumerate(packs):
+        if pack is None:
+            metric_values, param_values, tag_values = parts_at[at]
+        else:
+            param_values, tag_values, metric_values, _points = decode(pack)
+        _place(metrics, at, metric_values, n, NAN)
+        _place(params_columns, at, param_values, n, None)
+        _place(tags_columns, at, tag_values, n, None)
     return RunColumns(n, info, metrics, params_columns, tags_columns, token)
 
 
-def _place(rows: list[Any], n: int, missing: Any) -> dict[str, list[Any]]:
-    """(index, key, value) rows in page order as key -> column of ``n`` values."""
-    columns: dict[str, list[Any]] = {}
-    for at, key, value in rows:
+def _place(
+    columns: dict[str, list[Any]], at: int, values: dict[str, Any], n: int, missing: Any
+) -> None:
+    """Put one run's ``{key: value}`` at row ``at`` of the columns (``n`` values each)."""
+    for key, value in values.items():
         column = columns.get(key)
         if column is None:
             column = columns[key] = [missing] * n
         column[at] = value
-    return columns

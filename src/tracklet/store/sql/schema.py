@@ -24,8 +24,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
     func,
 )
+from sqlalchemy.engine import Connection
 
 # Alembic's version table under a name of our own, so that a database created by MLflow (which
 # has an ``alembic_version`` table of its own) is never mistaken for a tracklet database.
@@ -295,3 +297,77 @@ Index(
     latest_metrics.c.value,
     latest_metrics.c.run_uuid,
 )
+
+# ------------------------------------------------------------------ run packs (issue 3)
+# One row per ended run holding its params, tags and latest metrics packed as one text (see
+# ``run_packs``): a full scan reads one row a run instead of about fifteen.
+run_packs = Table(
+    "run_packs",
+    metadata,
+    Column(
+        "run_uuid",
+        String(32),
+        ForeignKey("runs.run_uuid", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("pack", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# A write to a run's params, tags or latest metrics deletes the run's pack, in the writer's own
+# transaction, whatever code path wrote it: a pack is never stale. On PostgreSQL the triggers
+# also take a shared advisory lock on each run they touch (first key PACK_LOCK_SPACE, second
+# hashtext(run_uuid)); a packer takes the same lock exclusively before reading a run's parts, so
+# a write that commits while a pack is being built always deletes that pack afterwards.
+PACK_LOCK_SPACE = 7264
+_PACKED_PARTS = {
+    "params": "OLD.value {distinct} NEW.value",
+    "tags": "OLD.value {distinct} NEW.value",
+    # Most updates of a latest_metrics row append to its tail; only a new latest point matters
+    # (SQLite's row triggers check; PostgreSQL's statement triggers drop on any update).
+    "latest_metrics": (
+        "OLD.value {distinct} NEW.value OR OLD.is_nan <> NEW.is_nan"
+        " OR OLD.timestamp <> NEW.timestamp OR OLD.step <> NEW.step"
+    ),
+}
+
+
+def pack_trigger_ddl(dialect_name: str) -> list[str]:
+    """The statements creating the triggers that delete stale packs."""
+    if dialect_name == "sqlite":
+        # Row triggers (SQLite has no other kind); each deletes by primary key.
+        statements = []
+        for table, changed in _PACKED_PARTS.items():
+            for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+                when = f" WHEN {changed.format(distinct='IS NOT')}" if event == "UPDATE" else ""
+                statements.append(
+                    f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
+                    f" FOR EACH ROW{when} BEGIN"
+                    f" DELETE FROM run_packs WHERE run_uuid = {row}.run_uuid; END"
+                )
+        return statements
+    # Statement triggers over transition tables: one call per statement, not one per row of a
+    # thousand-metric batch.
+    statements = [
+        "CREATE FUNCTION tracklet_unpack_runs() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  PERFORM pg_advisory_xact_lock_shared({PACK_LOCK_SPACE}, hashtext(run_uuid))\n"
+        "    FROM (SELECT DISTINCT run_uuid FROM changed ORDER BY run_uuid) AS runs;\n"
+        "  DELETE FROM run_packs WHERE run_uuid IN (SELECT run_uuid FROM changed);\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ]
+    for table in _PACKED_PARTS:
+        for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            statements.append(
+                f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
+                f" REFERENCING {rows} TABLE AS changed FOR EACH STATEMENT"
+                " EXECUTE FUNCTION tracklet_unpack_runs()"
+            )
+    return statements
+
+
+@event.listens_for(metadata, "after_create")
+def _create_pack_triggers(target: MetaData, connection: Connection, **_: object) -> None:
+    for statement in pack_trigger_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)

@@ -45,6 +45,7 @@ from tracklet.store.sql import logged_model_search as model_search
 from tracklet.store.sql import logged_models as model_queries
 from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
+from tracklet.store.sql import run_packs
 from tracklet.store.sql import runs as run_queries
 from tracklet.store.sql import search as search_queries
 from tracklet.store.sql.checkpoint import Checkpointer
@@ -269,11 +270,14 @@ class SqlStore:
         end_time: int | None,
         run_name: str | None,
     ) -> RunInfo:
-        if run_status is not None:
-            RunStatus.from_string(run_status)
-        if run_name:
+        ends = run_status is not None and RunStatus.is_terminated(RunStatus.from_string(run_status))
+        if run_name or ends:
             with self._writer.transaction() as db:
-                return run_queries.update_info(db, run_id, run_status, end_time, run_name)
+                info = run_queries.update_info(db, run_id, run_status, end_time, run_name)
+                if ends:
+                    # Searches then read the ended run as one row (see run_packs).
+                    run_packs.pack_runs(db, [run_id])
+                return info
         # A single UPDATE ... RETURNING: atomic on its own, no transaction needed.
         with self._writer.lock:
             return run_queries.update_info(

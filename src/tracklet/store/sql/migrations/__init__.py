@@ -10,8 +10,13 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0003_logged_model_metric_index"
-KNOWN_REVISIONS = ("0001_initial", "0002_search_indexes", "0003_logged_model_metric_index")
+HEAD = "0004_run_packs"
+KNOWN_REVISIONS = (
+    "0001_initial",
+    "0002_search_indexes",
+    "0003_logged_model_metric_index",
+    "0004_run_packs",
+)
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 

@@ -1,0 +1,92 @@
+"""run packs: one row per ended run holding its params, tags and latest metrics, kept fresh by
+triggers that delete a run's pack when its parts change
+
+Revision ID: 0004_run_packs
+Revises: 0003_logged_model_metric_index
+Create Date: 2026-11-26
+
+Runs that ended before this revision have no pack: searches read their parts, as before.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_run_packs"
+down_revision = "0003_logged_model_metric_index"
+branch_labels = None
+depends_on = None
+
+# As schema.pack_trigger_ddl wrote them when this revision was written; a migration never
+# changes.
+_LOCK_SPACE = 7264
+_CHANGED = {
+    "params": "OLD.value {distinct} NEW.value",
+    "tags": "OLD.value {distinct} NEW.value",
+    "latest_metrics": (
+        "OLD.value {distinct} NEW.value OR OLD.is_nan <> NEW.is_nan"
+        " OR OLD.timestamp <> NEW.timestamp OR OLD.step <> NEW.step"
+    ),
+}
+_EVENTS = (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+
+
+def _trigger_ddl(dialect_name: str) -> list[str]:
+    statements = []
+    if dialect_name == "sqlite":
+        for table, changed in _CHANGED.items():
+            for event, row in _EVENTS:
+                when = f" WHEN {changed.format(distinct='IS NOT')}" if event == "UPDATE" else ""
+                statements.append(
+                    f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
+                    f" FOR EACH ROW{when} BEGIN"
+                    f" DELETE FROM run_packs WHERE run_uuid = {row}.run_uuid; END"
+                )
+        return statements
+    statements.append(
+        "CREATE FUNCTION tracklet_unpack_runs() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  PERFORM pg_advisory_xact_lock_shared({_LOCK_SPACE}, hashtext(run_uuid))\n"
+        "    FROM (SELECT DISTINCT run_uuid FROM changed ORDER BY run_uuid) AS runs;\n"
+        "  DELETE FROM run_packs WHERE run_uuid IN (SELECT run_uuid FROM changed);\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    )
+    for table in _CHANGED:
+        for event, rows in _EVENTS:
+            statements.append(
+                f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
+                f" REFERENCING {rows} TABLE AS changed FOR EACH STATEMENT"
+                " EXECUTE FUNCTION tracklet_unpack_runs()"
+            )
+    return statements
+
+
+def upgrade() -> None:
+    op.create_table(
+        "run_packs",
+        sa.Column("run_uuid", sa.String(32), nullable=False),
+        sa.Column("pack", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_uuid"],
+            ["runs.run_uuid"],
+            name="fk_run_packs_run_uuid_runs",
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_uuid", name="pk_run_packs"),
+        sqlite_with_rowid=False,
+    )
+    for statement in _trigger_ddl(op.get_bind().dialect.name):
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    dialect_name = op.get_bind().dialect.name
+    for table in _CHANGED:
+        for event, _row in _EVENTS:
+            on = "" if dialect_name == "sqlite" else f" ON {table}"
+            op.execute(f"DROP TRIGGER tr_{table}_{event.lower()}_unpack{on}")
+    if dialect_name != "sqlite":
+        op.execute("DROP FUNCTION tracklet_unpack_runs()")
+    op.drop_table("run_packs")

@@ -1,0 +1,268 @@
+"""Run packs: an ended run is read from one row, and never from a stale one.
+
+Every test compares what search and get_run return with the run's parts, read with the pack
+deleted by hand, or with the values written.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tracklet.entities import Metric, Param, Run, RunTag, ViewType
+from tracklet.entities.metric import LatestMetrics
+from tracklet.store.run_columns import RunColumns
+from tracklet.store.sql import migrations
+from tracklet.store.sql.engine import normalize_db_uri
+from tracklet.store.sql.run_pack_codec import decode, encode
+from tracklet.store.sql.store import SqlStore
+
+T0 = 1_700_000_000_000
+
+
+def _packs(store: SqlStore) -> dict[str, str]:
+    with store.engine.connect() as conn:
+        return dict(conn.exec_driver_sql("SELECT run_uuid, pack FROM run_packs").fetchall())
+
+
+def _drop_packs(store: SqlStore) -> None:
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM run_packs")
+
+
+def _search(store: SqlStore, experiment_id: str, page_size: int = 1000) -> list[Run]:
+    runs: list[Run] = []
+    token = None
+    while True:
+        page = store.search_runs([experiment_id], "", ViewType.ALL, page_size, None, token)
+        runs += page
+        token = page.token
+        if not token:
+            return runs
+
+
+def _ended_run(store: SqlStore, experiment_id: str, i: int = 0) -> str:
+    run_id = store.create_run(
+        experiment_id, "u", T0 + i, [RunTag("team", f"t{i % 3}")], None
+    ).info.run_id
+    store.log_batch(
+        run_id,
+        metrics=[
+            Metric("acc", 0.25 + i, T0 + 5, 0),
+            Metric("acc", 0.5 + i, T0 + 6, 3),  # the latest: highest step
+            Metric("loss", math.nan, T0 + 7, 1),
+            Metric("up", math.inf, T0 + 8, 2),
+            Metric("down", -math.inf, T0 + 9, 2),
+        ],
+        params=[Param("lr", "0.01"), Param("é ü", 'ünïcode "quoted"')],
+        tags=[RunTag("empty", "")],
+    )
+    store.update_run_info(run_id, "FINISHED", T0 + 100, None)
+    return run_id
+
+
+def test_ending_a_run_packs_what_its_parts_hold(store: SqlStore) -> None:
+    experiment_id = store.create_experiment("packs")
+    run_id = _ended_run(store, experiment_id)
+    assert set(_packs(store)) == {run_id}
+
+    (packed,) = _search(store, experiment_id)
+    assert isinstance(packed.data.metric_objs, LatestMetrics)
+    assert packed.data.params == {"lr": "0.01", "é ü": 'ünïcode "quoted"'}
+    assert packed.data.tags["team"] == "t0"
+    assert packed.data.tags["empty"] == ""
+    metrics = packed.data.metrics
+    assert metrics["acc"] == 0.5
+    assert math.isnan(metrics["loss"])
+    assert metrics["up"] == math.inf
+    assert metrics["down"] == -math.inf
+    by_key = {m.key: (m.timestamp, m.step) for m in packed.data.metric_objs}
+    assert by_key == {
+        "acc": (T0 + 6, 3),
+        "down": (T0 + 9, 2),
+        "loss": (T0 + 7, 1),
+        "up": (T0 + 8, 2),
+    }
+    assert store.get_run(run_id) == packed
+
+    _drop_packs(store)
+    (from_parts,) = _search(store, experiment_id)
+    assert not isinstance(from_parts.data.metric_objs, LatestMetrics)
+    assert from_parts == packed
+
+
+def _log_newer_metric(store: SqlStore, run_id: str) -> None:
+    store.log_metric(run_id, Metric("acc", 9.0, T0 + 50, 10))
+
+
+def _log_batch(store: SqlStore, run_id: str) -> None:
+    store.log_batch(run_id, metrics=[Metric("new", 1.0, T0, 0)], params=[], tags=[])
+
+
+WRITES: dict[str, Callable[[SqlStore, str], None]] = {
+    "log_metric": _log_newer_metric,
+    "log_batch": _log_batch,
+    "log_param": lambda store, run_id: store.log_param(run_id, Param("new", "1")),
+    "set_tag": lambda store, run_id: store.set_tag(run_id, RunTag("team", "other")),
+    "delete_tag": lambda store, run_id: store.delete_tag(run_id, "empty"),
+    "rename": lambda store, run_id: store.update_run_info(run_id, None, None, "renamed"),
+}
+
+
+@pytest.mark.parametrize("write", list(WRITES))
+def test_a_write_after_the_end_drops_the_pack(store: SqlStore, write: str) -> None:
+    experiment_id = store.create_experiment("packs")
+    run_id = _ended_run(store, experiment_id)
+    other = _ended_run(store, experiment_id, 1)
+    WRITES[write](store, run_id)
+    assert set(_packs(store)) == {other}  # only the written run lost its pack
+    (after, _) = sorted(_search(store, experiment_id), key=lambda r: r.info.start_time or 0)
+    assert after == store.get_run(run_id)
+    _drop_packs(store)
+    assert after == store.get_run(run_id)  # the parts say the same
+    if write == "log_metric":
+        assert after.data.metrics["acc"] == 9.0
+    # Ending it again packs the new state.
+    store.update_run_info(run_id, "FINISHED", T0 + 200, None)
+    assert run_id in _packs(store)
+    assert store.get_run(run_id).data == after.data
+
+
+def test_an_older_point_keeps_the_pack(store: SqlStore) -> None:
+    """A point behind the latest changes the history, not what the pack holds."""
+    experiment_id = store.create_experiment("packs")
+    run_id = _ended_run(store, experiment_id)
+    pack = _packs(store)[run_id]
+    store.log_metric(run_id, Metric("acc", 7.0, T0 + 1, 1))
+    # SQLite's row triggers compare the old and new latest point; PostgreSQL's statement
+    # triggers drop the pack on any update of the row (never stale, only less often packed).
+    expected = {run_id: pack} if store.engine.dialect.name == "sqlite" else {}
+    assert _packs(store) == expected
+    assert store.get_run(run_id).data.metrics["acc"] == 0.5
+    history = store.get_metric_history(run_id, "acc")
+    assert sorted((m.step, m.value) for m in history) == [(0, 0.25), (1, 7.0), (3, 0.5)]
+
+
+def test_pages_mix_packed_and_unpacked_runs(store: SqlStore) -> None:
+    experiment_id = store.create_experiment("packs")
+    ended = [_ended_run(store, experiment_id, i) for i in range(12)]
+    running = store.create_run(experiment_id, "u", T0 + 50, [], "still-running").info.run_id
+    store.log_metric(running, Metric("acc", 3.0, T0, 0))
+    for run_id in ended[::4]:  # changed after they ended
+        store.set_tag(run_id, RunTag("late", "yes"))
+    assert len(_packs(store)) == 9
+
+    pages = [_search(store, experiment_id, page_size) for page_size in (1, 5, 1000)]
+    columns = store.search_runs_columns([experiment_id], "", ViewType.ALL, 1000, None, None)
+    _drop_packs(store)
+    from_parts = _search(store, experiment_id)
+    assert len(from_parts) == 13
+    assert all(page == from_parts for page in pages)
+    # Compared as text: NaN != NaN, but both print "nan" (and the text keeps the key order).
+    assert repr(columns) == repr(RunColumns.from_runs(from_parts))
+    assert [r.data.tags.get("late") for r in from_parts].count("yes") == 3
+
+
+def test_codec_round_trips_non_finite_values_and_text() -> None:
+    rows = [("a", 1.5, 1, 2), ("b", None, 3, 4), ("c", math.inf, 5, 6), ("d", -math.inf, 7, -8)]
+    params, tags, values, points = decode(encode({"p": 'x\n"y"\u2028'}, {"t": ""}, rows))
+    assert params == {"p": 'x\n"y"\u2028'}
+    assert tags == {"t": ""}
+    assert values["a"] == 1.5
+    assert values["b"] is math.nan
+    assert values["c"] == math.inf
+    assert values["d"] == -math.inf
+    assert points == [[1, 2], [3, 4], [5, 6], [7, -8]]
+    assert decode(encode({}, {}, [])) == ({}, {}, {}, [])
+    # Floats come back bit for bit.
+    (value,) = decode(encode({}, {}, [("x", 0.1 + 0.2, 0, 0)]))[2].values()
+    assert value == 0.1 + 0.2
+
+
+def test_latest_metrics_builds_points_on_access() -> None:
+    latest = LatestMetrics((("a", 1.0), ("b", 2.0)), [[10, 1], [20, 2]])
+    expected = (Metric("a", 1.0, 10, 1), Metric("b", 2.0, 20, 2))
+    assert latest._built is None
+    assert len(latest) == 2
+    assert latest == expected
+    assert latest == list(expected)
+    assert expected == latest
+    assert latest[1] == expected[1]
+    assert latest[:1] == expected[:1]
+    assert list(latest) == list(expected)
+    assert latest != (expected[0],)
+    assert repr(latest) == repr(expected)
+
+
+@pytest.mark.postgres
+def test_a_write_committing_during_packing_is_in_the_pack(postgres_uri: str, tmp_path: Any) -> None:
+    """PostgreSQL: a tag written (not yet committed) when the run ends is in its pack.
+
+    The write's trigger takes the run's lock shared; the packer waits for it exclusively, then
+    reads the committed tag. Without the lock the packer would read the parts before the tag
+    commits and, the write's trigger having found no pack to delete, keep a stale pack.
+    """
+    store = SqlStore(postgres_uri, default_artifact_root=str(tmp_path))
+    try:
+        experiment_id = store.create_experiment("race")
+        run_id = store.create_run(experiment_id, "u", T0, [], "r").info.run_id
+        writer = sa.create_engine(normalize_db_uri(postgres_uri))
+        with writer.connect() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO tags (run_uuid, key, value) VALUES (%(run)s, 'late', 'v')",
+                {"run": run_id},
+            )  # begun, not committed
+            ended = threading.Event()
+
+            def end() -> None:
+                store.update_run_info(run_id, "FINISHED", T0 + 1, None)
+                ended.set()
+
+            thread = threading.Thread(target=end)
+            thread.start()
+            time.sleep(0.5)
+            assert not ended.is_set()  # waiting for the writer's lock
+            conn.commit()
+            thread.join(10)
+        writer.dispose()
+        assert ended.is_set()
+        assert decode(_packs(store)[run_id])[1]["late"] == "v"
+        assert store.get_run(run_id).data.tags["late"] == "v"
+    finally:
+        store.close()
+
+
+def test_runs_ended_before_the_packs_migration_are_read_from_parts(tmp_path: Any) -> None:
+    """A database from revision 0003 keeps its runs readable: they just have no pack."""
+    uri = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(uri)
+    with engine.begin() as conn:
+        migrations.upgrade(conn, "0003_logged_model_metric_index")
+        conn.exec_driver_sql(
+            "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
+            " creation_time, last_update_time) VALUES (0, 'Default', 'a', 'active', 0, 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,"
+            " end_time, lifecycle_stage, artifact_uri)"
+            " VALUES ('r1', 0, 'old', 'u', 'FINISHED', 1, 2, 'active', 'a/r1')"
+        )
+        conn.exec_driver_sql("INSERT INTO params VALUES ('r1', 'lr', '0.1')")
+    engine.dispose()
+    store = SqlStore(uri, default_artifact_root=str(tmp_path))
+    try:
+        (run,) = _search(store, "0")
+        assert run.info.run_id == "r1"
+        assert run.data.params == {"lr": "0.1"}
+        assert _packs(store) == {}
+        store.set_tag("r1", RunTag("t", "v"))  # the triggers work on the migrated tables
+        store.update_run_info("r1", "FINISHED", 3, None)
+        assert decode(_packs(store)["r1"])[:2] == ({"lr": "0.1"}, {"t": "v"})
+    finally:
+        store.close()
