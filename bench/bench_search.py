@@ -123,7 +123,8 @@ def build_mlflow(path: Path, n: int) -> None:
     store.engine.dispose()
 
 
-_COPIED = ("experiments", "runs", "params", "tags", "latest_metrics")
+# run_packs last: the triggers of the part tables delete the packs of the runs they touch.
+_COPIED = ("experiments", "runs", "params", "tags", "latest_metrics", "run_packs")
 
 
 def copy_to_postgres(sqlite_path: Path, schema: str) -> None:

@@ -266,3 +266,22 @@ def test_runs_ended_before_the_packs_migration_are_read_from_parts(tmp_path: Any
         assert decode(_packs(store)["r1"])[:2] == ({"lr": "0.1"}, {"t": "v"})
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_a_statement_touching_many_runs_needs_few_locks(postgres_uri: str, tmp_path: Any) -> None:
+    """PostgreSQL: the triggers lock buckets of runs, not runs; one statement over 10,000 runs
+    (more than the server's whole lock table: 64 per connection) goes through."""
+    store = SqlStore(postgres_uri, default_artifact_root=str(tmp_path))
+    try:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO runs (run_uuid, experiment_id, status, lifecycle_stage)"
+                " SELECT 'r' || i, 0, 'FINISHED', 'active' FROM generate_series(1, 10000) AS i"
+            )
+            conn.exec_driver_sql("INSERT INTO run_packs SELECT run_uuid, '[{},{},{},[]]' FROM runs")
+            conn.exec_driver_sql("INSERT INTO tags SELECT run_uuid, 'bulk', 'v' FROM runs")
+            assert conn.exec_driver_sql("SELECT count(*) FROM run_packs").scalar() == 0
+        assert store.get_run("r1").data.tags == {"bulk": "v"}
+    finally:
+        store.close()

@@ -7,9 +7,9 @@ times that. A run that has ended rarely changes, so ending it writes its parts a
 Packs are never stale: triggers (``schema.pack_trigger_ddl``) delete a run's pack in the
 transaction of any write to its params, tags or latest metrics, so a run changed after it ended
 is read from its parts again until it next ends. On PostgreSQL, where writers run concurrently,
-the packer holds an exclusive advisory lock on each run (the triggers take it shared) from
-before it reads the parts until it commits: a write that has not committed by then deletes the
-new pack when it does.
+the packer holds an exclusive advisory lock on each run's lock bucket (the triggers take it
+shared) from before it reads the parts until it commits: a write that has not committed by then
+deletes the new pack when it does.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tracklet.store.sql import run_pack_codec
-from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, stmt
+from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
 from tracklet.store.sql.run_parts import LATEST, PARAMS, TAGS, gather, ids_param, rows_by_position
-from tracklet.store.sql.schema import PACK_LOCK_SPACE, run_packs
+from tracklet.store.sql.schema import PACK_LOCK_BUCKETS, PACK_LOCK_SPACE, run_packs
 
 
 def _upsert(dialect_name: str) -> Any:
@@ -34,17 +34,20 @@ def _upsert(dialect_name: str) -> Any:
 
 
 _UPSERT = Compiled(_upsert)
-# PostgreSQL: the exclusive side of the triggers' shared lock, in id order (no deadlock
-# between two packers).
-_LOCK = stmt(
-    lambda: sa.select(
-        sa.func.pg_advisory_xact_lock(
-            sa.literal_column(str(PACK_LOCK_SPACE)), sa.func.hashtext(sa.column("id"))
-        )
-    ).select_from(
-        sa.func.unnest(bp("ids", postgresql.ARRAY(sa.String))).table_valued("id").render_derived()
-    )
-)
+
+
+# PostgreSQL: the exclusive side of the triggers' shared locks, on the runs' buckets in order
+# (so two packers cannot deadlock).
+def _lock_buckets() -> Any:
+    ids = sa.func.unnest(bp("ids", postgresql.ARRAY(sa.String))).table_valued("id").render_derived()
+    bucket = sa.func.hashtext(ids.c.id).op("&")(literal(str(PACK_LOCK_BUCKETS - 1)))
+    buckets = sa.select(bucket.label("bucket")).distinct().subquery()
+    return sa.select(
+        sa.func.pg_advisory_xact_lock(literal(str(PACK_LOCK_SPACE)), buckets.c.bucket)
+    ).order_by(buckets.c.bucket)
+
+
+_LOCK = stmt(_lock_buckets)
 
 
 def pack_runs(db: Db, run_ids: Sequence[str]) -> None:

@@ -316,10 +316,13 @@ run_packs = Table(
 
 # A write to a run's params, tags or latest metrics deletes the run's pack, in the writer's own
 # transaction, whatever code path wrote it: a pack is never stale. On PostgreSQL the triggers
-# also take a shared advisory lock on each run they touch (first key PACK_LOCK_SPACE, second
-# hashtext(run_uuid)); a packer takes the same lock exclusively before reading a run's parts, so
-# a write that commits while a pack is being built always deletes that pack afterwards.
+# also take a shared advisory lock (first key PACK_LOCK_SPACE, second the run's lock bucket,
+# hashtext(run_uuid) & PACK_LOCK_BUCKETS - 1); a packer takes its runs' buckets exclusively
+# before reading their parts, so a write that commits while a pack is being built always
+# deletes that pack afterwards. Buckets, not one lock per run: a statement touching 100,000
+# runs (deleting an experiment's runs, say) would exhaust PostgreSQL's lock table.
 PACK_LOCK_SPACE = 7264
+PACK_LOCK_BUCKETS = 64
 _PACKED_PARTS = {
     "params": "OLD.value {distinct} NEW.value",
     "tags": "OLD.value {distinct} NEW.value",
@@ -351,8 +354,9 @@ def pack_trigger_ddl(dialect_name: str) -> list[str]:
     statements = [
         "CREATE FUNCTION tracklet_unpack_runs() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
-        f"  PERFORM pg_advisory_xact_lock_shared({PACK_LOCK_SPACE}, hashtext(run_uuid))\n"
-        "    FROM (SELECT DISTINCT run_uuid FROM changed ORDER BY run_uuid) AS runs;\n"
+        f"  PERFORM pg_advisory_xact_lock_shared({PACK_LOCK_SPACE}, bucket) FROM (\n"
+        f"    SELECT DISTINCT hashtext(run_uuid) & {PACK_LOCK_BUCKETS - 1} AS bucket FROM changed\n"
+        "    ORDER BY bucket) AS buckets;\n"
         "  DELETE FROM run_packs WHERE run_uuid IN (SELECT run_uuid FROM changed);\n"
         "  RETURN NULL;\n"
         "END $$"

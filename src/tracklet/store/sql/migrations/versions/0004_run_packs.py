@@ -21,6 +21,7 @@ depends_on = None
 # As schema.pack_trigger_ddl wrote them when this revision was written; a migration never
 # changes.
 _LOCK_SPACE = 7264
+_LOCK_BUCKETS = 64
 _CHANGED = {
     "params": "OLD.value {distinct} NEW.value",
     "tags": "OLD.value {distinct} NEW.value",
@@ -47,8 +48,9 @@ def _trigger_ddl(dialect_name: str) -> list[str]:
     statements.append(
         "CREATE FUNCTION tracklet_unpack_runs() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN\n"
-        f"  PERFORM pg_advisory_xact_lock_shared({_LOCK_SPACE}, hashtext(run_uuid))\n"
-        "    FROM (SELECT DISTINCT run_uuid FROM changed ORDER BY run_uuid) AS runs;\n"
+        f"  PERFORM pg_advisory_xact_lock_shared({_LOCK_SPACE}, bucket) FROM (\n"
+        f"    SELECT DISTINCT hashtext(run_uuid) & {_LOCK_BUCKETS - 1} AS bucket FROM changed\n"
+        "    ORDER BY bucket) AS buckets;\n"
         "  DELETE FROM run_packs WHERE run_uuid IN (SELECT run_uuid FROM changed);\n"
         "  RETURN NULL;\n"
         "END $$"
