@@ -132,25 +132,27 @@ class LatestMetrics(Sequence[Metric]):
     to a tuple or list of the same points.
     """
 
-    __slots__ = ("_built", "_items", "_points")
+    __slots__ = ("_built", "_keys", "_points", "_values")
 
-    def __init__(self, items: Sequence[tuple[str, float]], points: Sequence[Sequence[int]]) -> None:
-        """``items``: (key, value) pairs; ``points``: the matching (timestamp, step) pairs."""
-        self._items = items
+    def __init__(self, keys: Sequence[str], values: Sequence[float], points: Sequence[int]) -> None:
+        """``points`` holds each metric's timestamp and step, flat: t0, s0, t1, s1, ..."""
+        self._keys = keys
+        self._values = values
         self._points = points
         self._built: tuple[Metric, ...] | None = None
 
     def _metrics(self) -> tuple[Metric, ...]:
         built = self._built
         if built is None:
+            points = self._points
             built = self._built = tuple(
-                _new_metric(key, value, point[0], point[1], None, None, None, None)
-                for (key, value), point in zip(self._items, self._points, strict=True)
+                _new_metric(key, value, points[2 * i], points[2 * i + 1], None, None, None, None)
+                for i, (key, value) in enumerate(zip(self._keys, self._values, strict=True))
             )
         return built
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._keys)
 
     @overload
     def __getitem__(self, index: int) -> Metric: ...

@@ -1,8 +1,9 @@
 """The text of a run pack: a run's params, tags and latest metrics as one JSON document.
 
-    [{param: value}, {tag: value}, {metric: latest value}, [[timestamp, step], ...]]
+    [{param: value}, {tag: value}, {metric: latest value}, [timestamp, step, timestamp, ...]]
 
-with the metrics' (timestamp, step) pairs in the order of their keys. JSON has no NaN or
+with the metrics' timestamps and steps in the order of their keys, flat (one list to build
+and free, not one per metric). JSON has no NaN or
 infinity: such a value is written as the string ``"nan"``, ``"inf"`` or ``"-inf"`` and a fifth
 element (``1``) says the values need that conversion, so the common document decodes with no
 pass over its values.
@@ -20,12 +21,12 @@ from tracklet.wire import jsonio
 MetricRow = tuple[str, float | None, int, int]
 # math.nan itself, as the part rows give it: dicts holding it then compare equal (identity).
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-Decoded = tuple[dict[str, str], dict[str, str], dict[str, float], list[list[int]]]
+Decoded = tuple[dict[str, str], dict[str, str], dict[str, float], list[int]]
 
 
 def encode(params: Mapping[str, str], tags: Mapping[str, str], metrics: Iterable[MetricRow]) -> str:
     values: dict[str, Any] = {}
-    points: list[tuple[int, int]] = []
+    points: list[int] = []
     special = False
     for key, value, timestamp, step in metrics:
         if value is None or math.isnan(value):
@@ -34,7 +35,7 @@ def encode(params: Mapping[str, str], tags: Mapping[str, str], metrics: Iterable
             values[key], special = ("inf" if value > 0 else "-inf"), True
         else:
             values[key] = value
-        points.append((timestamp, step))
+        points += (timestamp, step)
     document: list[Any] = [dict(params), dict(tags), values, points]
     if special:
         document.append(1)

@@ -216,7 +216,8 @@ def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
             data = from_parts
         else:
             run_params, run_tags, metrics, points = decode(pack)
-            data = new_data(metrics, run_params, run_tags, latest(tuple(metrics.items()), points))
+            metric_objs = latest(tuple(metrics), tuple(metrics.values()), points)
+            data = new_data(metrics, run_params, run_tags, metric_objs)
         run_id = info.run_id
         inputs = inputs_of.get(run_id) or new_inputs([], [])
         outputs = outputs_of.get(run_id) or new_outputs([])

@@ -38,6 +38,7 @@ from tracklet.entities import (
 )
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.base import MetricColumns
+from tracklet.store.gc_pause import gc_paused
 from tracklet.store.run_columns import RunColumns
 from tracklet.store.sql import experiments as experiment_queries
 from tracklet.store.sql import inputs as input_queries
@@ -301,7 +302,7 @@ class SqlStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        with self._reader() as db:
+        with self._reader() as db, gc_paused():
             return search_queries.search_runs(
                 db,
                 experiment_ids,
@@ -321,7 +322,7 @@ class SqlStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> RunColumns:
-        with self._reader() as db:
+        with self._reader() as db, gc_paused():
             return search_queries.search_runs_columns(
                 db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
             )
