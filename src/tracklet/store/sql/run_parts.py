@@ -188,12 +188,16 @@ def _unpacked(ids: Sequence[str], packs: Sequence[str | None]) -> tuple[list[int
     return positions, [ids[i] for i in positions]
 
 
-def load_runs(db: Db, infos: Sequence[RunInfo]) -> list[Run]:
-    """Whole runs (data, inputs, outputs) for these infos, in a fixed number of queries."""
+def load_runs(
+    db: Db, infos: Sequence[RunInfo], packs: Sequence[str | None] | None = None
+) -> list[Run]:
+    """Whole runs (data, inputs, outputs) for these infos, in a fixed number of queries.
+    ``packs``: the runs' packs (None for a run without one) when the caller has read them."""
     if not infos:
         return []
     ids = [info.run_id for info in infos]
-    packs = _packs(db, ids)
+    if packs is None:
+        packs = _packs(db, ids)
     data_at: list[RunData | None] = [None] * len(ids)
     positions, unpacked = _unpacked(ids, packs)
     if unpacked:
@@ -312,8 +316,11 @@ def _inputs_outputs(
     return inputs, outputs
 
 
-def load_columns(db: Db, rows: Sequence[Any], token: str | None) -> RunColumns:
-    """Runs as columns, from search rows (``runs.INFO_COLUMNS`` first), with no Run objects.
+def load_columns(
+    db: Db, rows: Sequence[Any], packs: Sequence[str | None], token: str | None
+) -> RunColumns:
+    """Runs as columns, from search rows (``runs.INFO_COLUMNS`` first) and the runs' packs
+    (None for a run without one), with no Run objects.
 
     Runs are placed in page order, each run's keys in key order, so a key's column is made (in
     order of first appearance, as RunColumns.from_runs makes them) when the key is first seen.
@@ -334,7 +341,6 @@ def load_columns(db: Db, rows: Sequence[Any], token: str | None) -> RunColumns:
         "start_time": list(columns[5]),
         "end_time": list(columns[6]),
     }
-    packs = _packs(db, run_id)
     positions, unpacked = _unpacked(run_id, packs)
     parts_at: dict[int, tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
     if unpacked:

@@ -45,6 +45,7 @@ from tracklet.store.sql.schema import (
     latest_metrics,
     params,
     run_dataset_inputs,
+    run_packs,
     runs,
     tags,
 )
@@ -453,6 +454,10 @@ def _run_term(order: OrderBy, joins: _Joins) -> _Term:
     return _Term(alias.c.value, asc, 0 if inner else 1, str, collate=True)
 
 
+# Where a page row holds the run's pack, after INFO_COLUMNS.
+PACK_COLUMN = len(run_queries.INFO_COLUMNS)
+
+
 def _run_page(
     db: Db,
     experiment_ids: Sequence[str],
@@ -462,7 +467,8 @@ def _run_page(
     order_by: Sequence[str] | None,
     page_token: str | None = None,
 ) -> tuple[list[Any], str | None]:
-    """The page's rows (``INFO_COLUMNS`` first) and the next page's token (see search_runs)."""
+    """The page's rows (``INFO_COLUMNS``, then the pack or None) and the next page's token
+    (see search_runs)."""
     validation.validate_max_results(max_results)
     comparisons = parse_filter(filter_string, RUNS)
     order = run_order(parse_order_by(order_by, RUNS))
@@ -480,9 +486,14 @@ def _run_page(
         lead = order[0].identifier
         joins.choose_driver(db, (lead.kind, lead.key) if lead.kind is not Kind.ATTRIBUTE else None)
     key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
-    first = len(run_queries.INFO_COLUMNS)
-    selected = [*run_queries.INFO_COLUMNS, *(c for t in terms for c in t.selected())]
-    from_clause = joins.from_clause()
+    first = PACK_COLUMN + 1
+    selected = [
+        *run_queries.INFO_COLUMNS,
+        run_packs.c.pack,
+        *(c for t in terms for c in t.selected()),
+    ]
+    # Each run's pack (see run_packs) in the page's own rows: a probe by primary key per run.
+    from_clause = joins.from_clause().outerjoin(run_packs, run_packs.c.run_uuid == runs.c.run_uuid)
 
     def select() -> Any:
         return sa.select(*selected).select_from(from_clause).where(*where)
@@ -527,7 +538,8 @@ def search_runs(
         db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
     )
     infos = [run_queries.info_from_row(row) for row in rows]
-    return PagedList(run_parts.load_runs(db, infos), token)
+    packs = [row[PACK_COLUMN] for row in rows]
+    return PagedList(run_parts.load_runs(db, infos, packs), token)
 
 
 def search_runs_columns(
@@ -544,7 +556,7 @@ def search_runs_columns(
     rows, token = _run_page(
         db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
     )
-    return run_parts.load_columns(db, rows, token)
+    return run_parts.load_columns(db, rows, [row[PACK_COLUMN] for row in rows], token)
 
 
 # ---------------------------------------------------------------------- experiments
