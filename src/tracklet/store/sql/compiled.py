@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Params = Mapping[str, Any]
 
@@ -80,6 +81,35 @@ def _expand(text: str, dialect_name: str, name: str, count: int) -> tuple[str, l
     return text.replace(f"__[POSTCOMPILE_{name}]", placeholders), names
 
 
+_CORE_CACHE: dict[tuple[str, Any], SQLCompiler] = {}
+_CORE_CACHE_SIZE = 500  # shapes; search statements vary with filter and order, not values
+
+
+def _compile_cached(statement: ClauseElement, dialect_name: str) -> tuple[str, dict[str, Any]]:
+    """The SQL text and parameters of ``statement``, from a compilation cached by shape."""
+    dialect = _dialect_for(dialect_name)
+    cache_key = statement._generate_cache_key()
+    if cache_key is None:  # a construct SQLAlchemy cannot key: compile it afresh
+        once = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        return str(once), dict(once.params)
+    shape = (dialect_name, cache_key.key)
+    compiled = _CORE_CACHE.get(shape)
+    if compiled is None:
+        if len(_CORE_CACHE) >= _CORE_CACHE_SIZE:
+            _CORE_CACHE.clear()
+        compiled = _CORE_CACHE[shape] = dialect.statement_compiler(
+            dialect, statement, cache_key=cache_key
+        )
+    bound = dict(compiled.construct_params(extracted_parameters=cache_key.bindparams) or {})
+    text: str = compiled.string
+    for parameter in compiled.post_compile_params:
+        name = compiled.bind_names[parameter]
+        values = bound.pop(name)
+        text, names = _expand(text, dialect_name, name, len(values))
+        bound.update(zip(names, values, strict=True))
+    return text, bound
+
+
 class Db:
     """One DB-API connection and its dialect: run compiled statements with dict parameters."""
 
@@ -108,12 +138,15 @@ class Db:
         return cursor
 
     def execute_core(self, statement: ClauseElement) -> Any:
-        """Compile and run a statement built at call time (search queries, say)."""
-        compiled = statement.compile(
-            dialect=_dialect_for(self.dialect_name), compile_kwargs={"render_postcompile": True}
-        )
+        """Run a statement built at call time (search queries, say), compiled once per shape.
+
+        Every page of a scan builds the same statement with other values; compiling it costs
+        0.4-0.6 ms. SQLAlchemy's cache key names the shape and carries this statement's
+        values, which the cached compilation binds (IN lists widened as in ``execute_in``).
+        """
+        text, bound = _compile_cached(statement, self.dialect_name)
         cursor = self.dbapi.cursor()
-        cursor.execute(str(compiled), compiled.params)
+        cursor.execute(text, bound)
         return cursor
 
     def executemany(self, statement: Compiled, rows: Iterable[Params]) -> None:
