@@ -1,15 +1,15 @@
-"""Packing runs: one row per ended run holding its params, tags and latest metrics.
+"""Packing runs: an ended run's params, tags and latest metrics as one text in its runs row.
 
 A full scan must build a run in about 10 µs; reading its ~15 part rows alone costs three
-times that. A run that has ended rarely changes, so ending it writes its parts as one
-``run_packs`` row (``run_pack_codec``), which search pages read instead of the parts.
+times that. A run that has ended rarely changes, so ending it writes its parts into
+``runs.pack`` (``run_pack_codec``), which search pages read with the run instead of the parts.
 
-Packs are never stale: triggers (``schema.pack_trigger_ddl``) delete a run's pack in the
+Packs are never stale: triggers (``schema.pack_trigger_ddl``) clear a run's pack in the
 transaction of any write to its params, tags or latest metrics, so a run changed after it ended
 is read from its parts again until it next ends. On PostgreSQL, where writers run concurrently,
 the packer holds an exclusive advisory lock on each run's lock bucket (the triggers take it
 shared) from before it reads the parts until it commits: a write that has not committed by then
-deletes the new pack when it does.
+clears the new pack when it does.
 """
 
 from __future__ import annotations
@@ -21,25 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from tracklet.store.sql import run_pack_codec
-from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
+from tracklet.store.sql.compiled import Db, bp, literal, stmt
 from tracklet.store.sql.schema import (
     PACK_LOCK_BUCKETS,
     PACK_LOCK_SPACE,
     latest_metrics,
     params,
-    run_packs,
+    runs,
     tags,
 )
 
-
-def _upsert(dialect_name: str) -> Any:
-    insert = insert_for(dialect_name)(run_packs).values(run_uuid=bp("run_uuid"), pack=bp("pack"))
-    return insert.on_conflict_do_update(
-        index_elements=[run_packs.c.run_uuid], set_={"pack": insert.excluded.pack}
-    )
-
-
-_UPSERT = Compiled(_upsert)
+_SET_PACK = stmt(
+    lambda: runs.update().where(runs.c.run_uuid == bp("run_uuid")).values(pack=bp("pack"))
+)
 
 
 # PostgreSQL: the exclusive side of the triggers' shared locks, on the runs' buckets in order
@@ -88,7 +82,7 @@ def pack_runs(db: Db, run_ids: Sequence[str]) -> None:
         return
     if db.dialect_name == "postgresql":
         db.execute(_LOCK, {"ids": ids}).fetchall()
-    db.executemany(_UPSERT, [{"run_uuid": run_id, "pack": _pack(db, run_id)} for run_id in ids])
+    db.executemany(_SET_PACK, [{"run_uuid": run_id, "pack": _pack(db, run_id)} for run_id in ids])
 
 
 def _pack(db: Db, run_id: str) -> str:

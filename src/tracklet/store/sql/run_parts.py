@@ -1,12 +1,13 @@
 """Reading whole runs in bulk: params, tags, latest metrics, inputs and outputs of many runs.
 
 A search page builds thousands of runs. An ended run's params, tags and latest metrics come
-from its pack (one row, see ``run_packs``); the others' from the rows of their parts (about 15
-a run), each part read for all of them in one statement, in primary-key order (run, key: an
-index walk with no sort, each run's keys in key order), and gathered into per-run dicts in
-tight loops. The ids go in as one parameter (a JSON array read by ``json_each`` on SQLite, an
-array on PostgreSQL) instead of an ``IN`` list of a thousand bound names. Dataset inputs and
-logged-model inputs and outputs are read only when their tables have rows at all.
+from its pack (a column of its row, see ``run_packs``); the others' from the rows of their
+parts (about 15 a run), each part read for all of them in one statement, in primary-key order
+(run, key: an index walk with no sort, each run's keys in key order), and gathered into
+per-run dicts in tight loops. The ids go in as one parameter (a JSON array read by
+``json_each`` on SQLite, an array on PostgreSQL) instead of an ``IN`` list of a thousand bound
+names. Dataset inputs and logged-model inputs and outputs are read only when their tables have
+rows at all.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from tracklet.store.sql.schema import (
     run_dataset_inputs,
     run_model_inputs,
     run_model_outputs,
-    run_packs,
+    runs,
     tags,
 )
 
@@ -103,7 +104,7 @@ TAGS = _by_position(tags, "key", "value")
 # The value is NULL exactly when it is NaN (see schema), so is_nan need not be read.
 LATEST = _by_position(latest_metrics, "key", "value", "timestamp", "step")
 LATEST_VALUES = _by_position(latest_metrics, "key", "value")
-PACKS = _by_position(run_packs, "pack", order_by=())
+PACKS = _by_position(runs, "pack", order_by=())
 
 
 # The rarer parts (dataset and model inputs, model outputs), read only when their tables have

@@ -84,6 +84,10 @@ runs = Table(
     Column("deleted_time", BigInteger),
     Column("lifecycle_stage", String(20), nullable=False),
     Column("artifact_uri", String(2048)),
+    # An ended run's params, tags and latest metrics as one text (see ``run_packs``), NULL
+    # until it ends and again after any later change to them: a full scan then reads one row
+    # a run instead of about fifteen.
+    Column("pack", Text),
     # Default search order is start_time DESC, run_uuid ASC within experiments.
     Index("ix_runs_experiment_id_start_time", "experiment_id", "start_time", "run_uuid"),
 )
@@ -299,27 +303,12 @@ Index(
 )
 
 # ------------------------------------------------------------------ run packs (issue 3)
-# One row per ended run holding its params, tags and latest metrics packed as one text (see
-# ``run_packs``): a full scan reads one row a run instead of about fifteen.
-run_packs = Table(
-    "run_packs",
-    metadata,
-    Column(
-        "run_uuid",
-        String(32),
-        ForeignKey("runs.run_uuid", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("pack", Text, nullable=False),
-    sqlite_with_rowid=False,
-)
-
-# A write to a run's params, tags or latest metrics deletes the run's pack, in the writer's own
+# A write to a run's params, tags or latest metrics clears the run's pack, in the writer's own
 # transaction, whatever code path wrote it: a pack is never stale. On PostgreSQL the triggers
 # also take a shared advisory lock (first key PACK_LOCK_SPACE, second the run's lock bucket,
 # hashtext(run_uuid) & PACK_LOCK_BUCKETS - 1); a packer takes its runs' buckets exclusively
 # before reading their parts, so a write that commits while a pack is being built always
-# deletes that pack afterwards. Buckets, not one lock per run: a statement touching 100,000
+# clears that pack afterwards. Buckets, not one lock per run: a statement touching 100,000
 # runs (deleting an experiment's runs, say) would exhaust PostgreSQL's lock table.
 PACK_LOCK_SPACE = 7264
 PACK_LOCK_BUCKETS = 64
@@ -336,9 +325,9 @@ _PACKED_PARTS = {
 
 
 def pack_trigger_ddl(dialect_name: str) -> list[str]:
-    """The statements creating the triggers that delete stale packs."""
+    """The statements creating the triggers that clear stale packs."""
     if dialect_name == "sqlite":
-        # Row triggers (SQLite has no other kind); each deletes by primary key.
+        # Row triggers (SQLite has no other kind); each looks the run up by primary key.
         statements = []
         for table, changed in _PACKED_PARTS.items():
             for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
@@ -346,7 +335,8 @@ def pack_trigger_ddl(dialect_name: str) -> list[str]:
                 statements.append(
                     f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
                     f" FOR EACH ROW{when} BEGIN"
-                    f" DELETE FROM run_packs WHERE run_uuid = {row}.run_uuid; END"
+                    f" UPDATE runs SET pack = NULL WHERE run_uuid = {row}.run_uuid"
+                    " AND pack IS NOT NULL; END"
                 )
         return statements
     # Statement triggers over transition tables: one call per statement, not one per row of a
@@ -357,7 +347,8 @@ def pack_trigger_ddl(dialect_name: str) -> list[str]:
         f"  PERFORM pg_advisory_xact_lock_shared({PACK_LOCK_SPACE}, bucket) FROM (\n"
         f"    SELECT DISTINCT hashtext(run_uuid) & {PACK_LOCK_BUCKETS - 1} AS bucket FROM changed\n"
         "    ORDER BY bucket) AS buckets;\n"
-        "  DELETE FROM run_packs WHERE run_uuid IN (SELECT run_uuid FROM changed);\n"
+        "  UPDATE runs SET pack = NULL\n"
+        "    WHERE run_uuid IN (SELECT run_uuid FROM changed) AND pack IS NOT NULL;\n"
         "  RETURN NULL;\n"
         "END $$"
     ]

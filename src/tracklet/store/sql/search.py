@@ -45,7 +45,6 @@ from tracklet.store.sql.schema import (
     latest_metrics,
     params,
     run_dataset_inputs,
-    run_packs,
     runs,
     tags,
 )
@@ -489,11 +488,10 @@ def _run_page(
     first = PACK_COLUMN + 1
     selected = [
         *run_queries.INFO_COLUMNS,
-        run_packs.c.pack,
+        runs.c.pack,  # see run_packs
         *(c for t in terms for c in t.selected()),
     ]
-    # Each run's pack (see run_packs) in the page's own rows: a probe by primary key per run.
-    from_clause = joins.from_clause().outerjoin(run_packs, run_packs.c.run_uuid == runs.c.run_uuid)
+    from_clause = joins.from_clause()
 
     def select() -> Any:
         return sa.select(*selected).select_from(from_clause).where(*where)

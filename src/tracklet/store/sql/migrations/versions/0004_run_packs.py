@@ -1,5 +1,5 @@
-"""run packs: one row per ended run holding its params, tags and latest metrics, kept fresh by
-triggers that delete a run's pack when its parts change
+"""run packs: runs.pack holds an ended run's params, tags and latest metrics as one text, kept
+fresh by triggers that clear it when the run's parts change
 
 Revision ID: 0004_run_packs
 Revises: 0003_logged_model_metric_index
@@ -42,7 +42,8 @@ def _trigger_ddl(dialect_name: str) -> list[str]:
                 statements.append(
                     f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
                     f" FOR EACH ROW{when} BEGIN"
-                    f" DELETE FROM run_packs WHERE run_uuid = {row}.run_uuid; END"
+                    f" UPDATE runs SET pack = NULL WHERE run_uuid = {row}.run_uuid"
+                    " AND pack IS NOT NULL; END"
                 )
         return statements
     statements.append(
@@ -51,7 +52,8 @@ def _trigger_ddl(dialect_name: str) -> list[str]:
         f"  PERFORM pg_advisory_xact_lock_shared({_LOCK_SPACE}, bucket) FROM (\n"
         f"    SELECT DISTINCT hashtext(run_uuid) & {_LOCK_BUCKETS - 1} AS bucket FROM changed\n"
         "    ORDER BY bucket) AS buckets;\n"
-        "  DELETE FROM run_packs WHERE run_uuid IN (SELECT run_uuid FROM changed);\n"
+        "  UPDATE runs SET pack = NULL\n"
+        "    WHERE run_uuid IN (SELECT run_uuid FROM changed) AND pack IS NOT NULL;\n"
         "  RETURN NULL;\n"
         "END $$"
     )
@@ -66,19 +68,7 @@ def _trigger_ddl(dialect_name: str) -> list[str]:
 
 
 def upgrade() -> None:
-    op.create_table(
-        "run_packs",
-        sa.Column("run_uuid", sa.String(32), nullable=False),
-        sa.Column("pack", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["run_uuid"],
-            ["runs.run_uuid"],
-            name="fk_run_packs_run_uuid_runs",
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("run_uuid", name="pk_run_packs"),
-        sqlite_with_rowid=False,
-    )
+    op.add_column("runs", sa.Column("pack", sa.Text(), nullable=True))
     for statement in _trigger_ddl(op.get_bind().dialect.name):
         op.execute(statement)
 
@@ -91,4 +81,4 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER tr_{table}_{event.lower()}_unpack{on}")
     if dialect_name != "sqlite":
         op.execute("DROP FUNCTION tracklet_unpack_runs()")
-    op.drop_table("run_packs")
+    op.drop_column("runs", "pack")
