@@ -17,7 +17,8 @@ team) plus mlflow.runName, and increasing start times. The same seeded generator
 
 Data sets are cached under ``$TMPDIR/tracklet-bench-search`` (and PostgreSQL schemas
 ``bench_search_*``); ``--rebuild`` makes them anew. Searches go through each library's
-``MlflowClient.search_runs`` (and ``search_runs`` for the DataFrame), warm, best of N.
+``MlflowClient.search_runs`` (and ``search_runs`` for the DataFrame), warm, best of N; full scans
+read every run's metrics.
 """
 
 from __future__ import annotations
@@ -215,19 +216,26 @@ def w_query(lib: str, uri: str, repeats: str) -> None:
 
 
 def w_scan(lib: str, uri: str, limit: str) -> None:
-    """Every run of the experiment, in pages of 1000 (default order)."""
+    """Every run of the experiment, in pages of 1000 (default order), reading each run's
+    metrics as a caller would: a warm-up pass, then the best of three."""
     client = _client(lib, uri)
     experiment_id = _experiment(client)
-    seen = 0
-    token = None
-    started = time.perf_counter()
-    while seen < int(limit):
-        page = client.search_runs([experiment_id], "", max_results=1000, page_token=token)
-        seen += len(page)
-        token = page.token
-        if not token:
-            break
-    elapsed = time.perf_counter() - started
+
+    def scan() -> tuple[int, float]:
+        seen = 0
+        token = None
+        started = time.perf_counter()
+        while seen < int(limit):
+            page = client.search_runs([experiment_id], "", max_results=1000, page_token=token)
+            seen += len(page)
+            assert all(len(run.data.metrics) == 5 for run in page)
+            token = page.token
+            if not token:
+                break
+        return seen, time.perf_counter() - started
+
+    scan()
+    seen, elapsed = min((scan() for _ in range(3)), key=lambda result: result[1])
     emit({"rate": seen / elapsed, "runs": seen, "seconds": elapsed})
 
 

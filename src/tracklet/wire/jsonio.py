@@ -4,6 +4,7 @@ log-batch bodies), else the standard library. Both produce and accept the same d
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -31,5 +32,8 @@ def loads(data: bytes | str) -> Any:
             pass  # bare NaN/Infinity, which orjson refuses; the stdlib decides
     return json.loads(data)
 
+
+# For documents tracklet wrote itself with ``dumps`` (no bare NaN): the parser, unwrapped.
+loads_own: Callable[[bytes | str], Any] = _orjson.loads if _orjson is not None else json.loads
 
 JSONDecodeError = json.JSONDecodeError

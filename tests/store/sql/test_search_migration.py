@@ -18,7 +18,11 @@ from tracklet.store.sql.schema import VERSION_TABLE, metadata
 
 # Expression indexes: SQLAlchemy cannot reflect them on SQLite, and Alembic does not compare
 # them, so their definitions are compared as the databases themselves report them.
-EXPRESSION_INDEXES = ("ix_params_key_value_prefix", "ix_tags_key_value_prefix")
+EXPRESSION_INDEXES = (
+    "ix_params_key_value_prefix",
+    "ix_tags_key_value_prefix",
+    "ix_runs_experiment_id_start_time",  # start_time DESC
+)
 
 
 def _compared(obj: Any, name: str | None, type_: str, *_: Any) -> bool:

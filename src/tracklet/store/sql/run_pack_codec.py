@@ -21,6 +21,7 @@ from tracklet.wire import jsonio
 MetricRow = tuple[str, float | None, int, int]
 # math.nan itself, as the part rows give it: dicts holding it then compare equal (identity).
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_loads = jsonio.loads_own
 Decoded = tuple[dict[str, str], dict[str, str], dict[str, float], list[int]]
 
 
@@ -43,7 +44,7 @@ def encode(params: Mapping[str, str], tags: Mapping[str, str], metrics: Iterable
 
 
 def decode(text: str) -> Decoded:
-    document = jsonio.loads(text)
+    document = _loads(text)
     values = document[2]
     if len(document) > 4:
         for key, value in values.items():

@@ -214,6 +214,7 @@ def load_runs(
         )
     new_data, new_run, new_inputs, new_outputs = _new_data, _new_run, _new_inputs, _new_outputs
     decode, latest = _decode, LatestMetrics
+    any_inputs, any_outputs = bool(inputs_of), bool(outputs_of)
     result = []
     for info, pack, from_parts in zip(infos, packs, data_at, strict=True):
         if pack is None:
@@ -223,9 +224,8 @@ def load_runs(
             run_params, run_tags, metrics, points = decode(pack)
             metric_objs = latest(tuple(metrics), tuple(metrics.values()), points)
             data = new_data(metrics, run_params, run_tags, metric_objs)
-        run_id = info.run_id
-        inputs = inputs_of.get(run_id) or new_inputs([], [])
-        outputs = outputs_of.get(run_id) or new_outputs([])
+        inputs = (any_inputs and inputs_of.get(info.run_id)) or new_inputs([], [])
+        outputs = (any_outputs and outputs_of.get(info.run_id)) or new_outputs([])
         result.append(new_run(info, data, inputs, outputs))
     return result
 

@@ -88,8 +88,14 @@ runs = Table(
     # until it ends and again after any later change to them: a full scan then reads one row
     # a run instead of about fifteen.
     Column("pack", Text),
-    # Default search order is start_time DESC, run_uuid ASC within experiments.
-    Index("ix_runs_experiment_id_start_time", "experiment_id", "start_time", "run_uuid"),
+)
+# The default search order, start_time DESC then run_uuid ASC within experiments: walked in
+# that order with no sort (ascending start_time would leave each start time's runs to sort).
+Index(
+    "ix_runs_experiment_id_start_time",
+    runs.c.experiment_id,
+    runs.c.start_time.desc(),
+    runs.c.run_uuid,
 )
 
 params = Table(

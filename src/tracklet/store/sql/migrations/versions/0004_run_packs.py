@@ -1,5 +1,6 @@
 """run packs: runs.pack holds an ended run's params, tags and latest metrics as one text, kept
-fresh by triggers that clear it when the run's parts change
+fresh by triggers that clear it when the run's parts change; the default search order's index
+descends on start_time
 
 Revision ID: 0004_run_packs
 Revises: 0003_logged_model_metric_index
@@ -69,6 +70,13 @@ def _trigger_ddl(dialect_name: str) -> list[str]:
 
 def upgrade() -> None:
     op.add_column("runs", sa.Column("pack", sa.Text(), nullable=True))
+    # The default search order walked with no sort: start_time DESC, then run_uuid ASC.
+    op.drop_index("ix_runs_experiment_id_start_time", table_name="runs")
+    op.create_index(
+        "ix_runs_experiment_id_start_time",
+        "runs",
+        [sa.column("experiment_id"), sa.text("start_time DESC"), sa.column("run_uuid")],
+    )
     for statement in _trigger_ddl(op.get_bind().dialect.name):
         op.execute(statement)
 
@@ -81,4 +89,8 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER tr_{table}_{event.lower()}_unpack{on}")
     if dialect_name != "sqlite":
         op.execute("DROP FUNCTION tracklet_unpack_runs()")
+    op.drop_index("ix_runs_experiment_id_start_time", table_name="runs")
+    op.create_index(
+        "ix_runs_experiment_id_start_time", "runs", ["experiment_id", "start_time", "run_uuid"]
+    )
     op.drop_column("runs", "pack")
