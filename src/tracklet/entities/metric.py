@@ -134,8 +134,8 @@ class LatestMetrics(Sequence[Metric]):
 
     __slots__ = ("_built", "_keys", "_points", "_values")
 
-    def __init__(self, keys: Sequence[str], values: Sequence[float], points: Sequence[int]) -> None:
-        """``points`` holds each metric's timestamp and step, flat: t0, s0, t1, s1, ..."""
+    def __init__(self, keys: Sequence[str], values: Sequence[float], points: str) -> None:
+        """``points``: each metric's timestamp and step, as text: "t0,s0,t1,s1,..."."""
         self._keys = keys
         self._values = values
         self._points = points
@@ -144,7 +144,7 @@ class LatestMetrics(Sequence[Metric]):
     def _metrics(self) -> tuple[Metric, ...]:
         built = self._built
         if built is None:
-            points = self._points
+            points = [int(p) for p in self._points.split(",")] if self._points else []
             built = self._built = tuple(
                 _new_metric(key, value, points[2 * i], points[2 * i + 1], None, None, None, None)
                 for i, (key, value) in enumerate(zip(self._keys, self._values, strict=True))
