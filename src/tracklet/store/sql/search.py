@@ -413,14 +413,29 @@ def _fetch(
     return rows
 
 
-def _row_key(terms: Sequence[_Term], row: Sequence[Any], first: int) -> tokens.SortKey:
-    key: tokens.SortKey = []
-    i = first
+def _selection(leading: Sequence[Any], terms: Sequence[_Term]) -> tuple[list[Any], list[list[int]]]:
+    """The columns a page selects: ``leading``, then what the order terms read beyond them (a
+    term on one of ``leading`` reads it there: a thousand-run page does not fetch its start
+    times twice); and where each term's values sit in a row."""
+    selected = list(leading)
+    positions = []
     for term in terms:
-        width = 2 if term.nulls == 2 else 1
-        key.append(term.row_key(row[i : i + width]))
-        i += width
-    return key
+        at = []
+        for column in term.selected():
+            # Identity, not ==: SQLAlchemy columns compare into SQL expressions.
+            found = next((i for i, c in enumerate(leading) if c is column), None)
+            if found is None:
+                found = len(selected)
+                selected.append(column)
+            at.append(found)
+        positions.append(at)
+    return selected, positions
+
+
+def _row_key(
+    terms: Sequence[_Term], row: Sequence[Any], positions: Sequence[Sequence[int]]
+) -> tokens.SortKey:
+    return [term.row_key([row[i] for i in at]) for term, at in zip(terms, positions, strict=True)]
 
 
 def _no_parallel_workers(db: Db) -> None:
@@ -485,12 +500,7 @@ def _run_page(
         lead = order[0].identifier
         joins.choose_driver(db, (lead.kind, lead.key) if lead.kind is not Kind.ATTRIBUTE else None)
     key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
-    first = PACK_COLUMN + 1
-    selected = [
-        *run_queries.INFO_COLUMNS,
-        runs.c.pack,  # see run_packs
-        *(c for t in terms for c in t.selected()),
-    ]
+    selected, positions = _selection([*run_queries.INFO_COLUMNS, runs.c.pack], terms)
     from_clause = joins.from_clause()
 
     def select() -> Any:
@@ -501,7 +511,7 @@ def _run_page(
     next_token = None
     if len(rows) > max_results:
         rows = rows[:max_results]
-        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], first))
+        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], positions))
     return rows, next_token
 
 
@@ -617,7 +627,7 @@ def search_experiments(
     where = [experiments.c.lifecycle_stage.in_(stages)]
     where += [_experiment_filter(db.dialect_name, c) for c in comparisons]
     first = len(experiment_queries.COLUMNS)
-    selected = [*experiment_queries.COLUMNS, *(c for t in terms for c in t.selected())]
+    selected, positions = _selection(experiment_queries.COLUMNS, terms)
 
     def select() -> Any:
         return sa.select(*selected).where(*where)
@@ -626,6 +636,6 @@ def search_experiments(
     next_token = None
     if len(rows) > max_results:
         rows = rows[:max_results]
-        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], first))
+        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], positions))
     rows = [row[:first] for row in rows]
     return PagedList(experiment_queries.to_entities(db, rows), next_token)
