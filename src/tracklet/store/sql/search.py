@@ -439,10 +439,16 @@ def _row_key(
 
 
 def _no_parallel_workers(db: Db) -> None:
-    """PostgreSQL: no parallel workers for this read transaction. A page stops after a few
-    hundred index probes, and starting workers (10-25 ms) cost more than the query itself."""
+    """PostgreSQL, for this read transaction: no parallel workers (a page stops after a few
+    hundred index probes, and starting workers costs 10-25 ms, more than the query itself),
+    and a plan for each query's own values: psycopg prepares a statement run five times, and
+    PostgreSQL may then plan it once for any values, where ``metrics.acc > 0.99`` and
+    ``> 0.01`` want different plans."""
     if db.dialect_name == "postgresql":
-        db.dbapi.cursor().execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        db.dbapi.cursor().execute(
+            "SET LOCAL max_parallel_workers_per_gather = 0;"
+            " SET LOCAL plan_cache_mode = force_custom_plan"
+        )
 
 
 # ---------------------------------------------------------------------- runs
