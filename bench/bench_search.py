@@ -263,7 +263,7 @@ WORKERS = {"query": w_query, "scan": w_scan, "dataframe": w_dataframe}
 
 def explain() -> None:
     """EXPLAIN the statements the target query runs, on SQLite and PostgreSQL (100k runs)."""
-    from tracklet.store.sql import compiled, search
+    from tracklet.store.sql import compiled
     from tracklet.store.sql.store import SqlStore
 
     captured: list[Any] = []
@@ -290,7 +290,6 @@ def explain() -> None:
             ]
             # The page query (SQLite first runs a capped count per filter: see choose_driver).
             sql = next(t for t in texts if "ORDER BY" in str(t))
-            search._no_parallel_workers(db)  # as search_runs does on PostgreSQL
             prefix = "EXPLAIN QUERY PLAN " if label == "SQLite" else "EXPLAIN (ANALYZE, COSTS OFF) "
             cursor = db.dbapi.cursor()
             cursor.execute(prefix + str(sql), sql.params)

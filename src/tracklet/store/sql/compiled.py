@@ -146,7 +146,13 @@ class Db:
         """
         text, bound = _compile_cached(statement, self.dialect_name)
         cursor = self.dbapi.cursor()
-        cursor.execute(text, bound)
+        if self.dialect_name == "postgresql":
+            # Never prepared: psycopg prepares a statement run five times, and PostgreSQL may
+            # then plan it once for any values, where ``metrics.acc > 0.99`` and ``> 0.01``
+            # want different plans.
+            cursor.execute(text, bound, prepare=False)
+        else:
+            cursor.execute(text, bound)
         return cursor
 
     def executemany(self, statement: Compiled, rows: Iterable[Params]) -> None:

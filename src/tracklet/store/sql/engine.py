@@ -76,7 +76,21 @@ def create_sql_engine(db_uri: str) -> Engine:
         )
         sa.event.listen(engine, "connect", _configure_sqlite_connection)
         return engine
-    return sa.create_engine(url, pool_size=8, max_overflow=16, pool_pre_ping=True)
+    # Autocommit: a read is one statement (READ COMMITTED gave each statement its own snapshot
+    # anyway), so no BEGIN and ROLLBACK round trips around every search page; the writer
+    # BEGINs its own transactions.
+    engine = sa.create_engine(
+        url, pool_size=8, max_overflow=16, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+    )
+    sa.event.listen(engine, "connect", _configure_postgres_connection)
+    return engine
+
+
+def _configure_postgres_connection(dbapi_connection: Any, _record: Any) -> None:
+    # No parallel workers: a search page stops after a few hundred index probes, and starting
+    # workers (10-25 ms) costs more than the query itself.
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute("SET max_parallel_workers_per_gather = 0")
 
 
 # Address space, not memory: pages are shared with the OS page cache.

@@ -438,19 +438,6 @@ def _row_key(
     return [term.row_key([row[i] for i in at]) for term, at in zip(terms, positions, strict=True)]
 
 
-def _no_parallel_workers(db: Db) -> None:
-    """PostgreSQL, for this read transaction: no parallel workers (a page stops after a few
-    hundred index probes, and starting workers costs 10-25 ms, more than the query itself),
-    and a plan for each query's own values: psycopg prepares a statement run five times, and
-    PostgreSQL may then plan it once for any values, where ``metrics.acc > 0.99`` and
-    ``> 0.01`` want different plans."""
-    if db.dialect_name == "postgresql":
-        db.dbapi.cursor().execute(
-            "SET LOCAL max_parallel_workers_per_gather = 0;"
-            " SET LOCAL plan_cache_mode = force_custom_plan"
-        )
-
-
 # ---------------------------------------------------------------------- runs
 
 
@@ -512,7 +499,6 @@ def _run_page(
     def select() -> Any:
         return sa.select(*selected).select_from(from_clause).where(*where)
 
-    _no_parallel_workers(db)
     rows = _fetch(db, select, terms, key, max_results + 1)
     next_token = None
     if len(rows) > max_results:
