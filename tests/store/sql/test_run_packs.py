@@ -21,6 +21,7 @@ from tracklet.store.run_columns import RunColumns
 from tracklet.store.sql import migrations
 from tracklet.store.sql.engine import normalize_db_uri
 from tracklet.store.sql.run_pack_codec import decode, encode
+from tracklet.store.sql.schema import runs
 from tracklet.store.sql.store import SqlStore
 
 T0 = 1_700_000_000_000
@@ -123,16 +124,44 @@ def test_a_write_after_the_end_drops_the_pack(store: SqlStore, write: str) -> No
     other = _ended_run(store, experiment_id, 1)
     WRITES[write](store, run_id)
     assert set(_packs(store)) == {other}  # only the written run lost its pack
-    (after, _) = sorted(_search(store, experiment_id), key=lambda r: r.info.start_time or 0)
-    assert after == store.get_run(run_id)
-    _drop_packs(store)
-    assert after == store.get_run(run_id)  # the parts say the same
+    after = store.get_run(run_id)  # from its parts: it has no pack
+    assert after == _from_parts(store, run_id)
     if write == "log_metric":
         assert after.data.metrics["acc"] == 9.0
     # Ending it again packs the new state.
     store.update_run_info(run_id, "FINISHED", T0 + 200, None)
     assert run_id in _packs(store)
     assert store.get_run(run_id).data == after.data
+
+
+def _from_parts(store: SqlStore, run_id: str) -> Run:
+    """The run as its part rows give it (its pack set aside, then put back)."""
+    this_run = runs.update().where(runs.c.run_uuid == run_id)
+    with store.engine.begin() as conn:
+        pack = conn.execute(sa.select(runs.c.pack).where(runs.c.run_uuid == run_id)).scalar()
+        conn.execute(this_run.values(pack=None))
+    run = store.get_run(run_id)
+    with store.engine.begin() as conn:
+        conn.execute(this_run.values(pack=pack))
+    return run
+
+
+def test_a_search_repacks_runs_changed_after_they_ended(store: SqlStore) -> None:
+    experiment_id = store.create_experiment("packs")
+    run_id = _ended_run(store, experiment_id)
+    store.set_tag(run_id, RunTag("reviewed", "yes"))
+    assert _packs(store) == {}
+    (found,) = _search(store, experiment_id)  # read from its parts; handed to the repacker
+    assert store._repacker.flush()
+    assert decode(_packs(store)[run_id])[1]["reviewed"] == "yes"
+    (again,) = _search(store, experiment_id)  # now read from the new pack
+    assert isinstance(again.data.metric_objs, LatestMetrics)
+    assert again == found
+    # A running run is not packed by a search: it would only be cleared by the next write.
+    running = store.create_run(experiment_id, "u", T0, [], "live").info.run_id
+    _search(store, experiment_id)
+    assert store._repacker.flush()
+    assert running not in _packs(store)
 
 
 def test_an_older_point_keeps_the_pack(store: SqlStore) -> None:
@@ -259,11 +288,14 @@ def test_runs_ended_before_the_packs_migration_are_read_from_parts(tmp_path: Any
     engine.dispose()
     store = SqlStore(uri, default_artifact_root=str(tmp_path))
     try:
+        assert _packs(store) == {}
         (run,) = _search(store, "0")
         assert run.info.run_id == "r1"
         assert run.data.params == {"lr": "0.1"}
-        assert _packs(store) == {}
+        assert store._repacker.flush()  # the search handed the ended run over for packing
+        assert decode(_packs(store)["r1"])[:2] == ({"lr": "0.1"}, {})
         store.set_tag("r1", RunTag("t", "v"))  # the triggers work on the migrated tables
+        assert _packs(store) == {}
         store.update_run_info("r1", "FINISHED", 3, None)
         assert decode(_packs(store)["r1"])[:2] == ({"lr": "0.1"}, {"t": "v"})
     finally:

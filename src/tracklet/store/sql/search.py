@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
 from tracklet import validation
-from tracklet.entities import Experiment, LifecycleStage, PagedList, Run, ViewType
+from tracklet.entities import Experiment, LifecycleStage, PagedList, Run, RunStatus, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.search import EXPERIMENTS, RUNS
 from tracklet.search import page_token as tokens
@@ -515,7 +515,7 @@ def search_runs(
     max_results: int,
     order_by: Sequence[str] | None,
     page_token: str | None = None,
-) -> PagedList[Run]:
+) -> tuple[PagedList[Run], list[str]]:
     """Runs of ``experiment_ids`` matching the filter, in order, one page at a time.
 
     Args:
@@ -528,7 +528,8 @@ def search_runs(
         page_token: the token of the previous page, or None for the first page.
 
     Returns:
-        The page, with ``token`` set when more runs follow.
+        The page, with ``token`` set when more runs follow; and the ids of its ended runs that
+        have no pack (see ``repacker``).
 
     Raises:
         MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order, page size, token or
@@ -539,7 +540,7 @@ def search_runs(
     )
     infos = [run_queries.info_from_row(row) for row in rows]
     packs = [row[PACK_COLUMN] for row in rows]
-    return PagedList(run_parts.load_runs(db, infos, packs), token)
+    return PagedList(run_parts.load_runs(db, infos, packs), token), _ended_unpacked(rows)
 
 
 def search_runs_columns(
@@ -550,13 +551,23 @@ def search_runs_columns(
     max_results: int,
     order_by: Sequence[str] | None,
     page_token: str | None = None,
-) -> RunColumns:
+) -> tuple[RunColumns, list[str]]:
     """``search_runs``'s page as columns (the same runs, order and token), with no Run
     objects: a DataFrame of many runs costs a fraction of building them."""
     rows, token = _run_page(
         db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
     )
-    return run_parts.load_columns(db, rows, [row[PACK_COLUMN] for row in rows], token)
+    packs = [row[PACK_COLUMN] for row in rows]
+    return run_parts.load_columns(db, rows, packs, token), _ended_unpacked(rows)
+
+
+_ENDED = frozenset(status.name for status in RunStatus if RunStatus.is_terminated(status))
+_STATUS_COLUMN = next(i for i, c in enumerate(run_queries.INFO_COLUMNS) if c is runs.c.status)
+
+
+def _ended_unpacked(rows: Sequence[Any]) -> list[str]:
+    """The ids of the page's ended runs without a pack."""
+    return [row[0] for row in rows if row[PACK_COLUMN] is None and row[_STATUS_COLUMN] in _ENDED]
 
 
 # ---------------------------------------------------------------------- experiments

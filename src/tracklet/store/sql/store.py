@@ -59,6 +59,7 @@ from tracklet.store.sql.engine import (
     sqlite_path,
 )
 from tracklet.store.sql.fork_gate import GATE, keep_inherited
+from tracklet.store.sql.repacker import Repacker
 from tracklet.store.sql.run_names import random_run_name
 from tracklet.store.sql.schema_version import ensure_schema
 
@@ -92,6 +93,7 @@ class SqlStore:
         with GATE:
             ensure_schema(self._engine, self.artifact_root)
         self._writer = Writer(self._engine)
+        self._repacker = Repacker(self._writer)
         self._checkpointer = (
             Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
             if is_sqlite(self._engine)
@@ -112,6 +114,7 @@ class SqlStore:
         return self._engine
 
     def close(self) -> None:
+        self._repacker.stop()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer.checkpoint_if_needed()
@@ -131,6 +134,7 @@ class SqlStore:
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
+        self._repacker.forget_after_fork()
         if self._checkpointer is not None:
             self._checkpointer.forget_after_fork()
             self._checkpointer.ensure_started()
@@ -303,7 +307,7 @@ class SqlStore:
         page_token: str | None = None,
     ) -> PagedList[Run]:
         with self._reader() as db, gc_paused():
-            return search_queries.search_runs(
+            page, unpacked = search_queries.search_runs(
                 db,
                 experiment_ids,
                 filter_string,
@@ -312,6 +316,9 @@ class SqlStore:
                 order_by,
                 page_token,
             )
+        if unpacked:
+            self._repacker.submit(unpacked)
+        return page
 
     def search_runs_columns(
         self,
@@ -323,9 +330,12 @@ class SqlStore:
         page_token: str | None = None,
     ) -> RunColumns:
         with self._reader() as db, gc_paused():
-            return search_queries.search_runs_columns(
+            columns, unpacked = search_queries.search_runs_columns(
                 db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
             )
+        if unpacked:
+            self._repacker.submit(unpacked)
+        return columns
 
     # ----------------------------------------------------------------- run data
 

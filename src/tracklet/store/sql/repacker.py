@@ -1,0 +1,98 @@
+"""Packing ended runs that searches find without a pack, off the read path.
+
+A run gets its pack when it ends (``run_packs``). Runs that ended before the database had packs,
+and runs changed after they ended (a tag set from a notebook a week later), have none and are
+read from their parts: three times slower. Searches hand those run ids here; a thread of the
+store's own packs them in small write transactions. A search never waits for the write lock,
+and a logging thread of the same process waits at most one small transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from tracklet.store.sql import run_packs
+from tracklet.store.sql.engine import Writer
+
+_logger = logging.getLogger(__name__)
+
+# Runs per write transaction: about 3 ms of packing on SQLite.
+BATCH = 100
+# Pending runs beyond this are dropped; a later search hands them over again.
+MAX_PENDING = 100_000
+
+
+class Repacker:
+    """Packs the runs it is given, in the background, through the store's writer."""
+
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+        self._pending: dict[str, None] = {}  # insertion-ordered set
+        self._wake = threading.Condition()
+        self._busy = False
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def submit(self, run_ids: Iterable[str]) -> None:
+        with self._wake:
+            if self._stopped:
+                return
+            for run_id in run_ids:
+                if len(self._pending) >= MAX_PENDING:
+                    break
+                self._pending[run_id] = None
+            if not self._pending:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="tracklet-repack", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def _next_batch(self) -> list[str] | None:
+        with self._wake:
+            while not self._pending and not self._stopped:
+                self._busy = False
+                self._wake.notify_all()  # for flush()
+                self._wake.wait()
+            if self._stopped:
+                return None
+            self._busy = True
+            batch = list(self._pending)[:BATCH]
+            for run_id in batch:
+                del self._pending[run_id]
+            return batch
+
+    def _run(self) -> None:
+        while (batch := self._next_batch()) is not None:
+            try:
+                with self._writer.transaction() as db:
+                    run_packs.pack_runs(db, batch)
+            except Exception as error:  # a read-only or busy database: searches still work
+                _logger.debug("packing %d runs skipped: %s", len(batch), error)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every run handed over so far is packed (or skipped); for tests."""
+        with self._wake:
+            return self._wake.wait_for(
+                lambda: self._stopped or (not self._pending and not self._busy), timeout
+            )
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopped = True
+            self._pending.clear()
+            self._wake.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+    def forget_after_fork(self) -> None:
+        # The thread does not exist in a forked child; the next search starts a new one.
+        self._pending = {}
+        self._wake = threading.Condition()
+        self._busy = False
+        self._thread = None
