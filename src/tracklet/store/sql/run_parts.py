@@ -47,7 +47,6 @@ from tracklet.store.sql.schema import (
     run_dataset_inputs,
     run_model_inputs,
     run_model_outputs,
-    runs,
     tags,
 )
 
@@ -104,7 +103,6 @@ TAGS = _by_position(tags, "key", "value")
 # The value is NULL exactly when it is NaN (see schema), so is_nan need not be read.
 LATEST = _by_position(latest_metrics, "key", "value", "timestamp", "step")
 LATEST_VALUES = _by_position(latest_metrics, "key", "value")
-PACKS = _by_position(runs, "pack", order_by=())
 
 
 # The rarer parts (dataset and model inputs, model outputs), read only when their tables have
@@ -175,30 +173,18 @@ _new_metric = fast_constructor(Metric)
 _decode = run_pack_codec.decode
 
 
-def _packs(db: Db, ids: Sequence[str]) -> list[str | None]:
-    """Each run's pack, or None for a run without one."""
-    packs: list[str | None] = [None] * len(ids)
-    for at, pack in rows_by_position(db, PACKS, ids_param(db, ids), ids):
-        packs[at] = pack
-    return packs
-
-
 def _unpacked(ids: Sequence[str], packs: Sequence[str | None]) -> tuple[list[int], list[str]]:
     """The positions and ids of the runs without a pack."""
     positions = [i for i, pack in enumerate(packs) if pack is None]
     return positions, [ids[i] for i in positions]
 
 
-def load_runs(
-    db: Db, infos: Sequence[RunInfo], packs: Sequence[str | None] | None = None
-) -> list[Run]:
-    """Whole runs (data, inputs, outputs) for these infos, in a fixed number of queries.
-    ``packs``: the runs' packs (None for a run without one) when the caller has read them."""
+def load_runs(db: Db, infos: Sequence[RunInfo], packs: Sequence[str | None]) -> list[Run]:
+    """Whole runs (data, inputs, outputs) for these infos and the runs' packs (read with the
+    infos; None for a run without one), in a fixed number of queries."""
     if not infos:
         return []
     ids = [info.run_id for info in infos]
-    if packs is None:
-        packs = _packs(db, ids)
     data_at: list[RunData | None] = [None] * len(ids)
     positions, unpacked = _unpacked(ids, packs)
     if unpacked:

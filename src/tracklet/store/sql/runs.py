@@ -39,6 +39,7 @@ INFO_COLUMNS = (
 )
 
 _INFO = stmt(lambda: sa.select(*INFO_COLUMNS).where(r.run_uuid == bp("run_uuid")))
+_INFO_AND_PACK = stmt(lambda: sa.select(*INFO_COLUMNS, r.pack).where(r.run_uuid == bp("run_uuid")))
 _STAGE = stmt(lambda: sa.select(r.lifecycle_stage).where(r.run_uuid == bp("run_uuid")))
 _INSERT = stmt(
     lambda: runs.insert().values(
@@ -172,7 +173,10 @@ def get_info(db: Db, run_id: str) -> RunInfo:
 
 
 def get_run(db: Db, run_id: str) -> Run:
-    return load_runs(db, [get_info(db, run_id)])[0]
+    row = db.one(_INFO_AND_PACK, {"run_uuid": run_id})
+    if row is None:
+        raise not_found(run_id)
+    return load_runs(db, [info_from_row(row)], [row[-1]])[0]
 
 
 def update_info(
