@@ -262,7 +262,8 @@ WORKERS = {"query": w_query, "scan": w_scan, "dataframe": w_dataframe}
 
 
 def explain() -> None:
-    """EXPLAIN the statements the target query runs, on SQLite and PostgreSQL (100k runs)."""
+    """EXPLAIN the statements the target queries run, on SQLite and PostgreSQL (100k runs): the
+    filtered query, and a full scan's second page (default order, after a page token)."""
     from tracklet.store.sql import compiled
     from tracklet.store.sql.store import SqlStore
 
@@ -280,25 +281,39 @@ def explain() -> None:
     ):
         store = SqlStore(uri, default_artifact_root=str(CACHE / "artifacts"))
         experiment_id = store.get_experiment_by_name("bench").experiment_id  # type: ignore[union-attr]
-        captured.clear()
-        store.search_runs([experiment_id], FILTER, 1, 100, ORDER, None)
-        with store._reader() as db:
-            dialect = compiled._dialect_for(db.dialect_name)
-            texts = [
-                s.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-                for s in captured
-            ]
-            # The page query (SQLite first runs a capped count per filter: see choose_driver).
-            sql = next(t for t in texts if "ORDER BY" in str(t))
-            prefix = "EXPLAIN QUERY PLAN " if label == "SQLite" else "EXPLAIN (ANALYZE, COSTS OFF) "
-            cursor = db.dbapi.cursor()
-            cursor.execute(prefix + str(sql), sql.params)
-            rows = cursor.fetchall()
-        print(f"\n{label}: {FILTER}, order by {ORDER[0]}, 100 results, 100,000 runs\n")
-        print(str(sql))
-        print()
-        for row in rows:
-            print("   ", row[-1] if label == "SQLite" else row[0])
+        first_page = store.search_runs([experiment_id], "", 1, 1000, None, None)
+        queries: list[tuple[str, str, int, list[str] | None, str | None]] = [
+            (f"{FILTER}, order by {ORDER[0]}, 100 results", FILTER, 100, ORDER, None),
+            (
+                "full scan, second page of 1000 (default order: start_time DESC, run_id)",
+                "",
+                1000,
+                None,
+                first_page.token,
+            ),
+        ]
+        for title, filter_string, max_results, order_by, token in queries:
+            captured.clear()
+            store.search_runs([experiment_id], filter_string, 1, max_results, order_by, token)
+            with store._reader() as db:
+                dialect = compiled._dialect_for(db.dialect_name)
+                texts = [
+                    s.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+                    for s in captured
+                ]
+                # The page query (SQLite first runs a capped count per filter: choose_driver).
+                sql = next(t for t in texts if "ORDER BY" in str(t))
+                prefix = (
+                    "EXPLAIN QUERY PLAN " if label == "SQLite" else "EXPLAIN (ANALYZE, COSTS OFF) "
+                )
+                cursor = db.dbapi.cursor()
+                cursor.execute(prefix + str(sql), sql.params)
+                rows = cursor.fetchall()
+            print(f"\n{label}: {title}, 100,000 runs\n")
+            print(str(sql))
+            print()
+            for row in rows:
+                print("   ", row[-1] if label == "SQLite" else row[0])
         store.close()
     compiled.Db.execute_core = original  # type: ignore[method-assign]
 
