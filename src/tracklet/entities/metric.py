@@ -42,12 +42,13 @@ class Metric(_Entity):
         return hash((self.key, self.timestamp, self.step, self.run_id))
 
 
-_new_metric = fast_constructor(Metric)
+# Metric(...) without the generated frozen __init__ (about 2x faster), for bulk reads: every
+# field, positionally.
+new_metric = fast_constructor(Metric)
 
 
 def _make_metric(key: str, value: float, timestamp: int, step: int, run_id: str | None) -> Metric:
-    # Without the generated frozen __init__ (about 2x faster), for long histories.
-    return _new_metric(key, value, timestamp, step, None, None, None, run_id)
+    return new_metric(key, value, timestamp, step, None, None, None, run_id)
 
 
 class MetricHistory(Sequence[Metric]):
@@ -146,7 +147,7 @@ class LatestMetrics(Sequence[Metric]):
         if built is None:
             points = [int(p) for p in self._points.split(",")] if self._points else []
             built = self._built = tuple(
-                _new_metric(key, value, points[2 * i], points[2 * i + 1], None, None, None, None)
+                new_metric(key, value, points[2 * i], points[2 * i + 1], None, None, None, None)
                 for i, (key, value) in enumerate(zip(self._keys, self._values, strict=True))
             )
         return built

@@ -32,8 +32,8 @@ from tracklet.search.ast import (
 )
 from tracklet.search.grammar import Field, Grammar, Numbers
 from tracklet.search.lexer import KEYWORDS, T, Token, tokenize
+from tracklet.validation import INT64_MAX, INT64_MIN
 
-_INT64 = 2**63
 _MAX_SHOWN = 300  # characters of the input quoted back in an error message
 
 _STRING_TOKENS = frozenset({T.QUOTED, T.DQUOTED})
@@ -334,7 +334,7 @@ class _Parser:
         digits = text.lstrip("-")
         if digits.isascii() and digits.isdigit() and len(digits) <= 19:
             value = int(text)
-            if -_INT64 <= value < _INT64:
+            if INT64_MIN <= value <= INT64_MAX:
                 return str(value)
         raise self.error(
             f"Invalid experiment ID {token.describe()}: it must be an integer string", token
@@ -353,7 +353,7 @@ class _Parser:
             return float(text)
         # Digits beyond int64 could not be stored, and Python refuses to parse very long ints.
         digits = text.lstrip("-").lstrip("0")
-        if len(digits) > 19 or not -_INT64 <= int(text) < _INT64:
+        if len(digits) > 19 or not INT64_MIN <= int(text) <= INT64_MAX:
             raise self.error(
                 f"Invalid value for {spec.label}: {token.describe()} is out of the int64 range",
                 token,

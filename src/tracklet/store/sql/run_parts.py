@@ -35,7 +35,7 @@ from tracklet.entities import (
     RunOutputs,
 )
 from tracklet.entities._base import fast_constructor
-from tracklet.entities.metric import LatestMetrics
+from tracklet.entities.metric import LatestMetrics, new_metric
 from tracklet.store.run_columns import INFO, NAN, RunColumns
 from tracklet.store.sql import run_pack_codec
 from tracklet.store.sql.compiled import Compiled, Db, bp, literal, stmt
@@ -169,7 +169,6 @@ _new_data = fast_constructor(RunData)
 _new_run = fast_constructor(Run)
 _new_inputs = fast_constructor(RunInputs)
 _new_outputs = fast_constructor(RunOutputs)
-_new_metric = fast_constructor(Metric)
 _decode = run_pack_codec.decode
 
 
@@ -250,7 +249,7 @@ def gather(rows: list[Any], n: int) -> list[dict[str, str] | None]:
 
 def _gather_metrics(rows: list[Any], n: int) -> list[list[Metric] | None]:
     """(index, key, value, timestamp, step) rows, grouped by index, as latest-metric lists."""
-    new_metric, nan = _new_metric, math.nan
+    nan = math.nan
     result: list[list[Metric] | None] = [None] * n
     current = -1
     metrics: list[Metric] = []
