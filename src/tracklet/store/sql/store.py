@@ -278,6 +278,8 @@ class SqlStore:
         ends = run_status is not None and RunStatus.is_terminated(RunStatus.from_string(run_status))
         if run_name or ends:
             with self._writer.transaction() as db:
+                if ends:
+                    run_packs.lock_runs(db, [run_id])
                 info = run_queries.update_info(db, run_id, run_status, end_time, run_name)
                 if ends:
                     # Searches then read the ended run as one row (see run_packs).
