@@ -40,14 +40,14 @@ def _drop_packs(store: SqlStore) -> None:
 
 
 def _search(store: SqlStore, experiment_id: str, page_size: int = 1000) -> list[Run]:
-    runs: list[Run] = []
+    found: list[Run] = []
     token = None
     while True:
         page = store.search_runs([experiment_id], "", ViewType.ALL, page_size, None, token)
-        runs += page
+        found += page
         token = page.token
         if not token:
-            return runs
+            return found
 
 
 def _ended_run(store: SqlStore, experiment_id: str, i: int = 0) -> str:
