@@ -44,11 +44,7 @@ class RunColumns:
         for prefix, missing in (("metrics", NAN), ("params", None), ("tags", None)):
             columns: dict[str, list[Any]] = {}
             for row, run in enumerate(runs):
-                for key, value in getattr(run.data, prefix).items():
-                    column = columns.get(key)
-                    if column is None:
-                        column = columns[key] = [missing] * n
-                    column[row] = value
+                place(columns, row, getattr(run.data, prefix), n, missing)
             parts.append(columns)
         return cls(n, info, parts[0], parts[1], parts[2], token)
 
@@ -84,3 +80,15 @@ class RunColumns:
             for key, values in getattr(self, prefix).items():
                 result[f"{prefix}.{key}"] = values
         return result
+
+
+def place(
+    columns: dict[str, list[Any]], row: int, values: dict[str, Any], size: int, missing: Any
+) -> None:
+    """Put one run's ``{key: value}`` at ``row`` of ``columns``: a key's column is made (``size``
+    values, all ``missing``) when the key is first seen, so keys keep their first appearance."""
+    for key, value in values.items():
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = [missing] * size
+        column[row] = value

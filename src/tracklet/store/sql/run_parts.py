@@ -36,7 +36,7 @@ from tracklet.entities import (
 )
 from tracklet.entities._base import fast_constructor
 from tracklet.entities.metric import LatestMetrics, new_metric
-from tracklet.store.run_columns import INFO, NAN, RunColumns
+from tracklet.store.run_columns import INFO, NAN, RunColumns, place
 from tracklet.store.sql import run_pack_codec
 from tracklet.store.sql.compiled import Compiled, Db, bp, literal, stmt
 from tracklet.store.sql.schema import (
@@ -349,18 +349,7 @@ def load_columns(
             metric_values, param_values, tag_values = parts_at[at]
         else:
             param_values, tag_values, metric_values, _points = decode(pack)
-        _place(metrics, at, metric_values, n, NAN)
-        _place(params_columns, at, param_values, n, None)
-        _place(tags_columns, at, tag_values, n, None)
+        place(metrics, at, metric_values, n, NAN)
+        place(params_columns, at, param_values, n, None)
+        place(tags_columns, at, tag_values, n, None)
     return RunColumns(n, info, metrics, params_columns, tags_columns, token)
-
-
-def _place(
-    columns: dict[str, list[Any]], at: int, values: dict[str, Any], n: int, missing: Any
-) -> None:
-    """Put one run's ``{key: value}`` at row ``at`` of the columns (``n`` values each)."""
-    for key, value in values.items():
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = [missing] * n
-        column[at] = value
