@@ -7,8 +7,9 @@ import os
 import time
 import uuid
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 
@@ -65,6 +66,8 @@ from tracklet.store.sql.schema_version import ensure_schema
 
 ARTIFACTS_FOLDER = "artifacts"
 _RUNNING = RunStatus.RUNNING.name
+PageT = TypeVar("PageT")
+P = ParamSpec("P")
 DEFAULT_ARTIFACT_DIR = "tracklet-artifacts"
 
 _open_stores: weakref.WeakSet[SqlStore] = weakref.WeakSet()
@@ -308,19 +311,15 @@ class SqlStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Run]:
-        with self._reader() as db, gc_paused():
-            page, unpacked = search_queries.search_runs(
-                db,
-                experiment_ids,
-                filter_string,
-                run_view_type,
-                max_results,
-                order_by,
-                page_token,
-            )
-        if unpacked:
-            self._repacker.submit(unpacked)
-        return page
+        return self._search_page(
+            search_queries.search_runs,
+            experiment_ids,
+            filter_string,
+            run_view_type,
+            max_results,
+            order_by,
+            page_token,
+        )
 
     def search_runs_columns(
         self,
@@ -331,13 +330,29 @@ class SqlStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> RunColumns:
+        return self._search_page(
+            search_queries.search_runs_columns,
+            experiment_ids,
+            filter_string,
+            run_view_type,
+            max_results,
+            order_by,
+            page_token,
+        )
+
+    def _search_page(
+        self,
+        search: Callable[Concatenate[Db, P], tuple[PageT, list[str]]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> PageT:
+        """One page of a run search, built with the collector paused (see gc_pause); the
+        page's ended runs that have no pack go to the repacker."""
         with self._reader() as db, gc_paused():
-            columns, unpacked = search_queries.search_runs_columns(
-                db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
-            )
+            page, unpacked = search(db, *args, **kwargs)
         if unpacked:
             self._repacker.submit(unpacked)
-        return columns
+        return page
 
     # ----------------------------------------------------------------- run data
 
