@@ -88,7 +88,8 @@ def create_sql_engine(db_uri: str) -> Engine:
 
 def _configure_postgres_connection(dbapi_connection: Any, _record: Any) -> None:
     # No parallel workers: a search page stops after a few hundred index probes, and starting
-    # workers (10-25 ms) costs more than the query itself.
+    # workers (10-25 ms) costs more than the query itself. Autocommit first, so the SET does
+    # not leave a transaction open.
     dbapi_connection.autocommit = True
     dbapi_connection.execute("SET max_parallel_workers_per_gather = 0")
 
