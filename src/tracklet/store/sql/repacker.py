@@ -31,7 +31,7 @@ _logger = logging.getLogger(__name__)
 BATCH = 100
 # Pending runs beyond this are dropped; a later search hands them over again.
 MAX_PENDING = 100_000
-# How long the thread lets runs gather before packing them together.
+# How long the thread lets runs gather before packing fewer than a batch together.
 GATHER_S = 0.05
 EXIT_WAIT_S = 5.0
 
@@ -76,7 +76,9 @@ class Repacker:
             if self._stopped:
                 return None
             self._busy = True
-        time.sleep(GATHER_S)
+            gather = len(self._pending) < BATCH  # a backlog needs no waiting for company
+        if gather:
+            time.sleep(GATHER_S)
         with self._wake:
             batch = list(self._pending)[:BATCH]
             for run_id in batch:
@@ -92,7 +94,8 @@ class Repacker:
                 _logger.debug("packing %d runs skipped: %s", len(batch), error)
 
     def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until every run handed over so far is packed (or skipped); for tests."""
+        """Wait until every run handed over so far is packed (or skipped); at exit, and in
+        tests. False if ``timeout`` seconds passed first."""
         with self._wake:
             return self._wake.wait_for(
                 lambda: self._stopped or (not self._pending and not self._busy), timeout
