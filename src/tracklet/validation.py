@@ -17,6 +17,7 @@ from typing import Any
 
 from tracklet import env
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.uri import check_artifact_location
 
 _logger = logging.getLogger(__name__)
 
@@ -256,6 +257,7 @@ def validate_artifact_location(location: str | None) -> None:
         raise invalid(
             exceeds_maximum_length("artifact_location", MAX_ARTIFACT_LOCATION_LENGTH, len(location))
         )
+    check_artifact_location(location)
 
 
 def parse_experiment_id(experiment_id: object) -> int:

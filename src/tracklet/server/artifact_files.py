@@ -23,6 +23,7 @@ from tracklet.exceptions import (
     MlflowException,
 )
 from tracklet.server.settings import local_path
+from tracklet.uri import check_artifact_location, has_scheme
 
 
 class UploadTooLarge(Exception):
@@ -136,6 +137,8 @@ def run_artifact_location(
     ``mlflow-artifacts:`` URIs map into the proxy's destination; ``file:`` URIs and plain paths
     are local directories. Other schemes (s3, gs, ...) are not served by tracklet yet.
     """
+    # A root stored before fragments and queries were refused would lose its run folder.
+    check_artifact_location(artifact_uri, "artifact_uri")
     parsed = urllib.parse.urlparse(artifact_uri)
     if parsed.scheme == "mlflow-artifacts":
         if proxy is None:
@@ -149,4 +152,25 @@ def run_artifact_location(
     raise MlflowException(
         f"Listing artifacts stored at {parsed.scheme}:// URIs is not supported by this server",
         NOT_IMPLEMENTED,
+    )
+
+
+def require_allowed_location(location: str, local_roots: tuple[str, ...]) -> None:
+    """Refuse a client-chosen local experiment location outside the server's artifact roots.
+
+    Without this, any client could point an experiment at ``/etc`` (or the database's folder)
+    and read it back through the artifact routes.
+    """
+    check_artifact_location(location)
+    scheme = urllib.parse.urlsplit(location).scheme if has_scheme(location) else ""
+    if scheme not in ("", "file"):
+        return
+    path = os.path.realpath(local_path(location))
+    if any(_inside(os.path.realpath(root), path) for root in local_roots):
+        return
+    raise MlflowException(
+        f"Invalid value '{location}' for parameter 'artifact_location': a local artifact "
+        "location must lie inside this server's artifact roots (--artifacts-destination, or a "
+        "local --default-artifact-root).",
+        INVALID_PARAMETER_VALUE,
     )

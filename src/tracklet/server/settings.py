@@ -61,6 +61,14 @@ class ServerSettings:
         """The artifact proxy's destination as an absolute local path."""
         return local_path(self.artifacts_destination)
 
+    def local_artifact_roots(self) -> tuple[str, ...]:
+        """The local directories a client may place an experiment's artifacts in."""
+        roots = [self.artifacts_path] if self.serve_artifacts else []
+        scheme = urllib.parse.urlsplit(self.default_artifact_root).scheme
+        if len(scheme) <= 1 or scheme == "file":
+            roots.append(local_path(self.default_artifact_root))
+        return tuple(roots)
+
     def effective_allowed_hosts(self) -> tuple[str, ...]:
         """The Host header patterns to accept: the configured ones, else MLflow's defaults
         (loopback names on any port; private ranges and the bound name if bound beyond it)."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from tracklet.entities import ExperimentTag, ViewType
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
+from tracklet.server.artifact_files import require_allowed_location
 from tracklet.server.rpc import ServerState, rpc
 from tracklet.wire import endpoints as ep
 from tracklet.wire.codec import experiment_to_json
@@ -14,9 +15,10 @@ Fields = dict[str, Any]
 
 
 def create_experiment(state: ServerState, req: Fields) -> Fields:
-    experiment_id = state.store.create_experiment(
-        req["name"], req.get("artifact_location") or None, req.get("tags", [])
-    )
+    location = req.get("artifact_location") or None
+    if location is not None:
+        require_allowed_location(location, state.settings.local_artifact_roots())
+    experiment_id = state.store.create_experiment(req["name"], location, req.get("tags", []))
     return {"experiment_id": experiment_id}
 
 

@@ -16,6 +16,7 @@ from tracklet.exceptions import (
 )
 from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, stmt
 from tracklet.store.sql.schema import experiment_tags, experiments, runs
+from tracklet.uri import append_to_uri_path
 
 e, et = experiments.c, experiment_tags.c
 COLUMNS = (
@@ -149,7 +150,7 @@ def insert(
             _SET_LOCATION,
             {
                 "experiment_id": experiment_id,
-                "artifact_location": f"{artifact_root.rstrip('/')}/{experiment_id}",
+                "artifact_location": append_to_uri_path(artifact_root, str(experiment_id)),
             },
         )
     db.executemany(

@@ -17,6 +17,7 @@ from tracklet.exceptions import INVALID_STATE, MlflowException
 from tracklet.store.sql import migrations
 from tracklet.store.sql.engine import is_sqlite, sqlite_path
 from tracklet.store.sql.schema import VERSION_TABLE, experiments, metadata
+from tracklet.uri import append_to_uri_path
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -115,7 +116,7 @@ def _ensure_default_experiment(conn: Connection, default_artifact_root: str) -> 
         experiments.insert().values(
             experiment_id=DEFAULT_EXPERIMENT_ID,
             name=DEFAULT_EXPERIMENT_NAME,
-            artifact_location=f"{default_artifact_root.rstrip('/')}/{DEFAULT_EXPERIMENT_ID}",
+            artifact_location=append_to_uri_path(default_artifact_root, str(DEFAULT_EXPERIMENT_ID)),
             lifecycle_stage=LifecycleStage.ACTIVE,
             creation_time=now,
             last_update_time=now,

@@ -63,6 +63,7 @@ from tracklet.store.sql.fork_gate import GATE, keep_inherited
 from tracklet.store.sql.repacker import Repacker
 from tracklet.store.sql.run_names import random_run_name
 from tracklet.store.sql.schema_version import ensure_schema
+from tracklet.uri import append_to_uri_path
 
 ARTIFACTS_FOLDER = "artifacts"
 _RUNNING = RunStatus.RUNNING.name
@@ -250,7 +251,7 @@ class SqlStore:
         run_id = uuid.uuid4().hex
         with self._writer.transaction() as db:
             location = experiment_queries.require_active(db, parsed)
-            artifact_uri = f"{str(location).rstrip('/')}/{run_id}/{ARTIFACTS_FOLDER}"
+            artifact_uri = append_to_uri_path(str(location), run_id, ARTIFACTS_FOLDER)
             run_queries.insert(
                 db, run_id, parsed, user_id, start_time, run_name, artifact_uri, run_tags
             )
@@ -498,7 +499,7 @@ class SqlStore:
             location = experiment_queries.require_active(db, parsed)
             if source_run_id is not None and run_queries.stage_of(db, source_run_id) is None:
                 raise run_queries.not_found(source_run_id)
-            artifact_location = f"{location.rstrip('/')}/models/{model_id}/{ARTIFACTS_FOLDER}"
+            artifact_location = append_to_uri_path(location, "models", model_id, ARTIFACTS_FOLDER)
             model_queries.insert(
                 db,
                 model_id,
