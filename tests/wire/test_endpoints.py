@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import pkgutil
+
+from starlette.routing import Match, Route
+
+from tracklet.server.app import all_routes
 from tracklet.wire import endpoints as ep
 from tracklet.wire.codec import MESSAGE_DECODERS
 
@@ -29,3 +34,27 @@ def test_message_fields_have_decoders() -> None:
             if field.kind == ep.MESSAGE:
                 assert field.message in MESSAGE_DECODERS
     assert ep.Field("run_view_type").json_name == "runViewType"
+
+
+def test_every_resource_module_is_registered_whole() -> None:
+    # A resource module left out of RESOURCES, or an Endpoint left out of its module's
+    # ENDPOINTS, would be missing from the table the tests and the REST store walk.
+    modules = {m.name for m in pkgutil.iter_modules(ep.__path__)} - {"base"}
+    assert {resource.__name__.rsplit(".", 1)[1] for resource in ep.RESOURCES} == modules
+    for resource in ep.RESOURCES:
+        defined = [v for v in vars(resource).values() if isinstance(v, ep.Endpoint)]
+        assert list(resource.ENDPOINTS) == defined, resource.__name__
+        assert resource.__all__ == sorted(resource.__all__)
+        for name in resource.__all__:
+            assert getattr(ep, name) is getattr(resource, name)
+    assert len(set(ep.ENDPOINTS)) == len(ep.ENDPOINTS) == 39
+    assert set(ep.TRACKING_ENDPOINTS) | set(ep.LOGGED_MODEL_ENDPOINTS) == set(ep.ENDPOINTS)
+
+
+def test_server_routes_every_endpoint() -> None:
+    routes = [r for r in all_routes() if isinstance(r, Route)]
+    for endpoint in ep.ENDPOINTS:
+        for path in endpoint.route_paths():
+            for method in endpoint.methods:
+                scope = {"type": "http", "path": path, "method": method}
+                assert any(r.matches(scope)[0] is Match.FULL for r in routes), (method, path)
