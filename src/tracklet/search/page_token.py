@@ -21,6 +21,10 @@ from tracklet.search.ast import Filter, OrderBy
 
 _VERSION = 1
 SortKey = list[tuple[int, Any]]
+# JSON has no infinities, yet a metric may be +/-inf and a page may end on it: such a key
+# travels as a name. (NaN keys never do: they rank as 1, with no value.)
+_INFINITIES: dict[object, str] = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+_INFINITY_NAMES = {name: value for value, name in _INFINITIES.items()}
 
 
 def fingerprint(
@@ -46,7 +50,11 @@ def _jsonable(value: object) -> object:
 
 def encode(query: str, sort_key: SortKey) -> str:
     """The token for the page after the row whose sort key is ``sort_key``."""
-    payload = {"v": _VERSION, "q": query, "k": [[rank, value] for rank, value in sort_key]}
+    payload = {
+        "v": _VERSION,
+        "q": query,
+        "k": [[rank, _INFINITIES.get(value, value)] for rank, value in sort_key],
+    }
     text = json.dumps(payload, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
     return base64.urlsafe_b64encode(text.encode()).decode()
 
@@ -108,6 +116,8 @@ def _typed(value: object, expected: type) -> Any:
         return None
     if expected is float and isinstance(value, int | float):
         return float(value)
+    if expected is float and isinstance(value, str) and value in _INFINITY_NAMES:
+        return _INFINITY_NAMES[value]
     if expected is int and isinstance(value, int) and -(2**63) <= value < 2**63:
         return value
     if expected is str and isinstance(value, str):
