@@ -31,6 +31,7 @@ from tracklet.server.routes import (
 from tracklet.server.rpc import ServerState
 from tracklet.server.security import HostPolicy
 from tracklet.server.settings import ServerSettings
+from tracklet.server.ui import routes as ui_routes
 from tracklet.store.base import TrackingStore
 
 logger = logging.getLogger("tracklet.server")
@@ -46,6 +47,7 @@ def all_routes() -> list[BaseRoute]:
         *datasets.routes,
         *logged_models.routes,
         *artifacts.routes,
+        *ui_routes,
     ]
 
 

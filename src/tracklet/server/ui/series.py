@@ -1,0 +1,177 @@
+"""Metric series for charts.
+
+``POST /ajax-api/2.0/tracklet/metrics/series``: many (run, key) series in one request (a whole
+chart grid; browsers open only six connections per host), each cut to ``[x_min, x_max]`` and
+reduced by M4 to at most four points per pixel column, with a min/max band when reduced.
+``GET /ajax-api/2.0/tracklet/metrics/raw``: one series at full resolution as little-endian
+binary (``n`` as uint64, ``n`` int64 x values, ``n`` float64 y values).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from array import array
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tracklet.entities.metric import MetricHistory
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.server.rpc import state_of
+from tracklet.server.ui.downsample import in_range, m4
+from tracklet.server.ui.replies import field, json_body, json_reply, reply
+from tracklet.store.base import TrackingStore
+
+PREFIX = "/ajax-api/2.0/tracklet"
+MAX_SERIES = 100
+MAX_WIDTH = 4096
+X_KINDS = ("step", "wall", "relative")
+
+
+def _number(value: float) -> float | str:
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+
+
+def series_columns(history: MetricHistory, x: str) -> tuple[list[int], list[int], array[float]]:
+    """(x values ascending, steps, values) of a metric's history: x is the step, the timestamp
+    in ms ("wall") or ms since the first point ("relative")."""
+    steps = list(history.steps)
+    stamps = list(history.timestamps)
+    values = array("d", history.values)
+    if x == "step":
+        if steps != sorted(steps):  # histories come in time order; steps usually agree
+            order = sorted(range(len(steps)), key=steps.__getitem__)
+            steps = [steps[i] for i in order]
+            values = array("d", (values[i] for i in order))
+        return steps, steps, values
+    if stamps != sorted(stamps):
+        order = sorted(range(len(stamps)), key=stamps.__getitem__)
+        stamps = [stamps[i] for i in order]
+        steps = [steps[i] for i in order]
+        values = array("d", (values[i] for i in order))
+    if x == "relative" and stamps:
+        first = stamps[0]
+        return [t - first for t in stamps], steps, values
+    return stamps, steps, values
+
+
+def one_series(
+    store: TrackingStore,
+    run_id: str,
+    key: str,
+    x: str,
+    x_min: float | None,
+    x_max: float | None,
+    width: int,
+    band: bool,
+) -> dict[str, Any]:
+    history = store.get_metric_history(run_id, key)
+    last_step = history.steps[-1] if len(history) else None
+    last_timestamp = max(history.timestamps) if len(history) else None
+    xs, _, ys = series_columns(history, x)
+    start, stop = in_range(xs, x_min, x_max)
+    reduced = m4(xs, ys, start, stop, width)
+    out: dict[str, Any] = {
+        "run_id": run_id,
+        "key": key,
+        "n_total": len(xs),
+        "n_in_range": stop - start,
+        "sampled": reduced.sampled,
+        "x": [xs[i] for i in reduced.indices],
+        "y": [_number(ys[i]) for i in reduced.indices],
+        "band": None,
+        "last_step": last_step,
+        "last_timestamp": last_timestamp,
+    }
+    if band and reduced.band_min is not None and reduced.band_max is not None:
+        out["band"] = {
+            "x": out["x"],
+            "min": [_number(v) for v in reduced.band_min],
+            "max": [_number(v) for v in reduced.band_max],
+        }
+    return out
+
+
+def _bound(body: dict[str, Any], name: str) -> float | None:
+    value = field(body, name, (int, float), None)
+    return None if value is None else float(value)
+
+
+async def series(request: Request) -> Response:
+    body = await json_body(request)
+    wanted = field(body, "series", list, [])
+    if not 1 <= len(wanted) <= MAX_SERIES:
+        raise MlflowException(
+            f"Invalid value for parameter 'series' supplied: 1 to {MAX_SERIES} series.",
+            INVALID_PARAMETER_VALUE,
+        )
+    pairs: list[tuple[str, str]] = []
+    for item in wanted:
+        if not (
+            isinstance(item, dict)
+            and isinstance(item.get("run_id"), str)
+            and isinstance(item.get("key"), str)
+        ):
+            raise MlflowException(
+                "Invalid value for parameter 'series' supplied: each is {run_id, key}.",
+                INVALID_PARAMETER_VALUE,
+            )
+        pairs.append((item["run_id"], item["key"]))
+    x = field(body, "x", str, "step")
+    if x not in X_KINDS:
+        raise MlflowException(
+            f"Invalid value {x!r} for parameter 'x' supplied: one of {', '.join(X_KINDS)}.",
+            INVALID_PARAMETER_VALUE,
+        )
+    width = field(body, "width", int, 1000)
+    if not 1 <= width <= MAX_WIDTH:
+        raise MlflowException(
+            f"Invalid value {width} for parameter 'width' supplied: 1 to {MAX_WIDTH}.",
+            INVALID_PARAMETER_VALUE,
+        )
+    x_min, x_max = _bound(body, "x_min"), _bound(body, "x_max")
+    band = field(body, "band", bool, True)
+    store = state_of(request).store
+
+    def read() -> list[dict[str, Any]]:
+        return [one_series(store, r, k, x, x_min, x_max, width, band) for r, k in pairs]
+
+    return json_reply(request, {"series": await run_in_threadpool(read)})
+
+
+async def raw(request: Request) -> Response:
+    params = request.query_params
+    run_id, key, x = params.get("run_id", ""), params.get("key", ""), params.get("x", "step")
+    if not run_id or not key:
+        raise MlflowException(
+            "Missing value for required parameter 'run_id' or 'key'.", INVALID_PARAMETER_VALUE
+        )
+    if x not in X_KINDS:
+        raise MlflowException(
+            f"Invalid value {x!r} for parameter 'x' supplied: one of {', '.join(X_KINDS)}.",
+            INVALID_PARAMETER_VALUE,
+        )
+    store = state_of(request).store
+
+    def encode() -> bytes:
+        xs, _, ys = series_columns(store.get_metric_history(run_id, key), x)
+        xs_array = array("q", xs)
+        if struct.pack("=H", 1) != struct.pack("<H", 1):  # big-endian host: wire is little
+            xs_array.byteswap()
+            ys.byteswap()
+        return struct.pack("<Q", len(xs)) + xs_array.tobytes() + ys.tobytes()
+
+    data = await run_in_threadpool(encode)
+    return reply(request, data, "application/octet-stream", compress=False)
+
+
+routes = [
+    Route(f"{PREFIX}/metrics/series", series, methods=["POST"]),
+    Route(f"{PREFIX}/metrics/raw", raw, methods=["GET"]),
+]

@@ -1,0 +1,177 @@
+"""The UI-only JSON routes under /ajax-api/2.0/tracklet/ (no browser): columnar runs against
+runs/search, experiment keys, M4 series that keep spikes, raw binary series, SSE."""
+
+from __future__ import annotations
+
+import math
+import random
+import struct
+import warnings
+from array import array
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tracklet.server.app import create_app
+from tracklet.server.settings import ServerSettings
+from tracklet.server.ui.downsample import in_range, m4
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+API = "/api/2.0/mlflow"
+UI = "/ajax-api/2.0/tracklet"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = ServerSettings(backend_store_uri=f"sqlite:///{tmp_path / 'ui.db'}")
+    with TestClient(create_app(settings), base_url="http://localhost") as test_client:
+        yield test_client
+
+
+def _run(client: TestClient, **batch: Any) -> str:
+    run_id: str = client.post(f"{API}/runs/create", json={"experiment_id": "0"}).json()["run"][
+        "info"
+    ]["run_id"]
+    if batch:
+        response = client.post(f"{API}/runs/log-batch", json={"run_id": run_id, **batch})
+        assert response.status_code == 200, response.text
+    return run_id
+
+
+def test_m4_keeps_first_last_min_max_per_column() -> None:
+    rng = random.Random(1)
+    xs = list(range(100_000))
+    ys = array("d", (rng.random() for _ in xs))
+    ys[22_222], ys[77_777] = -1e6, 1e6
+    reduced = m4(xs, ys, 0, len(xs), 500)
+    assert reduced.sampled
+    assert len(reduced.indices) <= 4 * 500
+    assert reduced.indices == sorted(set(reduced.indices))
+    assert {0, 99_999, 22_222, 77_777} <= set(reduced.indices)
+    # Every point lies inside its column's band, and the band spans the spikes.
+    assert reduced.band_min is not None
+    assert reduced.band_max is not None
+    assert min(reduced.band_min) == -1e6
+    assert max(reduced.band_max) == 1e6
+    for i, low, high in zip(reduced.indices, reduced.band_min, reduced.band_max, strict=True):
+        assert low <= ys[i] <= high
+
+
+def test_m4_raw_when_few_points_and_range_cut() -> None:
+    xs = list(range(0, 1000, 10))
+    start, stop = in_range(xs, 95, 205)
+    assert xs[start:stop] == list(range(100, 210, 10))
+    reduced = m4(xs, array("d", [float(x) for x in xs]), start, stop, 10)
+    assert not reduced.sampled
+    assert reduced.indices == list(range(start, stop))
+
+
+def test_search_columns_agrees_with_runs_search(client: TestClient) -> None:
+    for i in range(12):
+        _run(
+            client,
+            metrics=[{"key": "m", "value": i / 10, "timestamp": 1, "step": 0}],
+            params=[{"key": "p", "value": str(i % 3)}],
+            tags=[{"key": "mlflow.runName", "value": f"r{i}"}],
+        )
+    _run(client, metrics=[{"key": "m", "value": "Infinity", "timestamp": 1, "step": 0}])
+    body = {"experiment_ids": ["0"], "filter": "metrics.m > 0.45", "order_by": ["metrics.m DESC"]}
+    columns = client.post(f"{UI}/runs/search-columns", json=body).json()
+    runs = client.post(f"{API}/runs/search", json=body).json()["runs"]
+    assert columns["n"] == len(runs) == 8
+    assert columns["columns"]["run_id"] == [r["info"]["run_id"] for r in runs]
+    assert columns["columns"]["metrics.m"] == ["Infinity", 1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5]
+    assert columns["columns"]["run_name"][1:] == ["r11", "r10", "r9", "r8", "r7", "r6", "r5"]
+    assert columns["columns"]["params.p"][1:] == ["2", "1", "0", "2", "1", "0", "2"]
+    assert set(columns["columns"]) >= {"status", "start_time", "end_time", "parent_run_id"}
+
+
+def test_search_columns_errors_are_400_with_the_parser_message(client: TestClient) -> None:
+    response = client.post(
+        f"{UI}/runs/search-columns", json={"experiment_ids": ["0"], "filter": "metrics.m >> 1"}
+    )
+    assert response.status_code == 400
+    reference = client.post(
+        f"{API}/runs/search", json={"experiment_ids": ["0"], "filter": "metrics.m >> 1"}
+    )
+    assert response.json() == reference.json()
+    bad = client.post(f"{UI}/runs/search-columns", json={"experiment_ids": ["0"], "max_results": 0})
+    assert bad.status_code == 400
+    assert "max_results" in bad.json()["message"]
+
+
+def test_experiment_keys(client: TestClient) -> None:
+    _run(client, metrics=[{"key": "a", "value": 1, "timestamp": 1, "step": 0}])
+    _run(client, params=[{"key": "p", "value": "x"}], tags=[{"key": "t", "value": "y"}])
+    keys = client.get(f"{UI}/experiments/keys", params={"experiment_ids": "0"}).json()
+    assert keys["metrics"] == [{"key": "a", "runs": 1}]
+    assert keys["params"] == [{"key": "p", "runs": 1}]
+    assert {"key": "t", "runs": 1} in keys["tags"]
+
+
+def test_series_m4_batch_zoom_and_raw(client: TestClient) -> None:
+    n = 20_000
+    values = [math.sin(i / 500) for i in range(n)]
+    values[2222], values[17_777] = -1e6, 1e6
+    run_id = _run(client)
+    for start in range(0, n, 1000):
+        metrics = [
+            {"key": "loss", "value": values[i], "timestamp": 1000 + i, "step": i}
+            for i in range(start, start + 1000)
+        ]
+        client.post(f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": metrics})
+    other = _run(client, metrics=[{"key": "acc", "value": 0.5, "timestamp": 5, "step": 3}])
+    body = {
+        "series": [{"run_id": run_id, "key": "loss"}, {"run_id": other, "key": "acc"}],
+        "width": 500,
+    }
+    full, small = client.post(f"{UI}/metrics/series", json=body).json()["series"]
+    assert full["sampled"]
+    assert full["n_total"] == n
+    assert len(full["x"]) <= 2000
+    assert max(full["y"]) == 1e6
+    assert min(full["y"]) == -1e6
+    assert full["band"] is not None
+    assert full["last_step"] == n - 1
+    assert small == {
+        "run_id": other, "key": "acc", "n_total": 1, "n_in_range": 1, "sampled": False,
+        "x": [3], "y": [0.5], "band": None, "last_step": 3, "last_timestamp": 5,
+    }  # fmt: skip
+    zoom = {**body, "series": body["series"][:1], "x_min": 17_700, "x_max": 17_900}
+    [zoomed] = client.post(f"{UI}/metrics/series", json=zoom).json()["series"]
+    assert not zoomed["sampled"]
+    assert zoomed["band"] is None
+    assert zoomed["x"] == list(range(17_700, 17_901))
+    assert zoomed["y"][77] == 1e6
+    wall = client.post(
+        f"{UI}/metrics/series", json={**zoom, "x": "relative", "x_min": 0, "x_max": 10}
+    )
+    assert wall.json()["series"][0]["x"] == list(range(11))
+
+    raw = client.get(f"{UI}/metrics/raw", params={"run_id": run_id, "key": "loss"})
+    assert raw.headers["content-type"] == "application/octet-stream"
+    (count,) = struct.unpack_from("<Q", raw.content)
+    assert count == n
+    assert len(raw.content) == 8 + 16 * n
+    xs = struct.unpack_from(f"<{n}q", raw.content, 8)
+    ys = struct.unpack_from(f"<{n}d", raw.content, 8 + 8 * n)
+    assert list(xs) == list(range(n))
+    assert list(ys) == values
+
+
+def test_series_rejects_bad_requests(client: TestClient) -> None:
+    url = f"{UI}/metrics/series"
+    for body, name in [
+        ({"series": []}, "series"),
+        ({"series": [{"run_id": "a"}]}, "series"),
+        ({"series": [{"run_id": "a", "key": "k"}], "x": "time"}, "'x'"),
+        ({"series": [{"run_id": "a", "key": "k"}], "width": 10_000}, "width"),
+    ]:
+        response = client.post(url, json=body)
+        assert response.status_code == 400, body
+        assert name in response.json()["message"]

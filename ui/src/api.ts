@@ -1,0 +1,155 @@
+// The only way the UI talks to the server: its JSON API, by paths relative to the page, so the
+// UI works at "/" and under --static-prefix alike.
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const MLFLOW = "ajax-api/2.0/mlflow/";
+const TRACKLET = "ajax-api/2.0/tracklet/";
+
+async function request<T>(url: string, init?: RequestInit): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch (e) {
+    throw new ApiError(`Cannot reach the server (${String(e)})`, 0, "NETWORK");
+  }
+  const text = await response.text();
+  let body: unknown = {};
+  if (text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = { message: text };
+    }
+  }
+  if (!response.ok) {
+    const b = body as { message?: string; error_code?: string };
+    throw new ApiError(b.message ?? response.statusText, response.status, b.error_code ?? "");
+  }
+  return body as T;
+}
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) q.set(k, String(v));
+  const s = q.toString();
+  return s ? "?" + s : "";
+}
+
+export function get<T>(path: string, params: Record<string, string | number | undefined | null> = {}) {
+  return request<T>(MLFLOW + path + query(params));
+}
+
+export function post<T>(path: string, body: unknown, base = MLFLOW): Promise<T> {
+  return request<T>(base + path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+export function tracklet<T>(path: string, body?: unknown): Promise<T> {
+  if (body === undefined) return request<T>(TRACKLET + path);
+  return post<T>(path, body, TRACKLET);
+}
+
+export const eventsUrl = (params: Record<string, string>) => TRACKLET + "events" + query(params);
+
+export function artifactUrl(runId: string, path: string): string {
+  return "get-artifact" + query({ path, run_uuid: runId });
+}
+
+// ---- entity shapes (MLflow's JSON) ----
+export interface Tag {
+  key: string;
+  value: string;
+}
+export interface Experiment {
+  experiment_id: string;
+  name: string;
+  artifact_location?: string;
+  lifecycle_stage: string;
+  creation_time?: number;
+  last_update_time?: number;
+  tags?: Tag[];
+}
+export interface Metric {
+  key: string;
+  value: number | string;
+  timestamp: number;
+  step: number;
+}
+export interface RunInfo {
+  run_id: string;
+  run_name?: string;
+  experiment_id: string;
+  status: string;
+  start_time?: number;
+  end_time?: number;
+  artifact_uri?: string;
+  lifecycle_stage: string;
+}
+export interface DatasetInput {
+  dataset: { name: string; digest: string; source_type?: string; source?: string; schema?: string };
+  tags?: Tag[];
+}
+export interface Run {
+  info: RunInfo;
+  data: { metrics?: Metric[]; params?: Tag[]; tags?: Tag[] };
+  inputs?: { dataset_inputs?: DatasetInput[]; model_inputs?: { model_id: string }[] };
+  outputs?: { model_outputs?: { model_id: string; step: number }[] };
+}
+export interface FileInfo {
+  path: string;
+  is_dir: boolean;
+  file_size?: number;
+}
+export interface LoggedModel {
+  info: {
+    model_id: string;
+    name: string;
+    experiment_id: string;
+    source_run_id?: string;
+    status?: string;
+    creation_timestamp_ms?: number;
+    last_updated_timestamp_ms?: number;
+    artifact_uri?: string;
+    model_type?: string;
+    tags?: Tag[];
+  };
+  data?: { params?: Tag[]; metrics?: (Metric & { run_id?: string })[] };
+}
+
+/** Columnar runs: column name -> values, one value per run (tracklet's search-columns). */
+export interface RunColumns {
+  n: number;
+  columns: Record<string, (string | number | null)[]>;
+  next_page_token?: string | null;
+}
+
+export interface Series {
+  run_id: string;
+  key: string;
+  n_total: number;
+  n_in_range: number;
+  sampled: boolean;
+  x: number[];
+  y: (number | string)[];
+  band: { x: number[]; min: number[]; max: number[] } | null;
+  last_step: number | null;
+  last_timestamp: number | null;
+}
+
+export interface Keys {
+  metrics: { key: string; runs: number }[];
+  params: { key: string; runs: number }[];
+  tags: { key: string; runs: number }[];
+}

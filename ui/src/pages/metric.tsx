@@ -1,0 +1,3 @@
+export function MetricPage() {
+  return <main class="page">Metric</main>;
+}
