@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+from tests.ui.data import Runs, many_runs
 
 from tracklet.server.app import create_app
 from tracklet.server.protocol import CoalescingHttpToolsProtocol
@@ -97,6 +98,11 @@ def ui_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UiServer]:
     stop()
 
 
+@pytest.fixture(scope="session")
+def runs_data(ui_server: UiServer) -> Runs:
+    return many_runs(ui_server.url)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Chromium for one module. Playwright's sync API keeps its event loop marked running on
@@ -122,7 +128,10 @@ class Watch:
 
 def watch(page: Any, seen: Watch) -> None:
     def on_console(message: Any) -> None:
-        if message.type == "error":
+        expected = any(
+            f"status of {status} " in message.text for status in seen.allowed_status
+        )  # Chromium logs every failed load; an allowed status is not an error
+        if message.type == "error" and not expected:
             seen.problems.append(f"console error: {message.text}")
 
     def on_response(response: Any) -> None:

@@ -1,0 +1,3 @@
+export function ExperimentCharts(props: { experimentId: string }) {
+  return <p class="muted">Charts of experiment {props.experimentId}</p>;
+}
