@@ -28,6 +28,8 @@ MAX_EXPERIMENT_NAME_LENGTH = 500
 MAX_EXPERIMENT_TAG_KEY_LENGTH = 250
 MAX_EXPERIMENT_TAG_VAL_LENGTH = 20000
 MAX_ARTIFACT_LOCATION_LENGTH = 2048
+# The runs.name column (MLflow's too): SQLite ignores the length, PostgreSQL refuses more.
+MAX_RUN_NAME_LENGTH = 250
 MAX_PARAMS_TAGS_PER_BATCH = 100
 MAX_METRICS_PER_BATCH = 1000
 MAX_ENTITIES_PER_BATCH = 1000
@@ -260,18 +262,28 @@ def validate_artifact_location(location: str | None) -> None:
     check_artifact_location(location)
 
 
+def validate_run_name(name: str) -> str:
+    """A run name that fits its column on every database (MLflow 500s on PostgreSQL)."""
+    if len(name) > MAX_RUN_NAME_LENGTH:
+        raise invalid(exceeds_maximum_length("run_name", MAX_RUN_NAME_LENGTH, len(name)))
+    return name
+
+
 def parse_experiment_id(experiment_id: object) -> int:
     """An experiment id as the integer the SQL store keys on; anything else is a 400."""
     if isinstance(experiment_id, bool):
         raise invalid(
             f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
         )
-    if isinstance(experiment_id, int):
+    if isinstance(experiment_id, int) and INT64_MIN <= experiment_id <= INT64_MAX:
         return experiment_id
-    if isinstance(experiment_id, str) and experiment_id.strip().lstrip("-").isdigit():
-        value = int(experiment_id)
-        if INT64_MIN <= value <= INT64_MAX:
-            return value
+    if isinstance(experiment_id, str):
+        # ASCII digits only: "²".isdigit() is true, and int() raises on it (a 500 once).
+        digits = experiment_id.strip().lstrip("-")
+        if digits.isascii() and digits.isdigit() and len(digits.lstrip("0")) <= 19:
+            value = int(experiment_id)
+            if INT64_MIN <= value <= INT64_MAX:
+                return value
     raise invalid(
         f"Invalid experiment ID '{experiment_id}'. Experiment ID must be a valid integer."
     )

@@ -7,6 +7,7 @@ import posixpath
 import shutil
 import urllib.parse
 import urllib.request
+import uuid
 
 from tracklet.artifacts.base import ArtifactRepository, not_found, relative_artifact_path
 from tracklet.artifacts.paths import safe_join
@@ -26,8 +27,20 @@ def local_path_of(uri: str) -> str:
 
 
 def _copy(src: str, dst: str) -> None:
-    # copyfile streams (sendfile where available); the artifact is never read whole.
-    shutil.copyfile(src, dst)
+    """Copy to a temporary name beside ``dst``, then rename: a failed copy (a full disk, a
+    kill) leaves the previous file or nothing, never a truncated or empty artifact."""
+    directory, name = os.path.split(dst)
+    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.part")
+    try:
+        # copyfile streams (sendfile where available); the artifact is never read whole.
+        shutil.copyfile(src, temporary)
+        os.replace(temporary, dst)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
 
 
 class LocalArtifactRepository(ArtifactRepository):

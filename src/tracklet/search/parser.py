@@ -35,6 +35,7 @@ from tracklet.search.lexer import KEYWORDS, T, Token, tokenize
 from tracklet.validation import INT64_MAX, INT64_MIN
 
 _MAX_SHOWN = 300  # characters of the input quoted back in an error message
+MAX_FILTER_KEYS = 32  # distinct keys (metrics.x, params.y, ...) one filter may compare
 
 _STRING_TOKENS = frozenset({T.QUOTED, T.DQUOTED})
 _PATH_PARTS = frozenset({T.WORD, T.BACKTICKED, T.DQUOTED, T.QUOTED})
@@ -149,6 +150,7 @@ class _Parser:
         while True:
             token = self.advance()
             if token.type is T.END:
+                self.check_keys(comparisons)
                 return tuple(comparisons)
             if self.is_keyword(token, "AND"):
                 comparisons.append(self.comparison())
@@ -162,6 +164,17 @@ class _Parser:
                 raise self.error(
                     f"Expected AND or the end of the filter, found {token.describe()}", token
                 )
+
+    def check_keys(self, comparisons: Sequence[Comparison]) -> None:
+        # Each key is a join (SQLite allows 64 tables; PostgreSQL's planner took a minute over
+        # 200): bounded well above any real filter.
+        keys = {c.identifier for c in comparisons if c.identifier.kind is not Kind.ATTRIBUTE}
+        if len(keys) > MAX_FILTER_KEYS:
+            raise MlflowException(
+                f"Invalid {self.what} {self._shown()}: it compares {len(keys)} distinct "
+                f"metrics, params, tags or other keys; at most {MAX_FILTER_KEYS} are allowed.",
+                INVALID_PARAMETER_VALUE,
+            )
 
     def order_by(self) -> OrderBy:
         start = self.peek()

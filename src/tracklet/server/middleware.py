@@ -13,8 +13,10 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracklet.exceptions import INTERNAL_ERROR, MlflowException
+from tracklet.server.errors import STORAGE_FULL_STATUS, storage_full, storage_full_body
 from tracklet.server.security import (
     CORS_BLOCKED_MESSAGE,
+    DUPLICATE_HOST_MESSAGE,
     EXEMPT_PATHS,
     INVALID_HOST_MESSAGE,
     STATE_CHANGING_METHODS,
@@ -72,37 +74,42 @@ class ServerMiddleware:
             scope = {**scope, "path": path, "root_path": scope.get("root_path", "") + self.prefix}
         status = 0
         origin = ""
+        host: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"host":
+                if host is not None:
+                    # Which one a proxy checked and which one we would use may differ.
+                    await _plain(send, 400, DUPLICATE_HOST_MESSAGE)
+                    self._log(scope, 400, start)
+                    return
+                host = value.decode("latin-1")
+            elif name == b"origin":
+                origin = value.decode("latin-1")
         policy = self.policy
-        if policy is not None:
-            host = ""
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    host = value.decode("latin-1")
-                elif name == b"origin":
-                    origin = value.decode("latin-1")
-            if path not in EXEMPT_PATHS and not policy.host_allowed(host):
+        if policy is None:
+            origin = ""  # no policy configured: no CORS headers for anyone
+        else:
+            if path not in EXEMPT_PATHS and not policy.host_allowed(host or ""):
                 logger.warning("Rejected request with invalid Host header: %r", host)
                 await _plain(send, 403, INVALID_HOST_MESSAGE)
                 self._log(scope, 403, start)
                 return
-            if origin and is_api_path(path) and not policy.origin_allowed(origin):
-                if method in STATE_CHANGING_METHODS:
+            if origin and not policy.origin_allowed(origin):
+                if method in STATE_CHANGING_METHODS and is_api_path(path):
                     logger.warning("Blocked cross-origin request from %r", origin)
                     await _plain(send, 403, CORS_BLOCKED_MESSAGE)
                     self._log(scope, 403, start)
                     return
-                origin = ""  # a foreign origin may read nothing: no CORS headers for it
+                # A foreign origin may read nothing, on any path (artifacts, /health, 404s):
+                # no CORS headers for it.
+                origin = ""
             if origin and method == "OPTIONS" and is_api_path(path):
                 await self._preflight(send, origin)
                 self._log(scope, 204, start)
                 return
         extra = self.extra_headers
         if origin:
-            extra = [
-                *extra,
-                (b"access-control-allow-origin", origin.encode()),
-                (b"vary", b"Origin"),
-            ]
+            extra = [*extra, *self._cors_headers(origin)]
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -114,20 +121,41 @@ class ServerMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
-            logger.exception("Unexpected error serving %s %s", method, path)
+        except Exception as failure:
+            full = storage_full(failure)
+            if full:
+                logger.error("Storage full serving %s %s: %s", method, path, failure)
+            else:
+                logger.exception("Unexpected error serving %s %s", method, path)
             if status:
                 raise  # the response has begun; the connection is all we can end
-            error = MlflowException("Internal server error; see the server log", INTERNAL_ERROR)
+            if full:
+                code, body = STORAGE_FULL_STATUS, storage_full_body()
+            else:
+                error = MlflowException("Internal server error; see the server log", INTERNAL_ERROR)
+                code, body = 500, error_body(error)
             await send_with_headers(
                 {
                     "type": "http.response.start",
-                    "status": 500,
+                    "status": code,
                     "headers": [(b"content-type", b"application/json")],
                 }
             )
-            await send({"type": "http.response.body", "body": error_body(error)})
+            await send({"type": "http.response.body", "body": body})
         self._log(scope, status, start)
+
+    def _cors_headers(self, origin: str) -> list[tuple[bytes, bytes]]:
+        """For an allowed origin. With ``--cors-allowed-origins '*'`` any page may read, but
+        never with the visitor's credentials (as MLflow: a wildcard with credentials is a CORS
+        violation); otherwise the origin itself, credentials allowed."""
+        assert self.policy is not None
+        if self.policy.any_origin:
+            return [(b"access-control-allow-origin", b"*")]
+        return [
+            (b"access-control-allow-origin", origin.encode("latin-1")),
+            (b"access-control-allow-credentials", b"true"),
+            (b"vary", b"Origin"),
+        ]
 
     async def _preflight(self, send: Send, origin: str) -> None:
         await send(
@@ -136,11 +164,9 @@ class ServerMiddleware:
                 "status": 204,
                 "headers": [
                     *self.extra_headers,
-                    (b"access-control-allow-origin", origin.encode()),
+                    *self._cors_headers(origin),
                     (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, OPTIONS, PATCH"),
                     (b"access-control-allow-headers", b"*"),
-                    (b"access-control-allow-credentials", b"true"),
-                    (b"vary", b"Origin"),
                 ],
             }
         )

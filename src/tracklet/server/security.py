@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 INVALID_HOST_MESSAGE = "Invalid Host header - possible DNS rebinding attack detected"
 CORS_BLOCKED_MESSAGE = "Cross-origin request blocked"
+DUPLICATE_HOST_MESSAGE = "Bad Request: more than one Host header"
 EXEMPT_PATHS = frozenset({"/health", "/version"})
 STATE_CHANGING_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
 _LOCALHOST_ORIGIN_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})

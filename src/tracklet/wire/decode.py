@@ -85,13 +85,21 @@ _DICT = frozenset({dict})
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
-    """A JSON request body as a dict: double-encoded bodies decoded twice, anything else ``{}``."""
+    """A JSON request body as a dict: double-encoded bodies decoded twice, anything else ``{}``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for well-formed JSON no value can hold (a lone
+            surrogate, nesting deeper than ``jsonio.MAX_DEPTH``).
+    """
     if not body:
         return {}
     try:
         data = jsonio.loads(body)
         if isinstance(data, str):  # older clients double-encode
             data = jsonio.loads(data)
+    except jsonio.InvalidJSONValue as error:
+        # Well-formed, so not MLflow's "malformed body is {}": say what cannot be taken.
+        raise MlflowException(f"Invalid request body: {error}", INVALID_PARAMETER_VALUE) from None
     except ValueError:
         return {}
     return data if isinstance(data, dict) else {}

@@ -15,6 +15,7 @@ from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.validation import INT64_MAX, INT64_MIN
 
 _API_DOCS = " See the API docs for more information about request parameters."
+_MAX_SHOWN = 1000  # characters of a bad value quoted back in an error message
 _SPECIAL_DOUBLES = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -25,14 +26,35 @@ def missing(path: str) -> MlflowException:
     )
 
 
+def shown(value: object) -> str:
+    """``value`` as JSON for an error message, whatever it is: a value nested a thousand deep
+    (which would exhaust the recursion limit) or a megabyte long is shown cut short."""
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    except RecursionError:
+        return f"<a {type(value).__name__} nested too deeply to show>"
+    except (TypeError, ValueError):
+        text = object.__repr__(value)
+    return text if len(text) <= _MAX_SHOWN else text[:_MAX_SHOWN] + "..."
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as an int64-sized integer if it is one in ASCII digits (``"-12"``), else None.
+
+    ``int()`` alone would take ``"٣"`` and raise on ``"²"`` (``str.isdigit`` is true for both)
+    and on numbers of more than 4,300 digits; none of them is an id or an enum number.
+    """
+    text = text.strip()
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > 19:
+        return None
+    return int(text)
+
+
 def wrong_type(path: str, value: object) -> MlflowException:
     """MLflow's error for a field of the wrong JSON type."""
-    try:
-        shown = json.dumps(value, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        shown = repr(value)
     return MlflowException(
-        f"Invalid value {shown} for parameter '{path}' supplied:  Hint: Value was of type "
+        f"Invalid value {shown(value)} for parameter '{path}' supplied:  Hint: Value was of type "
         f"'{type(value).__name__}'.{_API_DOCS}",
         INVALID_PARAMETER_VALUE,
     )
@@ -49,10 +71,10 @@ def as_int(value: object, path: str) -> int:
     if type(value) is int:
         number = value
     elif type(value) is str:
-        try:
-            number = int(value.strip())
-        except ValueError:
-            raise wrong_type(path, value) from None
+        parsed = ascii_int(value)
+        if parsed is None:
+            raise wrong_type(path, value)
+        number = parsed
     elif type(value) is float and value.is_integer():
         number = int(value)
     else:
@@ -100,10 +122,11 @@ def as_enum(value: object, path: str, values: tuple[tuple[str, int], ...]) -> in
     for name, number in values:
         if value == name or (type(value) is int and value == number):
             return number
-    if type(value) is str and value.isdigit():
-        return as_enum(int(value), path, values)
+    parsed = ascii_int(value) if type(value) is str else None
+    if parsed is not None:
+        return as_enum(parsed, path, values)
     raise MlflowException(
-        f"Invalid value {value!r} for parameter '{path}' supplied: expected one of "
+        f"Invalid value {shown(value)} for parameter '{path}' supplied: expected one of "
         f"{[name for name, _ in values]}.{_API_DOCS}",
         INVALID_PARAMETER_VALUE,
     )

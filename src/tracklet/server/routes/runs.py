@@ -12,6 +12,7 @@ from tracklet.entities import Metric, Param, RunStatus, RunTag, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.rpc import ServerState, rpc
 from tracklet.wire import endpoints as ep
+from tracklet.wire import jsonio
 from tracklet.wire.codec import (
     metric_columns_from_json,
     metric_from_json,
@@ -145,7 +146,8 @@ def log_outputs(state: ServerState, req: Fields) -> Fields:
 def log_model(state: ServerState, req: Fields) -> Fields:
     """Legacy model metadata: appended to the run's ``mlflow.log-model.history`` tag."""
     try:
-        model = json.loads(req["model_json"])
+        model = jsonio.loads(req["model_json"])
+        jsonio.check_value(model)  # stored as a tag: no surrogates, no 1,000-deep nesting
     except ValueError:
         raise MlflowException(
             f"Malformed model info. \n {req['model_json']} \n is not a valid JSON.",

@@ -12,6 +12,7 @@ replacement, not a recompilation.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
@@ -21,6 +22,8 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
 Params = Mapping[str, Any]
 
@@ -110,8 +113,41 @@ def _compile_cached(statement: ClauseElement, dialect_name: str) -> tuple[str, d
     return text, bound
 
 
+def refused_value(error: Exception) -> MlflowException | None:
+    """The 400 for a value the database cannot store, or None for any other failure.
+
+    Values are validated before they reach the database, but a few limits are the database's
+    own: text must encode as UTF-8 (a lone surrogate cannot), PostgreSQL text cannot hold NUL,
+    and PostgreSQL enforces column lengths that SQLite ignores. Such a statement fails before
+    anything is written (a transaction is rolled back), so the caller gets a 400, not a 500.
+    """
+    if isinstance(error, UnicodeEncodeError):
+        bad = error.object[error.start : error.start + 1]
+        return MlflowException(
+            f"Invalid value: a string holds {bad!r}, a lone surrogate, which is not a Unicode "
+            "character and cannot be stored.",
+            INVALID_PARAMETER_VALUE,
+        )
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is not None and isinstance(error, psycopg.DataError):
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return MlflowException(
+            f"Invalid value: the database refused it ({detail}).", INVALID_PARAMETER_VALUE
+        )
+    return None
+
+
+def _raise_refused(error: Exception) -> None:
+    refused = refused_value(error)
+    if refused is not None:
+        raise refused from error
+
+
 class Db:
-    """One DB-API connection and its dialect: run compiled statements with dict parameters."""
+    """One DB-API connection and its dialect: run compiled statements with dict parameters.
+
+    A value the database cannot store is a 400 (:func:`refused_value`), whichever call runs it.
+    """
 
     __slots__ = ("dbapi", "dialect_name")
 
@@ -121,7 +157,11 @@ class Db:
 
     def execute(self, statement: Compiled, params: Params | None = None) -> Any:
         cursor = self.dbapi.cursor()
-        cursor.execute(statement.text(self.dialect_name), params or {})
+        try:
+            cursor.execute(statement.text(self.dialect_name), params or {})
+        except Exception as error:
+            _raise_refused(error)
+            raise
         return cursor
 
     def execute_in(
@@ -134,7 +174,11 @@ class Db:
         bound = dict(params or {})
         bound.update(zip(names, values, strict=True))
         cursor = self.dbapi.cursor()
-        cursor.execute(text, bound)
+        try:
+            cursor.execute(text, bound)
+        except Exception as error:
+            _raise_refused(error)
+            raise
         return cursor
 
     def execute_core(self, statement: ClauseElement) -> Any:
@@ -146,19 +190,27 @@ class Db:
         """
         text, bound = _compile_cached(statement, self.dialect_name)
         cursor = self.dbapi.cursor()
-        if self.dialect_name == "postgresql":
-            # Never prepared: psycopg prepares a statement run five times, and PostgreSQL may
-            # then plan it once for any values, where ``metrics.acc > 0.99`` and ``> 0.01``
-            # want different plans.
-            cursor.execute(text, bound, prepare=False)
-        else:
-            cursor.execute(text, bound)
+        try:
+            if self.dialect_name == "postgresql":
+                # Never prepared: psycopg prepares a statement run five times, and PostgreSQL
+                # may then plan it once for any values, where ``metrics.acc > 0.99`` and
+                # ``> 0.01`` want different plans.
+                cursor.execute(text, bound, prepare=False)
+            else:
+                cursor.execute(text, bound)
+        except Exception as error:
+            _raise_refused(error)
+            raise
         return cursor
 
     def executemany(self, statement: Compiled, rows: Iterable[Params]) -> None:
         rows = list(rows)
         if rows:
-            self.dbapi.cursor().executemany(statement.text(self.dialect_name), rows)
+            try:
+                self.dbapi.cursor().executemany(statement.text(self.dialect_name), rows)
+            except Exception as error:
+                _raise_refused(error)
+                raise
 
     def one(self, statement: Compiled, params: Params | None = None) -> Any:
         return self.execute(statement, params).fetchone()

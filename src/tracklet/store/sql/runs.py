@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tracklet import validation
 from tracklet.entities import (
     LifecycleStage,
     Run,
@@ -136,6 +137,7 @@ def insert(
     artifact_uri: str,
     run_tags: Sequence[RunTag],
 ) -> None:
+    validation.validate_run_name(run_name)
     db.execute(
         _INSERT,
         {
@@ -205,6 +207,7 @@ def update_info(
 
 def rename(db: Db, run_id: str, name: str) -> None:
     """Set the run's name and its ``mlflow.runName`` tag together."""
+    validation.validate_run_name(name)
     db.execute(_SET_NAME, {"run_uuid": run_id, "name": name})
     db.execute(UPSERT_TAG, {"run_uuid": run_id, "key": RUN_NAME_TAG, "value": name})
 

@@ -119,6 +119,7 @@ _KEY_TABLES: dict[Kind, sa.Table] = {
 
 Condition = Callable[[Any], Any]  # a value column -> a comparison on it
 _SELECTIVE_ROWS = 2000
+_MAX_JOINED_KEYS = 48
 
 
 class _Joins:
@@ -174,6 +175,17 @@ class _Joins:
         for name in self.inner:
             if name != lead and not (name == best and counts[name] < _SELECTIVE_ROWS):
                 self.unindexed.add(name)
+
+    def check_size(self) -> None:
+        """Refuse more joins than SQLite can take (64 tables) with room to spare; the parser
+        bounds a filter's keys, and this bounds them together with order_by's."""
+        count = len(self.inner) + len(self.outer)
+        if count > _MAX_JOINED_KEYS:
+            raise MlflowException(
+                f"Invalid search: filter and order_by together name {count} distinct metrics, "
+                f"params or tags; at most {_MAX_JOINED_KEYS} are allowed.",
+                INVALID_PARAMETER_VALUE,
+            )
 
     def from_clause(self) -> Any:
         joined: Any = runs
@@ -489,6 +501,7 @@ def _run_page(
     where = [runs.c.experiment_id.in_(ids), runs.c.lifecycle_stage.in_(stages)]
     where += _run_filters(db.dialect_name, comparisons, joins)
     terms = [_run_term(o, joins) for o in order]
+    joins.check_size()
     if db.dialect_name == "sqlite" and joins.inner:
         lead = order[0].identifier
         joins.choose_driver(db, (lead.kind, lead.key) if lead.kind is not Kind.ATTRIBUTE else None)
