@@ -7,8 +7,8 @@ import posixpath
 import shutil
 import urllib.parse
 import urllib.request
-import uuid
 
+from tracklet.artifacts.atomic import replaced_on_success
 from tracklet.artifacts.base import ArtifactRepository, not_found, relative_artifact_path
 from tracklet.artifacts.paths import safe_join
 from tracklet.entities.file_info import FileInfo
@@ -27,20 +27,10 @@ def local_path_of(uri: str) -> str:
 
 
 def _copy(src: str, dst: str) -> None:
-    """Copy to a temporary name beside ``dst``, then rename: a failed copy (a full disk, a
-    kill) leaves the previous file or nothing, never a truncated or empty artifact."""
-    directory, name = os.path.split(dst)
-    temporary = os.path.join(directory, f".{name}.{uuid.uuid4().hex}.part")
-    try:
+    # Through a temporary name: a failed copy never leaves an empty or truncated artifact.
+    with replaced_on_success(dst) as temporary:
         # copyfile streams (sendfile where available); the artifact is never read whole.
         shutil.copyfile(src, temporary)
-        os.replace(temporary, dst)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        raise
 
 
 class LocalArtifactRepository(ArtifactRepository):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import urllib.parse
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from tracklet.artifacts.atomic import replaced_on_success
 from tracklet.artifacts.paths import safe_join, validate_relative_path
 from tracklet.exceptions import (
     INVALID_PARAMETER_VALUE,
@@ -100,22 +100,13 @@ class LocalArtifacts:
         directory = os.path.dirname(target)
         os.makedirs(directory, exist_ok=True)
         self.resolve(path)  # the directories just made must not have changed where it leads
-        temporary = os.path.join(directory, f".{os.path.basename(target)}.{uuid.uuid4().hex}.part")
         size = 0
-        try:
-            with open(temporary, "xb") as out:
-                async for chunk in chunks:
-                    size += len(chunk)
-                    if size > limit:
-                        raise UploadTooLarge(limit)
-                    out.write(chunk)
-            os.replace(temporary, target)
-        except BaseException:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
-            raise
+        with replaced_on_success(target) as temporary, open(temporary, "xb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > limit:
+                    raise UploadTooLarge(limit)
+                out.write(chunk)
         return size
 
     def delete(self, path: str) -> None:
