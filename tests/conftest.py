@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tracklet import env
-from tracklet.store import registry
+from tracklet.store import schemes
 from tracklet.store.sql.store import SqlStore
 from tracklet.tracking import _state
 from tracklet.tracking import fluent as _fluent
@@ -46,7 +46,7 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
             _state.run_stack().pop()
     _state.reset()
     _fluent._client_cache = None
-    registry.reset()
+    schemes.reset()
     _reset_mlflow_state()
     os.environ.clear()
     os.environ.update(saved_env)
@@ -84,7 +84,7 @@ def postgres_uri() -> Iterator[str]:
     try:
         yield _postgres_schema_uri(schema)
     finally:
-        registry.reset()
+        schemes.reset()
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()

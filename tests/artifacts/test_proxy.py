@@ -44,6 +44,13 @@ def test_mlflow_artifacts_needs_an_http_tracking_uri() -> None:
         get_artifact_repository("mlflow-artifacts:/1/x", "sqlite:///x.db")
 
 
+def test_mlflow_artifacts_needs_the_callers_tracking_uri() -> None:
+    # The repository layer never reads the tracking URI in force: the caller passes it.
+    with pytest.raises(MlflowException, match="pass the server's tracking_uri") as caught:
+        get_artifact_repository("mlflow-artifacts:/1/x")
+    assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
 def test_round_trip_through_mlflow_artifacts_uri(
     live_server: LiveServer, round_trip: RoundTrip
 ) -> None:

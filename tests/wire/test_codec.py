@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from tracklet import jsonio
 from tracklet.entities import (
     Dataset,
     DatasetInput,
@@ -20,7 +21,6 @@ from tracklet.entities import (
     RunOutputs,
     RunTag,
 )
-from tracklet.wire import jsonio
 from tracklet.wire.codec import (
     experiment_from_json,
     experiment_to_json,

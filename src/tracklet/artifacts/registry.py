@@ -45,9 +45,12 @@ def _mlflow_artifacts(uri: str, tracking_uri: str | None) -> ArtifactRepository:
     from tracklet.artifacts.http import HttpArtifactRepository, resolve_mlflow_artifacts_uri
 
     if tracking_uri is None:
-        from tracklet.tracking.uri import get_tracking_uri
-
-        tracking_uri = get_tracking_uri()
+        # The caller knows which server it talks to; this layer never reads the tracking API.
+        raise MlflowException(
+            f"Artifact URI {uri!r} is relative to a tracking server: pass the server's "
+            "tracking_uri (http://host:port) to resolve it.",
+            INVALID_PARAMETER_VALUE,
+        )
     return HttpArtifactRepository(resolve_mlflow_artifacts_uri(uri, tracking_uri))
 
 
@@ -66,8 +69,12 @@ def get_artifact_repository(uri: str, tracking_uri: str | None = None) -> Artifa
 
     Args:
         uri: A plain path, ``file://``, ``s3://``, ``http(s)://`` or ``mlflow-artifacts:`` URI.
-        tracking_uri: The tracking server ``mlflow-artifacts:`` URIs resolve against (the
-            tracking URI in force if None).
+        tracking_uri: The tracking server ``mlflow-artifacts:`` URIs resolve against
+            (required for them; the tracking client passes its own).
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for an unknown scheme, or an
+            ``mlflow-artifacts:`` URI without ``tracking_uri``.
     """
     scheme = scheme_of(uri)
     factory = _BUILTIN.get(scheme)

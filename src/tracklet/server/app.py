@@ -53,13 +53,9 @@ def all_routes() -> list[BaseRoute]:
 
 def open_store(settings: ServerSettings) -> TrackingStore:
     """The backend store, with the server's default artifact root for new experiments."""
-    from tracklet.store.registry import get_store, scheme_of
+    from tracklet.store.schemes import open_store as open_backend
 
-    if scheme_of(settings.backend_store_uri) in ("sqlite", "postgresql", "postgres"):
-        from tracklet.store.sql.store import SqlStore
-
-        return SqlStore(settings.backend_store_uri, settings.default_artifact_root)
-    return get_store(settings.backend_store_uri)
+    return open_backend(settings.backend_store_uri, settings.default_artifact_root)
 
 
 def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> Starlette:
@@ -81,7 +77,7 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = open_store(settings) if store is None else store
-        app.state.tracklet = ServerState(settings, opened, proxy, _is_local(opened))
+        app.state.tracklet = ServerState(settings, opened, proxy, opened.is_local)
         try:
             yield
         finally:
@@ -100,9 +96,5 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     app.router = IndexedRouter(all_routes(), lifespan=lifespan)
     if store is not None:
         # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
-        app.state.tracklet = ServerState(settings, store, proxy, _is_local(store))
+        app.state.tracklet = ServerState(settings, store, proxy, store.is_local)
     return app
-
-
-def _is_local(store: TrackingStore) -> bool:
-    return store.tracking_uri.startswith("sqlite:")

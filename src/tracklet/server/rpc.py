@@ -20,11 +20,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from tracklet import jsonio
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.artifact_files import LocalArtifacts
 from tracklet.server.settings import ServerSettings
 from tracklet.store.base import TrackingStore
-from tracklet.wire import jsonio
 from tracklet.wire.decode import decode, parse_body, parse_query
 from tracklet.wire.endpoints import Endpoint
 

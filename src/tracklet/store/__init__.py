@@ -1,1 +1,1 @@
-"""Storage: the TrackingStore interface, the URI-scheme registry and its implementations."""
+"""Storage: the TrackingStore interface, the URI-scheme lookup (``schemes``), implementations."""

@@ -201,4 +201,10 @@ class TrackingStore(ExperimentStore, RunStore, RunDataStore, LoggedModelStore, P
     @property
     def tracking_uri(self) -> str: ...
 
+    @property
+    def is_local(self) -> bool:
+        """True when calls stay on this machine and take microseconds (a SQLite file), so a
+        server may run them on its event loop; False when each is a network round trip."""
+        ...
+
     def close(self) -> None: ...

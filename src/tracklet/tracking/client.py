@@ -29,7 +29,7 @@ from tracklet.entities import (
     ViewType,
 )
 from tracklet.store.base import TrackingStore
-from tracklet.store.registry import get_store
+from tracklet.store.schemes import get_store
 from tracklet.tracking import uri as tracking_uri_module
 from tracklet.tracking.async_logging import (
     AsyncLogger,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from tracklet import env
-from tracklet.store.registry import check_tracking_uri
+from tracklet.store.schemes import check_tracking_uri
 from tracklet.tracking import _state
 
 DEFAULT_DB_FILE = "tracklet.db"

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tracklet import jsonio
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.wire import jsonio
 from tracklet.wire import logged_models as _logged_models  # noqa: F401  (registers decoders)
 from tracklet.wire.codec import MESSAGE_DECODERS
 from tracklet.wire.endpoints import BOOL, DOUBLE, ENUM, INT, MESSAGE, STRING, Endpoint, Field

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from tracklet import jsonio
 from tracklet.exceptions import (
     ENDPOINT_NOT_FOUND,
     MlflowException,
     RestException,
     error_code_for_status,
 )
-from tracklet.wire import jsonio
 
 
 def error_body(exc: MlflowException) -> bytes:

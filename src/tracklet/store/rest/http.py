@@ -22,10 +22,9 @@ from typing import Any
 
 import httpx
 
-from tracklet import env
+from tracklet import env, jsonio
 from tracklet.exceptions import MlflowException
 from tracklet.store.rest import transport as transport_module
-from tracklet.wire import jsonio
 from tracklet.wire.endpoints import Endpoint
 from tracklet.wire.errors import exception_from_response
 

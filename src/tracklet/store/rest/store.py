@@ -113,6 +113,11 @@ class RestStore(LoggedModelsOverRest):
     def tracking_uri(self) -> str:
         return self._tracking_uri
 
+    @property
+    def is_local(self) -> bool:
+        """False: every call is a round trip to the server."""
+        return False
+
     def close(self) -> None:
         self._http.close()
 

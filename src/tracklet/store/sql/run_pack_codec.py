@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracklet.wire import jsonio
+from tracklet import jsonio
 
 # A latest-metric row as run_parts reads it: (key, value or None for NaN, timestamp, step).
 MetricRow = tuple[str, float | None, int, int]

@@ -1,5 +1,6 @@
 """JSON in and out, in one place: orjson when it is installed (several times faster on large
-log-batch bodies), else the standard library. Both produce and accept the same documents."""
+log-batch bodies), else the standard library. Both produce and accept the same documents.
+A neutral low-level module: the wire codec and the SQL store's run packs both use it."""
 
 from __future__ import annotations
 

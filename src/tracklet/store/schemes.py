@@ -1,5 +1,6 @@
 """Tracking URI scheme -> store. Implementations are imported only when first used, so that
-``import tracklet`` stays light; one store is kept per URI, so its connections are reused."""
+``import tracklet`` stays light; ``get_store`` keeps one store per URI, so its connections are
+reused; ``open_store`` makes one its caller owns (the server, with its artifact root)."""
 
 from __future__ import annotations
 
@@ -13,27 +14,31 @@ from tracklet.store.base import TrackingStore
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
+# What a plugin registers under the entry point: the URI in, a store out.
 StoreFactory = Callable[[str], TrackingStore]
+# A built-in store also takes the default artifact root for new experiments.
+_BuiltinFactory = Callable[[str, str | None], TrackingStore]
 
 _ENTRY_POINT_GROUP = "tracklet.tracking_store"
 _stores: dict[str, TrackingStore] = {}
 _lock = threading.Lock()
 
 
-def _sql_store(uri: str) -> TrackingStore:
+def _sql_store(uri: str, default_artifact_root: str | None) -> TrackingStore:
     from tracklet.store.sql.store import SqlStore
 
-    return SqlStore(uri)
+    return SqlStore(uri, default_artifact_root)
 
 
-def _rest_store(uri: str) -> TrackingStore:
+def _rest_store(uri: str, default_artifact_root: str | None) -> TrackingStore:
+    # The artifact root is not ours to choose: the server behind the URI places artifacts.
     from tracklet.store.rest.store import RestStore
 
     store: TrackingStore = RestStore(uri)
     return store
 
 
-_BUILTIN: dict[str, StoreFactory] = {
+_BUILTIN: dict[str, _BuiltinFactory] = {
     "sqlite": _sql_store,
     "postgresql": _sql_store,
     "postgres": _sql_store,
@@ -76,18 +81,32 @@ def _plugin_schemes() -> dict[str, EntryPoint]:
     return {ep.name: ep for ep in entry_points(group=_ENTRY_POINT_GROUP)}
 
 
+def open_store(uri: str, default_artifact_root: str | None = None) -> TrackingStore:
+    """A new store for ``uri``, owned by the caller, who closes it.
+
+    Args:
+        uri: A tracking URI whose scheme names a built-in or plugin store.
+        default_artifact_root: Where new experiments' artifacts go, for stores that choose it
+            (SQL); a REST or plugin store leaves that to the server or plugin behind it.
+    """
+    check_tracking_uri(uri)
+    scheme = scheme_of(uri)
+    builtin = _BUILTIN.get(scheme)
+    if builtin is not None:
+        return builtin(uri, default_artifact_root)
+    factory: StoreFactory = _plugin_schemes()[scheme].load()
+    return factory(uri)
+
+
 def get_store(uri: str) -> TrackingStore:
-    """The store for ``uri``, created on first use."""
+    """The store for ``uri``, created on first use and shared by every caller."""
     store = _stores.get(uri)
     if store is not None:
         return store
     with _lock:
         store = _stores.get(uri)
         if store is None:
-            check_tracking_uri(uri)
-            scheme = scheme_of(uri)
-            factory: StoreFactory = _BUILTIN.get(scheme) or _plugin_schemes()[scheme].load()
-            store = factory(uri)
+            store = open_store(uri)
             _stores[uri] = store
     return store
 

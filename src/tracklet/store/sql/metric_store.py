@@ -1,0 +1,120 @@
+"""Metrics in the SQL store: single points on the fast path, batches (with their params and
+tags, all or nothing), columns, and history; statements in ``metrics`` and ``run_data``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from tracklet import validation
+from tracklet.entities import Metric, MetricHistory, Param, RunTag
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.store.base import MetricColumns
+from tracklet.store.sql import logged_models as model_queries
+from tracklet.store.sql import metrics as metric_queries
+from tracklet.store.sql import run_data as run_data_queries
+from tracklet.store.sql import runs as run_queries
+from tracklet.store.sql.store_base import SqlStoreBase
+
+
+class MetricSqlStore(SqlStoreBase):
+    """``log_metric``, ``log_batch``, ``log_metric_columns`` and ``get_metric_history`` of
+    :class:`~tracklet.store.sql.store.SqlStore`."""
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        if metric.model_id:
+            # Model-linked points are also recorded against the model: the batch path does both.
+            self.log_batch(run_id, metrics=[metric])
+            return
+        metric = _checked_metric(metric)
+        row = self._append_point(metric_queries.point_params(run_id, metric))
+        if row is not None and row[0] >= metric_queries.TAIL_FLUSH_POINTS:
+            with self._writer.transaction() as db:
+                metric_queries.move_tail(db, run_id, metric.key)
+        if row is None:
+            with self._reader() as db:
+                run_queries.require_active(db, run_id)
+            raise MlflowException(f"Run {run_id} could not be written", INVALID_PARAMETER_VALUE)
+
+    def _append_point(self, params: dict[str, object]) -> tuple[int] | None:
+        writer = self._writer
+        with writer.lock:
+            return writer.db().one(metric_queries.APPEND_POINT_GUARDED, params)  # type: ignore[no-any-return]
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        series = linked = None
+        if metrics:
+            series = metric_queries.group_by_key(
+                metrics, lambda m, i: _checked_metric(m, f"metrics[{i}]")
+            )
+            linked = [_checked_metric(m) for m in metrics if m.model_id]
+        checked_params = [
+            Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
+            for i, p in enumerate(params)
+        ]
+        if checked_params:
+            validation.validate_param_keys_unique([p.key for p in checked_params])
+        checked_tags = [
+            RunTag(*validation.validate_tag(t.key, t.value, f"tags[{i}]"))
+            for i, t in enumerate(tags)
+        ]
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            if checked_params:
+                run_data_queries.write_params(db, run_id, checked_params)
+            if series:
+                metric_queries.write_series(db, run_id, series, self._tail_sizes)
+            if linked:
+                model_queries.write_metrics(db, run_id, linked)
+            if checked_tags:
+                run_data_queries.write_tags(db, run_id, checked_tags)
+
+    def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
+        for key, (steps, timestamps, values) in series.items():
+            validation.validate_key(key, "metric key")
+            if not len(steps) == len(timestamps) == len(values):
+                raise MlflowException(
+                    f"Metric '{key}': steps, timestamps and values differ in length",
+                    INVALID_PARAMETER_VALUE,
+                )
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            metric_queries.write_series(db, run_id, series, self._tail_sizes)
+
+    def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
+        with self._reader() as db:
+            history = metric_queries.read_history(db, run_id, metric_key)
+            if history is None:
+                if run_queries.stage_of(db, run_id) is None:
+                    raise run_queries.not_found(run_id)
+                return MetricHistory(metric_key, [], [], [], run_id)
+        return history
+
+
+def _checked_metric(metric: Metric, path: str = "") -> Metric:
+    key = validation.validate_key(metric.key, f"{path}.key" if path else "key")
+    value = validation.validate_metric_value(key, metric.value, metric.timestamp, path)
+    timestamp = validation.validate_timestamp(key, metric.timestamp, path)
+    step = validation.validate_step(key, metric.step, path)
+    if (
+        value is metric.value
+        and timestamp is metric.timestamp
+        and step is metric.step
+        and key is metric.key
+    ):
+        return metric
+    return Metric(
+        key,
+        value,
+        timestamp,
+        step,
+        metric.dataset_name,
+        metric.dataset_digest,
+        metric.model_id,
+        metric.run_id,
+    )

@@ -1,0 +1,130 @@
+"""The core every SQL store mixin shares: one engine, one writer, pooled readers, the background
+helpers (repacker, WAL checkpointer), the lifecycle and the reset after ``fork``.
+
+The per-resource mixins (``experiment_store``, ``run_store``, ...) subclass :class:`SqlStoreBase`
+for its attributes and add only methods; :class:`~tracklet.store.sql.store.SqlStore` composes
+them. See that module's docstring for how a new resource slots in.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from tracklet import env
+from tracklet.store.sql.checkpoint import Checkpointer
+from tracklet.store.sql.compiled import Db
+from tracklet.store.sql.engine import (
+    Writer,
+    create_sql_engine,
+    is_sqlite,
+    normalize_db_uri,
+    sqlite_path,
+)
+from tracklet.store.sql.fork_gate import GATE, keep_inherited
+from tracklet.store.sql.repacker import Repacker
+from tracklet.store.sql.schema_version import ensure_schema
+
+ARTIFACTS_FOLDER = "artifacts"
+DEFAULT_ARTIFACT_DIR = "tracklet-artifacts"
+
+_open_stores: weakref.WeakSet[SqlStoreBase] = weakref.WeakSet()
+
+
+def now_ms() -> int:
+    """The current time in milliseconds, as the tables store it."""
+    return int(time.time() * 1000)
+
+
+def _local_artifact_root(db_uri: str) -> str:
+    """Artifacts of a local SQLite store live beside the file; otherwise under the cwd."""
+    if db_uri.startswith("sqlite:///"):
+        path = db_uri[len("sqlite:///") :].partition("?")[0]
+        return os.path.join(os.path.dirname(os.path.abspath(path)), DEFAULT_ARTIFACT_DIR)
+    return os.path.abspath(DEFAULT_ARTIFACT_DIR)
+
+
+class SqlStoreBase:
+    """Connections and lifecycle of a SQL store (``sqlite:///`` or ``postgresql://``).
+
+    Writes go through ``self._writer`` (one connection, one lock: SQLite has a single writer),
+    reads through ``self._reader()`` (pooled connections; WAL lets them run beside the writer).
+    """
+
+    def __init__(self, tracking_uri: str, default_artifact_root: str | None = None) -> None:
+        self._tracking_uri = tracking_uri
+        db_uri = normalize_db_uri(tracking_uri)
+        self.artifact_root = default_artifact_root or _local_artifact_root(db_uri)
+        self._engine = create_sql_engine(db_uri)
+        with GATE:
+            ensure_schema(self._engine, self.artifact_root)
+        self._writer = Writer(self._engine)
+        self._repacker = Repacker(self._writer)
+        self._checkpointer = (
+            Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
+            if is_sqlite(self._engine)
+            else None
+        )
+        if self._checkpointer is not None:
+            self._checkpointer.ensure_started()
+        self._dialect_name = self._engine.dialect.name
+        # Points per (run, metric) in the row-per-point tail, kept by the metric writes.
+        self._tail_sizes: dict[tuple[str, str], int] = {}
+        _open_stores.add(self)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self._tracking_uri
+
+    @property
+    def is_local(self) -> bool:
+        """True for a SQLite file: calls take microseconds and no network round trip."""
+        return self._dialect_name == "sqlite"
+
+    @property
+    def engine(self) -> sa.engine.Engine:
+        return self._engine
+
+    def close(self) -> None:
+        """Stop the background helpers, checkpoint the WAL and close every connection."""
+        self._repacker.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer.checkpoint_if_needed()
+        self._writer.close()
+        with GATE:
+            self._engine.dispose()
+
+    @contextmanager
+    def _reader(self) -> Iterator[Db]:
+        """A pooled connection for reads; WAL lets it run beside the writer."""
+        with GATE:
+            raw = self._engine.raw_connection()
+            try:
+                yield Db(raw.driver_connection, self._dialect_name)
+            finally:
+                raw.close()
+
+    def _after_fork(self) -> None:
+        self._writer.forget_after_fork()
+        self._repacker.forget_after_fork()
+        if self._checkpointer is not None:
+            self._checkpointer.forget_after_fork()
+            self._checkpointer.ensure_started()
+        # The parent's pooled connections stay open and untouched; the child opens its own.
+        keep_inherited(self._engine.pool)
+        self._engine.dispose(close=False)
+
+
+def _reset_stores_after_fork() -> None:
+    for store in list(_open_stores):
+        store._after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_stores_after_fork)
