@@ -10,8 +10,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from tracklet import jsonio
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.wire import jsonio
 
 GZIP_MIN_BYTES = 500
 # Level 5: most of level 9's ratio on multi-MB columnar bodies at a fraction of the time.
