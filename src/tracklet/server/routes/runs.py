@@ -7,12 +7,11 @@ import json
 import time
 from typing import Any
 
-from tracklet import validation
+from tracklet import jsonio, validation
 from tracklet.entities import Metric, Param, RunStatus, RunTag, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.rpc import ServerState, rpc
 from tracklet.wire import endpoints as ep
-from tracklet.wire import jsonio
 from tracklet.wire.codec import (
     metric_columns_from_json,
     metric_from_json,
