@@ -110,17 +110,27 @@ export function RunsView({ experimentId }: { experimentId: string }) {
   const open = (r: DisplayRow | undefined) => {
     if (r?.kind === "run" && table) navigate(`/experiments/${experimentId}/runs/${table.columns.run_id[r.index]}`);
   };
+  // The key handler reads the latest rows and focus through a ref (keys can come faster than
+  // effects re-subscribe).
+  const latest = useRef({ rows, focus, open });
+  latest.current = { rows, focus, open };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const t = e.target as HTMLElement;
       if (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === "j") setFocus((f) => Math.min(rows.length - 1, f + 1));
-      else if (e.key === "k") setFocus((f) => Math.max(0, f - 1));
-      else if (e.key === "Enter" && focus >= 0) open(rows[focus]);
+      const now = latest.current;
+      let next = now.focus;
+      if (e.key === "j") next = Math.min(now.rows.length - 1, now.focus + 1);
+      else if (e.key === "k") next = Math.max(0, now.focus - 1);
+      else if (e.key === "Enter" && now.focus >= 0) now.open(now.rows[now.focus]);
+      if (next !== now.focus) {
+        latest.current = { ...now, focus: next };
+        setFocus(next);
+      }
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, [rows, focus, table]);
+  }, []);
 
   const setColumns = (names: string[]) => setQuery({ cols: names.map(encodeURIComponent).join(",") });
   const clickHeader = (column: string) => {
