@@ -15,6 +15,7 @@ Heavy dependencies (SQLAlchemy, httpx, pandas) are imported on first use, not he
 from typing import TYPE_CHECKING
 
 from tracklet import entities
+from tracklet.autolog import autolog
 from tracklet.entities import RunStatus, ViewType
 from tracklet.exceptions import MlflowException, TrackletException
 from tracklet.tracking.async_logging import RunOperations
@@ -132,6 +133,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "clear_active_model",
     "create_experiment",
     "create_external_model",

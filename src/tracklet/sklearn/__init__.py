@@ -46,6 +46,7 @@ __all__ = [
     "SERIALIZATION_FORMAT_CLOUDPICKLE",
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_SKOPS",
+    "autolog",
     "get_default_pip_requirements",
     "load_model",
     "log_model",
@@ -295,3 +296,7 @@ def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _Skle
     the model file itself for old models."""
     model_dir = model_dir_of(path)
     return _SklearnModelWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))
+
+
+# Last: the autolog module reads this module's names (formats, log_model) when it runs.
+from tracklet.sklearn._autolog import autolog  # noqa: E402
