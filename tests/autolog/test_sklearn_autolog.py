@@ -93,9 +93,7 @@ def test_grid_search_child_runs_match_mlflow(oracle: Oracle) -> None:
     x, y = _classification()
 
     def train() -> None:
-        GridSearchCV(
-            SVC(probability=False), {"C": [0.5, 1.0, 2.0], "kernel": ["linear", "rbf"]}, cv=2
-        ).fit(x, y)
+        GridSearchCV(SVC(), {"C": [0.5, 1.0, 2.0], "kernel": ["linear", "rbf"]}, cv=2).fit(x, y)
 
     theirs = oracle.mlflow("sklearn", train, max_tuning_runs=3)
     ours = oracle.tracklet("sklearn", train, max_tuning_runs=3)
