@@ -38,3 +38,10 @@ def test_mypy_strict() -> None:
 
 def test_import_layers() -> None:
     _run(_tool("lint-imports"), "--no-cache")
+
+
+def test_web_ui_is_not_python() -> None:
+    # The web UI reads the server's JSON API only (ARCHITECTURE.md): its sources (ui/) and its
+    # built assets (server/ui_assets/, package data) hold no Python that could import tracklet.
+    for folder in (ROOT / "ui", ROOT / "src" / "tracklet" / "server" / "ui_assets"):
+        assert not sorted(folder.rglob("*.py")), folder

@@ -52,6 +52,7 @@ __all__ = [
     "active_run",
     "create_experiment",
     "delete_experiment",
+    "delete_experiment_tag",
     "delete_run",
     "delete_tag",
     "end_run",
@@ -81,7 +82,6 @@ __all__ = [
     "set_tags",
     "set_tracking_uri",
     "start_run",
-    "delete_experiment_tag",
 ]
 
 _client_cache: tuple[str, MlflowClient] | None = None
