@@ -1,4 +1,4 @@
-"""The ``tracklet`` command: ``tracklet server`` and ``tracklet ui``.
+"""The ``tracklet`` command: ``tracklet server``, ``tracklet ui`` and ``tracklet sync``.
 
 Subcommand modules import their heavy dependencies (uvicorn, the server, the store) only when
 they run, so ``tracklet --help`` and server start-up stay quick.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from tracklet.cli.server import server, ui
+from tracklet.cli.sync import sync
 
 
 @click.group()
@@ -19,5 +20,6 @@ def main() -> None:
 
 main.add_command(server)
 main.add_command(ui)
+main.add_command(sync)
 
 __all__ = ["main"]

@@ -6,6 +6,11 @@ and writes each run's points as columns in one transaction. ``flush()`` (called 
 ``flush_async_logging`` and at exit) waits until everything queued so far is written.
 
 Failures are logged and kept; ``RunOperations.wait()`` raises the one that hit its run.
+
+Durability: each queued entry is also copied into a memory-mapped spool file
+(:mod:`tracklet.tracking.spool`) before the call returns, so a killed process loses nothing it
+acknowledged: the next logger for the same store, or ``tracklet sync``, replays the spool. The
+spool is removed whenever everything in it is written.
 """
 
 from __future__ import annotations
@@ -16,23 +21,17 @@ import os
 import threading
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from tracklet import env
 from tracklet.entities import Metric, Param, RunTag
+from tracklet.exceptions import MlflowException
 from tracklet.store.base import TrackingStore
+from tracklet.tracking.spool import Batch as _Batch
+from tracklet.tracking.spool import Spool, replay_orphans, spool_directory
 
 _logger = logging.getLogger(__name__)
 
 _Columns = tuple[list[int], list[int], list[float]]
-
-
-@dataclass
-class _Batch:
-    run_id: str
-    params: list[Param] = field(default_factory=list)
-    tags: list[RunTag] = field(default_factory=list)
-    metrics: list[Metric] = field(default_factory=list)
 
 
 class RunOperations:
@@ -83,21 +82,30 @@ class AsyncLogger:
         self._errors: list[tuple[int, int, str, Exception]] = []
         self._handles: dict[str, RunOperations] = {}
         self._thread: threading.Thread | None = None
+        # Created on the first entry after each drain; dropped (not closed) in a forked child,
+        # whose copy of the mapping is the parent's file.
+        self._spool: Spool | None = None
+        self._spooling = env.TRACKLET_ASYNC_SPOOL.get()
 
     # ------------------------------------------------------------------ producers
 
     def add_metric(self, run_id: str, key: str, value: float, timestamp: int, step: int) -> None:
         with self._lock:
-            columns = self._metrics.get((run_id, key))
+            series = (run_id, key)
+            columns = self._metrics.get(series)
             if columns is None:
-                columns = self._metrics[(run_id, key)] = ([], [], [])
+                columns = self._metrics[series] = ([], [], [])
             columns[0].append(step)
             columns[1].append(timestamp)
             columns[2].append(value)
             self._seq += 1
             self._pending += 1
             pending = self._pending
-        if pending >= self._max_pending or self._thread is None:
+            spool = self._spool or self._open_spool()
+            full = spool is not None and not spool.add_point(series, step, timestamp, value)
+        if full:
+            self.flush()  # the point is durable once stored; the drained spool starts afresh
+        elif pending >= self._max_pending or self._thread is None:
             self._after_add(pending)
 
     def add_batch(
@@ -125,8 +133,30 @@ class AsyncLogger:
             seq = self._seq
             self._pending += len(metrics) + len(params) + len(tags)
             pending = self._pending
+            spool = self._spool or self._open_spool()
+            full = spool is not None and not spool.add_batch(
+                _Batch(run_id, list(params), list(tags), list(metrics))
+            )
+        if full:
+            self.flush()
         self._after_add(pending)
         return seq
+
+    def _open_spool(self) -> Spool | None:
+        """A new spool file (under ``_lock``); None when spooling is off or impossible."""
+        if not self._spooling:
+            return None
+        try:
+            self._spool = Spool(spool_directory(), self._store.tracking_uri)
+        except OSError as error:
+            self._spooling = False
+            _logger.warning(
+                "Asynchronous logging is not crash-safe in this process: cannot create its "
+                "spool in %s (%s); queued points live in memory only until written.",
+                spool_directory(),
+                error,
+            )
+        return self._spool
 
     def handle(self, run_id: str) -> RunOperations:
         """The shared handle for everything queued for ``run_id``."""
@@ -182,7 +212,16 @@ class AsyncLogger:
                 batches, self._batches = self._batches, []
                 low, high = self._written, self._seq
                 self._pending = 0
-            self._write(metrics, batches, low, high)
+                spool = self._spool
+                mark = spool.end if spool is not None else 0
+            stored = self._write(metrics, batches, low, high)
+            if spool is not None and stored:
+                with self._lock:
+                    if spool is self._spool:
+                        spool.mark_stored(mark)
+                        if spool.end == mark:  # nothing queued meanwhile: drained
+                            spool.close()
+                            self._spool = None
             with self._done:
                 self._written = high
                 self._done.notify_all()
@@ -193,11 +232,15 @@ class AsyncLogger:
         batches: list[_Batch],
         low: int,
         high: int,
-    ) -> None:
+    ) -> bool:
+        """Write the entries; False if some failed for a reason other than being refused
+        (the store was unreachable, say), so that the spool keeps them for a replay."""
+        stored = True
         for batch in batches:
             try:
                 self._store.log_batch(batch.run_id, batch.metrics, batch.params, batch.tags)
             except Exception as error:
+                stored = stored and isinstance(error, MlflowException)
                 self._record_failure(batch.run_id, error, low, high)
         by_run: dict[str, dict[str, _Columns]] = {}
         for (run_id, key), columns in metrics.items():
@@ -206,7 +249,9 @@ class AsyncLogger:
             try:
                 self._store.log_metric_columns(run_id, series)
             except Exception as error:
+                stored = stored and isinstance(error, MlflowException)
                 self._record_failure(run_id, error, low, high)
+        return stored
 
     def _record_failure(self, run_id: str, error: Exception, low: int, high: int) -> None:
         _logger.error("Run %s: failed to log run data asynchronously: %s", run_id, error)
@@ -227,7 +272,26 @@ def logger_for(store: TrackingStore) -> AsyncLogger:
             logger = _by_store.get(id(store))
             if logger is None or logger._store is not store:
                 logger = _by_store[id(store)] = AsyncLogger(store)
+                _replay_orphans(store)
     return logger
+
+
+def _replay_orphans(store: TrackingStore) -> None:
+    """What killed processes queued for this store, written now (see tracking/spool.py)."""
+    if not env.TRACKLET_ASYNC_SPOOL.get():
+        return
+    try:
+        files, entries = replay_orphans(spool_directory(), lambda _: store, store.tracking_uri)
+    except Exception as error:
+        _logger.error("Replaying the spools of killed processes failed: %s", error)
+        return
+    if files:
+        _logger.warning(
+            "Replayed %d entries that %d killed process(es) had queued for %s",
+            entries,
+            files,
+            store.tracking_uri,
+        )
 
 
 def flush_store(store: TrackingStore) -> None:
