@@ -37,7 +37,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
             del os.environ[name]
     monkeypatch.chdir(tmp_path)
     _state.reset()
-    _fluent._client_cache = None
     yield
     while _state.run_stack():
         try:
@@ -45,7 +44,6 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         except Exception:
             _state.run_stack().pop()
     _state.reset()
-    _fluent._client_cache = None
     schemes.reset()
     _reset_mlflow_state()
     os.environ.clear()

@@ -24,6 +24,7 @@ from tracklet.models.environment import (
 )
 from tracklet.models.input_example import Example
 from tracklet.models.model import MLMODEL_FILE_NAME, Model
+from tracklet.models.pyfunc_flavor import add_to_model
 from tracklet.models.signature import ModelSignature
 
 _logger = logging.getLogger(__name__)
@@ -80,8 +81,6 @@ class ModelDir:
     def add_pyfunc_flavor(self, loader_module: str, **conf: Any) -> None:
         """Add the ``python_function`` flavor, loaded by ``loader_module`` (MLflow's module
         name, ``mlflow.<flavor>``), with the code and environment files."""
-        from tracklet.pyfunc import add_to_model
-
         add_to_model(
             self.model,
             loader_module=loader_module,

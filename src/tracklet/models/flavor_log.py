@@ -83,7 +83,8 @@ def log_model(
     initialized model are stored. The model ends READY, or FAILED if saving or uploading fails.
     """
     from tracklet.entities import LoggedModelOutput, LoggedModelStatus
-    from tracklet.tracking.fluent import _client, active_run
+    from tracklet.tracking.context import current_client
+    from tracklet.tracking.fluent import active_run
     from tracklet.tracking.fluent_models import create_logged_model_in_context
 
     if name is not None and artifact_path is not None:
@@ -92,7 +93,7 @@ def log_model(
             "Please only specify `name`."
         )
     name = name or artifact_path
-    client = _client()
+    client = current_client()
     active = active_run()
     run_id = active.info.run_id if active is not None else None
     # Fetched once: its params go to the model, its metrics at ``step`` are linked to it.

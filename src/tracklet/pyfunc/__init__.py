@@ -10,24 +10,19 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-from copy import deepcopy
 from typing import Any
 
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
-from tracklet.models.environment import PYTHON_VERSION
 from tracklet.models.flavor import local_model
 from tracklet.models.model import Model
+from tracklet.models.pyfunc_flavor import CODE as CODE
+from tracklet.models.pyfunc_flavor import DATA, FLAVOR_NAME, MAIN, MODEL_CONFIG, add_to_model
+from tracklet.models.pyfunc_flavor import ENV as ENV
+from tracklet.models.pyfunc_flavor import PY_VERSION as PY_VERSION
 from tracklet.pyfunc.model import PythonModel, PythonModelContext, log_model, save_model
 
 _logger = logging.getLogger(__name__)
 
-FLAVOR_NAME = "python_function"
-MAIN = "loader_module"
-CODE = "code"
-DATA = "data"
-ENV = "env"
-PY_VERSION = "python_version"
-MODEL_CONFIG = "config"
 
 __all__ = [
     "FLAVOR_NAME",
@@ -39,48 +34,6 @@ __all__ = [
     "log_model",
     "save_model",
 ]
-
-
-def add_to_model(
-    model: Model,
-    loader_module: str,
-    data: str | None = None,
-    code: str | None = None,
-    conda_env: str | None = None,
-    python_env: str | None = None,
-    model_config: dict[str, Any] | None = None,
-    **kwargs: Any,
-) -> Model:
-    """Add the ``python_function`` flavor to ``model``, as MLflow's ``add_to_model`` does.
-
-    Args:
-        model: The Model to add the flavor to.
-        loader_module: The module whose ``_load_pyfunc(path)`` loads the model (an MLflow
-            module name such as ``mlflow.sklearn``, so that MLflow can load it too).
-        data: Model-relative path handed to ``_load_pyfunc``; the model directory if None.
-        code: Model-relative directory of code to put on ``sys.path``.
-        conda_env: Model-relative path of conda.yaml.
-        python_env: Model-relative path of python_env.yaml.
-        model_config: Configuration handed to ``_load_pyfunc``.
-        kwargs: More flavor configuration (e.g. ``predict_fn``).
-    """
-    params = deepcopy(kwargs)
-    params[MAIN] = loader_module
-    params[PY_VERSION] = PYTHON_VERSION
-    if code:
-        params[CODE] = code
-    if data:
-        params[DATA] = data
-    if conda_env or python_env:
-        env: dict[str, str] = {}
-        if conda_env:
-            env["conda"] = conda_env
-        if python_env:
-            env["virtualenv"] = python_env
-        params[ENV] = env
-    if model_config:
-        params[MODEL_CONFIG] = model_config
-    return model.add_flavor(FLAVOR_NAME, **params)
 
 
 def _loader(module_name: str) -> Any:

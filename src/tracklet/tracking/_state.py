@@ -1,6 +1,7 @@
 """All process and thread state of the tracking API, in one place, with ``reset()`` for tests.
 
-- the tracking URI set by ``set_tracking_uri`` (process-wide, as in MLflow)
+- the tracking URI set by ``set_tracking_uri`` (process-wide, as in MLflow), and the client for
+  the URI in force (``context.current_client``)
 - the active experiment id (process-wide)
 - each thread's stack of active runs, its last ended run, its last logged model and its active
   model (per thread, as in MLflow)
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from tracklet import env
 
 if TYPE_CHECKING:
+    from tracklet.tracking.client import MlflowClient
     from tracklet.tracking.fluent import ActiveRun
 
 
@@ -32,6 +34,8 @@ class _ThreadState(threading.local):
 
 
 tracking_uri: str | None = None
+# (uri, client): the client ``context.current_client`` made for that URI.
+client_cache: tuple[str, MlflowClient] | None = None
 active_experiment_id: str | None = None
 _thread = _ThreadState()
 # run_id -> the ActiveRun, for every run started here and not yet ended (any thread).
@@ -62,9 +66,10 @@ def active_model_id() -> str | None:
 
 
 def reset() -> None:
-    """Forget every run, experiment and URI choice (tests; a fresh start)."""
-    global tracking_uri, active_experiment_id, _thread
+    """Forget every run, experiment, URI choice and cached client (tests; a fresh start)."""
+    global tracking_uri, client_cache, active_experiment_id, _thread
     tracking_uri = None
+    client_cache = None
     active_experiment_id = None
     _thread = _ThreadState()
     open_runs.clear()

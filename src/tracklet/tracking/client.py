@@ -29,6 +29,7 @@ from tracklet.entities import (
     ViewType,
 )
 from tracklet.store.base import TrackingStore
+from tracklet.store.run_columns import RunColumns
 from tracklet.store.schemes import get_store
 from tracklet.tracking import uri as tracking_uri_module
 from tracklet.tracking.async_logging import (
@@ -206,6 +207,36 @@ class MlflowClient(ArtifactsClientMixin, LoggedModelsClientMixin):
             max_results=max_results,
             order_by=order_by,
             page_token=page_token,
+        )
+
+    def search_runs_columns(
+        self,
+        experiment_ids: list[str],
+        filter_string: str = "",
+        run_view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> RunColumns:
+        """tracklet's own: ``search_runs``'s page (same runs, order and token) as columns, with
+        no Run objects built; ``tracklet.search_runs`` makes its DataFrames from them.
+
+        Args:
+            experiment_ids: The experiments to search.
+            filter_string: A search filter, as for ``search_runs``.
+            run_view_type: ``ViewType.ACTIVE_ONLY``, ``DELETED_ONLY`` or ``ALL``.
+            max_results: The most runs in the page.
+            order_by: Order clauses, as for ``search_runs``.
+            page_token: The token of the page to read (from a previous page).
+
+        Returns:
+            A RunColumns page whose ``token`` reads the next page (None on the last).
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order or page token.
+        """
+        return self._store.search_runs_columns(
+            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
         )
 
     # ------------------------------------------------------------------ run data

@@ -29,7 +29,6 @@ from tracklet.entities import (
     Run,
     RunStatus,
     RunTag,
-    ViewType,
 )
 from tracklet.exceptions import (
     INVALID_PARAMETER_VALUE,
@@ -39,13 +38,11 @@ from tracklet.exceptions import (
 from tracklet.tracking import _state, system_tags
 from tracklet.tracking.async_logging import RunOperations, flush_all
 from tracklet.tracking.client import MlflowClient
-from tracklet.tracking.fluent_search import search_runs
+from tracklet.tracking.context import current_client, current_experiment_id
+from tracklet.tracking.fluent_search import search_experiments, search_runs
 from tracklet.tracking.uri import get_tracking_uri, set_tracking_uri
 
 _logger = logging.getLogger(__name__)
-
-DEFAULT_EXPERIMENT_ID = "0"
-SEARCH_MAX_RESULTS_PANDAS = 100000
 
 __all__ = [
     "ActiveRun",
@@ -84,20 +81,6 @@ __all__ = [
     "start_run",
 ]
 
-_client_cache: tuple[str, MlflowClient] | None = None
-
-
-def _client() -> MlflowClient:
-    """The client for the tracking URI in force now (reused while the URI stays the same)."""
-    global _client_cache
-    uri = get_tracking_uri()
-    cached = _client_cache
-    if cached is not None and cached[0] == uri:
-        return cached[1]
-    client = MlflowClient(uri)
-    _client_cache = (uri, client)
-    return client
-
 
 class ActiveRun(Run):
     """The run ``start_run`` returns; as a context manager it ends the run on exit, FAILED if
@@ -105,6 +88,12 @@ class ActiveRun(Run):
     (and the hot logging path need not resolve the tracking URI on every call)."""
 
     client: MlflowClient
+
+    def __init__(self, run: Run, client: MlflowClient | None = None) -> None:
+        super().__init__(run.info, run.data, run.inputs, run.outputs)
+        # The client is this subclass's own state, not a field of the frozen Run: it lives in
+        # the instance dict (Run's generated __setattr__ refuses any assignment here).
+        self.__dict__["client"] = client if client is not None else current_client()
 
     def __enter__(self) -> ActiveRun:
         return self
@@ -128,7 +117,7 @@ def create_experiment(
     name: str, artifact_location: str | None = None, tags: dict[str, Any] | None = None
 ) -> str:
     """Create an experiment and return its id."""
-    return _client().create_experiment(name, artifact_location, tags)
+    return current_client().create_experiment(name, artifact_location, tags)
 
 
 def set_experiment(
@@ -140,7 +129,7 @@ def set_experiment(
             "Must specify exactly one of: `experiment_id` or `experiment_name`.",
             INVALID_PARAMETER_VALUE,
         )
-    client = _client()
+    client = current_client()
     with _state.lock:
         if experiment_id is None:
             assert experiment_name is not None
@@ -175,46 +164,27 @@ def set_experiment(
 
 
 def get_experiment(experiment_id: str) -> Experiment:
-    return _client().get_experiment(experiment_id)
+    return current_client().get_experiment(experiment_id)
 
 
 def get_experiment_by_name(name: str) -> Experiment | None:
-    return _client().get_experiment_by_name(name)
-
-
-def search_experiments(
-    view_type: int = ViewType.ACTIVE_ONLY,
-    max_results: int | None = None,
-    filter_string: str | None = None,
-    order_by: list[str] | None = None,
-) -> list[Experiment]:
-    """Every matching experiment (following page tokens), or the first ``max_results``."""
-    client = _client()
-    results: list[Experiment] = []
-    token: str | None = None
-    while True:
-        page_size = 1000 if max_results is None else min(1000, max_results - len(results))
-        page = client.search_experiments(view_type, page_size, filter_string, order_by, token)
-        results.extend(page)
-        token = page.token
-        if not token or (max_results is not None and len(results) >= max_results):
-            return results
+    return current_client().get_experiment_by_name(name)
 
 
 def delete_experiment(experiment_id: str) -> None:
-    _client().delete_experiment(experiment_id)
+    current_client().delete_experiment(experiment_id)
 
 
 def restore_experiment(experiment_id: str) -> None:
-    _client().restore_experiment(experiment_id)
+    current_client().restore_experiment(experiment_id)
 
 
 def rename_experiment(experiment_id: str, new_name: str) -> None:
-    _client().rename_experiment(experiment_id, new_name)
+    current_client().rename_experiment(experiment_id, new_name)
 
 
 def set_experiment_tag(key: str, value: Any) -> None:
-    _client().set_experiment_tag(_get_experiment_id(), key, value)
+    current_client().set_experiment_tag(current_experiment_id(), key, value)
 
 
 def set_experiment_tags(tags: dict[str, Any]) -> None:
@@ -223,48 +193,7 @@ def set_experiment_tags(tags: dict[str, Any]) -> None:
 
 
 def delete_experiment_tag(key: str) -> None:
-    _client().delete_experiment_tag(_get_experiment_id(), key)
-
-
-def _experiment_id_from_env() -> str | None:
-    name = env.MLFLOW_EXPERIMENT_NAME.get()
-    experiment_id = env.MLFLOW_EXPERIMENT_ID.get()
-    client = _client()
-    if name is not None:
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            try:
-                return client.create_experiment(name)
-            except MlflowException as error:
-                if error.error_code != RESOURCE_ALREADY_EXISTS:
-                    raise
-                experiment = client.get_experiment_by_name(name)
-                assert experiment is not None
-        if experiment_id and experiment_id != experiment.experiment_id:
-            raise MlflowException(
-                f"The provided MLFLOW_EXPERIMENT_ID environment variable value `{experiment_id}` "
-                f"does not match the experiment id `{experiment.experiment_id}` for experiment "
-                f"name `{name}`",
-                INVALID_PARAMETER_VALUE,
-            )
-        return experiment.experiment_id
-    if experiment_id is not None:
-        try:
-            return client.get_experiment(experiment_id).experiment_id
-        except MlflowException as error:
-            raise MlflowException(
-                f"The provided MLFLOW_EXPERIMENT_ID environment variable value `{experiment_id}` "
-                "does not exist in the tracking store. Provide a valid experiment_id.",
-                INVALID_PARAMETER_VALUE,
-            ) from error
-    return None
-
-
-def _get_experiment_id() -> str:
-    """Active experiment -> MLFLOW_EXPERIMENT_NAME -> MLFLOW_EXPERIMENT_ID -> Default ("0")."""
-    if _state.active_experiment_id:
-        return _state.active_experiment_id
-    return _experiment_id_from_env() or DEFAULT_EXPERIMENT_ID
+    current_client().delete_experiment_tag(current_experiment_id(), key)
 
 
 # ---------------------------------------------------------------------- runs
@@ -301,7 +230,7 @@ def start_run(
             "end the current run with mlflow.end_run(). To start a nested run, call start_run "
             "with nested=True"
         )
-    client = _client()
+    client = current_client()
     user_tags = {k: str(v) for k, v in (tags or {}).items()}
     if description:
         if system_tags.MLFLOW_RUN_NOTE in user_tags:
@@ -338,12 +267,11 @@ def start_run(
         if run_name:
             user_tags[system_tags.MLFLOW_RUN_NAME] = run_name
         run = client.create_run(
-            experiment_id=experiment_id if experiment_id is not None else _get_experiment_id(),
+            experiment_id=experiment_id if experiment_id is not None else current_experiment_id(),
             tags=system_tags.resolve_tags(user_tags),
             run_name=run_name,
         )
-    active = ActiveRun(run.info, run.data, run.inputs, run.outputs)
-    object.__setattr__(active, "client", client)
+    active = ActiveRun(run, client)
     stack.append(active)
     with _state.lock:
         _state.open_runs[active.info.run_id] = active
@@ -365,9 +293,8 @@ def _resume_run(
         raise MlflowException(
             f"Cannot start run with ID {run_id} because it is in the deleted state."
         )
-    client._store.update_run_info(
-        run_id, run_status=RunStatus.RUNNING.name, end_time=run.info.end_time, run_name=run_name
-    )
+    # Its end time stays (MLflow passes it back unchanged): a store changes only what it gets.
+    client.update_run(run_id, status=RunStatus.RUNNING.name, name=run_name)
     if user_tags:
         client.log_batch(run_id, tags=[RunTag(k, v) for k, v in user_tags.items()])
     return client.get_run(run_id)
@@ -401,34 +328,29 @@ def last_active_run() -> Run | None:
     return get_run(last_id) if last_id is not None else None
 
 
-def _get_or_start_run() -> ActiveRun:
-    stack = _state.run_stack()
-    return stack[-1] if stack else start_run()
-
-
 def _target(run_id: str | None) -> tuple[str, MlflowClient]:
     """The run to log to (``run_id``, else the active run, started if needed) and its client."""
     if run_id is None:
         stack = _state.run_stack()
         active = stack[-1] if stack else start_run()
         return active.info.run_id, active.client
-    return run_id, _client()
+    return run_id, current_client()
 
 
 def get_run(run_id: str) -> Run:
-    return _client().get_run(run_id)
+    return current_client().get_run(run_id)
 
 
 def get_parent_run(run_id: str) -> Run | None:
-    return _client().get_parent_run(run_id)
+    return current_client().get_parent_run(run_id)
 
 
 def delete_run(run_id: str) -> None:
-    _client().delete_run(run_id)
+    current_client().delete_run(run_id)
 
 
 def restore_run(run_id: str) -> None:
-    _client().restore_run(run_id)
+    current_client().restore_run(run_id)
 
 
 # ---------------------------------------------------------------------- run data

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracklet.artifacts.paths import validate_relative_path
-from tracklet.tracking.fluent import _client, _get_or_start_run
+from tracklet.tracking.context import current_client
+from tracklet.tracking.fluent import active_run, start_run
 
 if TYPE_CHECKING:
     from tracklet.entities import Run
@@ -25,8 +26,14 @@ __all__ = [
 ]
 
 
+def _active_or_new_run() -> Run:
+    """The active run, or a new one started as the logging functions do when none is active."""
+    run = active_run()
+    return run if run is not None else start_run()
+
+
 def _run_id(run_id: str | None) -> str:
-    return run_id or _get_or_start_run().info.run_id
+    return run_id or _active_or_new_run().info.run_id
 
 
 def log_artifact(
@@ -39,7 +46,7 @@ def log_artifact(
         artifact_path: The directory under the run's artifact root to write to.
         run_id: The run; the active run if None.
     """
-    _client().log_artifact(_run_id(run_id), local_path, artifact_path)
+    current_client().log_artifact(_run_id(run_id), local_path, artifact_path)
 
 
 def log_artifacts(
@@ -52,24 +59,24 @@ def log_artifacts(
         artifact_path: The directory under the run's artifact root to write to.
         run_id: The run; the active run if None.
     """
-    _client().log_artifacts(_run_id(run_id), local_dir, artifact_path)
+    current_client().log_artifacts(_run_id(run_id), local_dir, artifact_path)
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
     """Write ``text`` to the run's artifact file ``artifact_file`` (e.g. ``dir/notes.txt``)."""
-    _client().log_text(_run_id(run_id), text, artifact_file)
+    current_client().log_text(_run_id(run_id), text, artifact_file)
 
 
 def log_dict(dictionary: dict[str, Any], artifact_file: str, run_id: str | None = None) -> None:
     """Write a dict as JSON, or YAML when ``artifact_file`` ends in ``.yml``/``.yaml``."""
-    _client().log_dict(_run_id(run_id), dictionary, artifact_file)
+    current_client().log_dict(_run_id(run_id), dictionary, artifact_file)
 
 
 def log_figure(
     figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
 ) -> None:
     """Save a matplotlib or plotly figure as the run's artifact ``artifact_file``."""
-    _client().log_figure(_run_id(None), figure, artifact_file, save_kwargs=save_kwargs)
+    current_client().log_figure(_run_id(None), figure, artifact_file, save_kwargs=save_kwargs)
 
 
 def log_image(
@@ -81,7 +88,9 @@ def log_image(
     synchronous: bool | None = False,
 ) -> None:
     """Log a numpy or PIL image as a file or as step ``step`` of the image series ``key``."""
-    _client().log_image(_run_id(None), image, artifact_file, key, step, timestamp, synchronous)
+    current_client().log_image(
+        _run_id(None), image, artifact_file, key, step, timestamp, synchronous
+    )
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:
@@ -93,7 +102,7 @@ def get_artifact_uri(artifact_path: str | None = None) -> str:
     Returns:
         An absolute URI (or local path) such as ``s3://bucket/1/<run_id>/artifacts/model``.
     """
-    run: Run = _get_or_start_run()
+    run = _active_or_new_run()
     root = str(run.info.artifact_uri)
     if not artifact_path:
         return root

@@ -10,7 +10,8 @@ from typing import Any
 from tracklet.entities import LoggedModel, LoggedModelStatus
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.tracking import _state, system_tags
-from tracklet.tracking.fluent import _client, _get_experiment_id, active_run
+from tracklet.tracking.context import current_client, current_experiment_id
+from tracklet.tracking.fluent import active_run
 
 MLFLOW_MODEL_IS_EXTERNAL = "mlflow.model.isExternal"
 
@@ -47,12 +48,12 @@ def create_logged_model_in_context(
         if run is not None:
             experiment_id = run.info.experiment_id
         elif source_run_id is not None:
-            experiment_id = _client().get_run(source_run_id).info.experiment_id
+            experiment_id = current_client().get_run(source_run_id).info.experiment_id
         else:
-            experiment_id = _get_experiment_id()
+            experiment_id = current_experiment_id()
     resolved = system_tags.context_tags()
     resolved.update({k: str(v) for k, v in (tags or {}).items()})
-    model = _client().create_logged_model(
+    model = current_client().create_logged_model(
         experiment_id=experiment_id,
         name=name,
         source_run_id=source_run_id,
@@ -110,7 +111,7 @@ def create_external_model(
         signature=infer_signature(model_input=True, model_output=True),
         metadata={MLFLOW_MODEL_IS_EXTERNAL: True},
     )
-    client = _client()
+    client = current_client()
     with tempfile.TemporaryDirectory() as directory:
         spec.save(os.path.join(directory, MLMODEL_FILE_NAME))
         client.log_model_artifacts(model.model_id, directory)
@@ -120,11 +121,11 @@ def create_external_model(
 
 
 def finalize_logged_model(model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
-    return _client().finalize_logged_model(model_id, status)
+    return current_client().finalize_logged_model(model_id, status)
 
 
 def get_logged_model(model_id: str) -> LoggedModel:
-    return _client().get_logged_model(model_id)
+    return current_client().get_logged_model(model_id)
 
 
 def last_logged_model() -> LoggedModel | None:
@@ -140,15 +141,15 @@ def log_model_params(params: dict[str, Any], model_id: str | None = None) -> Non
             "log_model_params needs a model_id, or an active model (set_active_model).",
             INVALID_PARAMETER_VALUE,
         )
-    _client().log_model_params(model_id, params)
+    current_client().log_model_params(model_id, params)
 
 
 def set_logged_model_tags(model_id: str, tags: dict[str, Any]) -> None:
-    _client().set_logged_model_tags(model_id, tags)
+    current_client().set_logged_model_tags(model_id, tags)
 
 
 def delete_logged_model_tag(model_id: str, key: str) -> None:
-    _client().delete_logged_model_tag(model_id, key)
+    current_client().delete_logged_model_tag(model_id, key)
 
 
 def search_logged_models(
@@ -166,8 +167,8 @@ def search_logged_models(
             "'pandas' or 'list'",
             INVALID_PARAMETER_VALUE,
         )
-    client = _client()
-    ids = experiment_ids or [_get_experiment_id()]
+    client = current_client()
+    ids = experiment_ids or [current_experiment_id()]
     models: list[LoggedModel] = []
     token: str | None = None
     while True:
@@ -213,7 +214,8 @@ class ActiveModel(LoggedModel):
     def __init__(self, model: LoggedModel, previous: str | None) -> None:
         fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(LoggedModel)}
         super().__init__(**fields)
-        object.__setattr__(self, "_previous", previous)
+        # Not a field of the frozen LoggedModel: this subclass's own state, in the instance dict.
+        self.__dict__["_previous"] = previous
 
     def __enter__(self) -> ActiveModel:
         return self
@@ -232,7 +234,7 @@ def set_active_model(*, name: str | None = None, model_id: str | None = None) ->
     creating an external model of that name if none exists."""
     if (name is None) == (model_id is None) and not (name and model_id):
         raise MlflowException("Either name or model_id must be provided", INVALID_PARAMETER_VALUE)
-    client = _client()
+    client = current_client()
     if model_id is not None:
         model = client.get_logged_model(model_id)
         if name is not None and model.name != name:
@@ -244,7 +246,7 @@ def set_active_model(*, name: str | None = None, model_id: str | None = None) ->
     else:
         assert name is not None
         found = client.search_logged_models(
-            [_get_experiment_id()], filter_string=f"name = '{name}'", max_results=2
+            [current_experiment_id()], filter_string=f"name = '{name}'", max_results=2
         )
         model = found[0] if found else create_external_model(name=name)
     previous = get_active_model_id()

@@ -1,4 +1,5 @@
-"""``tracklet.search_runs``: MLflow's fluent run search, as a pandas DataFrame or a list of runs.
+"""``tracklet.search_runs``: MLflow's fluent run search, as a pandas DataFrame or a list of runs
+(and ``tracklet.search_experiments``, the fluent experiment search).
 
 The DataFrame has MLflow's columns and types: ``run_id, experiment_id, status, artifact_uri,
 start_time, end_time`` (UTC datetimes), then ``metrics.*`` (NaN where a run lacks the metric),
@@ -13,9 +14,11 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal, Protocol, TypeVar
 
-from tracklet.entities import ViewType
+from tracklet.entities import Experiment, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.run_columns import RunColumns
+from tracklet.tracking.client import MlflowClient
+from tracklet.tracking.context import current_client, current_experiment_id
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +26,25 @@ SEARCH_MAX_RESULTS_PANDAS = 100000
 NUM_RUNS_PER_PAGE_PANDAS = 10000  # MLflow's page size for the fluent search
 
 OutputFormat = Literal["pandas", "list", "polars"]
+
+
+def search_experiments(
+    view_type: int = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: list[str] | None = None,
+) -> list[Experiment]:
+    """Every matching experiment (following page tokens), or the first ``max_results``."""
+    client = current_client()
+    results: list[Experiment] = []
+    token: str | None = None
+    while True:
+        page_size = 1000 if max_results is None else min(1000, max_results - len(results))
+        page = client.search_experiments(view_type, page_size, filter_string, order_by, token)
+        results.extend(page)
+        token = page.token
+        if not token or (max_results is not None and len(results) >= max_results):
+            return results
 
 
 def search_runs(
@@ -55,8 +77,6 @@ def search_runs(
         MlflowException: INVALID_PARAMETER_VALUE for ids and names together, or a bad filter,
             order or ``max_results``.
     """
-    from tracklet.tracking import fluent  # fluent re-exports this module's search_runs
-
     no_ids = not experiment_ids
     no_names = not experiment_names
     if not no_ids and not no_names:
@@ -69,12 +89,12 @@ def search_runs(
             f"Unsupported output format: {output_format}. Supported string values are "
             "'pandas', 'list' or 'polars'"
         )
-    client = fluent._client()
+    client = current_client()
     ids: list[str]
     if search_all_experiments and no_ids and no_names:
-        ids = [e.experiment_id for e in fluent.search_experiments(view_type=ViewType.ACTIVE_ONLY)]
+        ids = [e.experiment_id for e in search_experiments(view_type=ViewType.ACTIVE_ONLY)]
     elif no_ids and no_names:
-        ids = [fluent._get_experiment_id()]
+        ids = [current_experiment_id()]
     elif experiment_names:
         ids = []
         for name in experiment_names:
@@ -104,7 +124,7 @@ _TIMES = ("start_time", "end_time")
 
 
 def _search_columns(
-    client: Any,
+    client: MlflowClient,
     ids: list[str],
     filter_string: str,
     run_view_type: int,
@@ -113,10 +133,8 @@ def _search_columns(
 ) -> dict[str, list[Any]]:
     """The runs' DataFrame columns, page by page from the store with no Run objects (for
     tens of thousands of runs, building them costs more than the search itself)."""
-    # The client's search_runs returns runs; the columns come from its store, as the runs do.
-    store = client._store
     pages = _pages(
-        lambda size, token: store.search_runs_columns(
+        lambda size, token: client.search_runs_columns(
             ids, filter_string or "", run_view_type, size, order_by, token
         ),
         max_results if ids else 0,
@@ -125,7 +143,8 @@ def _search_columns(
 
 
 class _Page(Protocol):
-    token: str | None
+    @property
+    def token(self) -> str | None: ...
 
     def __len__(self) -> int: ...
 
