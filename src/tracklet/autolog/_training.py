@@ -103,11 +103,11 @@ class MetricsBatcher:
     its writer thread; :meth:`flush` waits until they are written (end of training)."""
 
     def __init__(self, run_id: str, model_id: str | None = None) -> None:
-        from tracklet.tracking.fluent import _client
+        from tracklet.tracking.context import current_client
 
         self.run_id = run_id
         self.model_id = model_id
-        self._client = _client()
+        self._client = current_client()
         self._pending: Any = None
 
     def record(self, metrics: dict[str, float], step: int | None = None) -> None:

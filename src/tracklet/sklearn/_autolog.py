@@ -197,13 +197,14 @@ def _patched_fit(
 def _fit_and_log(
     flavor: str, original: Callable[..., Any], estimator: Any, *args: Any, **kwargs: Any
 ) -> Any:
-    from tracklet.tracking.fluent import _client, active_run
+    from tracklet.tracking.context import current_client
+    from tracklet.tracking.fluent import active_run
 
     x, y, sample_weight = content.get_x_y_and_sample_weight(estimator.fit, args, kwargs)
     run = active_run()
     assert run is not None  # the managed-run wrapper started one
     logger = _RunLogger(
-        _client(), run.info.run_id, run.info.experiment_id, run.info.start_time or 0
+        current_client(), run.info.run_id, run.info.experiment_id, run.info.start_time or 0
     )
     with logging_section(flavor):
         _log_pretraining(flavor, logger, estimator, x, y)
@@ -271,9 +272,9 @@ class _RunLogger:
 
 def _train_dataset_input(dataset: Any) -> Any:
     from tracklet.entities import DatasetInput, InputTag
-    from tracklet.tracking.fluent import _dataset_entity
+    from tracklet.tracking.context import dataset_entity
 
-    return DatasetInput(_dataset_entity(dataset), [InputTag("mlflow.data.context", "train")])
+    return DatasetInput(dataset_entity(dataset), [InputTag("mlflow.data.context", "train")])
 
 
 def _log_pretraining(flavor: str, logger: _RunLogger, estimator: Any, x: Any, y: Any) -> None:

@@ -136,9 +136,9 @@ class _MetricsManager:
         return key
 
     def log_metric(self, run_id: str, key: str, value: Any, model_id: str | None) -> None:
-        from tracklet.tracking.fluent import _client
+        from tracklet.tracking.context import current_client
 
-        client = _client()
+        client = current_client()
         client.log_metric(run_id, key, float(value), model_id=model_id)
         if self._info_stale[run_id]:
             commands = sorted(
@@ -232,10 +232,10 @@ def patched_predict(original: Callable[..., Any], self: Any, *args: Any, **kwarg
 
 def _log_eval_input(run_id: str, dataset: Any) -> None:
     from tracklet.entities import DatasetInput, InputTag
-    from tracklet.tracking.fluent import _client, _dataset_entity
+    from tracklet.tracking.context import current_client, dataset_entity
 
-    entity = DatasetInput(_dataset_entity(dataset), [InputTag("mlflow.data.context", "eval")])
-    _client().log_inputs(run_id, [entity])
+    entity = DatasetInput(dataset_entity(dataset), [InputTag("mlflow.data.context", "eval")])
+    current_client().log_inputs(run_id, [entity])
 
 
 def patched_metric_api(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

@@ -1,5 +1,6 @@
-"""What every fluent call resolves first: the client for the tracking URI in force, and the
-experiment a new run (or search, or model) goes to when none is named.
+"""What every fluent call resolves first: the client for the tracking URI in force, the
+experiment a new run (or search, or model) goes to when none is named, and the entity of a
+user's dataset object.
 
 The fluent modules (``fluent``, ``fluent_search``, ``fluent_artifacts``, ``fluent_models``, ...)
 and the flavors' ``log_model`` take both from here instead of from each other's private names.
@@ -8,7 +9,10 @@ The client is cached in ``_state`` (``_state.reset()`` forgets it).
 
 from __future__ import annotations
 
+from typing import Any
+
 from tracklet import env
+from tracklet.entities import Dataset
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_ALREADY_EXISTS, MlflowException
 from tracklet.tracking import _state
 from tracklet.tracking.client import MlflowClient
@@ -67,3 +71,25 @@ def _experiment_id_from_env() -> str | None:
                 INVALID_PARAMETER_VALUE,
             ) from error
     return None
+
+
+def dataset_entity(dataset: Any) -> Dataset:
+    """A tracklet (or MLflow) dataset object as the Dataset entity stored on the run."""
+    if isinstance(dataset, Dataset):
+        return dataset
+    to_entity = getattr(dataset, "_to_mlflow_entity", None)
+    if to_entity is None:
+        raise MlflowException(
+            f"log_input expects a dataset from tracklet.data (from_pandas, from_numpy, ...), "
+            f"got {type(dataset).__name__}",
+            INVALID_PARAMETER_VALUE,
+        )
+    entity = to_entity()
+    return Dataset(
+        name=entity.name,
+        digest=entity.digest,
+        source_type=entity.source_type,
+        source=entity.source,
+        schema=entity.schema,
+        profile=entity.profile,
+    )

@@ -17,7 +17,6 @@ from typing import Any
 
 from tracklet import env
 from tracklet.entities import (
-    Dataset,
     DatasetInput,
     Experiment,
     InputTag,
@@ -38,7 +37,7 @@ from tracklet.exceptions import (
 from tracklet.tracking import _state, system_tags
 from tracklet.tracking.async_logging import RunOperations, flush_all
 from tracklet.tracking.client import MlflowClient
-from tracklet.tracking.context import current_client, current_experiment_id
+from tracklet.tracking.context import current_client, current_experiment_id, dataset_entity
 from tracklet.tracking.fluent_search import search_experiments, search_runs
 from tracklet.tracking.uri import get_tracking_uri, set_tracking_uri
 
@@ -440,7 +439,7 @@ def _link_metric_inputs(
 ) -> tuple[str | None, str | None]:
     """Record the dataset and model a model metric refers to as inputs of the run (once per
     process: logging many points for one model must not repeat the write)."""
-    entity = _dataset_entity(dataset) if dataset is not None else None
+    entity = dataset_entity(dataset) if dataset is not None else None
     name, digest = (entity.name, entity.digest) if entity is not None else (None, None)
     key = (run_id, model_id, name, digest)
     if key not in _linked_inputs:
@@ -468,28 +467,6 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperat
 def delete_tag(key: str) -> None:
     run_id, client = _target(None)
     client.delete_tag(run_id, key)
-
-
-def _dataset_entity(dataset: Any) -> Dataset:
-    """A tracklet (or MLflow) dataset object as the Dataset entity stored on the run."""
-    if isinstance(dataset, Dataset):
-        return dataset
-    to_entity = getattr(dataset, "_to_mlflow_entity", None)
-    if to_entity is None:
-        raise MlflowException(
-            f"log_input expects a dataset from tracklet.data (from_pandas, from_numpy, ...), "
-            f"got {type(dataset).__name__}",
-            INVALID_PARAMETER_VALUE,
-        )
-    entity = to_entity()
-    return Dataset(
-        name=entity.name,
-        digest=entity.digest,
-        source_type=entity.source_type,
-        source=entity.source,
-        schema=entity.schema,
-        profile=entity.profile,
-    )
 
 
 def log_input(
@@ -521,7 +498,7 @@ def log_inputs(
         input_tags = [InputTag(k, str(v)) for k, v in tags.items()]
         if context:
             input_tags.append(InputTag(system_tags.MLFLOW_DATASET_CONTEXT, context))
-        dataset_inputs.append(DatasetInput(_dataset_entity(dataset), input_tags))
+        dataset_inputs.append(DatasetInput(dataset_entity(dataset), input_tags))
     model_inputs = [
         LoggedModelInput(m if isinstance(m, str) else m.model_id) for m in (models or [])
     ]
