@@ -80,6 +80,11 @@ from tracklet.tracking.fluent_models import (
     set_active_model,
     set_logged_model_tags,
 )
+from tracklet.tracking.fluent_registry import (
+    register_model,
+    search_model_versions,
+    search_registered_models,
+)
 
 __version__ = "0.1.0"
 
@@ -171,11 +176,14 @@ __all__ = [
     "log_param",
     "log_params",
     "log_text",
+    "register_model",
     "rename_experiment",
     "restore_experiment",
     "restore_run",
     "search_experiments",
     "search_logged_models",
+    "search_model_versions",
+    "search_registered_models",
     "search_runs",
     "set_active_model",
     "set_experiment",

@@ -1,11 +1,13 @@
-"""Every flavor refuses registered_model_name the same way (tracklet has no model registry)."""
+"""log_model(..., registered_model_name=...) registers the logged model, in every flavor (they
+share flavor_log), whether the name is a named argument or arrives in **kwargs (pyfunc)."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import tracklet
-from tracklet.exceptions import MlflowException
 
 
 class _Echo(tracklet.pyfunc.PythonModel):  # type: ignore[name-defined,misc]
@@ -13,8 +15,24 @@ class _Echo(tracklet.pyfunc.PythonModel):  # type: ignore[name-defined,misc]
         return model_input
 
 
-def test_pyfunc_refuses_registered_model_name(tracking_uri: str) -> None:
-    with tracklet.start_run(), pytest.raises(MlflowException) as error:
-        tracklet.pyfunc.log_model(name="m", python_model=_Echo(), registered_model_name="reg")
-    assert error.value.error_code == "NOT_IMPLEMENTED"
-    assert "model registry" in error.value.message
+def test_log_model_registers_versions(tracking_uri: str) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    with tracklet.start_run() as run:
+        first = tracklet.pyfunc.log_model(
+            name="m", python_model=_Echo(), registered_model_name="reg"
+        )
+        fitted = LinearRegression().fit(pd.DataFrame({"x": [0.0, 1.0]}), np.array([0.0, 2.0]))
+        second = tracklet.sklearn.log_model(fitted, name="lin", registered_model_name="reg")
+    assert (first.registered_model_version, second.registered_model_version) == (1, 2)
+    client = tracklet.MlflowClient()
+    version = client.get_model_version("reg", "2")
+    assert (version.run_id, version.model_id) == (run.info.run_id, second.model_id)
+    assert version.source == f"models:/{second.model_id}"
+    assert client.get_logged_model(second.model_id).tags["mlflow.modelVersions"] == (
+        '[{"name": "reg", "version": "2"}]'
+    )
+    loaded = tracklet.pyfunc.load_model("models:/reg/2")
+    assert loaded.predict(pd.DataFrame({"x": [3.0]})).tolist() == pytest.approx([6.0])
+    echo = tracklet.pyfunc.load_model("models:/reg/1")
+    assert echo.predict(pd.DataFrame({"x": [3.0]}))["x"].tolist() == [3.0]

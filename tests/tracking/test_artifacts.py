@@ -191,9 +191,10 @@ def test_logged_model_artifacts_and_models_uri(uri: str, tmp_path: Path) -> None
     assert _tree(Path(got)) == {"sub/weights.bin": b"\x00\x01", "weights.bin": b"\x00\x01"}
 
 
-def test_models_uri_must_name_a_logged_model(uri: str) -> None:
-    with pytest.raises(MlflowException, match="no model registry"):
+def test_models_uri_of_a_missing_registered_model(uri: str) -> None:
+    with pytest.raises(MlflowException) as error:
         mlflow.artifacts.download_artifacts("models:/my-model/1")
+    assert error.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
 def test_log_artifact_to_a_missing_run_fails(uri: str, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from tracklet.exceptions import NOT_IMPLEMENTED, MlflowException
+from tracklet.exceptions import MlflowException
 from tracklet.models.model import Model, ModelInfo
 
 # A flavor's log_model arguments that describe the logged model rather than the saved files.
@@ -25,36 +25,40 @@ _LOGGED_MODEL_ARGS = (
 )
 
 
-def no_registry(registered_model_name: str | None) -> None:
-    """Refuse ``registered_model_name``: tracklet has no model registry."""
-    if registered_model_name is not None:
-        raise MlflowException(
-            "registered_model_name is not supported: tracklet has no model registry yet.",
-            NOT_IMPLEMENTED,
-        )
-
-
 def log_flavor_model(
     save_model: Callable[..., None], flavor_name: str, arguments: dict[str, Any]
 ) -> ModelInfo:
     """A flavor's ``log_model``, given its arguments (its ``locals()``).
 
     The logged model's own arguments (``name``, ``params``, ``step``, ...) go to
-    :func:`log_model`, every other one to ``save_model``. ``registered_model_name`` is refused,
-    ``await_registration_for`` ignored (no registry); extra ``**kwargs`` reach ``save_model``
-    only if it takes ``**kwargs`` itself, and are ignored otherwise.
+    :func:`log_model`, every other one to ``save_model``. With ``registered_model_name`` the
+    logged model is then registered as that model's next version (waiting up to
+    ``await_registration_for`` seconds for it); extra ``**kwargs`` reach ``save_model`` only if
+    it takes ``**kwargs`` itself, and are ignored otherwise.
     """
     save_args = dict(arguments)
     extra = dict(save_args.pop("kwargs", None) or {})
-    # Refused whether it is a named argument of the flavor or arrives in its **kwargs (pyfunc).
-    no_registry(save_args.pop("registered_model_name", None))
-    no_registry(extra.pop("registered_model_name", None))
-    save_args.pop("await_registration_for", None)
-    extra.pop("await_registration_for", None)
+    # Named arguments of most flavors; pyfunc receives them in its **kwargs.
+    registered_name = save_args.pop("registered_model_name", None) or extra.pop(
+        "registered_model_name", None
+    )
+    await_for = save_args.pop("await_registration_for", None)
+    await_for = extra.pop("await_registration_for", await_for)
     if _takes_var_keywords(save_model):
         save_args.update(extra)
     logged = {key: save_args.pop(key) for key in _LOGGED_MODEL_ARGS if key in save_args}
-    return log_model(save_model, flavor_name, **logged, **save_args)
+    info = log_model(save_model, flavor_name, **logged, **save_args)
+    if registered_name is not None:
+        from tracklet.tracking.client_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
+        from tracklet.tracking.fluent_registry import register_model
+
+        version = register_model(
+            info.model_uri,
+            registered_name,
+            DEFAULT_AWAIT_MAX_SLEEP_SECONDS if await_for is None else await_for,
+        )
+        info.registered_model_version = int(version.version)
+    return info
 
 
 def _takes_var_keywords(fn: Callable[..., Any]) -> bool:

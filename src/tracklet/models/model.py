@@ -170,6 +170,7 @@ class ModelInfo:
     def __init__(self, model: Model, logged_model: Any = None) -> None:
         self._model = model
         self._logged_model = logged_model
+        self._registered_model_version: int | None = None
 
     @property
     def artifact_path(self) -> str | None:
@@ -227,7 +228,12 @@ class ModelInfo:
 
     @property
     def registered_model_version(self) -> int | None:
-        return None
+        """The version ``log_model(..., registered_model_name=...)`` registered, if any."""
+        return self._registered_model_version
+
+    @registered_model_version.setter
+    def registered_model_version(self, version: int | None) -> None:
+        self._registered_model_version = version
 
     @property
     def name(self) -> str | None:

@@ -267,3 +267,45 @@ TRACES = Grammar(
         "end_time": "end_time_ms",
     },
 )
+
+# Model registry (spec §6; MLflow's SearchModelUtils / SearchModelVersionUtils): singular
+# ``attribute.`` and ``tag.``/``tags.`` prefixes, tags compared as strings without IS NULL.
+_REGISTRY_PREFIXES = {"attribute": Kind.ATTRIBUTE, "tag": Kind.TAG, "tags": Kind.TAG}
+_REGISTRY_TAG = Field("tag", string_ops=_STRING)
+
+REGISTERED_MODELS = Grammar(
+    entity="registered models",
+    prefixes=_REGISTRY_PREFIXES,
+    attributes=_attributes((("name",), _string("name", _STRING_LIST))),
+    kinds={Kind.TAG: _REGISTRY_TAG},
+    # "timestamp" orders by the last update, as in MLflow's SQL store.
+    order_attributes={
+        "name": "name",
+        "timestamp": "last_updated_timestamp",
+        "last_updated_timestamp": "last_updated_timestamp",
+    },
+)
+
+MODEL_VERSIONS = Grammar(
+    entity="model versions",
+    prefixes=_REGISTRY_PREFIXES,
+    attributes=_attributes(
+        (("name",), _string("name", _STRING_LIST)),
+        (("run_id",), _string("run_id", _STRING_LIST)),
+        (("source_path",), _string("source_path")),
+        # A version number, written 3 or '3' (MLflow converts either with int()).
+        (
+            ("version_number",),
+            Field(
+                "numeric attribute 'version_number'",
+                string_ops=NUMERIC_OPS,
+                number_ops=NUMERIC_OPS,
+                numbers=Numbers.INTEGER,
+            ),
+        ),
+    ),
+    kinds={Kind.TAG: _REGISTRY_TAG},
+    order_attributes={
+        k: k for k in ("name", "version_number", "creation_timestamp", "last_updated_timestamp")
+    },
+)

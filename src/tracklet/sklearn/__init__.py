@@ -265,7 +265,7 @@ def log_model(
         tags: Tags of the logged model.
         model_type: The logged model's type.
         step: The step the model is linked to the run at.
-        registered_model_name: Not supported (tracklet has no model registry).
+        registered_model_name: Register the logged model as a new version of this model.
 
     Returns:
         The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.

@@ -102,10 +102,10 @@ class ArtifactsClientMixin:
         if uri.startswith("models:"):
             model_id, _, path = uri[len("models:") :].lstrip("/").partition("/")
             if not _MODEL_ID.match(model_id):
-                raise MlflowException.invalid_parameter_value(
-                    f"Unsupported models URI {uri!r}: tracklet resolves models:/<model_id> "
-                    "(a logged model, m-<32 hex>); it has no model registry."
-                )
+                # A registered version (models:/name/3, name@alias, name/latest, name/Stage):
+                # read from where the version's source points.
+                client: Any = self  # MlflowClient, with its registry methods
+                return client._resolve_artifact_uri(client._registered_model_source(uri))  # type: ignore[no-any-return]
             root = self.get_logged_model(model_id).artifact_location
             return root, validate_relative_path(path)
         # A direct URI: the repository is its parent, the artifact its last segment.

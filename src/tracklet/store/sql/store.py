@@ -23,6 +23,7 @@ from tracklet.store.sql.experiment_store import ExperimentSqlStore
 from tracklet.store.sql.input_store import InputSqlStore
 from tracklet.store.sql.logged_model_store import LoggedModelSqlStore
 from tracklet.store.sql.metric_store import MetricSqlStore
+from tracklet.store.sql.model_registry_store import ModelRegistrySqlStore
 from tracklet.store.sql.run_store import RunSqlStore
 from tracklet.store.sql.store_base import SqlStoreBase
 
@@ -35,6 +36,7 @@ class SqlStore(
     MetricSqlStore,
     InputSqlStore,
     LoggedModelSqlStore,
+    ModelRegistrySqlStore,
     SqlStoreBase,
 ):
     """Experiments, runs and run data in a SQL database (``sqlite:///`` or ``postgresql://``).

@@ -10,12 +10,13 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0004_run_packs"
+HEAD = "0005_model_registry"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
     "0003_logged_model_metric_index",
     "0004_run_packs",
+    "0005_model_registry",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

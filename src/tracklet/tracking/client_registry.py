@@ -1,0 +1,317 @@
+"""MlflowClient's model registry methods (MLflow 3.17 names and arguments).
+
+The registry lives in the store for the client's registry URI (by default its tracking URI): a
+SQL database, or a tracking server (tracklet's or MLflow's) over REST.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+from tracklet.entities import PagedList
+from tracklet.entities.model_registry import (
+    IS_PROMPT_TAG_KEY,
+    ModelVersion,
+    ModelVersionStatus,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelTag,
+)
+from tracklet.exceptions import (
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+    MlflowException,
+)
+from tracklet.store.model_registry_base import (
+    SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    ModelRegistryStore,
+)
+from tracklet.store.models_uri import is_models_uri, parse_models_uri
+from tracklet.store.schemes import get_store
+
+DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
+_STAGES_DEPRECATION = (
+    "Model registry stages are deprecated in MLflow and tracklet; use aliases "
+    "(set_registered_model_alias) instead."
+)
+
+
+class RegistryClientMixin:
+    """Model registry methods of :class:`tracklet.MlflowClient`."""
+
+    _registry_uri: str
+
+    @property
+    def _registry_store(self) -> ModelRegistryStore:
+        store = get_store(self._registry_uri)
+        if not isinstance(store, ModelRegistryStore):
+            raise MlflowException(
+                f"The store for registry URI {self._registry_uri!r} has no model registry.",
+                INVALID_PARAMETER_VALUE,
+            )
+        return store
+
+    # ------------------------------------------------------------------ registered models
+
+    def create_registered_model(
+        self,
+        name: str,
+        tags: dict[str, Any] | None = None,
+        description: str | None = None,
+        deployment_job_id: str | None = None,
+    ) -> RegisteredModel:
+        """Create a registered model; RESOURCE_ALREADY_EXISTS if the name is taken."""
+        if tags and IS_PROMPT_TAG_KEY in tags:
+            raise MlflowException(
+                "Prompts cannot be registered as models.", INVALID_PARAMETER_VALUE
+            )
+        return self._registry_store.create_registered_model(
+            name,
+            [RegisteredModelTag(k, str(v)) for k, v in (tags or {}).items()],
+            description,
+            deployment_job_id,
+        )
+
+    def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        return self._registry_store.rename_registered_model(name, new_name)
+
+    def update_registered_model(
+        self, name: str, description: str | None = None, deployment_job_id: str | None = None
+    ) -> RegisteredModel:
+        return self._registry_store.update_registered_model(name, description, deployment_job_id)
+
+    def delete_registered_model(self, name: str) -> None:
+        """Delete a registered model with all its versions, tags and aliases."""
+        self._registry_store.delete_registered_model(name)
+
+    def get_registered_model(self, name: str) -> RegisteredModel:
+        return self._registry_store.get_registered_model(name)
+
+    def search_registered_models(
+        self,
+        filter_string: str | None = None,
+        max_results: int = SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[RegisteredModel]:
+        """Registered models matching ``filter_string`` (``name``, ``tags.<key>``)."""
+        return self._registry_store.search_registered_models(
+            filter_string, max_results, order_by, page_token
+        )
+
+    def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
+        """The newest version in each of ``stages`` (every stage when None)."""
+        warnings.warn(_STAGES_DEPRECATION, FutureWarning, stacklevel=2)
+        return self._registry_store.get_latest_versions(name, stages)
+
+    def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        self._registry_store.set_registered_model_tag(name, RegisteredModelTag(key, str(value)))
+
+    def delete_registered_model_tag(self, name: str, key: str) -> None:
+        self._registry_store.delete_registered_model_tag(name, key)
+
+    # ------------------------------------------------------------------ model versions
+
+    def create_model_version(
+        self,
+        name: str,
+        source: str,
+        run_id: str | None = None,
+        tags: dict[str, Any] | None = None,
+        run_link: str | None = None,
+        description: str | None = None,
+        await_creation_for: int = DEFAULT_AWAIT_MAX_SLEEP_SECONDS,
+        model_id: str | None = None,
+    ) -> ModelVersion:
+        """Register ``source`` as the next version of ``name``.
+
+        Args:
+            source: where the model's artifacts are: ``runs:/<run_id>/<path>``,
+                ``models:/<model_id>``, ``models:/<name>/<version>`` or an artifact URI.
+            await_creation_for: seconds to wait for the version to leave
+                PENDING_REGISTRATION (tracklet's stores register synchronously; a remote
+                registry may not). 0 returns at once.
+        """
+        if tags and IS_PROMPT_TAG_KEY in tags:
+            raise MlflowException(
+                "Prompts cannot be registered as models.", INVALID_PARAMETER_VALUE
+            )
+        version = self._registry_store.create_model_version(
+            name,
+            source,
+            run_id,
+            [ModelVersionTag(k, str(v)) for k, v in (tags or {}).items()],
+            run_link,
+            description,
+            model_id,
+        )
+        return self._await_version(version, await_creation_for)
+
+    def _await_version(self, version: ModelVersion, await_for: int | None) -> ModelVersion:
+        pending = ModelVersionStatus.PENDING_REGISTRATION.value
+        deadline = time.monotonic() + (await_for or 0)
+        while version.status == pending and time.monotonic() < deadline:
+            time.sleep(min(3.0, max(0.0, deadline - time.monotonic())))
+            version = self._registry_store.get_model_version(version.name, version.version)
+        if version.status == ModelVersionStatus.FAILED_REGISTRATION.value:
+            raise MlflowException(
+                f"Model version creation failed for model name: {version.name} version: "
+                f"{version.version} with status: {version.status} and message: "
+                f"{version.status_message}"
+            )
+        if version.status == pending and await_for:
+            raise MlflowException(
+                f"Exceeded max wait time for model name: {version.name} version: "
+                f"{version.version} to become READY. Status: {version.status}. "
+                f"Wait Time: {await_for}"
+            )
+        return version
+
+    def update_model_version(
+        self, name: str, version: str, description: str | None = None
+    ) -> ModelVersion:
+        return self._registry_store.update_model_version(name, str(version), description)
+
+    def transition_model_version_stage(
+        self, name: str, version: str, stage: str, archive_existing_versions: bool = False
+    ) -> ModelVersion:
+        """Move a version to a stage (legacy workflow); optionally archive the stage's others."""
+        warnings.warn(_STAGES_DEPRECATION, FutureWarning, stacklevel=2)
+        return self._registry_store.transition_model_version_stage(
+            name, str(version), stage, archive_existing_versions
+        )
+
+    def delete_model_version(self, name: str, version: str) -> None:
+        self._registry_store.delete_model_version(name, str(version))
+
+    def get_model_version(self, name: str, version: str) -> ModelVersion:
+        return self._registry_store.get_model_version(name, str(version))
+
+    def get_model_version_download_uri(self, name: str, version: str) -> str:
+        """Where the version's artifacts are read from."""
+        return self._registry_store.get_model_version_download_uri(name, str(version))
+
+    def search_model_versions(
+        self,
+        filter_string: str | None = None,
+        max_results: int = SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+        order_by: list[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[ModelVersion]:
+        """Model versions matching ``filter_string`` (``name``, ``run_id``, ``source_path``,
+        ``version_number``, ``tags.<key>``)."""
+        return self._registry_store.search_model_versions(
+            filter_string, max_results, order_by, page_token
+        )
+
+    def _version_or_stage(self, name: str, version: str | None, stage: str | None) -> str:
+        if (version is None) == (stage is None):
+            raise MlflowException(
+                "version and stage cannot be set together; exactly one of them is required.",
+                INVALID_PARAMETER_VALUE,
+            )
+        if stage is None:
+            return str(version)
+        warnings.warn(_STAGES_DEPRECATION, FutureWarning, stacklevel=3)
+        latest = self._registry_store.get_latest_versions(name, [stage])
+        if not latest:
+            raise MlflowException(f"Could not find any model version for {stage} stage")
+        return latest[0].version
+
+    def set_model_version_tag(
+        self,
+        name: str,
+        version: str | None = None,
+        key: str | None = None,
+        value: Any = None,
+        stage: str | None = None,
+    ) -> None:
+        """Tag a version, named by ``version`` or (deprecated) the newest in ``stage``."""
+        number = self._version_or_stage(name, version, stage)
+        tag = ModelVersionTag(key, str(value))  # type: ignore[arg-type]  # the store checks key
+        self._registry_store.set_model_version_tag(name, number, tag)
+
+    def delete_model_version_tag(
+        self,
+        name: str,
+        version: str | None = None,
+        key: str | None = None,
+        stage: str | None = None,
+    ) -> None:
+        number = self._version_or_stage(name, version, stage)
+        self._registry_store.delete_model_version_tag(name, number, key)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ aliases
+
+    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
+        """Point ``alias`` at ``version`` (moving it if it named another version)."""
+        self._registry_store.set_registered_model_alias(name, alias, str(version))
+
+    def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        self._registry_store.delete_registered_model_alias(name, alias)
+
+    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        return self._registry_store.get_model_version_by_alias(name, alias)
+
+    def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
+        """Register the version ``src_model_uri`` names as a new version of ``dst_name``
+        (created if missing), with its run, tags, link and description."""
+        if not is_models_uri(src_model_uri):
+            raise MlflowException(
+                f"Unsupported source model URI: '{src_model_uri}'. The `copy_model_version` API "
+                "only copies models stored in the 'models:/' scheme."
+            )
+        try:
+            source = self._model_version_for_uri(src_model_uri)
+        except MlflowException as error:
+            raise MlflowException(
+                f"Failed to fetch model version from source model URI: '{src_model_uri}'. "
+                f"Error: {error}"
+            ) from error
+        try:
+            self.create_registered_model(dst_name)
+        except MlflowException as error:
+            if error.error_code != RESOURCE_ALREADY_EXISTS:
+                raise
+        return self._registry_store.create_model_version(
+            dst_name,
+            f"models:/{source.name}/{source.version}",
+            source.run_id,
+            [ModelVersionTag(k, v) for k, v in source.tags.items()],
+            source.run_link,
+            source.description,
+            source.model_id,
+        )
+
+    def _registered_model_source(self, uri: str) -> str:
+        """The download URI of the registered version a ``models:/`` URI names."""
+        version = self._model_version_for_uri(uri)
+        return self._registry_store.get_model_version_download_uri(version.name, version.version)
+
+    def _model_version_for_uri(self, uri: str) -> ModelVersion:
+        """The registered version a ``models:/name/...`` or ``models:/name@alias`` URI names."""
+        parsed = parse_models_uri(uri)
+        store = self._registry_store
+        if parsed.model_id is not None:
+            raise MlflowException(
+                f"Model URI {uri!r} names a logged model or no registered model: "
+                "registered models are named models:/<name>/<version>, models:/<name>@<alias>, "
+                "models:/<name>/latest or models:/<name>/<stage>.",
+                RESOURCE_DOES_NOT_EXIST,
+            )
+        name = str(parsed.name)
+        if parsed.version is not None:
+            return store.get_model_version(name, parsed.version)
+        if parsed.alias is not None:
+            return store.get_model_version_by_alias(name, parsed.alias)
+        latest = store.get_latest_versions(name, None if parsed.stage is None else [parsed.stage])
+        if not latest:
+            stage = "" if parsed.stage is None else f" and stage '{parsed.stage}'"
+            raise MlflowException(
+                f"No versions of model with name '{name}'{stage} found", RESOURCE_DOES_NOT_EXIST
+            )
+        return max(latest, key=lambda v: int(v.version))
