@@ -22,7 +22,7 @@ from tracklet.store.model_registry_base import (
 from tracklet.store.models_uri import is_models_uri, parse_models_uri
 from tracklet.tracking.client import MlflowClient
 from tracklet.tracking.client_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
-from tracklet.tracking.fluent import _client
+from tracklet.tracking.context import current_client as _client
 
 # A logged model's tag listing the registered versions made from it (MLflow's name).
 MLFLOW_MODEL_VERSIONS = "mlflow.modelVersions"
