@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from tests.ui.data import Runs, many_runs
+from tests.ui.data import RunPage, Runs, many_runs, run_page
 
 from tracklet.server.app import create_app
 from tracklet.server.protocol import CoalescingHttpToolsProtocol
@@ -103,6 +103,11 @@ def runs_data(ui_server: UiServer) -> Runs:
     return many_runs(ui_server.url)
 
 
+@pytest.fixture(scope="session")
+def run_page_data(ui_server: UiServer) -> RunPage:
+    return run_page(ui_server.url)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Chromium for one module. Playwright's sync API keeps its event loop marked running on
@@ -124,13 +129,15 @@ class Watch:
 
     problems: list[str] = field(default_factory=list)
     allowed_status: set[int] = field(default_factory=set)
+    allowed_console: list[str] = field(default_factory=list)
 
 
 def watch(page: Any, seen: Watch) -> None:
     def on_console(message: Any) -> None:
         expected = any(
             f"status of {status} " in message.text for status in seen.allowed_status
-        )  # Chromium logs every failed load; an allowed status is not an error
+        ) or any(text in message.text for text in seen.allowed_console)
+        # (Chromium logs every failed load; an allowed status is not an error)
         if message.type == "error" and not expected:
             seen.problems.append(f"console error: {message.text}")
 

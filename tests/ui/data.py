@@ -129,3 +129,70 @@ def log_series(
                 ],
             },
         )
+
+
+@dataclass
+class RunPage:
+    experiment_id: str
+    hist: str  # D2 in small: `loss` over 20,000 steps with a spike each way
+    keys: str  # D3 in small: 12 keys x 50 steps, plus system metrics
+    files: str  # D4 in small: artifacts of each previewable kind
+    n_hist: int = 20_000
+
+
+def png(size: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (size, size), (36, 99, 235))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def run_page(url: str) -> RunPage:
+    rest = Rest(url)
+    experiment_id = rest.experiment("ui-run-page")
+    base = 1_700_000_000_000
+    hist = rest.run(experiment_id, "hist", base)
+    log_series(rest, hist, "loss", series_values(20_000))
+    rest.log(hist, params={"lr": "0.01", "layers": "4"}, tags={"team": "vision"})
+    rest.end(hist, base)
+    keys = rest.run(experiment_id, "keys", base + 1000)
+    for step in range(50):
+        rest.log(
+            keys,
+            metrics={
+                **{f"train/m{k:02d}": math.sin(step / 7 + k) + 2 for k in range(8)},
+                **{f"val/m{k:02d}": math.cos(step / 5 + k) + 2 for k in range(4)},
+                "system/cpu_utilization_percentage": 20 + step % 10,
+            },
+            step=step,
+            timestamp=base + step * 1000,
+        )
+    rest.end(keys, base + 1000)
+    files = rest.run(experiment_id, "files", base + 2000)
+    info = rest.http.get("/runs/get", params={"run_id": files}).json()["run"]["info"]
+    root = info["artifact_uri"].removeprefix("mlflow-artifacts:/")
+    csv = "a,b,text\n" + "".join(f'{i},{i * i},"row ""{i}"", ok"\n' for i in range(100_000))
+    artifacts = {
+        "plot.png": png(512),
+        "table.csv": csv.encode(),
+        "data/config.json": b'{"b": [1, 2], "a": {"nested": true}}',
+        "data/env.yaml": b"name: demo\nchannels: [conda-forge]\n",
+        "model/MLmodel": b"artifact_path: model\nflavors:\n"
+        b"  python_function:\n    loader_module: x\n"
+        b"  sklearn:\n    sklearn_version: 1.5.0\nmodel_uuid: abc\n",
+        "evil.html": b"<h1>hi</h1><script>parent.__xss=1</script>"
+        b'<img src=x onerror="parent.__xss=2">',
+        "big.bin": bytes(3 * 1024 * 1024),
+    }
+    for path, data in artifacts.items():
+        response = httpx.put(
+            f"{url}/api/2.0/mlflow-artifacts/artifacts/{root}/{path}", content=data, timeout=30
+        )
+        response.raise_for_status()
+    rest.end(files, base + 2000)
+    rest.close()
+    return RunPage(experiment_id, hist, keys, files)

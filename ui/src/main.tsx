@@ -1,5 +1,6 @@
 // The app shell: top bar, theme, and the hash-route switch.
 import { render } from "preact";
+import "uplot/dist/uPlot.min.css";
 import "./app.css";
 import { ShortcutHelp, shortcutsOpen } from "./components/shortcuts";
 import { route } from "./router";

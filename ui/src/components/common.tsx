@@ -64,7 +64,7 @@ export function Tabs(props: { tabs: [string, string][]; active: string; base: st
 }
 
 export function KeyValueTable(props: {
-  rows: [string, ComponentChildren][];
+  rows: [ComponentChildren, ComponentChildren][];
   testid: string;
   empty?: string;
   headers?: [string, string];
