@@ -38,6 +38,8 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.chdir(tmp_path)
     _state.reset()
     yield
+    for flush in _state.trace_flushers:  # traces still being written go to this test's store
+        flush()
     while _state.run_stack():
         try:
             _fluent.end_run()

@@ -14,10 +14,24 @@ Heavy dependencies (SQLAlchemy, httpx, pandas) are imported on first use, not he
 
 from typing import TYPE_CHECKING
 
-from tracklet import entities
+from tracklet import entities, tracing
 from tracklet.autolog import autolog
 from tracklet.entities import RunStatus, ViewType
 from tracklet.exceptions import MlflowException, TrackletException
+from tracklet.tracing import (
+    delete_trace_tag,
+    flush_trace_async_logging,
+    get_active_trace_id,
+    get_current_active_span,
+    get_last_active_trace_id,
+    get_trace,
+    search_traces,
+    set_trace_tag,
+    start_span,
+    start_span_no_context,
+    trace,
+    update_current_trace,
+)
 from tracklet.tracking.async_logging import RunOperations
 from tracklet.tracking.client import MlflowClient
 from tracklet.tracking.fluent import (
@@ -147,17 +161,23 @@ __all__ = [
     "delete_logged_model_tag",
     "delete_run",
     "delete_tag",
+    "delete_trace_tag",
     "end_run",
     "entities",
     "finalize_logged_model",
     "flush_async_logging",
+    "flush_trace_async_logging",
     "get_active_model_id",
+    "get_active_trace_id",
     "get_artifact_uri",
+    "get_current_active_span",
     "get_experiment",
     "get_experiment_by_name",
+    "get_last_active_trace_id",
     "get_logged_model",
     "get_parent_run",
     "get_run",
+    "get_trace",
     "get_tracking_uri",
     "initialize_logged_model",
     "last_active_run",
@@ -185,6 +205,7 @@ __all__ = [
     "search_model_versions",
     "search_registered_models",
     "search_runs",
+    "search_traces",
     "set_active_model",
     "set_experiment",
     "set_experiment_tag",
@@ -192,6 +213,12 @@ __all__ = [
     "set_logged_model_tags",
     "set_tag",
     "set_tags",
+    "set_trace_tag",
     "set_tracking_uri",
     "start_run",
+    "start_span",
+    "start_span_no_context",
+    "trace",
+    "tracing",
+    "update_current_trace",
 ]

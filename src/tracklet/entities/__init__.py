@@ -23,6 +23,15 @@ from tracklet.entities.run import (
     RunOutputs,
     RunTag,
 )
+from tracklet.entities.span import Span, SpanEvent, SpanStatus, SpanStatusCode, SpanType
+from tracklet.entities.trace import (
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceLocation,
+    TraceLocationType,
+    TraceState,
+)
 
 __all__ = [
     "Dataset",
@@ -50,5 +59,16 @@ __all__ = [
     "RunStatus",
     "RunTag",
     "SourceType",
+    "Span",
+    "SpanEvent",
+    "SpanStatus",
+    "SpanStatusCode",
+    "SpanType",
+    "Trace",
+    "TraceData",
+    "TraceInfo",
+    "TraceLocation",
+    "TraceLocationType",
+    "TraceState",
     "ViewType",
 ]

@@ -26,7 +26,9 @@ from tracklet.server.routes import (
     logged_models,
     meta,
     metrics,
+    otlp,
     runs,
+    traces,
 )
 from tracklet.server.rpc import ServerState
 from tracklet.server.security import HostPolicy
@@ -38,7 +40,7 @@ logger = logging.getLogger("tracklet.server")
 
 
 def all_routes() -> list[BaseRoute]:
-    """Every route, resource by resource (traces arrive with their own issue)."""
+    """Every route, resource by resource."""
     return [
         *meta.routes,
         *experiments.routes,
@@ -47,6 +49,8 @@ def all_routes() -> list[BaseRoute]:
         *datasets.routes,
         *logged_models.routes,
         *artifacts.routes,
+        *traces.routes,
+        *otlp.routes,
         *ui_routes,
     ]
 

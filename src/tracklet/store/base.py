@@ -31,6 +31,7 @@ from tracklet.entities import (
     ViewType,
 )
 from tracklet.store.run_columns import RunColumns
+from tracklet.store.trace_base import TraceStore
 
 # One metric's points for one run, as columns: (steps, timestamps, values).
 MetricColumns = tuple[Sequence[int], Sequence[int], Sequence[float]]
@@ -195,8 +196,10 @@ class LoggedModelStore(Protocol):
 
 
 @runtime_checkable
-class TrackingStore(ExperimentStore, RunStore, RunDataStore, LoggedModelStore, Protocol):
-    """The whole tracking store: experiments, runs, run data and logged models."""
+class TrackingStore(
+    ExperimentStore, RunStore, RunDataStore, LoggedModelStore, TraceStore, Protocol
+):
+    """The whole tracking store: experiments, runs, run data, logged models and traces."""
 
     @property
     def tracking_uri(self) -> str: ...

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tracklet import env
@@ -41,6 +42,8 @@ _thread = _ThreadState()
 # run_id -> the ActiveRun, for every run started here and not yet ended (any thread).
 open_runs: dict[str, ActiveRun] = {}
 lock = threading.RLock()
+# Called to wait for traces finished but not yet written (the tracing exporter registers one).
+trace_flushers: list[Callable[[], object]] = []
 
 
 def run_stack() -> list[ActiveRun]:

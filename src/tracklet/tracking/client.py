@@ -41,6 +41,7 @@ from tracklet.tracking.async_logging import (
 from tracklet.tracking.client_artifacts import ArtifactsClientMixin
 from tracklet.tracking.client_models import LoggedModelsClientMixin
 from tracklet.tracking.client_registry import RegistryClientMixin
+from tracklet.tracking.client_traces import TracesClientMixin
 from tracklet.tracking.system_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_USER
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
@@ -58,7 +59,9 @@ def _is_async(synchronous: bool | None) -> bool:
     return not synchronous
 
 
-class MlflowClient(ArtifactsClientMixin, LoggedModelsClientMixin, RegistryClientMixin):
+class MlflowClient(
+    ArtifactsClientMixin, LoggedModelsClientMixin, RegistryClientMixin, TracesClientMixin
+):
     """A client for a tracking store: a database URI or a tracking server URL.
 
     Args:

@@ -22,6 +22,9 @@ EXPRESSION_INDEXES = (
     "ix_params_key_value_prefix",
     "ix_tags_key_value_prefix",
     "ix_runs_experiment_id_start_time",  # start_time DESC
+    "ix_trace_info_experiment_id_timestamp",  # timestamp_ms DESC
+    "ix_trace_info_model_id_timestamp",
+    "ix_trace_info_run_id_timestamp",
 )
 
 

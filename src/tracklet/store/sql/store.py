@@ -26,6 +26,7 @@ from tracklet.store.sql.metric_store import MetricSqlStore
 from tracklet.store.sql.model_registry_store import ModelRegistrySqlStore
 from tracklet.store.sql.run_store import RunSqlStore
 from tracklet.store.sql.store_base import SqlStoreBase
+from tracklet.store.sql.trace_store import TraceSqlStore
 
 __all__ = ["SqlStore"]
 
@@ -37,6 +38,7 @@ class SqlStore(
     InputSqlStore,
     LoggedModelSqlStore,
     ModelRegistrySqlStore,
+    TraceSqlStore,
     SqlStoreBase,
 ):
     """Experiments, runs and run data in a SQL database (``sqlite:///`` or ``postgresql://``).

@@ -2,7 +2,8 @@
 
 One module per resource defines that resource's :class:`Endpoint` s (:mod:`.experiments`,
 :mod:`.datasets`, :mod:`.runs`, :mod:`.metrics`, :mod:`.artifacts`, :mod:`.meta`,
-:mod:`.logged_models`); the types and shared fields live in :mod:`.base`. The server decodes
+:mod:`.logged_models`, :mod:`.traces`); the types and shared fields live in :mod:`.base`. The
+server decodes
 requests with these fields (:mod:`tracklet.wire.decode`); the REST store builds its requests from
 the same entries, so the two cannot disagree on a path or a field name.
 
@@ -28,6 +29,7 @@ from tracklet.wire.endpoints import (
     meta,
     metrics,
     runs,
+    traces,
 )
 from tracklet.wire.endpoints.artifacts import *  # noqa: F403
 from tracklet.wire.endpoints.base import *  # noqa: F403
@@ -38,6 +40,7 @@ from tracklet.wire.endpoints.logged_models import *  # noqa: F403
 from tracklet.wire.endpoints.meta import *  # noqa: F403
 from tracklet.wire.endpoints.metrics import *  # noqa: F403
 from tracklet.wire.endpoints.runs import *  # noqa: F403
+from tracklet.wire.endpoints.traces import *  # noqa: F403
 
 # Every resource module, in the order the server registers their routes.
 RESOURCES: tuple[ModuleType, ...] = (
@@ -48,6 +51,7 @@ RESOURCES: tuple[ModuleType, ...] = (
     artifacts,
     meta,
     logged_models,
+    traces,
 )
 
 # Every JSON RPC the server routes and the REST store may call.

@@ -10,13 +10,14 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0005_model_registry"
+HEAD = "0006_traces"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
     "0003_logged_model_metric_index",
     "0004_run_packs",
     "0005_model_registry",
+    "0006_traces",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

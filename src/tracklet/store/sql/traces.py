@@ -1,0 +1,376 @@
+"""Statements for traces: infos, tags, metadata, spans and run links.
+
+A trace is written whole (info, tags, metadata, spans) by ``write_trace``; a trace that exists
+already is merged: its info replaced, tags, metadata and spans upserted. OTLP ingestion may
+create a trace from its spans before the client's StartTraceV3 arrives, and the other way round.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from tracklet.entities import (
+    Span,
+    SpanStatusCode,
+    Trace,
+    TraceData,
+    TraceInfo,
+    TraceLocation,
+    TraceState,
+)
+from tracklet.entities.span import SpanAttributeKey
+from tracklet.entities.trace import (
+    SPANS_IN_TRACKING_STORE,
+    TraceMetadataKey,
+    TraceTagKey,
+)
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, stmt
+from tracklet.store.sql.schema import spans, trace_info, trace_metadata, trace_run_links, trace_tags
+from tracklet.store.trace_base import trace_not_found
+from tracklet.uri import append_to_uri_path
+
+ti = trace_info.c
+INFO_COLUMNS = (
+    ti.trace_id,
+    ti.experiment_id,
+    ti.timestamp_ms,
+    ti.execution_time_ms,
+    ti.status,
+    ti.client_request_id,
+    ti.request_preview,
+    ti.response_preview,
+)
+MAX_TAG_KEY = 250
+MAX_TAG_VALUE = 8000
+PREVIEW_MAX = 1000
+# Tags the tracking store manages itself (spec §2.8); users cannot set them.
+IMMUTABLE_TAGS = frozenset(
+    {TraceTagKey.SPANS_LOCATION, "mlflow.trace.archiveLocation", "mlflow.trace.archivalFailure"}
+)
+
+
+def _upsert_info(dialect_name: str) -> Any:
+    values = {c.name: bp(c.name) for c in trace_info.columns}
+    insert = insert_for(dialect_name)(trace_info).values(**values)
+    updated = {name: getattr(insert.excluded, name) for name in values if name != "trace_id"}
+    return insert.on_conflict_do_update(index_elements=[ti.trace_id], set_=updated)
+
+
+def _upsert_key_value(table: sa.Table) -> Compiled:
+    def build(dialect_name: str) -> Any:
+        insert = insert_for(dialect_name)(table).values(
+            trace_id=bp("trace_id"), key=bp("key"), value=bp("value")
+        )
+        return insert.on_conflict_do_update(
+            index_elements=[table.c.trace_id, table.c.key], set_={"value": insert.excluded.value}
+        )
+
+    return Compiled(build)
+
+
+def _upsert_span(dialect_name: str) -> Any:
+    values = {c.name: bp(c.name) for c in spans.columns}
+    insert = insert_for(dialect_name)(spans).values(**values)
+    updated = {
+        name: getattr(insert.excluded, name)
+        for name in values
+        if name not in ("trace_id", "span_id")
+    }
+    return insert.on_conflict_do_update(
+        index_elements=[spans.c.trace_id, spans.c.span_id], set_=updated
+    )
+
+
+def _link_run(dialect_name: str) -> Any:
+    insert = insert_for(dialect_name)(trace_run_links).values(
+        trace_id=bp("trace_id"), run_id=bp("run_id")
+    )
+    return insert.on_conflict_do_nothing()
+
+
+_UPSERT_INFO = Compiled(_upsert_info)
+_UPSERT_TAG = _upsert_key_value(trace_tags)
+_UPSERT_METADATA = _upsert_key_value(trace_metadata)
+_UPSERT_SPAN = Compiled(_upsert_span)
+_LINK_RUN = Compiled(_link_run)
+_INFOS = stmt(lambda: sa.select(*INFO_COLUMNS).where(ti.trace_id.in_(expanding("ids"))))
+_EXISTING = stmt(lambda: sa.select(ti.trace_id).where(ti.trace_id.in_(expanding("ids"))))
+
+
+def _key_values(table: sa.Table) -> Compiled:
+    return stmt(
+        lambda: sa.select(table.c.trace_id, table.c.key, table.c.value).where(
+            table.c.trace_id.in_(expanding("ids"))
+        )
+    )
+
+
+_TAGS = _key_values(trace_tags)
+_METADATA = _key_values(trace_metadata)
+_SPANS = stmt(
+    lambda: (
+        sa.select(spans.c.trace_id, spans.c.content)
+        .where(spans.c.trace_id.in_(expanding("ids")))
+        .order_by(spans.c.trace_id, spans.c.start_time_unix_nano, spans.c.span_id)
+    )
+)
+_HAS_SPANS = stmt(
+    lambda: sa.select(spans.c.trace_id).where(spans.c.trace_id.in_(expanding("ids"))).distinct()
+)
+_SET_TAG = _UPSERT_TAG
+_DELETE_TAG = stmt(
+    lambda: trace_tags.delete().where(
+        trace_tags.c.trace_id == bp("trace_id"), trace_tags.c.key == bp("key")
+    )
+)
+_SET_NAME = stmt(
+    lambda: trace_info.update().where(ti.trace_id == bp("trace_id")).values(name=bp("name"))
+)
+_DELETE_BY_IDS = stmt(
+    lambda: trace_info.delete().where(
+        ti.experiment_id == bp("experiment_id"), ti.trace_id.in_(expanding("ids"))
+    )
+)
+
+
+not_found = trace_not_found
+
+
+def _truncate(value: str | None, limit: int) -> str | None:
+    return value if value is None or len(value) <= limit else value[: limit - 3] + "..."
+
+
+def check_tag(key: str, value: str) -> tuple[str, str]:
+    """A trace tag as MLflow stores it: key at most 250 characters, value truncated to 8000."""
+    if not isinstance(key, str) or not key or len(key) > MAX_TAG_KEY:
+        raise MlflowException(
+            f"Invalid trace tag key {key!r}: a non-empty string of at most {MAX_TAG_KEY} "
+            "characters",
+            INVALID_PARAMETER_VALUE,
+        )
+    return key, str(value)[:MAX_TAG_VALUE]
+
+
+def stored_info(info: TraceInfo, artifact_location: str, has_spans: bool) -> TraceInfo:
+    """The info as the tracking store keeps it: MLflow's server tags and metadata added."""
+    tags = dict(info.tags)
+    tags[TraceTagKey.ARTIFACT_LOCATION] = append_to_uri_path(
+        artifact_location, "traces", info.trace_id, "artifacts"
+    )
+    if has_spans:
+        tags[TraceTagKey.SPANS_LOCATION] = SPANS_IN_TRACKING_STORE
+    metadata = dict(info.trace_metadata)
+    metadata[TraceMetadataKey.INFO_FINALIZED] = "true"
+    return TraceInfo(
+        trace_id=info.trace_id,
+        trace_location=info.trace_location,
+        request_time=info.request_time,
+        state=info.state,
+        request_preview=_truncate(info.request_preview, PREVIEW_MAX),
+        response_preview=_truncate(info.response_preview, PREVIEW_MAX),
+        client_request_id=info.client_request_id,
+        execution_duration=info.execution_duration,
+        trace_metadata=metadata,
+        tags={k: str(v)[:MAX_TAG_VALUE] for k, v in tags.items()},
+    )
+
+
+def write_info(db: Db, info: TraceInfo, experiment_id: int) -> None:
+    """Insert or replace the trace's row; upsert its tags and metadata."""
+    metadata = info.trace_metadata
+    db.execute(
+        _UPSERT_INFO,
+        {
+            "trace_id": info.trace_id,
+            "experiment_id": experiment_id,
+            "timestamp_ms": info.request_time,
+            "execution_time_ms": info.execution_duration,
+            "status": info.state.value,
+            "client_request_id": info.client_request_id,
+            "request_preview": info.request_preview,
+            "response_preview": info.response_preview,
+            "name": _truncate(info.tags.get(TraceTagKey.TRACE_NAME), 500),
+            "model_id": metadata.get(TraceMetadataKey.MODEL_ID),
+            "run_id": metadata.get(TraceMetadataKey.SOURCE_RUN),
+        },
+    )
+    tid = info.trace_id
+    db.executemany(
+        _UPSERT_TAG, [{"trace_id": tid, "key": k, "value": v} for k, v in info.tags.items()]
+    )
+    db.executemany(
+        _UPSERT_METADATA, [{"trace_id": tid, "key": k, "value": v} for k, v in metadata.items()]
+    )
+
+
+def span_row(span: Span) -> dict[str, Any]:
+    return {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_id,
+        # PostgreSQL text cannot hold NUL; the content keeps the exact name (JSON-escaped).
+        "name": span.name.replace("\x00", ""),
+        "type": None if span.span_type is None else span.span_type.replace("\x00", ""),
+        "status": span.status.status_code.value,
+        "start_time_unix_nano": span.start_time_ns,
+        "end_time_unix_nano": span.end_time_ns,
+        "content": json.dumps(span.to_dict(), separators=(",", ":"), default=str),
+    }
+
+
+def write_spans(db: Db, rows: Iterable[Mapping[str, Any]]) -> None:
+    db.executemany(_UPSERT_SPAN, rows)
+
+
+def existing(db: Db, trace_ids: Sequence[str]) -> set[str]:
+    return {row[0] for row in db.execute_in(_EXISTING, "ids", list(trace_ids)).fetchall()}
+
+
+def with_spans(db: Db, trace_ids: Sequence[str]) -> set[str]:
+    return {row[0] for row in db.execute_in(_HAS_SPANS, "ids", list(trace_ids)).fetchall()}
+
+
+def _grouped(db: Db, statement: Compiled, ids: Sequence[str]) -> dict[str, dict[str, str]]:
+    grouped: dict[str, dict[str, str]] = {}
+    for trace_id, key, value in db.execute_in(statement, "ids", list(ids)).fetchall():
+        grouped.setdefault(trace_id, {})[key] = value
+    return grouped
+
+
+def load_infos(db: Db, rows: Sequence[Sequence[Any]]) -> list[TraceInfo]:
+    """TraceInfos for rows of INFO_COLUMNS, in their order, with tags and metadata."""
+    ids = [row[0] for row in rows]
+    tags = _grouped(db, _TAGS, ids) if ids else {}
+    metadata = _grouped(db, _METADATA, ids) if ids else {}
+    return [
+        TraceInfo(
+            trace_id=row[0],
+            trace_location=TraceLocation.from_experiment_id(str(row[1])),
+            request_time=row[2],
+            state=TraceState.from_any(row[4]),
+            request_preview=row[6],
+            response_preview=row[7],
+            client_request_id=row[5],
+            execution_duration=row[3],
+            trace_metadata=metadata.get(row[0], {}),
+            tags=tags.get(row[0], {}),
+        )
+        for row in rows
+    ]
+
+
+def get_infos(db: Db, trace_ids: Sequence[str]) -> dict[str, TraceInfo]:
+    rows = db.execute_in(_INFOS, "ids", list(trace_ids)).fetchall()
+    return {info.trace_id: info for info in load_infos(db, rows)}
+
+
+def get_spans(db: Db, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
+    found: dict[str, list[Span]] = {}
+    for trace_id, content in db.execute_in(_SPANS, "ids", list(trace_ids)).fetchall():
+        found.setdefault(trace_id, []).append(Span.from_dict(json.loads(content)))
+    return found
+
+
+def get_traces(db: Db, trace_ids: Sequence[str]) -> list[Trace]:
+    """The traces that exist among ``trace_ids``, in that order, root span first."""
+    infos = get_infos(db, trace_ids)
+    span_lists = get_spans(db, list(infos))
+    traces = []
+    for trace_id in trace_ids:
+        info = infos.get(trace_id)
+        if info is not None:
+            found = span_lists.get(trace_id, [])
+            found.sort(key=lambda s: (s.parent_id is not None, s.start_time_ns))
+            traces.append(Trace(info, TraceData(found)))
+    return traces
+
+
+def set_tag(db: Db, trace_id: str, key: str, value: str) -> None:
+    if not existing(db, [trace_id]):
+        raise not_found(trace_id)
+    db.execute(_SET_TAG, {"trace_id": trace_id, "key": key, "value": value})
+    if key == TraceTagKey.TRACE_NAME:
+        db.execute(_SET_NAME, {"trace_id": trace_id, "name": _truncate(value, 500)})
+
+
+def delete_tag(db: Db, trace_id: str, key: str) -> None:
+    if not existing(db, [trace_id]):
+        raise not_found(trace_id)
+    if db.rowcount(_DELETE_TAG, {"trace_id": trace_id, "key": key}) == 0:
+        raise MlflowException(
+            f"No trace tag with key '{key}' for trace with ID '{trace_id}'",
+            RESOURCE_DOES_NOT_EXIST,
+        )
+    if key == TraceTagKey.TRACE_NAME:
+        db.execute(_SET_NAME, {"trace_id": trace_id, "name": None})
+
+
+def delete(
+    db: Db,
+    experiment_id: int,
+    max_timestamp_millis: int | None,
+    max_traces: int | None,
+    trace_ids: Sequence[str] | None,
+) -> int:
+    if trace_ids is None:
+        oldest = (
+            sa.select(ti.trace_id)
+            .where(ti.experiment_id == experiment_id, ti.timestamp_ms <= max_timestamp_millis)
+            .order_by(ti.timestamp_ms, ti.trace_id)
+        )
+        if max_traces is not None:
+            oldest = oldest.limit(max_traces)
+        rows = db.execute_core(oldest).fetchall()
+        trace_ids = [row[0] for row in rows]
+    deleted = 0
+    for start in range(0, len(trace_ids), 500):
+        chunk = list(trace_ids[start : start + 500])
+        cursor = db.execute_in(_DELETE_BY_IDS, "ids", chunk, {"experiment_id": experiment_id})
+        deleted += int(cursor.rowcount)
+    return deleted
+
+
+def link_runs(db: Db, trace_ids: Sequence[str], run_id: str) -> None:
+    missing = [t for t in trace_ids if t not in existing(db, trace_ids)]
+    if missing:
+        raise not_found(missing[0])
+    db.executemany(_LINK_RUN, [{"trace_id": t, "run_id": run_id} for t in trace_ids])
+
+
+def span_status_of(spans_: Sequence[Span]) -> TraceState:
+    root = next((s for s in spans_ if s.parent_id is None), None)
+    if root is None or root.end_time_ns is None:
+        return TraceState.IN_PROGRESS
+    return TraceState.ERROR if root.status.status_code is SpanStatusCode.ERROR else TraceState.OK
+
+
+def info_from_spans(trace_id: str, experiment_id: str, spans_: Sequence[Span]) -> TraceInfo:
+    """An info for a trace known only by spans (OTLP ingest before StartTraceV3)."""
+    root = next((s for s in spans_ if s.parent_id is None), None)
+    start = min(s.start_time_ns for s in spans_)
+    tags: dict[str, str] = {}
+    metadata = {TraceMetadataKey.SCHEMA_VERSION: "3"}
+    request = response = None
+    duration = None
+    if root is not None:
+        tags[TraceTagKey.TRACE_NAME] = root.name
+        request = root.raw_attributes.get(SpanAttributeKey.INPUTS)
+        response = root.raw_attributes.get(SpanAttributeKey.OUTPUTS)
+        if root.end_time_ns is not None:
+            duration = (root.end_time_ns - root.start_time_ns) // 1_000_000
+    return TraceInfo(
+        trace_id=trace_id,
+        trace_location=TraceLocation.from_experiment_id(experiment_id),
+        request_time=start // 1_000_000,
+        state=span_status_of(spans_),
+        request_preview=_truncate(request, PREVIEW_MAX),
+        response_preview=_truncate(response, PREVIEW_MAX),
+        execution_duration=duration,
+        trace_metadata=metadata,
+        tags=tags,
+    )

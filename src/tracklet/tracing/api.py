@@ -1,0 +1,278 @@
+"""Spans by hand: ``start_span``, ``start_span_no_context``, the active span and trace, and
+the export wiring (which store and experiment a finished trace goes to)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any
+
+from tracklet.entities import Trace
+from tracklet.entities.trace import TraceMetadataKey, TraceState
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.tracing import span as span_module
+from tracklet.tracing.context import current_span, set_last_trace_id, switch
+from tracklet.tracing.encode import encode_trace
+from tracklet.tracing.exporter import Exporter
+from tracklet.tracing.span import LiveSpan, NoOpSpan, _LiveTrace, capture
+from tracklet.tracking import _state
+
+_logger = logging.getLogger("tracklet.tracing")
+SPAN_DESCRIPTION = "mlflow.spanDescription"
+
+
+def _write(uri: str | None, traces: Sequence[_LiveTrace]) -> list[tuple[Trace, BaseException]]:
+    """The exporter's writer: encode, then one ``log_traces`` (trace by trace if it fails)."""
+    from tracklet.store.schemes import get_store
+    from tracklet.tracking import fluent
+    from tracklet.tracking import uri as tracking_uri
+
+    default_experiment: str | None = None
+    entities = []
+    for live in traces:
+        experiment_id = live.experiment_id
+        if experiment_id is None:
+            default_experiment = default_experiment or fluent._get_experiment_id()
+            experiment_id = default_experiment
+        entities.append(encode_trace(live, experiment_id))
+    store = get_store(tracking_uri.resolve(uri))
+    try:
+        store.log_traces(entities)
+        return []
+    except Exception:
+        if len(entities) == 1:
+            raise
+    failures: list[tuple[Trace, BaseException]] = []
+    for trace in entities:
+        try:
+            store.log_traces([trace])
+        except Exception as error:
+            failures.append((trace, error))
+    return failures
+
+
+exporter = Exporter(_write)
+
+
+def _trace_ended(trace: _LiveTrace) -> None:
+    set_last_trace_id(trace.trace_id)
+    exporter.submit(trace)
+
+
+span_module.on_trace_end.append(_trace_ended)
+_state.trace_flushers.append(lambda: exporter.flush())
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=exporter.after_fork)
+
+
+def _new_trace(experiment_id: str | None, run_id: str | None = None) -> _LiveTrace:
+    """A trace bound to the tracking URI, experiment, run and model in force now."""
+    live = _LiveTrace(
+        experiment_id or _state.active_experiment_id,
+        _state.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or None,
+    )
+    stack = _state.run_stack()
+    if run_id is None and stack:
+        run_id = stack[-1].info.run_id
+    if run_id:
+        live.metadata[TraceMetadataKey.SOURCE_RUN] = run_id
+    model_id = _state.active_model_id()
+    if model_id:
+        live.metadata[TraceMetadataKey.MODEL_ID] = model_id
+    return live
+
+
+def new_span(
+    name: str,
+    parent: LiveSpan | None,
+    span_type: str | None,
+    experiment_id: str | None = None,
+    run_id: str | None = None,
+    start_time_ns: int | None = None,
+) -> LiveSpan:
+    """A span under ``parent``, or the root of a new trace."""
+    if parent is None:
+        return LiveSpan(_new_trace(experiment_id, run_id), name, None, span_type, start_time_ns)
+    return LiveSpan(parent._trace, name, parent.span_id, span_type, start_time_ns)
+
+
+def _log_level(level: object) -> int | None:
+    if level is None:
+        return None
+    if isinstance(level, int) and not isinstance(level, bool):
+        return level
+    levels = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+    name = getattr(level, "name", level)
+    if isinstance(name, str) and name.strip().upper() in levels:
+        return levels[name.strip().upper()]
+    raise MlflowException(
+        f"Invalid SpanLogLevel name {level!r}. Expected one of {list(levels)}",
+        INVALID_PARAMETER_VALUE,
+    )
+
+
+def _experiment_of(trace_destination: Any) -> str | None:
+    if trace_destination is None:
+        return None
+    experiment_id = getattr(trace_destination, "experiment_id", None)
+    if experiment_id is None:
+        raise MlflowException(
+            "trace_destination must name an MLflow experiment (an object with experiment_id).",
+            INVALID_PARAMETER_VALUE,
+        )
+    return str(experiment_id)
+
+
+def configure(
+    span: LiveSpan,
+    attributes: dict[str, Any] | None,
+    log_level: Any,
+    description: str | None,
+) -> None:
+    if attributes:
+        span.set_attributes(attributes)
+    if log_level is not None:
+        span.log_level = _log_level(log_level)
+    if description is not None:
+        span.attributes_[SPAN_DESCRIPTION] = description
+
+
+class start_span:
+    """``with start_span("name") as span:`` a span under the active one (or a new trace)."""
+
+    __slots__ = ("_span", "_token")
+
+    def __init__(
+        self,
+        name: str = "span",
+        span_type: str | None = "UNKNOWN",
+        attributes: dict[str, Any] | None = None,
+        trace_destination: Any = None,
+        log_level: Any = None,
+        run_id: str | None = None,
+        description: str | None = None,
+    ) -> None:
+        self._token: Any = None
+        if not switch.enabled:
+            self._span: Any = NoOpSpan()
+            return
+        self._span = new_span(
+            name, current_span.get(), span_type, _experiment_of(trace_destination), run_id
+        )
+        configure(self._span, attributes, log_level, description)
+
+    def __enter__(self) -> LiveSpan:
+        if isinstance(self._span, LiveSpan):
+            self._token = current_span.set(self._span)
+        return self._span  # type: ignore[no-any-return]
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._token is None:
+            return
+        current_span.reset(self._token)
+        if exc is not None:
+            self._span.record_exception(exc)
+        self._span.end()
+
+
+def start_span_no_context(
+    name: str,
+    span_type: str = "UNKNOWN",
+    parent_span: LiveSpan | None = None,
+    inputs: Any = None,
+    attributes: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None,
+    experiment_id: str | None = None,
+    start_time_ns: int | None = None,
+    log_level: Any = None,
+    description: str | None = None,
+) -> LiveSpan:
+    """A span that is not made active; end it with ``span.end()``."""
+    if not switch.enabled:
+        return NoOpSpan()  # type: ignore[return-value]
+    span = new_span(name, parent_span, span_type, experiment_id, start_time_ns=start_time_ns)
+    if inputs is not None:
+        span.inputs_ = capture(inputs)
+    configure(span, attributes, log_level, description)
+    if parent_span is None:
+        span._trace.tags.update({str(k): str(v) for k, v in (tags or {}).items()})
+        span._trace.metadata.update({str(k): str(v) for k, v in (metadata or {}).items()})
+    return span
+
+
+def get_current_active_span() -> LiveSpan | None:
+    """The active span of this context, or None."""
+    return current_span.get()
+
+
+def get_active_trace_id() -> str | None:
+    span = current_span.get()
+    return None if span is None else span.trace_id
+
+
+def update_current_trace(
+    tags: dict[str, str] | None = None,
+    metadata: dict[str, str] | None = None,
+    client_request_id: str | None = None,
+    request_preview: str | None = None,
+    response_preview: str | None = None,
+    state: TraceState | str | None = None,
+    model_id: str | None = None,
+    session_id: str | None = None,
+    user: str | None = None,
+) -> None:
+    """Set tags, metadata, the client request id, previews or state of the active trace."""
+    span = current_span.get()
+    if span is None:
+        _logger.warning(
+            "No active trace found. Please create a span using `start_span` or `@trace` "
+            "before calling `update_current_trace`."
+        )
+        return
+    for preview, field in (
+        (request_preview, "request_preview"),
+        (response_preview, "response_preview"),
+    ):
+        if preview is not None and not isinstance(preview, str):
+            raise MlflowException(
+                f"The `{field}` parameter must be a string.", INVALID_PARAMETER_VALUE
+            )
+    new_state = None
+    if state is not None:
+        new_state = TraceState.from_any(state) if isinstance(state, str) else state
+        if new_state not in (TraceState.OK, TraceState.ERROR):
+            raise MlflowException(
+                f"State must be either 'OK' or 'ERROR', but got '{state}'.",
+                INVALID_PARAMETER_VALUE,
+            )
+    extra = dict(metadata or {})
+    if session_id is not None:
+        extra[TraceMetadataKey.TRACE_SESSION] = session_id
+    if user is not None:
+        extra[TraceMetadataKey.TRACE_USER] = user
+    if model_id:
+        extra[TraceMetadataKey.MODEL_ID] = model_id
+    trace = span._trace
+    trace.tags.update({str(k): str(v) for k, v in (tags or {}).items()})
+    trace.metadata.update({str(k): str(v) for k, v in extra.items()})
+    if client_request_id is not None:
+        trace.client_request_id = str(client_request_id)
+    if request_preview:
+        trace.request_preview = request_preview
+    if response_preview:
+        trace.response_preview = response_preview
+    if new_state is not None:
+        trace.state = new_state
+
+
+def flush_trace_async_logging(terminate: bool = False) -> None:
+    """Wait until every trace that ended in this process so far is written."""
+    exporter.flush()

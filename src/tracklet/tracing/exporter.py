@@ -1,0 +1,122 @@
+"""The exporter thread: finished traces are encoded and written here, in batches, off the
+caller's thread.
+
+``submit`` (called when a root span ends) appends to a queue; one daemon thread drains it,
+turns each live trace into entities (JSON-encoding inputs, outputs and attributes) and writes
+them with one ``log_traces`` per destination and batch. A batch that fails is retried trace by
+trace, so one bad trace (say, its experiment was deleted) loses only itself. Failures are logged
+once per destination and kind of error, never raised into user code. At interpreter exit the
+queue is flushed, bounded by ``TRACKLET_TRACE_FLUSH_TIMEOUT`` seconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+
+from tracklet.entities import Trace
+from tracklet.tracing.span import _LiveTrace
+
+_logger = logging.getLogger("tracklet.tracing")
+BATCH_SIZE = 500
+
+# (tracking URI, live traces) -> None; set by the tracing API (it knows stores and experiments).
+Writer = Callable[[str | None, Sequence[_LiveTrace]], Sequence[tuple[Trace, BaseException]]]
+
+
+class Exporter:
+    def __init__(self, write: Writer) -> None:
+        self._write = write
+        # Live traces, and flush markers (Events set once everything before them is written).
+        self._queue: collections.deque[_LiveTrace | threading.Event] = collections.deque()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._reported: set[tuple[str | None, str]] = set()
+
+    def submit(self, trace: _LiveTrace) -> None:
+        """Queue a finished trace (the caller's thread: an append and, if idle, a wake-up)."""
+        self._queue.append(trace)
+        if self._thread is None:
+            self._start()
+        if not self._wake.is_set():
+            self._wake.set()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                thread = threading.Thread(
+                    target=self._run, name="tracklet-trace-export", daemon=True
+                )
+                thread.start()
+                self._thread = thread
+                atexit.register(self._flush_at_exit)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch: list[_LiveTrace] = []
+                marker = None
+                while self._queue and len(batch) < BATCH_SIZE:
+                    item = self._queue.popleft()
+                    if isinstance(item, threading.Event):
+                        marker = item
+                        break
+                    batch.append(item)
+                if batch:
+                    self._export(batch)
+                if marker is not None:
+                    marker.set()
+
+    def _export(self, batch: list[_LiveTrace]) -> None:
+        by_uri: dict[str | None, list[_LiveTrace]] = {}
+        for trace in batch:
+            by_uri.setdefault(trace.tracking_uri, []).append(trace)
+        for uri, traces in by_uri.items():
+            try:
+                failures = self._write(uri, traces)
+            except BaseException as error:  # never let the thread die
+                self._report(uri, error, len(traces))
+                continue
+            for _trace, failure in failures:
+                self._report(uri, failure, 1)
+
+    def _report(self, uri: str | None, error: BaseException, count: int) -> None:
+        kind = (uri, type(error).__name__)
+        if kind in self._reported:
+            _logger.debug("Failed to export %d trace(s) to %s: %s", count, uri, error)
+            return
+        self._reported.add(kind)
+        _logger.warning(
+            "Failed to export %d trace(s) to %s: %s (further failures of this kind are logged "
+            "at DEBUG level)",
+            count,
+            uri,
+            error,
+        )
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until every trace submitted so far is exported; False on timeout."""
+        if self._thread is None:
+            return True
+        marker = threading.Event()
+        self._queue.append(marker)
+        self._wake.set()
+        return marker.wait(timeout)
+
+    def _flush_at_exit(self) -> None:
+        timeout = float(os.environ.get("TRACKLET_TRACE_FLUSH_TIMEOUT", "30"))
+        if not self.flush(timeout):
+            _logger.warning("Some traces were not exported within %s s at exit.", timeout)
+
+    def after_fork(self) -> None:
+        # The parent's thread does not exist in a forked child; its queue is the parent's.
+        self._queue.clear()
+        self._thread = None
+        self._wake = threading.Event()
