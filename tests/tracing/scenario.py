@@ -44,6 +44,7 @@ def run_scenario(m: Any, experiment_name: str) -> dict[str, Any]:
         broken(7)
     except ValueError as error:
         raised = str(error)
+    time.sleep(0.002)  # distinct request times: the order is then the calls' order
     with m.start_span("manual") as span:
         span.set_inputs([1, 2])
         span.set_attribute("count", 2)

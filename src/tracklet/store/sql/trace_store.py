@@ -89,6 +89,7 @@ class TraceSqlStore(SqlStoreBase):
                     info = trace_queries.stored_info(info, location, has_spans=True)
                     trace_queries.write_info(db, info, parsed)
                 trace_queries.write_spans(db, map(trace_queries.span_row, trace_spans))
+            trace_queries.mark_spans_stored(db, by_trace)
         return spans
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:

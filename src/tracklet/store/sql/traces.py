@@ -227,6 +227,18 @@ def write_spans(db: Db, rows: Iterable[Mapping[str, Any]]) -> None:
     db.executemany(_UPSERT_SPAN, rows)
 
 
+def mark_spans_stored(db: Db, trace_ids: Iterable[str]) -> None:
+    """Tag traces whose spans this store holds (clients then read spans from it, not from
+    artifacts), as MLflow's store does whenever it writes spans."""
+    db.executemany(
+        _UPSERT_TAG,
+        [
+            {"trace_id": t, "key": TraceTagKey.SPANS_LOCATION, "value": SPANS_IN_TRACKING_STORE}
+            for t in trace_ids
+        ],
+    )
+
+
 def existing(db: Db, trace_ids: Sequence[str]) -> set[str]:
     return {row[0] for row in db.execute_in(_EXISTING, "ids", list(trace_ids)).fetchall()}
 

@@ -3,9 +3,8 @@
 One module per resource defines that resource's :class:`Endpoint` s (:mod:`.experiments`,
 :mod:`.datasets`, :mod:`.runs`, :mod:`.metrics`, :mod:`.artifacts`, :mod:`.meta`,
 :mod:`.logged_models`, :mod:`.traces`); the types and shared fields live in :mod:`.base`. The
-server decodes
-requests with these fields (:mod:`tracklet.wire.decode`); the REST store builds its requests from
-the same entries, so the two cannot disagree on a path or a field name.
+server decodes requests with these fields (:mod:`tracklet.wire.decode`); the REST store builds
+its requests from the same entries, so the two cannot disagree on a path or a field name.
 
 This package re-exports every resource's names, so callers write
 ``from tracklet.wire import endpoints as ep`` and ``ep.CREATE_EXPERIMENT``.
