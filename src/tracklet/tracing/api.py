@@ -26,7 +26,7 @@ SPAN_DESCRIPTION = "mlflow.spanDescription"
 def _write(uri: str | None, traces: Sequence[_LiveTrace]) -> list[tuple[Trace, BaseException]]:
     """The exporter's writer: encode, then one ``log_traces`` (trace by trace if it fails)."""
     from tracklet.store.schemes import get_store
-    from tracklet.tracking import fluent
+    from tracklet.tracking import context
     from tracklet.tracking import uri as tracking_uri
 
     default_experiment: str | None = None
@@ -34,7 +34,7 @@ def _write(uri: str | None, traces: Sequence[_LiveTrace]) -> list[tuple[Trace, B
     for live in traces:
         experiment_id = live.experiment_id
         if experiment_id is None:
-            default_experiment = default_experiment or fluent._get_experiment_id()
+            default_experiment = default_experiment or context.current_experiment_id()
             experiment_id = default_experiment
         entities.append(encode_trace(live, experiment_id))
     store = get_store(tracking_uri.resolve(uri))

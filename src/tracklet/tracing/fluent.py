@@ -10,7 +10,7 @@ from tracklet.entities import Trace
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.trace_base import SEARCH_TRACES_MAX_RESULTS
 from tracklet.tracing.api import exporter
-from tracklet.tracking import fluent
+from tracklet.tracking import context
 from tracklet.tracking.client import MlflowClient
 
 _logger = logging.getLogger("tracklet.tracing")
@@ -85,7 +85,7 @@ def search_traces(
     if flush:
         exporter.flush()
     if not experiment_ids and not locations:
-        locations = [fluent._get_experiment_id()]
+        locations = [context.current_experiment_id()]
     client = MlflowClient()
     traces: list[Trace] = []
     token = None

@@ -369,6 +369,8 @@ registered_model_aliases = Table(
     Column("alias", String(256), nullable=False),
     Column("version", Integer, nullable=False),
     PrimaryKeyConstraint("name", "alias"),
+)
+
 # ------------------------------------------------------------------ traces (issue 12)
 # One row per trace; model_id and run_id copy the immutable metadata mlflow.modelId and
 # mlflow.sourceRun, so that search_traces(model_id=...) walks an index in the default order
