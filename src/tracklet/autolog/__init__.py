@@ -49,7 +49,7 @@ LIBRARY_TO_FLAVOR = {
     "pyspark.ml": "pyspark.ml",
 }
 # The flavors with an autolog() in this version of tracklet.
-SUPPORTED_FLAVORS = frozenset({"sklearn"})
+SUPPORTED_FLAVORS = frozenset({"lightgbm", "sklearn", "xgboost"})
 
 __all__ = [
     "INTEGRATIONS",

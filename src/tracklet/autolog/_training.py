@@ -12,6 +12,7 @@ from typing import Any
 from tracklet.autolog._patch import register_training_session_check
 
 INPUT_EXAMPLE_SAMPLE_ROWS = 5
+_MAX_PARAM_LENGTH = 6000  # MLflow's autologging client truncates longer values
 
 
 class TrainingSession:
@@ -98,34 +99,59 @@ def resolve_input_example_and_signature(
     return (example if log_input_example else None), signature
 
 
-class MetricsBatcher:
-    """Per-step metrics of one run, queued on the asynchronous path and written in batches by
-    its writer thread; :meth:`flush` waits until they are written (end of training)."""
+class RunLogger:
+    """Queues a run's params, tags and metrics on the asynchronous path (metrics keep their
+    dataset and model links, as MLflow's autologging client writes them); :meth:`wait`
+    returns once everything queued is written, and raises a write's error."""
 
-    def __init__(self, run_id: str, model_id: str | None = None) -> None:
-        from tracklet.tracking.context import current_client
-
+    def __init__(
+        self, client: Any, run_id: str, experiment_id: str = "", start_time: int = 0
+    ) -> None:
+        self.client = client
         self.run_id = run_id
-        self.model_id = model_id
-        self._client = current_client()
-        self._pending: Any = None
+        self.experiment_id = experiment_id
+        self.start_time = start_time
+        self._pending: dict[str, Any] = {}  # run id -> its latest queued operation
 
-    def record(self, metrics: dict[str, float], step: int | None = None) -> None:
-        """Queue ``metrics`` at ``step`` (0 if None); returns at once."""
+    def log_params(self, params: dict[str, Any], run_id: str | None = None) -> None:
+        from tracklet.entities import Param
+
+        batch = [Param(k, str(v)[:_MAX_PARAM_LENGTH]) for k, v in params.items()]
+        self._queue(run_id or self.run_id, params=batch)
+
+    def set_tags(self, tags: dict[str, Any], run_id: str | None = None) -> None:
+        from tracklet.entities import RunTag
+
+        self._queue(run_id or self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
+
+    def log_metrics(
+        self,
+        metrics: dict[str, Any],
+        dataset: Any = None,
+        model_id: str | None = None,
+        run_id: str | None = None,
+        step: int | None = None,
+    ) -> None:
         from tracklet.entities import Metric
 
-        timestamp = int(time.time() * 1000)
+        run_id = run_id or self.run_id
+        now = int(time.time() * 1000)
         step = step or 0
+        name = dataset.name if dataset is not None else None
+        digest = dataset.digest if dataset is not None else None
         batch = [
-            Metric(k, float(v), timestamp, step, None, None, self.model_id, self.run_id)
-            if self.model_id
-            else Metric(k, float(v), timestamp, step)
+            Metric(k, float(v), now, step, name, digest, model_id, run_id)
+            if (name or model_id)
+            else Metric(k, float(v), now, step)
             for k, v in metrics.items()
         ]
-        self._pending = self._client.log_batch(self.run_id, metrics=batch, synchronous=False)
+        self._queue(run_id, metrics=batch)
 
-    def flush(self) -> None:
-        """Wait until every recorded metric is written (raises the write's error, if any)."""
-        if self._pending is not None:
-            self._pending.wait()
-            self._pending = None
+    def _queue(self, run_id: str, **batch: Any) -> None:
+        self._pending[run_id] = self.client.log_batch(run_id, synchronous=False, **batch)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, {}
+        for operation in pending.values():
+            if operation is not None:
+                operation.wait()

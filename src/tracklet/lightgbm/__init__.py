@@ -29,7 +29,14 @@ _SKOPS_TRUSTED_TYPES = {
     "lightgbm.sklearn.LGBMRegressor",
 }
 
-__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "autolog",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 
 def get_default_pip_requirements(
@@ -157,3 +164,7 @@ def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> Pyfun
     """pyfunc loader (``loader_module: mlflow.lightgbm``); ``path`` is the model file."""
     model_dir = model_dir_of(path)
     return PyfuncWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))
+
+
+# Last: the autolog module reads this module's log_model when it runs.
+from tracklet.lightgbm._autolog import autolog  # noqa: E402

@@ -20,6 +20,7 @@ from typing import Any
 from tracklet.autolog import autologging_integration, get_config, logging_section, safe_patch
 from tracklet.autolog._training import (
     INPUT_EXAMPLE_SAMPLE_ROWS,
+    RunLogger,
     TrainingSession,
     resolve_input_example_and_signature,
 )
@@ -30,7 +31,6 @@ from tracklet.sklearn import _autolog_post as post
 _logger = logging.getLogger("tracklet.autolog")
 
 FLAVOR_NAME = "sklearn"
-_MAX_PARAM_LENGTH = 6000
 _MLFLOW_PARENT_RUN_ID = "mlflow.parentRunId"
 _MLFLOW_AUTOLOGGING = "mlflow.autologging"
 # Modules of data-manipulation estimators that are not patched (MLflow's list): they log only
@@ -106,22 +106,35 @@ def autolog(
             f"of the following supported formats: {SUPPORTED_SERIALIZATION_FORMATS}.",
             INVALID_PARAMETER_VALUE,
         )
-    _install_patches(FLAVOR_NAME, extra_tags, log_post_training_metrics)
+    install_patches(FLAVOR_NAME, extra_tags, log_post_training_metrics)
 
 
-def _install_patches(
-    flavor: str, extra_tags: dict[str, str] | None, log_post_training_metrics: bool
+FitImpl = Callable[..., Any]
+
+
+def install_patches(
+    flavor: str,
+    extra_tags: dict[str, str] | None,
+    log_post_training_metrics: bool,
+    estimators: list[type] | None = None,
+    fit_impl: FitImpl | None = None,
+    allow_children: bool = False,
 ) -> None:
+    """Patch the fit, predict and score methods of ``estimators`` (default: every sklearn
+    estimator) for ``flavor``. xgboost and lightgbm pass their sklearn-API estimators, a
+    ``fit_impl`` that logs the model after their own ``train`` patch logged the rest, and
+    ``allow_children`` (that inner ``train`` must log)."""
     import sklearn.model_selection  # type: ignore[import-untyped]
 
     from tracklet.autolog import disable_autologging
 
-    fit = functools.partial(_patched_fit, flavor)
-    for cls in _estimators_to_patch():
+    fit = functools.partial(_patched_fit, flavor, fit_impl or _fit_and_log, allow_children)
+    predict = functools.partial(post.patched_predict, flavor)
+    for cls in _estimators_to_patch() if estimators is None else estimators:
         for name in ("fit", "fit_transform", "fit_predict"):
             patch_method(flavor, cls, name, fit, manage_run=True, extra_tags=extra_tags)
         for name in ("predict", "predict_proba", "transform", "predict_log_proba"):
-            patch_method(flavor, cls, name, post.patched_predict)
+            patch_method(flavor, cls, name, predict)
         patch_method(flavor, cls, "score", post.patched_model_score)
     if log_post_training_metrics:
         post.patch_metric_apis(flavor)
@@ -175,7 +188,13 @@ def patch_method(
 
 
 def _patched_fit(
-    flavor: str, original: Callable[..., Any], self: Any, *args: Any, **kwargs: Any
+    flavor: str,
+    fit_impl: FitImpl,
+    allow_children: bool,
+    original: Callable[..., Any],
+    self: Any,
+    *args: Any,
+    **kwargs: Any,
 ) -> Any:
     """Log the fit of ``self`` unless an enclosing fit of the same session logs it."""
     from tracklet.tracking.fluent import active_run
@@ -183,11 +202,11 @@ def _patched_fit(
     log_post = get_config(flavor, "log_post_training_metrics", True) and (
         post.MANAGER.should_log_post_training_metrics()
     )
-    with SklearnTrainingSession(self, allow_children=False) as session:
+    with SklearnTrainingSession(self, allow_children=allow_children) as session:
         if not session.should_log():
             return original(self, *args, **kwargs)
         with post.MANAGER.disable_log_post_training_metrics():
-            result = _fit_and_log(flavor, original, self, *args, **kwargs)
+            result = fit_impl(flavor, original, self, *args, **kwargs)
         run = active_run()
         if log_post and run is not None:
             post.MANAGER.register_model(self, run.info.run_id)
@@ -203,7 +222,7 @@ def _fit_and_log(
     x, y, sample_weight = content.get_x_y_and_sample_weight(estimator.fit, args, kwargs)
     run = active_run()
     assert run is not None  # the managed-run wrapper started one
-    logger = _RunLogger(
+    logger = RunLogger(
         current_client(), run.info.run_id, run.info.experiment_id, run.info.start_time or 0
     )
     with logging_section(flavor):
@@ -215,61 +234,6 @@ def _fit_and_log(
     return result
 
 
-class _RunLogger:
-    """Queues a run's params, tags and metrics on the asynchronous path; :meth:`wait` returns
-    when they are written."""
-
-    def __init__(self, client: Any, run_id: str, experiment_id: str, start_time: int) -> None:
-        self.client = client
-        self.run_id = run_id
-        self.experiment_id = experiment_id
-        self.start_time = start_time
-        self._pending: list[Any] = []
-
-    def log_params(self, params: dict[str, Any], run_id: str | None = None) -> None:
-        from tracklet.entities import Param
-
-        batch = [Param(k, str(v)[:_MAX_PARAM_LENGTH]) for k, v in params.items()]
-        self._queue(run_id or self.run_id, params=batch)
-
-    def set_tags(self, tags: dict[str, Any], run_id: str | None = None) -> None:
-        from tracklet.entities import RunTag
-
-        self._queue(run_id or self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
-
-    def log_metrics(
-        self,
-        metrics: dict[str, Any],
-        dataset: Any = None,
-        model_id: str | None = None,
-        run_id: str | None = None,
-    ) -> None:
-        import time
-
-        from tracklet.entities import Metric
-
-        run_id = run_id or self.run_id
-        now = int(time.time() * 1000)
-        name = dataset.name if dataset is not None else None
-        digest = dataset.digest if dataset is not None else None
-        batch = [
-            Metric(k, float(v), now, 0, name, digest, model_id, run_id)
-            if (name or model_id)
-            else Metric(k, float(v), now, 0)
-            for k, v in metrics.items()
-        ]
-        self._queue(run_id, metrics=batch)
-
-    def _queue(self, run_id: str, **batch: Any) -> None:
-        self._pending.append(self.client.log_batch(run_id, synchronous=False, **batch))
-
-    def wait(self) -> None:
-        pending, self._pending = self._pending, []
-        for operation in pending:
-            if operation is not None:
-                operation.wait()
-
-
 def _train_dataset_input(dataset: Any) -> Any:
     from tracklet.entities import DatasetInput, InputTag
     from tracklet.tracking.context import dataset_entity
@@ -277,7 +241,7 @@ def _train_dataset_input(dataset: Any) -> Any:
     return DatasetInput(dataset_entity(dataset), [InputTag("mlflow.data.context", "train")])
 
 
-def _log_pretraining(flavor: str, logger: _RunLogger, estimator: Any, x: Any, y: Any) -> None:
+def _log_pretraining(flavor: str, logger: RunLogger, estimator: Any, x: Any, y: Any) -> None:
     deep = not content.is_parameter_search(estimator)
     logger.log_params(estimator.get_params(deep=deep))
     logger.set_tags(content.estimator_tags(estimator))
@@ -300,7 +264,7 @@ def _log_model(estimator: Any, name: str, **kwargs: Any) -> Any:
 
 
 def _log_posttraining(
-    flavor: str, logger: _RunLogger, estimator: Any, x: Any, y: Any, sample_weight: Any
+    flavor: str, logger: RunLogger, estimator: Any, x: Any, y: Any, sample_weight: Any
 ) -> None:
     import sklearn.base  # type: ignore[import-untyped]
 
@@ -407,7 +371,7 @@ def _example_and_signature(flavor: str, estimator: Any, x: Any) -> tuple[Any, An
 
 def _log_parameter_search(
     flavor: str,
-    logger: _RunLogger,
+    logger: RunLogger,
     estimator: Any,
     dataset: Any,
     model_id: str | None,
@@ -451,7 +415,7 @@ def _log_parameter_search(
 
 def _create_child_runs(
     flavor: str,
-    logger: _RunLogger,
+    logger: RunLogger,
     search: Any,
     dataset: Any,
     best_params: dict[str, Any] | None,

@@ -207,7 +207,9 @@ def create_dataset(x: Any, y: Any = None) -> Any:
     return None
 
 
-def patched_predict(original: Callable[..., Any], self: Any, *args: Any, **kwargs: Any) -> Any:
+def patched_predict(
+    flavor: str, original: Callable[..., Any], self: Any, *args: Any, **kwargs: Any
+) -> Any:
     """Remember which run and data set a prediction of an autologged model belongs to."""
     run_id = MANAGER.run_id_for_model(self)
     if not (MANAGER.should_log_post_training_metrics() and run_id):
@@ -217,7 +219,7 @@ def patched_predict(original: Callable[..., Any], self: Any, *args: Any, **kwarg
     data = _first_arg(original, args, kwargs)
     name = MANAGER.register_eval_dataset(self, data, original_var_name(data, "unknown_dataset"))
     MANAGER.register_prediction(run_id, name, prediction, MANAGER.model_id_for_model(self))
-    if get_config("sklearn", "log_datasets", True):
+    if get_config(flavor, "log_datasets", True):
         try:
             dataset = create_dataset(data)
             if dataset is not None:

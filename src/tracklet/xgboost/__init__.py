@@ -22,7 +22,14 @@ from tracklet.models.model import Model, ModelInfo
 
 FLAVOR_NAME = "xgboost"
 
-__all__ = ["FLAVOR_NAME", "get_default_pip_requirements", "load_model", "log_model", "save_model"]
+__all__ = [
+    "FLAVOR_NAME",
+    "autolog",
+    "get_default_pip_requirements",
+    "load_model",
+    "log_model",
+    "save_model",
+]
 
 
 def get_default_pip_requirements() -> list[str]:
@@ -132,3 +139,7 @@ def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _XGBM
     """pyfunc loader (``loader_module: mlflow.xgboost``); ``path`` is the model file."""
     model_dir = model_dir_of(path)
     return _XGBModelWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))
+
+
+# Last: the autolog module reads this module's log_model when it runs.
+from tracklet.xgboost._autolog import autolog  # noqa: E402
