@@ -17,13 +17,15 @@ from typing import Any
 from tracklet.autolog._config import (
     GLOBALLY_CONFIGURED,
     INTEGRATIONS,
-    autologging_integration,
     conf_lock,
     disable_autologging,
     get_config,
     is_disabled,
+    model_logger,
+    register_model_logger,
 )
 from tracklet.autolog._hooks import register_post_import_hook
+from tracklet.autolog._integration import autologging_integration
 from tracklet.autolog._patch import (
     MLFLOW_AUTOLOGGING,
     exception_safe,
@@ -49,7 +51,7 @@ LIBRARY_TO_FLAVOR = {
     "pyspark.ml": "pyspark.ml",
 }
 # The flavors with an autolog() in this version of tracklet.
-SUPPORTED_FLAVORS = frozenset({"lightgbm", "sklearn", "xgboost"})
+SUPPORTED_FLAVORS = frozenset({"lightgbm", "pytorch", "sklearn", "xgboost"})
 
 __all__ = [
     "INTEGRATIONS",
@@ -64,7 +66,9 @@ __all__ = [
     "get_config",
     "is_disabled",
     "logging_section",
+    "model_logger",
     "patched",
+    "register_model_logger",
     "revert_patches",
     "safe_patch",
     "warn",

@@ -9,18 +9,14 @@ what the existing code logs without patching twice.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
-import inspect
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 _logger = logging.getLogger("tracklet.autolog")
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # integration name -> the options of its last autolog() call (defaults filled in).
 INTEGRATIONS: dict[str, dict[str, Any]] = {}
@@ -41,6 +37,21 @@ SUPPORTED_VERSIONS: dict[str, tuple[str, str, str, str]] = {
     "spark": ("pyspark", "pyspark", "3.4.4", "4.2.0"),
     "pyspark.ml": ("pyspark", "pyspark", "3.4.4", "4.2.0"),
 }
+
+
+# flavor -> its log_model, registered by the flavor's package (its autolog module needs it and
+# must not import the package back).
+_MODEL_LOGGERS: dict[str, Any] = {}
+
+
+def register_model_logger(flavor: str, log_model: Any) -> None:
+    """Make ``log_model`` the function autologging of ``flavor`` logs models with."""
+    _MODEL_LOGGERS[flavor] = log_model
+
+
+def model_logger(flavor: str) -> Any:
+    """The ``log_model`` registered for ``flavor``."""
+    return _MODEL_LOGGERS[flavor]
 
 
 def get_config(integration: str, key: str, default: Any = None) -> Any:
@@ -132,7 +143,7 @@ def version_supported(integration: str, check_max: bool = True) -> bool:
     return low_ok and high_ok
 
 
-def _warn_if_too_old(integration: str) -> None:
+def warn_if_too_old(integration: str) -> None:
     if (
         integration in SUPPORTED_VERSIONS
         and not get_config(integration, "disable_for_unsupported_versions", False)
@@ -149,42 +160,3 @@ def _warn_if_too_old(integration: str) -> None:
             installed_version(integration),
             pip_name,
         )
-
-
-# ---------------------------------------------------------------------- the decorator
-
-
-def autologging_integration(name: str) -> Callable[[F], F]:
-    """Make ``fn`` the ``autolog`` of integration ``name``: record its options, revert the
-    integration's patches, and call ``fn`` (which patches) unless ``disable=True``.
-
-    ``fn`` must take ``disable=False`` and ``silent=False`` (MLflow's rule)."""
-
-    def decorate(fn: F) -> F:
-        params = inspect.signature(fn).parameters
-        for required in ("disable", "silent"):
-            if required not in params or params[required].default is not False:
-                raise TypeError(f"autolog() of {name!r} must take {required!r} with default False")
-        defaults = {p.name: p.default for p in params.values()}
-        names = list(params)
-
-        @functools.wraps(fn)
-        def autolog(*args: Any, **kwargs: Any) -> Any:
-            from tracklet.autolog._patch import revert_patches
-
-            with conf_lock:
-                config = dict(defaults)
-                config.update(zip(names, args, strict=False))
-                config.update(kwargs)
-                INTEGRATIONS[name] = config
-                revert_patches(name)
-                if config.get("disable"):
-                    return None
-                if not config.get("silent"):
-                    _warn_if_too_old(name)
-                return fn(*args, **kwargs)
-
-        autolog.integration_name = name  # type: ignore[attr-defined]
-        return autolog  # type: ignore[return-value]
-
-    return decorate

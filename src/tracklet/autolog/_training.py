@@ -13,6 +13,7 @@ from tracklet.autolog._patch import register_training_session_check
 
 INPUT_EXAMPLE_SAMPLE_ROWS = 5
 _MAX_PARAM_LENGTH = 6000  # MLflow's autologging client truncates longer values
+_BUFFERED_POINTS = 1000
 
 
 class TrainingSession:
@@ -112,6 +113,7 @@ class RunLogger:
         self.experiment_id = experiment_id
         self.start_time = start_time
         self._pending: dict[str, Any] = {}  # run id -> its latest queued operation
+        self._buffer: list[Any] = []
 
     def log_params(self, params: dict[str, Any], run_id: str | None = None) -> None:
         from tracklet.entities import Param
@@ -147,10 +149,36 @@ class RunLogger:
         ]
         self._queue(run_id, metrics=batch)
 
+    def record_metrics(
+        self, metrics: dict[str, float], step: int | None, model_id: str | None = None
+    ) -> None:
+        """Buffer per-step metrics; they are queued in batches of about a thousand points (a
+        training step pays for building the points only)."""
+        from tracklet.entities import Metric
+
+        now = int(time.time() * 1000)
+        step = step or 0
+        buffer = self._buffer
+        for key, value in metrics.items():
+            buffer.append(
+                Metric(key, value, now, step, None, None, model_id, self.run_id)
+                if model_id
+                else Metric(key, value, now, step)
+            )
+        if len(buffer) >= _BUFFERED_POINTS:
+            self.flush_metrics()
+
+    def flush_metrics(self) -> None:
+        """Queue the buffered per-step metrics."""
+        if self._buffer:
+            buffer, self._buffer = self._buffer, []
+            self._queue(self.run_id, metrics=buffer)
+
     def _queue(self, run_id: str, **batch: Any) -> None:
         self._pending[run_id] = self.client.log_batch(run_id, synchronous=False, **batch)
 
     def wait(self) -> None:
+        self.flush_metrics()
         pending, self._pending = self._pending, {}
         for operation in pending.values():
             if operation is not None:

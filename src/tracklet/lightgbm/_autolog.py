@@ -11,7 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 from tracklet.autolog import _boosting as boosting
-from tracklet.autolog import autologging_integration, exception_safe, get_config, logging_section
+from tracklet.autolog import (
+    autologging_integration,
+    exception_safe,
+    get_config,
+    logging_section,
+    model_logger,
+)
 from tracklet.autolog._patch import safe_patch
 
 _logger = logging.getLogger("tracklet.autolog")
@@ -59,7 +65,7 @@ def autolog(
     """
     import lightgbm
 
-    from tracklet.lightgbm import log_model
+    log_model = model_logger(FLAVOR_NAME)
     from tracklet.sklearn._autolog import install_patches
 
     safe_patch(FLAVOR_NAME, lightgbm.Dataset, "__init__", boosting.patched_dataset_init)
@@ -94,7 +100,7 @@ def autolog(
 def _train(log_models: bool, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     import lightgbm
 
-    from tracklet.sklearn._autolog import SklearnTrainingSession
+    from tracklet.sklearn._autolog_session import SklearnTrainingSession
 
     with SklearnTrainingSession(lightgbm.train, allow_children=False) as session:
         if not session.should_log():
@@ -159,8 +165,7 @@ def _train_and_log(
                 )
             logger.client.log_artifacts(logger.run_id, directory)
         if log_models:
-            from tracklet.lightgbm import log_model
-
+            log_model = model_logger(FLAVOR_NAME)
             example, signature = boosting.example_and_signature(
                 FLAVOR_NAME, train_set, model.predict
             )

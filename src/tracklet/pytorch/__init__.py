@@ -38,6 +38,7 @@ __all__ = [
     "FLAVOR_NAME",
     "SERIALIZATION_FORMAT_PICKLE",
     "SERIALIZATION_FORMAT_PT2",
+    "autolog",
     "get_default_pip_requirements",
     "load_model",
     "log_model",
@@ -249,3 +250,10 @@ def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _PyTo
     Inference runs on ``model_config["device"]``, or the CPU."""
     device = (model_config or {}).get("device") or "cpu"
     return _PyTorchWrapper(_load_data_dir(path, device), device)
+
+
+from tracklet.autolog import register_model_logger  # noqa: E402
+from tracklet.pytorch._autolog import autolog  # noqa: E402
+
+# The autolog module logs models with this module's log_model (it does not import it back).
+register_model_logger(FLAVOR_NAME, log_model)

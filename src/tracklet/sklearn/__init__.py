@@ -298,5 +298,8 @@ def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _Skle
     return _SklearnModelWrapper(_load(model_dir, flavor_configuration(model_dir, FLAVOR_NAME)))
 
 
-# Last: the autolog module reads this module's names (formats, log_model) when it runs.
+from tracklet.autolog import register_model_logger  # noqa: E402
 from tracklet.sklearn._autolog import autolog  # noqa: E402
+
+# The autolog module logs models with this module's log_model (it does not import it back).
+register_model_logger(FLAVOR_NAME, log_model)

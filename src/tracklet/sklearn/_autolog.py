@@ -17,20 +17,28 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from tracklet.autolog import autologging_integration, get_config, logging_section, safe_patch
+from tracklet.autolog import (
+    autologging_integration,
+    get_config,
+    logging_section,
+    model_logger,
+    safe_patch,
+)
 from tracklet.autolog._training import (
     INPUT_EXAMPLE_SAMPLE_ROWS,
     RunLogger,
-    TrainingSession,
     resolve_input_example_and_signature,
 )
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.sklearn import _autolog_content as content
 from tracklet.sklearn import _autolog_post as post
+from tracklet.sklearn._autolog_session import SklearnTrainingSession
 
 _logger = logging.getLogger("tracklet.autolog")
 
 FLAVOR_NAME = "sklearn"
+# tracklet.sklearn's SUPPORTED_SERIALIZATION_FORMATS (that package imports this module).
+_SERIALIZATION_FORMATS = ("skops", "pickle", "cloudpickle")
 _MLFLOW_PARENT_RUN_ID = "mlflow.parentRunId"
 _MLFLOW_AUTOLOGGING = "mlflow.autologging"
 # Modules of data-manipulation estimators that are not patched (MLflow's list): they log only
@@ -51,10 +59,6 @@ _AUTOLOG_DISABLED_APIS = (
     "permutation_test_score",
     "validation_curve",
 )
-
-
-class SklearnTrainingSession(TrainingSession):
-    """The sklearn fit in progress (a Pipeline's or a search's inner fits do not log)."""
 
 
 @autologging_integration(FLAVOR_NAME)
@@ -93,17 +97,15 @@ def autolog(
         pos_label: The positive class for binary precision/recall/f1 (weighted if None).
         extra_tags: Tags for each run autologging creates.
     """
-    from tracklet.sklearn import SUPPORTED_SERIALIZATION_FORMATS
-
     if max_tuning_runs is not None and max_tuning_runs < 0:
         raise MlflowException(
             f"`max_tuning_runs` must be non-negative, instead got {max_tuning_runs}.",
             INVALID_PARAMETER_VALUE,
         )
-    if serialization_format not in SUPPORTED_SERIALIZATION_FORMATS:
+    if serialization_format not in _SERIALIZATION_FORMATS:
         raise MlflowException(
             f"Unrecognized serialization format: {serialization_format}. Please specify one "
-            f"of the following supported formats: {SUPPORTED_SERIALIZATION_FORMATS}.",
+            f"of the following supported formats: {list(_SERIALIZATION_FORMATS)}.",
             INVALID_PARAMETER_VALUE,
         )
     install_patches(FLAVOR_NAME, extra_tags, log_post_training_metrics)
@@ -258,9 +260,7 @@ def _log_pretraining(flavor: str, logger: RunLogger, estimator: Any, x: Any, y: 
 
 
 def _log_model(estimator: Any, name: str, **kwargs: Any) -> Any:
-    from tracklet.sklearn import log_model
-
-    return log_model(estimator, name=name, **kwargs)
+    return model_logger(FLAVOR_NAME)(estimator, name=name, **kwargs)
 
 
 def _log_posttraining(

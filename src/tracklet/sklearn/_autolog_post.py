@@ -68,7 +68,7 @@ class _MetricsManager:
         self._enabled = True
 
     def should_log_post_training_metrics(self) -> bool:
-        from tracklet.sklearn._autolog import SklearnTrainingSession
+        from tracklet.sklearn._autolog_session import SklearnTrainingSession
 
         return self._enabled and not SklearnTrainingSession.is_active()
 

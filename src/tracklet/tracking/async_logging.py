@@ -118,10 +118,13 @@ class AsyncLogger:
         with self._lock:
             if params or tags:
                 self._batches.append(_Batch(run_id, list(params), list(tags)))
+            linked = [m for m in metrics if m.model_id or m.dataset_name]
+            if linked:
+                # Model-linked points keep their links: they go through the entity path, the
+                # points of one call in one batch (one write, not one per point).
+                self._batches.append(_Batch(run_id, metrics=linked))
             for m in metrics:
                 if m.model_id or m.dataset_name:
-                    # Model-linked points keep their links: they go through the entity path.
-                    self._batches.append(_Batch(run_id, metrics=[m]))
                     continue
                 columns = self._metrics.get((run_id, m.key))
                 if columns is None:

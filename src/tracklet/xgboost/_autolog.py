@@ -13,7 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from tracklet.autolog import _boosting as boosting
-from tracklet.autolog import autologging_integration, exception_safe, get_config, logging_section
+from tracklet.autolog import (
+    autologging_integration,
+    exception_safe,
+    get_config,
+    logging_section,
+    model_logger,
+)
 from tracklet.autolog._patch import safe_patch
 
 _logger = logging.getLogger("tracklet.autolog")
@@ -65,7 +71,8 @@ def autolog(
     import xgboost
 
     from tracklet.sklearn._autolog import install_patches
-    from tracklet.xgboost import log_model
+
+    log_model = model_logger(FLAVOR_NAME)
 
     safe_patch(
         FLAVOR_NAME,
@@ -103,7 +110,7 @@ def autolog(
 
 
 def _train(log_models: bool, original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    from tracklet.sklearn._autolog import SklearnTrainingSession
+    from tracklet.sklearn._autolog_session import SklearnTrainingSession
 
     session = SklearnTrainingSession._sessions()
     if session and not session[-1].should_log():
@@ -171,8 +178,7 @@ def _train_and_log(
             example, signature = boosting.example_and_signature(
                 FLAVOR_NAME, dtrain, lambda e: model.predict(xgboost.DMatrix(e))
             )
-            from tracklet.xgboost import log_model
-
+            log_model = model_logger(FLAVOR_NAME)
             log_model(
                 model,
                 name="model",
