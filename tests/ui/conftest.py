@@ -172,5 +172,5 @@ def shoot(page: Any, name: str) -> None:
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.wait_for_timeout(50)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}.png"))
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}.png"), full_page=True)
     page.emulate_media(color_scheme="light")

@@ -196,3 +196,22 @@ def run_page(url: str) -> RunPage:
     rest.end(files, base + 2000)
     rest.close()
     return RunPage(experiment_id, hist, keys, files)
+
+
+def compare_runs(url: str) -> tuple[str, list[str]]:
+    """D5: five runs whose ten params differ in exactly two (lr, depth), each with acc and a
+    short loss curve."""
+    rest = Rest(url)
+    experiment_id = rest.experiment("ui-compare")
+    run_ids = []
+    for i in range(5):
+        run_id = rest.run(experiment_id, f"cmp-{i}", 1_700_000_000_000 + i)
+        params = {f"same{k}": "x" for k in range(8)}
+        params.update({"lr": str(0.1 / (i + 1)), "depth": str(3 + i % 2)})
+        rest.log(run_id, metrics={"acc": 0.5 + i / 10}, params=params)
+        for step in range(1, 4):
+            rest.log(run_id, metrics={"loss": 1 / (step + i)}, step=step, timestamp=step)
+        rest.end(run_id, 1_700_000_000_000)
+        run_ids.append(run_id)
+    rest.close()
+    return experiment_id, run_ids

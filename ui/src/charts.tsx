@@ -258,12 +258,15 @@ export function MetricChart(props: {
       </div>
       {shown && lines.length > 1 && (
         <div class="chart-legend">
-          {lines.map((l, i) => (
-            <span>
-              <span class="sw" style={{ background: PALETTE[i % PALETTE.length] }} />
-              {l.label}
-            </span>
-          ))}
+          {lines.map(
+            (l, i) =>
+              shown[i]?.n_total > 0 && (
+                <span>
+                  <span class="sw" style={{ background: PALETTE[i % PALETTE.length] }} />
+                  {l.label}
+                </span>
+              ),
+          )}
         </div>
       )}
       {shown && (
