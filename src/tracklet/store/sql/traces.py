@@ -29,7 +29,7 @@ from tracklet.entities.trace import (
     TraceTagKey,
 )
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
-from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, stmt
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
 from tracklet.store.sql.schema import spans, trace_info, trace_metadata, trace_run_links, trace_tags
 from tracklet.store.trace_base import trace_not_found
 from tracklet.uri import append_to_uri_path
@@ -156,8 +156,11 @@ def check_tag(key: str, value: str) -> tuple[str, str]:
     return key, str(value)[:MAX_TAG_VALUE]
 
 
-def stored_info(info: TraceInfo, artifact_location: str, has_spans: bool) -> TraceInfo:
-    """The info as the tracking store keeps it: MLflow's server tags and metadata added."""
+def stored_info(
+    info: TraceInfo, artifact_location: str, has_spans: bool, finalized: bool = True
+) -> TraceInfo:
+    """The info as the tracking store keeps it: MLflow's server tags and metadata added
+    (``infoFinalized`` once a client sent the info, not for one made from spans)."""
     tags = dict(info.tags)
     tags[TraceTagKey.ARTIFACT_LOCATION] = append_to_uri_path(
         artifact_location, "traces", info.trace_id, "artifacts"
@@ -165,7 +168,8 @@ def stored_info(info: TraceInfo, artifact_location: str, has_spans: bool) -> Tra
     if has_spans:
         tags[TraceTagKey.SPANS_LOCATION] = SPANS_IN_TRACKING_STORE
     metadata = dict(info.trace_metadata)
-    metadata[TraceMetadataKey.INFO_FINALIZED] = "true"
+    if finalized:
+        metadata[TraceMetadataKey.INFO_FINALIZED] = "true"
     return TraceInfo(
         trace_id=info.trace_id,
         trace_location=info.trace_location,
@@ -241,6 +245,19 @@ def mark_spans_stored(db: Db, trace_ids: Iterable[str]) -> None:
 
 def existing(db: Db, trace_ids: Sequence[str]) -> set[str]:
     return {row[0] for row in db.execute_in(_EXISTING, "ids", list(trace_ids)).fetchall()}
+
+
+_FINALIZED = stmt(
+    lambda: sa.select(trace_metadata.c.trace_id).where(
+        trace_metadata.c.trace_id.in_(expanding("ids")),
+        trace_metadata.c.key == literal(f"'{TraceMetadataKey.INFO_FINALIZED}'"),
+    )
+)
+
+
+def finalized(db: Db, trace_ids: Sequence[str]) -> set[str]:
+    """The traces among ``trace_ids`` whose info a client has sent (StartTraceV3)."""
+    return {row[0] for row in db.execute_in(_FINALIZED, "ids", list(trace_ids)).fetchall()}
 
 
 def with_spans(db: Db, trace_ids: Sequence[str]) -> set[str]:
