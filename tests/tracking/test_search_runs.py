@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import pandas as pd
+import polars as pl  # in the dev extra; optional for users
 import pytest
 
 import tracklet as mlflow
@@ -149,13 +151,63 @@ def test_pages_and_max_results(tracking_uri: str, monkeypatch: pytest.MonkeyPatc
     assert deleted["end_time"].isna().all()
 
 
-def test_polars_output(tracking_uri: str) -> None:
-    pl = pytest.importorskip("polars")
-    with mlflow.start_run() as run:
-        mlflow.log_metric("m", 1.5)
-        mlflow.log_param("p", "x")
-    frame = mlflow.search_runs(output_format="polars")
-    assert isinstance(frame, pl.DataFrame)
-    assert frame["run_id"].to_list() == [run.info.run_id]
-    assert frame["metrics.m"].to_list() == [1.5]
-    assert frame["params.p"].to_list() == ["x"]
+def _same_value(pandas_value: object, polars_value: object) -> bool:
+    """One cell of the pandas frame against the polars one: missing is NaN/NaT/None in pandas
+    and null in polars; a logged NaN metric is NaN in both."""
+    if isinstance(polars_value, float) and math.isnan(polars_value):
+        return isinstance(pandas_value, float) and math.isnan(pandas_value)
+    if polars_value is None:
+        return bool(pd.isna(pandas_value))  # type: ignore[call-overload]
+    return pandas_value == polars_value
+
+
+def test_polars_output_has_the_pandas_values(tracking_uri: str) -> None:
+    client = mlflow.MlflowClient()
+    with mlflow.start_run(run_name="full") as full:
+        mlflow.log_metrics({"m": 1.5, "nan": math.nan, "inf": math.inf})
+        mlflow.log_params({"p": "x", "only_full": "1"})
+        mlflow.set_tag("t", "a")
+    with mlflow.start_run(run_name="partial") as partial:
+        mlflow.log_metric("m", -2.0)
+        mlflow.log_param("p", "y")
+    running = client.create_run(full.info.experiment_id, run_name="running")
+
+    found = mlflow.search_runs(output_format="polars", order_by=["attributes.run_name"])
+    expected = mlflow.search_runs(order_by=["attributes.run_name"])
+    assert isinstance(found, pl.DataFrame)
+    assert found.columns == list(expected.columns)
+    assert found["run_id"].to_list() == [
+        full.info.run_id,
+        partial.info.run_id,
+        running.info.run_id,
+    ]
+    for name in expected.columns:
+        pandas_values = list(expected[name])
+        polars_values = found[name].to_list()
+        assert len(polars_values) == len(pandas_values) == 3, name
+        for pandas_value, polars_value in zip(pandas_values, polars_values, strict=True):
+            assert _same_value(pandas_value, polars_value), (name, pandas_value, polars_value)
+    # Types as a polars user expects them: UTC datetimes, float metrics, string params and tags.
+    for name in ("start_time", "end_time"):
+        dtype = found.schema[name]
+        assert isinstance(dtype, pl.Datetime), dtype
+        assert dtype.time_zone == "UTC"
+    assert found["end_time"].to_list()[2] is None  # the running run has not ended
+    assert found.schema["metrics.m"] == pl.Float64
+    # As in pandas, a metric a run never logged is NaN (not null).
+    assert found["metrics.m"].to_list()[:2] == [1.5, -2.0]
+    assert math.isnan(found["metrics.m"].to_list()[2])
+    assert found["metrics.inf"].to_list()[0] == math.inf
+    assert found.schema["params.p"] == pl.String
+    assert found["params.only_full"].to_list() == ["1", None, None]
+    assert found["tags.t"].to_list() == ["a", None, None]
+    assert found["tags.mlflow.runName"].to_list() == ["full", "partial", "running"]
+
+
+def test_polars_output_without_polars_says_what_to_install(
+    tracking_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "polars", None)  # as if it were not installed
+    with pytest.raises(MlflowException, match="pip install polars") as error:
+        mlflow.search_runs(output_format="polars")
+    assert error.value.error_code == "INVALID_PARAMETER_VALUE"
