@@ -14,22 +14,14 @@ from typing import Any
 from tracklet import env, validation
 from tracklet.entities import (
     DatasetInput,
-    Experiment,
-    ExperimentTag,
     LoggedModelInput,
     LoggedModelOutput,
     Metric,
     MetricHistory,
-    PagedList,
     Param,
-    Run,
-    RunInfo,
-    RunStatus,
     RunTag,
-    ViewType,
 )
 from tracklet.store.base import TrackingStore
-from tracklet.store.run_columns import RunColumns
 from tracklet.store.schemes import get_store
 from tracklet.tracking import uri as tracking_uri_module
 from tracklet.tracking.async_logging import (
@@ -39,18 +31,14 @@ from tracklet.tracking.async_logging import (
     logger_for,
 )
 from tracklet.tracking.client_artifacts import ArtifactsClientMixin
+from tracklet.tracking.client_experiments import ExperimentsClientMixin
 from tracklet.tracking.client_models import LoggedModelsClientMixin
 from tracklet.tracking.client_registry import RegistryClientMixin
+from tracklet.tracking.client_runs import RunsClientMixin
 from tracklet.tracking.client_traces import TracesClientMixin
-from tracklet.tracking.system_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_USER
 
-SEARCH_MAX_RESULTS_DEFAULT = 1000
 _INT64_MIN = validation.INT64_MIN
 _INT64_MAX = validation.INT64_MAX
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def _is_async(synchronous: bool | None) -> bool:
@@ -60,7 +48,12 @@ def _is_async(synchronous: bool | None) -> bool:
 
 
 class MlflowClient(
-    ArtifactsClientMixin, LoggedModelsClientMixin, RegistryClientMixin, TracesClientMixin
+    ExperimentsClientMixin,
+    RunsClientMixin,
+    ArtifactsClientMixin,
+    LoggedModelsClientMixin,
+    RegistryClientMixin,
+    TracesClientMixin,
 ):
     """A client for a tracking store: a database URI or a tracking server URL.
 
@@ -77,6 +70,7 @@ class MlflowClient(
 
     @property
     def tracking_uri(self) -> str:
+        """The tracking URI this client reads and writes (resolved when the client was made)."""
         return self._tracking_uri
 
     def _make_async_logger(self) -> AsyncLogger:
@@ -89,159 +83,6 @@ class MlflowClient(
         if store is None:
             store = self._store_cache = get_store(self._tracking_uri)
         return store
-
-    # ------------------------------------------------------------------ experiments
-
-    def create_experiment(
-        self,
-        name: str,
-        artifact_location: str | None = None,
-        tags: dict[str, Any] | None = None,
-    ) -> str:
-        """Create an experiment and return its id."""
-        experiment_tags = [ExperimentTag(k, str(v)) for k, v in (tags or {}).items()]
-        return self._store.create_experiment(name, artifact_location, experiment_tags)
-
-    def get_experiment(self, experiment_id: str) -> Experiment:
-        return self._store.get_experiment(str(experiment_id))
-
-    def get_experiment_by_name(self, name: str) -> Experiment | None:
-        return self._store.get_experiment_by_name(name)
-
-    def search_experiments(
-        self,
-        view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        filter_string: str | None = None,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Experiment]:
-        return self._store.search_experiments(
-            view_type=view_type,
-            max_results=max_results,
-            filter_string=filter_string,
-            order_by=order_by,
-            page_token=page_token,
-        )
-
-    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        self._store.rename_experiment(str(experiment_id), new_name)
-
-    def delete_experiment(self, experiment_id: str) -> None:
-        self._store.delete_experiment(str(experiment_id))
-
-    def restore_experiment(self, experiment_id: str) -> None:
-        self._store.restore_experiment(str(experiment_id))
-
-    def set_experiment_tag(self, experiment_id: str, key: str, value: Any) -> None:
-        self._store.set_experiment_tag(str(experiment_id), ExperimentTag(key, str(value)))
-
-    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
-        self._store.delete_experiment_tag(str(experiment_id), key)
-
-    # ------------------------------------------------------------------ runs
-
-    def create_run(
-        self,
-        experiment_id: str,
-        start_time: int | None = None,
-        tags: dict[str, Any] | None = None,
-        run_name: str | None = None,
-    ) -> Run:
-        """Create a run (status RUNNING); the fluent ``start_run`` adds the system tags."""
-        tags = tags or {}
-        run_tags = [RunTag(k, str(v)) for k, v in tags.items()]
-        user_id = str(tags.get(MLFLOW_USER, "unknown"))
-        return self._store.create_run(
-            experiment_id=str(experiment_id),
-            user_id=user_id,
-            start_time=start_time if start_time is not None else _now_ms(),
-            tags=run_tags,
-            run_name=run_name,
-        )
-
-    def get_run(self, run_id: str) -> Run:
-        return self._store.get_run(run_id)
-
-    def get_parent_run(self, run_id: str) -> Run | None:
-        parent_id = self.get_run(run_id).data.tags.get(MLFLOW_PARENT_RUN_ID)
-        return self.get_run(parent_id) if parent_id else None
-
-    def update_run(self, run_id: str, status: str | None = None, name: str | None = None) -> None:
-        end_time = None
-        if status is not None and RunStatus.is_terminated(RunStatus.from_string(status)):
-            end_time = _now_ms()
-        self._store.update_run_info(run_id, run_status=status, end_time=end_time, run_name=name)
-
-    def set_terminated(
-        self, run_id: str, status: str | None = None, end_time: int | None = None
-    ) -> RunInfo:
-        """End a run: every queued point of it is written first."""
-        self.flush_async_logging()
-        status = status or RunStatus.FINISHED.name
-        RunStatus.from_string(status)
-        return self._store.update_run_info(
-            run_id,
-            run_status=status,
-            end_time=end_time if end_time is not None else _now_ms(),
-            run_name=None,
-        )
-
-    def delete_run(self, run_id: str) -> None:
-        self._store.delete_run(run_id)
-
-    def restore_run(self, run_id: str) -> None:
-        self._store.restore_run(run_id)
-
-    def search_runs(
-        self,
-        experiment_ids: list[str] | str,
-        filter_string: str = "",
-        run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> PagedList[Run]:
-        if isinstance(experiment_ids, str | int):
-            experiment_ids = [str(experiment_ids)]
-        return self._store.search_runs(
-            experiment_ids=[str(e) for e in experiment_ids],
-            filter_string=filter_string or "",
-            run_view_type=run_view_type,
-            max_results=max_results,
-            order_by=order_by,
-            page_token=page_token,
-        )
-
-    def search_runs_columns(
-        self,
-        experiment_ids: list[str],
-        filter_string: str = "",
-        run_view_type: int = ViewType.ACTIVE_ONLY,
-        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
-        order_by: list[str] | None = None,
-        page_token: str | None = None,
-    ) -> RunColumns:
-        """tracklet's own: ``search_runs``'s page (same runs, order and token) as columns, with
-        no Run objects built; ``tracklet.search_runs`` makes its DataFrames from them.
-
-        Args:
-            experiment_ids: The experiments to search.
-            filter_string: A search filter, as for ``search_runs``.
-            run_view_type: ``ViewType.ACTIVE_ONLY``, ``DELETED_ONLY`` or ``ALL``.
-            max_results: The most runs in the page.
-            order_by: Order clauses, as for ``search_runs``.
-            page_token: The token of the page to read (from a previous page).
-
-        Returns:
-            A RunColumns page whose ``token`` reads the next page (None on the last).
-
-        Raises:
-            MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order or page token.
-        """
-        return self._store.search_runs_columns(
-            experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
-        )
 
     # ------------------------------------------------------------------ run data
 
@@ -257,7 +98,32 @@ class MlflowClient(
         dataset_digest: str | None = None,
         model_id: str | None = None,
     ) -> RunOperations | None:
-        """Log one metric point. ``step`` is any int64; ``timestamp`` is in milliseconds."""
+        """Log one point of a metric.
+
+        Args:
+            run_id: The run's id.
+            key: The metric's name (letters, digits and ``_-. /``, at most 250 characters).
+            value: The value; NaN and +/-inf are stored as such.
+            timestamp: Milliseconds since the epoch; now by default.
+            step: The training step, any int64; 0 by default.
+            synchronous: False queues the point and returns at once (a RunOperations to
+                ``wait()`` on); None follows ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+            dataset_name: The dataset the value was computed on (with ``dataset_digest``).
+            dataset_digest: That dataset's digest.
+            model_id: The logged model the value describes.
+
+        Returns:
+            A RunOperations when queued, else None.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a bad key, value, timestamp or step;
+                RESOURCE_DOES_NOT_EXIST for an unknown run; INVALID_STATE for a deleted run.
+
+        Example::
+
+            for epoch in range(10):
+                client.log_metric(run_id, "loss", 1.0 / (epoch + 1), step=epoch)
+        """
         # The common case (a known key, a float, an int step) is checked inline: this is the
         # hot path of training loops, and async logging has a budget of a few microseconds.
         if key not in validation.known_valid_keys:
@@ -291,7 +157,23 @@ class MlflowClient(
         return None
 
     def log_param(self, run_id: str, key: str, value: Any, synchronous: bool | None = None) -> Any:
-        """Log a param (stringified); logging another value for the same key is an error."""
+        """Log a param (stringified). A param is written once: another value for the same key is an
+        error.
+
+        Args:
+            run_id: The run's id.
+            key: The param's name.
+            value: The value; stringified, at most 6,000 characters.
+            synchronous: False queues the write and returns at once; None follows
+                ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+
+        Returns:
+            ``value``, as given.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a bad key, an over-long value or a
+                different value for a logged key.
+        """
         checked_key, checked_value = validation.validate_param(key, value)
         if _is_async(synchronous):
             logger = logger_for(self._store)
@@ -303,6 +185,21 @@ class MlflowClient(
     def set_tag(
         self, run_id: str, key: str, value: Any, synchronous: bool | None = None
     ) -> RunOperations | None:
+        """Set a tag on a run (replacing the tag's previous value).
+
+        Args:
+            run_id: The run's id.
+            key: The tag's name.
+            value: The value; stringified, at most 8,000 characters.
+            synchronous: False queues the write and returns at once; None follows
+                ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+
+        Returns:
+            A RunOperations when queued, else None.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a bad key or an over-long value.
+        """
         checked_key, checked_value = validation.validate_tag(key, value)
         if _is_async(synchronous):
             logger = logger_for(self._store)
@@ -312,6 +209,15 @@ class MlflowClient(
         return None
 
     def delete_tag(self, run_id: str, key: str) -> None:
+        """Delete a tag of a run.
+
+        Args:
+            run_id: The run's id.
+            key: The tag's name.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST if the run or the tag does not exist.
+        """
         self._store.delete_tag(run_id, key)
 
     def log_batch(
@@ -322,7 +228,30 @@ class MlflowClient(
         tags: Sequence[RunTag] = (),
         synchronous: bool | None = None,
     ) -> RunOperations | None:
-        """Log metrics, params and tags together: all of them are written, or none is."""
+        """Log metrics, params and tags of a run together: all of them are written, or none is.
+
+        Args:
+            run_id: The run's id.
+            metrics: Metric points (at most 1,000).
+            params: Params (at most 100; values stringified).
+            tags: Tags (at most 100; values stringified).
+            synchronous: False queues the batch and returns at once; None follows
+                ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+
+        Returns:
+            A RunOperations when queued, else None.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a bad entry (naming it, e.g.
+                ``metrics[3].value``), too many entries, or a param logged with another value.
+
+        Example::
+
+            from tracklet.entities import Metric, Param
+
+            metrics = [Metric("acc", 0.9, 0, 1)]
+            client.log_batch(run_id, metrics=metrics, params=[Param("lr", "0.1")])
+        """
         metrics = list(metrics)
         params = [p if isinstance(p.value, str) else Param(p.key, str(p.value)) for p in params]
         tags = [t if isinstance(t.value, str) else RunTag(t.key, str(t.value)) for t in tags]
@@ -340,17 +269,47 @@ class MlflowClient(
         datasets: Sequence[DatasetInput] | None = None,
         models: Sequence[LoggedModelInput] | None = None,
     ) -> None:
+        """Record datasets and models a run used.
+
+        Args:
+            run_id: The run's id.
+            datasets: DatasetInput entities (a dataset with its input tags, e.g. its context).
+            models: LoggedModelInput entities (logged model ids).
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown run or model.
+        """
         self._store.log_inputs(run_id, datasets or (), models or ())
 
     def log_outputs(self, run_id: str, models: list[LoggedModelOutput]) -> None:
+        """Record logged models a run produced (each at a step).
+
+        Args:
+            run_id: The run's id.
+            models: LoggedModelOutput entities (model id and step).
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown run or model.
+        """
         self._store.log_outputs(run_id, models)
 
     def get_metric_history(self, run_id: str, key: str) -> MetricHistory:
-        """Every point of a metric, ordered by (timestamp, step, value)."""
+        """Every point logged for a metric of a run.
+
+        Args:
+            run_id: The run's id.
+            key: The metric's name.
+
+        Returns:
+            A list of Metric, ordered by (timestamp, step, value); empty for an unknown key.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown run.
+        """
         return self._store.get_metric_history(run_id, key)
 
     def flush_async_logging(self) -> None:
-        """Wait until every point queued with ``synchronous=False`` is written."""
+        """Wait until every point queued with ``synchronous=False`` (by any run) is written."""
         flush_store(self._store)
 
 

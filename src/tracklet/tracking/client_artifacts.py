@@ -164,7 +164,20 @@ class ArtifactsClientMixin:
             self.log_artifact(run_id, path, directory)
 
     def log_text(self: _Client, run_id: str, text: str, artifact_file: str) -> None:
-        """Write ``text`` to the run's artifact ``artifact_file`` (e.g. ``dir/notes.txt``)."""
+        """Write text to a file in the run's artifacts.
+
+        Args:
+            run_id: The run's id.
+            text: The text, written as UTF-8.
+            artifact_file: The file's path under the run's artifact root, e.g. ``dir/notes.txt``.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a path that leaves the artifact root.
+
+        Example::
+
+            client.log_text(run_id, "lr was too high", "notes/today.txt")
+        """
         # The file is closed before the helper uploads it (contexts exit in reverse).
         with (
             self._log_artifact_helper(run_id, artifact_file) as path,
@@ -175,8 +188,17 @@ class ArtifactsClientMixin:
     def log_dict(
         self: _Client, run_id: str, dictionary: dict[str, Any], artifact_file: str
     ) -> None:
-        """Write a dict as YAML (``.yml``/``.yaml``) or JSON (any other suffix; objects JSON
-        cannot encode are written with ``str``)."""
+        """Write a dict to a file in the run's artifacts: YAML for ``.yml``/``.yaml``, JSON for any
+        other suffix (objects JSON cannot encode are written with ``str``).
+
+        Args:
+            run_id: The run's id.
+            dictionary: The dict to write.
+            artifact_file: The file's path under the run's artifact root, e.g. ``config.yaml``.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a path that leaves the artifact root.
+        """
         import json
 
         extension = os.path.splitext(artifact_file)[1]
@@ -199,7 +221,19 @@ class ArtifactsClientMixin:
         *,
         save_kwargs: dict[str, Any] | None = None,
     ) -> None:
-        """Save a matplotlib or plotly figure as the run's artifact ``artifact_file``."""
+        """Save a matplotlib or plotly figure to a file in the run's artifacts.
+
+        Args:
+            run_id: The run's id.
+            figure: A ``matplotlib.figure.Figure`` or a ``plotly.graph_objects.Figure``.
+            artifact_file: The file's path under the run's artifact root; its suffix picks the
+                format (``.png``, ``.svg``, ``.pdf``; ``.html`` for plotly).
+            save_kwargs: Extra arguments for ``savefig`` (matplotlib) or ``write_html`` /
+                ``write_image`` (plotly).
+
+        Raises:
+            TypeError: For an object that is neither kind of figure.
+        """
         from tracklet.artifacts.media import save_figure
 
         with self._log_artifact_helper(run_id, artifact_file) as path:
@@ -215,8 +249,27 @@ class ArtifactsClientMixin:
         timestamp: int | None = None,
         synchronous: bool | None = None,
     ) -> None:
-        """Log a numpy or PIL image, as a file (``artifact_file``) or as step ``step`` of the
-        image series ``key`` (full size PNG plus a WebP thumbnail, as MLflow's UI expects).
+        """Log a numpy or PIL image: as one file (``artifact_file``), or as step ``step`` of the
+        image series ``key`` (a full-size PNG plus a WebP thumbnail, as MLflow's UI expects).
+
+        Args:
+            run_id: The run's id.
+            image: A ``PIL.Image.Image`` or a numpy array (HxW, HxWx3 or HxWx4; integers in
+                0..255 or floats in 0..1).
+            artifact_file: The file's path under the run's artifact root (not with ``key``).
+            key: The image series' name (letters, digits, ``_-. /`` and spaces).
+            step: The series' step; 0 by default.
+            timestamp: Milliseconds since the epoch; now by default.
+            synchronous: How the run's ``mlflow.loggedImages`` tag is set (see ``set_tag``).
+
+        Raises:
+            TypeError: For ``artifact_file`` together with ``key``/``step``/``timestamp``, or
+                neither ``artifact_file`` nor ``key``.
+            ValueError: For a ``key`` with other characters.
+
+        Example::
+
+            client.log_image(run_id, numpy_image, key="samples", step=epoch)
         """
         import uuid
 
@@ -253,19 +306,33 @@ class ArtifactsClientMixin:
         self.set_tag(run_id, MLFLOW_LOGGED_IMAGES, True, synchronous)
 
     def list_artifacts(self: _Client, run_id: str, path: str | None = None) -> list[FileInfo]:
-        """The files and directories directly under ``path`` in the run's artifacts."""
+        """List the files and directories directly under a path of the run's artifacts.
+
+        Args:
+            run_id: The run's id.
+            path: A directory relative to the run's artifact root; the root if None.
+
+        Returns:
+            A list of FileInfo (``path``, ``is_dir``, ``file_size``), empty for a missing path.
+        """
         return self._run_repository(run_id).list_artifacts(path)
 
     def download_artifacts(
         self: _Client, run_id: str, path: str, dst_path: str | None = None
     ) -> str:
-        """Download a run's artifact file or directory and return its local path.
+        """Download a run's artifact file or directory.
 
         Args:
-            run_id: The run.
+            run_id: The run's id.
             path: The artifact's path relative to the run's artifact root.
             dst_path: An existing local directory; if None, a new temporary directory (or,
                 for artifacts already on the local file system, their own path).
+
+        Returns:
+            The local path of the downloaded file or directory.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for a missing artifact.
         """
         return self._run_repository(run_id).download_artifacts(path, dst_path)
 
@@ -274,20 +341,49 @@ class ArtifactsClientMixin:
     def log_model_artifact(
         self: _Client, model_id: str, local_path: str, artifact_path: str | None = None
     ) -> None:
-        """Upload a local file to a logged model's artifacts."""
+        """Upload a local file to a logged model's artifacts.
+
+        Args:
+            model_id: The logged model's id.
+            local_path: The file to upload.
+            artifact_path: The directory under the model's artifact root; the root if None.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+        """
         root = self.get_logged_model(model_id).artifact_location
         self._repository(root).log_artifact(os.fspath(local_path), artifact_path)
 
     def log_model_artifacts(
         self: _Client, model_id: str, local_dir: str, artifact_path: str | None = None
     ) -> None:
-        """Upload the contents of a local directory to a logged model's artifacts."""
+        """Upload the contents of a local directory to a logged model's artifacts.
+
+        Args:
+            model_id: The logged model's id.
+            local_dir: The directory whose files (recursively) are uploaded.
+            artifact_path: The directory under the model's artifact root; the root if None.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+        """
         root = self.get_logged_model(model_id).artifact_location
         self._repository(root).log_artifacts(os.fspath(local_dir), artifact_path)
 
     def list_logged_model_artifacts(
         self: _Client, model_id: str, path: str | None = None
     ) -> list[FileInfo]:
-        """The files and directories directly under ``path`` in a logged model's artifacts."""
+        """List the files and directories directly under a path of a logged model's artifacts.
+
+        Args:
+            model_id: The logged model's id.
+            path: A directory relative to the model's artifact root; the root if None.
+
+        Returns:
+            A list of FileInfo (``path``, ``is_dir``, ``file_size``).
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+        """
         root = self.get_logged_model(model_id).artifact_location
         return self._repository(root).list_artifacts(path)

@@ -31,7 +31,22 @@ class LoggedModelsClientMixin:
         params: dict[str, Any] | None = None,
         model_type: str | None = None,
     ) -> LoggedModel:
-        """Create a logged model in PENDING status."""
+        """Create a logged model in PENDING status (``finalize_logged_model`` ends it).
+
+        Args:
+            experiment_id: The experiment the model belongs to.
+            name: The model's name; a random name by default.
+            source_run_id: The run that produced it, if any.
+            tags: Model tags (values stringified).
+            params: Model params (values stringified).
+            model_type: A free-form type, e.g. ``"agent"``.
+
+        Returns:
+            The new LoggedModel, with its id and artifact location.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown experiment or run.
+        """
         return self._store.create_logged_model(
             str(experiment_id),
             name=name,
@@ -42,24 +57,82 @@ class LoggedModelsClientMixin:
         )
 
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
-        """Set a model's final status: READY, or FAILED."""
+        """Set a logged model's final status.
+
+        Args:
+            model_id: The logged model's id.
+            status: ``LoggedModelStatus.READY`` or ``FAILED`` (or their names).
+
+        Returns:
+            The updated LoggedModel.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for another status; RESOURCE_DOES_NOT_EXIST
+                for an unknown model.
+        """
         return self._store.finalize_logged_model(model_id, LoggedModelStatus.from_any(status))
 
     def get_logged_model(self, model_id: str) -> LoggedModel:
+        """Fetch a logged model with its tags, params and metrics.
+
+        Args:
+            model_id: The logged model's id.
+
+        Returns:
+            The LoggedModel.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such model.
+        """
         return self._store.get_logged_model(model_id)
 
     def delete_logged_model(self, model_id: str) -> None:
+        """Mark a logged model deleted; it is then neither fetched nor found by searches.
+
+        Args:
+            model_id: The logged model's id.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such model.
+        """
         self._store.delete_logged_model(model_id)
 
     def set_logged_model_tags(self, model_id: str, tags: dict[str, Any]) -> None:
+        """Set tags on a logged model (replacing the previous values of those keys).
+
+        Args:
+            model_id: The logged model's id.
+            tags: Tags to set; values stringified.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+        """
         self._store.set_logged_model_tags(
             model_id, [LoggedModelTag(k, str(v)) for k, v in tags.items()]
         )
 
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
+        """Delete a tag of a logged model.
+
+        Args:
+            model_id: The logged model's id.
+            key: The tag's name.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST if the model or the tag does not exist.
+        """
         self._store.delete_logged_model_tag(model_id, key)
 
     def log_model_params(self, model_id: str, params: dict[str, Any]) -> None:
+        """Log params of a logged model.
+
+        Args:
+            model_id: The logged model's id.
+            params: Params to log; values stringified.
+
+        Raises:
+            MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+        """
         self._store.log_logged_model_params(
             model_id, [LoggedModelParameter(k, str(v)) for k, v in params.items()]
         )
@@ -73,7 +146,25 @@ class LoggedModelsClientMixin:
         order_by: list[dict[str, Any]] | None = None,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
-        """One page of logged models; ``order_by`` items are ``{"field_name", "ascending"}``."""
+        """Search logged models of some experiments, one page at a time.
+
+        Args:
+            experiment_ids: The experiments to search.
+            filter_string: A filter on attributes, ``metrics.*``, ``params.*`` and ``tags.*``,
+                e.g. ``"metrics.accuracy > 0.9 AND params.lr = '0.01'"``.
+            datasets: Restrict metric filters and orders to these datasets, each
+                ``{"dataset_name": ..., "dataset_digest": ...}`` (the digest optional).
+            max_results: The most models in the page.
+            order_by: Orders, each ``{"field_name": "metrics.accuracy", "ascending": False}``
+                (optionally with ``dataset_name``/``dataset_digest``).
+            page_token: The ``token`` of the previous page, to read the next one.
+
+        Returns:
+            A PagedList of LoggedModel whose ``token`` reads the next page (None on the last).
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order or page token.
+        """
         ids: Sequence[str] = [str(e) for e in experiment_ids]
         return self._store.search_logged_models(
             ids, filter_string, datasets, max_results, order_by, page_token

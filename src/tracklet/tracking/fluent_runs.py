@@ -1,0 +1,208 @@
+"""The fluent run functions: start (or resume) and end the active run, read, delete, restore.
+
+Each thread has its own stack of active runs (``_state``); runs this process leaves open are
+ended at exit, FAILED if an uncaught exception ended it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import sys
+from types import TracebackType
+from typing import Any
+
+from tracklet import env
+from tracklet.entities import LifecycleStage, Run, RunStatus, RunTag
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.tracking import _state, system_tags
+from tracklet.tracking.client import MlflowClient
+from tracklet.tracking.context import current_client, current_experiment_id
+
+
+class ActiveRun(Run):
+    """The run ``start_run`` returns; as a context manager it ends the run on exit, FAILED if
+    the block raised. It keeps the client of the store it lives in, so logging to it goes there
+    (and the hot logging path need not resolve the tracking URI on every call)."""
+
+    client: MlflowClient
+
+    def __init__(self, run: Run, client: MlflowClient | None = None) -> None:
+        super().__init__(run.info, run.data, run.inputs, run.outputs)
+        # The client is this subclass's own state, not a field of the frozen Run: it lives in
+        # the instance dict (Run's generated __setattr__ refuses any assignment here).
+        self.__dict__["client"] = client if client is not None else current_client()
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> bool:
+        if any(r.info.run_id == self.info.run_id for r in _state.run_stack()):
+            status = RunStatus.FINISHED if exc_type is None else RunStatus.FAILED
+            end_run(status.name)
+        return exc_type is None
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    parent_run_id: str | None = None,
+    tags: dict[str, Any] | None = None,
+    description: str | None = None,
+    log_system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start a new run, or resume ``run_id`` (or ``MLFLOW_RUN_ID``), and make it active.
+
+    Args:
+        run_id: An existing run to resume (set back to RUNNING).
+        experiment_id: The experiment of a new run; by default the active experiment.
+        run_name: The new run's name (random if not given).
+        nested: Start a child of the active run instead of refusing while one is active.
+        parent_run_id: The parent of the new run (must be the active run if there is one).
+        tags: Tags for the run, on top of the system tags.
+        description: The run's notes (``mlflow.note.content``).
+        log_system_metrics: Accepted for MLflow compatibility; not collected.
+    """
+    stack = _state.run_stack()
+    if experiment_id is not None:
+        experiment_id = str(experiment_id)
+    if stack and not nested:
+        raise MlflowException(
+            f"Run with UUID {stack[0].info.run_id} is already active. To start a new run, first "
+            "end the current run with mlflow.end_run(). To start a nested run, call start_run "
+            "with nested=True"
+        )
+    client = current_client()
+    user_tags = {k: str(v) for k, v in (tags or {}).items()}
+    if description:
+        if system_tags.MLFLOW_RUN_NOTE in user_tags:
+            raise MlflowException(
+                f"Description is already set via the tag {system_tags.MLFLOW_RUN_NOTE} in tags. "
+                f"Remove the key {system_tags.MLFLOW_RUN_NOTE} from the tags or omit the "
+                "description.",
+                INVALID_PARAMETER_VALUE,
+            )
+        user_tags[system_tags.MLFLOW_RUN_NOTE] = description
+    existing_run_id = run_id or env.MLFLOW_RUN_ID.get()
+    if not run_id and existing_run_id:
+        env.MLFLOW_RUN_ID.unset()
+    if existing_run_id:
+        run = _resume_run(client, existing_run_id, run_name, user_tags)
+    else:
+        if parent_run_id:
+            if stack and parent_run_id != stack[-1].info.run_id:
+                raise MlflowException(
+                    f"Current run with UUID {stack[-1].info.run_id} does not match the specified "
+                    f"parent_run_id {parent_run_id}. To start a new nested run under the parent "
+                    f"run with UUID {stack[-1].info.run_id}, first end the current run with "
+                    "mlflow.end_run()."
+                )
+            if client.get_run(parent_run_id).info.lifecycle_stage == LifecycleStage.DELETED:
+                raise MlflowException(
+                    f"Cannot start run under parent run with ID {parent_run_id} because it is "
+                    "in the deleted state."
+                )
+        elif stack:
+            parent_run_id = stack[-1].info.run_id
+        if parent_run_id is not None:
+            user_tags[system_tags.MLFLOW_PARENT_RUN_ID] = parent_run_id
+        if run_name:
+            user_tags[system_tags.MLFLOW_RUN_NAME] = run_name
+        run = client.create_run(
+            experiment_id=experiment_id if experiment_id is not None else current_experiment_id(),
+            tags=system_tags.resolve_tags(user_tags),
+            run_name=run_name,
+        )
+    active = ActiveRun(run, client)
+    stack.append(active)
+    with _state.lock:
+        _state.open_runs[active.info.run_id] = active
+    return active
+
+
+def _resume_run(
+    client: MlflowClient, run_id: str, run_name: str | None, user_tags: dict[str, str]
+) -> Run:
+    run = client.get_run(run_id)
+    active_experiment = _state.active_experiment_id
+    if active_experiment is not None and active_experiment != run.info.experiment_id:
+        raise MlflowException(
+            f"Cannot start run with ID {run_id} because active experiment ID does not match "
+            "environment run ID. Make sure --experiment-name or --experiment-id matches "
+            "experiment set with set_experiment(), or just use command-line arguments"
+        )
+    if run.info.lifecycle_stage == LifecycleStage.DELETED:
+        raise MlflowException(
+            f"Cannot start run with ID {run_id} because it is in the deleted state."
+        )
+    # Its end time stays (MLflow passes it back unchanged): a store changes only what it gets.
+    client.update_run(run_id, status=RunStatus.RUNNING.name, name=run_name)
+    if user_tags:
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in user_tags.items()])
+    return client.get_run(run_id)
+
+
+def end_run(status: str = RunStatus.FINISHED.name) -> None:
+    """End the active run (if any) with ``status``, after writing its queued points."""
+    stack = _state.run_stack()
+    if not stack:
+        return
+    env.MLFLOW_RUN_ID.unset()
+    run = stack.pop()
+    _state.set_last_active_run_id(run.info.run_id)
+    with _state.lock:
+        _state.open_runs.pop(run.info.run_id, None)
+    run.client.set_terminated(run.info.run_id, status)
+
+
+def active_run() -> ActiveRun | None:
+    """The active run of this thread, or None."""
+    stack = _state.run_stack()
+    return stack[-1] if stack else None
+
+
+def last_active_run() -> Run | None:
+    """The active run if there is one, else the last run this thread ended (fetched anew)."""
+    current = active_run()
+    if current is not None:
+        return current
+    last_id = _state.last_active_run_id()
+    return get_run(last_id) if last_id is not None else None
+
+
+def get_run(run_id: str) -> Run:
+    return current_client().get_run(run_id)
+
+
+def get_parent_run(run_id: str) -> Run | None:
+    return current_client().get_parent_run(run_id)
+
+
+def delete_run(run_id: str) -> None:
+    current_client().delete_run(run_id)
+
+
+def restore_run(run_id: str) -> None:
+    current_client().restore_run(run_id)
+
+
+def _end_runs_at_exit() -> None:
+    """End every run this process left open: FAILED if an uncaught exception ended it."""
+    failed = getattr(sys, "last_value", None) is not None
+    status = RunStatus.FAILED.name if failed else RunStatus.FINISHED.name
+    with _state.lock:
+        runs = list(_state.open_runs.values())
+        _state.open_runs.clear()
+    for run in reversed(runs):
+        with contextlib.suppress(Exception):
+            run.client.set_terminated(run.info.run_id, status)
+
+
+atexit.register(_end_runs_at_exit)
