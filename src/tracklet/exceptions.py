@@ -108,7 +108,21 @@ def error_code_for_status(status: int) -> str:
 
 
 class MlflowException(Exception):
-    """The exception every tracklet API raises, carrying MLflow's ``error_code``."""
+    """The exception every tracklet API raises, carrying MLflow's ``error_code``.
+
+    Args:
+        message: What went wrong (stringified).
+        error_code: MLflow's error code name, e.g. ``"RESOURCE_DOES_NOT_EXIST"``; it sets the
+            HTTP status a server answers with. ``INTERNAL_ERROR`` by default.
+        kwargs: More fields for the JSON error body.
+
+    Example::
+
+        try:
+            tracklet.get_run("no-such-run")
+        except tracklet.MlflowException as e:
+            assert e.error_code == "RESOURCE_DOES_NOT_EXIST"
+    """
 
     def __init__(self, message: object, error_code: str = INTERNAL_ERROR, **kwargs: Any) -> None:
         self.message = str(message)

@@ -18,6 +18,17 @@ class RunStatus(IntEnum):
 
     @staticmethod
     def to_string(status: int) -> str:
+        """The name of a status.
+
+        Args:
+            status: A RunStatus value, e.g. ``RunStatus.FINISHED`` (3).
+
+        Returns:
+            Its name, e.g. ``"FINISHED"``.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for an unknown value.
+        """
         try:
             return RunStatus(status).name
         except ValueError:
@@ -28,6 +39,18 @@ class RunStatus(IntEnum):
 
     @staticmethod
     def from_string(status_str: str) -> int:
+        """The status of a name.
+
+        Args:
+            status_str: ``"RUNNING"``, ``"SCHEDULED"``, ``"FINISHED"``, ``"FAILED"`` or
+                ``"KILLED"``.
+
+        Returns:
+            The RunStatus value, as an int.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for an unknown name.
+        """
         try:
             return int(RunStatus[status_str])
         except KeyError:
@@ -39,10 +62,23 @@ class RunStatus(IntEnum):
 
     @staticmethod
     def is_terminated(status: int) -> bool:
+        """Whether a status ends a run (FINISHED, FAILED or KILLED).
+
+        Args:
+            status: A RunStatus value.
+
+        Returns:
+            True for a terminal status.
+        """
         return status in (RunStatus.FINISHED, RunStatus.FAILED, RunStatus.KILLED)
 
     @staticmethod
     def all_status() -> list[int]:
+        """Every run status.
+
+        Returns:
+            The RunStatus values, as ints, in order.
+        """
         return [int(s) for s in RunStatus]
 
 
@@ -79,6 +115,17 @@ class ViewType(IntEnum):
 
     @staticmethod
     def from_string(view_str: str) -> int:
+        """The view type of a name.
+
+        Args:
+            view_str: ``"ACTIVE_ONLY"``, ``"DELETED_ONLY"`` or ``"ALL"`` (any case).
+
+        Returns:
+            The ViewType value, as an int.
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for an unknown name.
+        """
         try:
             return int(ViewType[view_str.upper()])
         except KeyError:
@@ -90,6 +137,14 @@ class ViewType(IntEnum):
 
     @staticmethod
     def to_string(view_type: int) -> str:
+        """The name of a view type.
+
+        Args:
+            view_type: A ViewType value.
+
+        Returns:
+            Its name, e.g. ``"ACTIVE_ONLY"``.
+        """
         return ViewType(view_type).name
 
 

@@ -105,4 +105,5 @@ class LoggedModel(_Entity):
 
     @property
     def model_uri(self) -> str:
+        """The URI that loads this model: ``models:/<model_id>``."""
         return f"models:/{self.model_id}"

@@ -42,6 +42,16 @@ __all__ = [
 def get_default_pip_requirements(
     include_cloudpickle: bool = False, include_skops: bool = False
 ) -> list[str]:
+    """The pip requirements of a LightGBM model: lightgbm (and the serializer of
+    scikit-learn-API models) pinned to the installed versions.
+
+    Args:
+        include_cloudpickle: Add cloudpickle (for the "cloudpickle" format).
+        include_skops: Add skops (for the "skops" format).
+
+    Returns:
+        Requirement strings such as ``"lightgbm==4.5.0"``.
+    """
     requirements = [pinned_requirement("lightgbm")]
     if include_cloudpickle:
         requirements.append(pinned_requirement("cloudpickle"))
@@ -68,10 +78,16 @@ def save_model(
 
     Args:
         lgb_model: ``lightgbm.Booster`` or an LGBMModel.
-        path: The directory to create.
+        path: The directory to create (it must not exist or be empty).
         serialization_format: For scikit-learn-API models: "skops" (default), "cloudpickle"
             or "pickle". Boosters always use LightGBM's text format.
         skops_trusted_types: Extra types skops may load.
+        conda_env, code_paths, mlflow_model, signature, input_example, pip_requirements,
+            extra_pip_requirements, metadata: As for ``tracklet.sklearn.save_model``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a non-empty ``path`` or an unknown
+            serialization format.
     """
     import lightgbm as lgb
 
@@ -135,7 +151,29 @@ def log_model(
     skops_trusted_types: list[str] | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
-    """Log a LightGBM model as a logged model of the active run (see ``save_model``)."""
+    """Log a LightGBM model as a logged model of the active run (see ``save_model``).
+
+    Args:
+        lgb_model: ``lightgbm.Booster`` or an LGBMModel.
+        artifact_path: Deprecated alias of ``name``.
+        name: The logged model's name.
+        model_id: Store the artifacts of this initialized logged model instead of creating
+            one.
+        params, tags, model_type, step: As for ``tracklet.sklearn.log_model``.
+        registered_model_name: Register the logged model as a new version of this
+            registered model (created if needed).
+        await_registration_for: Seconds to wait for that version to become READY.
+        conda_env, code_paths, signature, input_example, pip_requirements,
+            extra_pip_requirements, metadata, serialization_format, skops_trusted_types: As
+            for ``save_model``.
+        kwargs: Ignored (``save_model`` takes no more arguments).
+
+    Returns:
+        The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for both ``name`` and ``artifact_path``.
+    """
     return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
@@ -155,7 +193,19 @@ def _load(model_dir: str, conf: dict[str, Any]) -> Any:
 
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
-    """Load a LightGBM model (a Booster, or the scikit-learn-API model it was saved as)."""
+    """Load a LightGBM model (a Booster, or the scikit-learn-API model it was saved as).
+
+    Args:
+        model_uri: Where the model is, e.g. ``models:/<model_id>``.
+        dst_path: A local directory to download the model into; a temporary one if None.
+
+    Returns:
+        The ``lightgbm.Booster`` or LGBMModel.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for a missing model or one without the
+            lightgbm flavor.
+    """
     model = local_model(model_uri, dst_path, FLAVOR_NAME)
     return _load(model.path, model.conf)
 

@@ -44,6 +44,9 @@ def add_to_model(
         python_env: Model-relative path of python_env.yaml.
         model_config: Configuration handed to ``_load_pyfunc``.
         kwargs: More flavor configuration (e.g. ``predict_fn``).
+
+    Returns:
+        ``model``, with the flavor added.
     """
     params = deepcopy(kwargs)
     params[MAIN] = loader_module

@@ -54,7 +54,14 @@ def _loader(module_name: str) -> Any:
 
 class PyFuncModel:
     """A loaded model with ``predict(data, params=None)``: the input is checked against the
-    model's input schema, then handed to the flavor's implementation."""
+    model's input schema, then handed to the flavor's implementation.
+
+    Args:
+        model_meta: The model's MLmodel.
+        model_impl: The flavor's python_function implementation (from ``_load_pyfunc``).
+        predict_fn: The implementation's method ``predict`` calls.
+        loader: The MLmodel's ``loader_module`` (shown by ``repr``).
+    """
 
     def __init__(
         self, model_meta: Model, model_impl: Any, predict_fn: str = "predict", loader: str = ""
@@ -68,19 +75,38 @@ class PyFuncModel:
 
     @property
     def metadata(self) -> Model:
+        """The model's MLmodel (a Model: flavors, signature, model id, ...)."""
         return self._model_meta
 
     @property
     def model_id(self) -> str | None:
+        """The id of the logged model this was loaded from, or None."""
         return self._model_meta.model_id
 
     @property
     def model_config(self) -> dict[str, Any]:
+        """The python_function flavor's saved model config (a copy), empty if none."""
         conf = self._model_meta.flavors.get(FLAVOR_NAME, {})
         return dict(conf.get(MODEL_CONFIG) or {})
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        """Predict on ``data`` (a DataFrame, ndarray, dict or list)."""
+        """Predict on ``data``, checked against (and converted to) the model's input schema.
+
+        Args:
+            data: A pandas DataFrame, numpy array, dict or list.
+            params: Inference parameters; the defaults of the model's params schema fill the rest.
+
+        Returns:
+            The flavor's predictions (a DataFrame, Series, ndarray, list, ...).
+
+        Raises:
+            MlflowException: INVALID_PARAMETER_VALUE for input that does not fit the schema.
+
+        Example::
+
+            model = tracklet.pyfunc.load_model(model_info.model_uri)
+            model.predict(pandas.DataFrame({"x": [1.0, 2.0]}))
+        """
         from tracklet.models.enforce import enforce_schema
 
         schema = self._model_meta.get_input_schema()
@@ -92,11 +118,23 @@ class PyFuncModel:
         return self._predict_fn(data)
 
     def get_raw_model(self) -> Any:
-        """The flavor's own model object (e.g. the scikit-learn estimator)."""
+        """The flavor's own model object.
+
+        Returns:
+            For example the scikit-learn estimator or the PyTorch module.
+        """
         getter = getattr(self._model_impl, "get_raw_model", None)
         return getter() if getter is not None else self._model_impl
 
     def unwrap_python_model(self) -> Any:
+        """The custom PythonModel instance of a model saved with ``tracklet.pyfunc.save_model``.
+
+        Returns:
+            The PythonModel.
+
+        Raises:
+            MlflowException: For a model of another flavor.
+        """
         python_model = getattr(self._model_impl, "python_model", None)
         if python_model is None:
             raise MlflowException("Unable to retrieve base model object from pyfunc.")

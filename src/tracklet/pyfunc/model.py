@@ -24,7 +24,12 @@ ARTIFACTS_DIR = "artifacts"
 
 class PythonModelContext:
     """What ``load_context`` and ``predict`` receive: the model's artifacts (name -> local
-    path) and its model config."""
+    path) and its model config.
+
+    Args:
+        artifacts: Each artifact's name and its local path in the loaded model.
+        model_config: The model's configuration (saved, then overridden at load time).
+    """
 
     def __init__(self, artifacts: dict[str, str], model_config: dict[str, Any]) -> None:
         self.artifacts = artifacts
@@ -36,11 +41,30 @@ class PythonModel:
     and, to read artifacts once, ``load_context(context)``."""
 
     def load_context(self, context: PythonModelContext) -> None:
-        """Called once when the model is loaded."""
+        """Called once when the model is loaded: read artifacts here (e.g. open a file), not
+        in ``predict``.
+
+        Args:
+            context: The loaded model's artifacts and config.
+        """
 
     def predict(
         self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
     ) -> Any:
+        """Predict on ``model_input``; subclasses override it.
+
+        Args:
+            context: The loaded model's artifacts and config.
+            model_input: The input, already checked against the model's input schema (a
+                DataFrame, ndarray, dict or list).
+            params: Inference parameters, with the defaults of the model's params schema.
+
+        Returns:
+            The predictions (a DataFrame, Series, ndarray, list, ...).
+
+        Raises:
+            NotImplementedError: If the subclass does not override it.
+        """
         raise NotImplementedError
 
 
@@ -69,7 +93,30 @@ def save_model(
     model_config: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> None:
-    """Save a custom :class:`PythonModel` (with local ``artifacts``) to ``path``."""
+    """Save a custom :class:`PythonModel` (with local ``artifacts``) to ``path``.
+
+    Args:
+        path: The directory to create (it must not exist or be empty).
+        python_model: An instance of a PythonModel subclass (pickled with cloudpickle).
+        artifacts: Files or directories the model needs, ``{name: local path}``; copied into
+            the model and handed to ``load_context`` as local paths.
+        model_config: Configuration the model reads from ``context.model_config``.
+        conda_env, code_paths, mlflow_model, signature, input_example, pip_requirements,
+            extra_pip_requirements, metadata: As for ``tracklet.sklearn.save_model``.
+        kwargs: Not used (``log_model`` hands every argument it gets to ``save_model``).
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE without ``python_model`` or for a non-empty
+            ``path``.
+
+    Example::
+
+        class AddN(tracklet.pyfunc.PythonModel):
+            def predict(self, context, model_input, params=None):
+                return model_input + 1
+
+        tracklet.pyfunc.save_model("add_n_model", python_model=AddN())
+    """
     import cloudpickle  # type: ignore[import-untyped]
 
     if python_model is None:
@@ -116,7 +163,26 @@ def log_model(
     metadata: dict[str, Any] | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
-    """Log a custom :class:`PythonModel` as a logged model of the active run."""
+    """Log a custom :class:`PythonModel` as a logged model of the active run (see
+    ``save_model``).
+
+    Args:
+        name: The logged model's name.
+        python_model: An instance of a PythonModel subclass.
+        artifacts: Files or directories the model needs, ``{name: local path}``.
+        artifact_path: Deprecated alias of ``name``.
+        params, tags, model_type, step, model_id: As for ``tracklet.sklearn.log_model``.
+        metadata: Free-form metadata stored in MLmodel.
+        kwargs: More ``save_model`` arguments (``signature``, ``input_example``,
+            ``pip_requirements``, ``model_config``, ...).
+
+    Returns:
+        The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for both ``name`` and ``artifact_path`` or
+            without ``python_model``.
+    """
     return log_flavor_model(save_model, "python_function", locals())
 
 

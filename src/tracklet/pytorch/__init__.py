@@ -47,6 +47,11 @@ __all__ = [
 
 
 def get_default_pip_requirements() -> list[str]:
+    """The pip requirements of a PyTorch model: torch, pinned to the installed version.
+
+    Returns:
+        Requirement strings such as ``"torch==2.13.0"``.
+    """
     return [pinned_requirement("torch"), pinned_requirement("cloudpickle")]
 
 
@@ -130,10 +135,16 @@ def save_model(
 
     Args:
         pytorch_model: The module.
-        path: The directory to create.
+        path: The directory to create (it must not exist or be empty).
         pickle_module: For "pickle": the module ``torch.save`` pickles with (cloudpickle).
         serialization_format: "pt2" (default, as MLflow 3.17) or "pickle".
+        conda_env, code_paths, mlflow_model, signature, input_example, pip_requirements,
+            extra_pip_requirements, metadata: As for ``tracklet.sklearn.save_model``.
         kwargs: Passed to ``torch.save``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a non-empty ``path`` or an unknown
+            serialization format.
     """
     import torch
 
@@ -211,7 +222,28 @@ def log_model(
     serialization_format: str | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
-    """Log a PyTorch module as a logged model of the active run (see ``save_model``)."""
+    """Log a PyTorch module as a logged model of the active run (see ``save_model``).
+
+    Args:
+        pytorch_model: The module.
+        artifact_path: Deprecated alias of ``name``.
+        name: The logged model's name.
+        model_id: Store the artifacts of this initialized logged model instead of creating
+            one.
+        params, tags, model_type, step: As for ``tracklet.sklearn.log_model``.
+        registered_model_name: Register the logged model as a new version of this
+            registered model (created if needed).
+        await_registration_for: Seconds to wait for that version to become READY.
+        conda_env, code_paths, pickle_module, signature, input_example, pip_requirements,
+            extra_pip_requirements, metadata, serialization_format: As for ``save_model``.
+        kwargs: Passed to ``torch.save``.
+
+    Returns:
+        The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for both ``name`` and ``artifact_path``.
+    """
     return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
@@ -240,7 +272,20 @@ def _load_data_dir(data_dir: str, device: str | None = None) -> Any:
 
 
 def load_model(model_uri: str, dst_path: str | None = None, **kwargs: Any) -> Any:
-    """Load a PyTorch module from ``runs:/``, ``models:/``, a local path or an artifact URI."""
+    """Load a PyTorch module from ``runs:/``, ``models:/``, a local path or an artifact URI.
+
+    Args:
+        model_uri: Where the model is, e.g. ``models:/<model_id>``.
+        dst_path: A local directory to download the model into; a temporary one if None.
+        kwargs: Not used yet (MLflow passes them to ``torch.load``).
+
+    Returns:
+        The ``torch.nn.Module``.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for a missing model or one without the
+            pytorch flavor.
+    """
     model = local_model(model_uri, dst_path, FLAVOR_NAME)
     return _load_data_dir(os.path.join(model.path, model.conf.get("model_data", _DATA_DIR)))
 

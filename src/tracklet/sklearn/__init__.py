@@ -57,7 +57,16 @@ __all__ = [
 def get_default_pip_requirements(
     include_cloudpickle: bool = False, include_skops: bool = False
 ) -> list[str]:
-    """scikit-learn (and the serializer) pinned to the installed versions."""
+    """The pip requirements of a scikit-learn model: scikit-learn (and the serializer) pinned
+    to the installed versions.
+
+    Args:
+        include_cloudpickle: Add cloudpickle (for the "cloudpickle" format).
+        include_skops: Add skops (for the "skops" format).
+
+    Returns:
+        Requirement strings such as ``"scikit-learn==1.5.2"``.
+    """
     requirements = [pinned_requirement("scikit-learn")]
     if include_cloudpickle:
         requirements.append(pinned_requirement("cloudpickle"))
@@ -265,10 +274,25 @@ def log_model(
         tags: Tags of the logged model.
         model_type: The logged model's type.
         step: The step the model is linked to the run at.
-        registered_model_name: Register the logged model as a new version of this model.
+        registered_model_name: Register the logged model as a new version of this
+            registered model (created if needed).
+        await_registration_for: Seconds to wait for that version to become READY.
+        conda_env, code_paths, serialization_format, signature, input_example,
+            pip_requirements, extra_pip_requirements, pyfunc_predict_fn, metadata,
+            extra_files, skops_trusted_types: As for ``save_model``.
+        kwargs: Ignored (``save_model`` takes no more arguments).
 
     Returns:
         The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for both ``name`` and ``artifact_path``, or
+            an unknown serialization format.
+
+    Example::
+
+        with tracklet.start_run():
+            info = tracklet.sklearn.log_model(model, name="model", input_example=X[:5])
     """
     return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
@@ -284,8 +308,22 @@ def _load(model_dir: str, conf: dict[str, Any]) -> Any:
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
     """Load a scikit-learn model from ``runs:/``, ``models:/``, a local path or an artifact URI.
 
+    Args:
+        model_uri: Where the model is, e.g. ``models:/<model_id>`` or ``runs:/<run_id>/model``.
+        dst_path: A local directory to download the model into; a temporary one if None.
+
     Returns:
         The estimator.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for a missing model or one without the
+            sklearn flavor; if pickle loading is disallowed
+            (``MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false``).
+
+    Example::
+
+        model = tracklet.sklearn.load_model(model_info.model_uri)
+        model.predict(X)
     """
     model = local_model(model_uri, dst_path, FLAVOR_NAME)
     return _load(model.path, model.conf)

@@ -38,7 +38,13 @@ class RunOperations:
     """A handle on queued logging: ``wait()`` blocks until it is written and raises if the write
     failed (MLflow's name and method). Without a sequence number it stands for everything
     queued for the run when ``wait()`` is called (one shared handle per run: no allocation on
-    the hot path)."""
+    the hot path).
+
+    Args:
+        logger: The asynchronous logger the writes were queued on.
+        run_id: The run they belong to.
+        seq: The queue position to wait for; everything queued at ``wait()`` time if None.
+    """
 
     __slots__ = ("_logger", "_run_id", "_seq")
 
@@ -48,6 +54,11 @@ class RunOperations:
         self._seq = seq
 
     def wait(self) -> None:
+        """Block until the queued writes are in the store.
+
+        Raises:
+            MlflowException: The error the store raised for one of them (e.g. a bad value).
+        """
         seq = self._logger.queued() if self._seq is None else self._seq
         self._logger.wait_for(seq)
         error = self._logger.error_for(self._run_id, seq)

@@ -102,7 +102,27 @@ def _target(run_id: str | None) -> tuple[str, MlflowClient]:
 
 
 def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
-    """Log a param of the active run; returns ``value``."""
+    """Log a param of the active run (started if none is active). A param is written once:
+    another value for the same key is an error.
+
+    Args:
+        key: The param's name.
+        value: The value; stringified, at most 6,000 characters.
+        synchronous: False queues the write and returns at once; None follows
+            ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+
+    Returns:
+        ``value``, as given.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad key, an over-long value or a
+            different value for a logged key.
+
+    Example::
+
+        with tracklet.start_run():
+            tracklet.log_param("learning_rate", 0.01)
+    """
     run_id, client = _target(None)
     return client.log_param(run_id, key, value, synchronous=synchronous)
 
@@ -110,6 +130,20 @@ def log_param(key: str, value: Any, synchronous: bool | None = None) -> Any:
 def log_params(
     params: dict[str, Any], synchronous: bool | None = None, run_id: str | None = None
 ) -> RunOperations | None:
+    """Log several params at once (see ``log_param``), all or none.
+
+    Args:
+        params: Params to log; values are stringified.
+        synchronous: False queues the write and returns at once; None follows
+            ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+        run_id: The run; the active run (started if needed) if None.
+
+    Returns:
+        A RunOperations when queued, else None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad key or value (naming it).
+    """
     run_id, client = _target(run_id)
     return client.log_batch(
         run_id, params=[Param(k, str(v)) for k, v in params.items()], synchronous=synchronous
@@ -126,7 +160,31 @@ def log_metric(
     model_id: str | None = None,
     dataset: Any | None = None,
 ) -> RunOperations | None:
-    """Log one metric point to the active run (or ``run_id``)."""
+    """Log one point of a metric to the active run (started if none is active) or ``run_id``.
+
+    Args:
+        key: The metric's name (letters, digits and ``_-. /``, at most 250 characters).
+        value: The value; NaN and +/-inf are stored as such.
+        step: The training step, any int64; 0 by default.
+        synchronous: False queues the point and returns at once; None follows
+            ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+        timestamp: Milliseconds since the epoch; now by default.
+        run_id: The run; the active run if None.
+        model_id: The logged model the value describes; the active model by default.
+        dataset: The tracklet (or MLflow) dataset the value was computed on.
+
+    Returns:
+        A RunOperations when queued, else None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad key, value, timestamp or step.
+
+    Example::
+
+        with tracklet.start_run():
+            for epoch in range(3):
+                tracklet.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
+    """
     run_id, client = _target(run_id)
     if model_id is None:
         model_id = _state.active_model_id()
@@ -155,7 +213,28 @@ def log_metrics(
     model_id: str | None = None,
     dataset: Any | None = None,
 ) -> RunOperations | None:
-    """Log several metrics at one step, in one batch."""
+    """Log several metrics at one step, in one batch.
+
+    Args:
+        metrics: ``{name: value}`` of the metrics to log.
+        step: The training step, any int64; 0 by default.
+        synchronous: False queues the points and returns at once; None follows
+            ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+        run_id: The run; the active run (started if needed) if None.
+        timestamp: Milliseconds since the epoch, the same for every point; now by default.
+        model_id: The logged model the values describe; the active model by default.
+        dataset: The tracklet (or MLflow) dataset the values were computed on.
+
+    Returns:
+        A RunOperations when queued, else None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad key or value (naming it).
+
+    Example::
+
+        tracklet.log_metrics({"precision": 0.8, "recall": 0.7}, step=10)
+    """
     run_id, client = _target(run_id)
     if model_id is None:
         model_id = _state.active_model_id()
@@ -199,11 +278,38 @@ def _link_metric_inputs(
 
 
 def set_tag(key: str, value: Any, synchronous: bool | None = None) -> RunOperations | None:
+    """Set a tag on the active run (started if none is active).
+
+    Args:
+        key: The tag's name.
+        value: The value; stringified, at most 8,000 characters.
+        synchronous: False queues the write and returns at once; None follows
+            ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+
+    Returns:
+        A RunOperations when queued, else None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad key or an over-long value.
+    """
     run_id, client = _target(None)
     return client.set_tag(run_id, key, value, synchronous=synchronous)
 
 
 def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperations | None:
+    """Set several tags on the active run (started if none is active), in one batch.
+
+    Args:
+        tags: Tags to set; values are stringified.
+        synchronous: False queues the write and returns at once; None follows
+            ``MLFLOW_ENABLE_ASYNC_LOGGING``.
+
+    Returns:
+        A RunOperations when queued, else None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad key or value (naming it).
+    """
     run_id, client = _target(None)
     return client.log_batch(
         run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()], synchronous=synchronous
@@ -211,6 +317,14 @@ def set_tags(tags: dict[str, Any], synchronous: bool | None = None) -> RunOperat
 
 
 def delete_tag(key: str) -> None:
+    """Delete a tag of the active run (started if none is active).
+
+    Args:
+        key: The tag's name.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if the run has no such tag.
+    """
     run_id, client = _target(None)
     client.delete_tag(run_id, key)
 
@@ -221,7 +335,24 @@ def log_input(
     tags: dict[str, Any] | None = None,
     model: Any | None = None,
 ) -> None:
-    """Record that the active run used ``dataset`` (e.g. ``context="training"``)."""
+    """Record that the active run (started if none is active) used a dataset, or a model.
+
+    Args:
+        dataset: A dataset from ``tracklet.data`` (``from_pandas``, ``from_numpy``, ...), or
+            None when logging only a model.
+        context: What the dataset was used for, e.g. ``"training"`` (its
+            ``mlflow.data.context`` input tag).
+        tags: More input tags; values are stringified.
+        model: A logged model (or its id) the run used.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for an object that is not a dataset.
+
+    Example::
+
+        dataset = tracklet.data.from_pandas(df, name="train")
+        tracklet.log_input(dataset, context="training")
+    """
     log_inputs(
         [dataset] if dataset is not None else None,
         [context],
@@ -236,6 +367,17 @@ def log_inputs(
     tags_list: Sequence[dict[str, Any] | None] | None = None,
     models: Sequence[Any] | None = None,
 ) -> None:
+    """Record several datasets and models the active run (started if none is active) used.
+
+    Args:
+        datasets: Datasets from ``tracklet.data``.
+        contexts: Each dataset's context (``"training"``, ...), by position; may be shorter.
+        tags_list: Each dataset's input tags, by position; may be shorter.
+        models: Logged models (or their ids) the run used.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for an object that is not a dataset.
+    """
     run_id, client = _target(None)
     dataset_inputs = []
     for i, dataset in enumerate(datasets or []):
@@ -252,10 +394,18 @@ def log_inputs(
 
 
 def log_outputs(models: list[LoggedModelOutput] | None = None) -> None:
+    """Record logged models the active run (started if none is active) produced.
+
+    Args:
+        models: LoggedModelOutput entities (model id and step).
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+    """
     run_id, client = _target(None)
     client.log_outputs(run_id, models or [])
 
 
 def flush_async_logging() -> None:
-    """Wait until every point logged with ``synchronous=False`` is written."""
+    """Wait until every point logged with ``synchronous=False`` is written (by every client)."""
     flush_all()

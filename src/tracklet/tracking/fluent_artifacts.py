@@ -63,19 +63,59 @@ def log_artifacts(
 
 
 def log_text(text: str, artifact_file: str, run_id: str | None = None) -> None:
-    """Write ``text`` to the run's artifact file ``artifact_file`` (e.g. ``dir/notes.txt``)."""
+    """Write text to a file in the active run's artifacts (the run is started if none is active).
+
+    Args:
+        text: The text, written as UTF-8.
+        artifact_file: The file's path under the run's artifact root, e.g. ``dir/notes.txt``.
+        run_id: The run; the active run if None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a path that leaves the artifact root.
+
+    Example::
+
+        tracklet.log_text("lr was too high", "notes/today.txt")
+    """
     current_client().log_text(_run_id(run_id), text, artifact_file)
 
 
 def log_dict(dictionary: dict[str, Any], artifact_file: str, run_id: str | None = None) -> None:
-    """Write a dict as JSON, or YAML when ``artifact_file`` ends in ``.yml``/``.yaml``."""
+    """Write a dict to a file in the active run's artifacts: YAML for ``.yml``/``.yaml``, JSON
+    for any other suffix.
+
+    Args:
+        dictionary: The dict to write.
+        artifact_file: The file's path under the run's artifact root, e.g. ``config.yaml``.
+        run_id: The run; the active run if None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a path that leaves the artifact root.
+    """
     current_client().log_dict(_run_id(run_id), dictionary, artifact_file)
 
 
 def log_figure(
     figure: Any, artifact_file: str, *, save_kwargs: dict[str, Any] | None = None
 ) -> None:
-    """Save a matplotlib or plotly figure as the run's artifact ``artifact_file``."""
+    """Save a matplotlib or plotly figure to a file in the active run's artifacts.
+
+    Args:
+        figure: A ``matplotlib.figure.Figure`` or a ``plotly.graph_objects.Figure``.
+        artifact_file: The file's path under the run's artifact root; its suffix picks the
+            format (``.png``, ``.svg``, ``.pdf``; ``.html`` for plotly).
+        save_kwargs: Extra arguments for ``savefig`` (matplotlib) or ``write_html`` /
+            ``write_image`` (plotly).
+
+    Raises:
+        TypeError: For an object that is neither kind of figure.
+
+    Example::
+
+        fig, ax = matplotlib.pyplot.subplots()
+        ax.plot([0, 1], [2, 3])
+        tracklet.log_figure(fig, "figure.png")
+    """
     current_client().log_figure(_run_id(None), figure, artifact_file, save_kwargs=save_kwargs)
 
 
@@ -87,7 +127,23 @@ def log_image(
     timestamp: int | None = None,
     synchronous: bool | None = False,
 ) -> None:
-    """Log a numpy or PIL image as a file or as step ``step`` of the image series ``key``."""
+    """Log a numpy or PIL image to the active run: as one file (``artifact_file``), or as step
+    ``step`` of the image series ``key``.
+
+    Args:
+        image: A ``PIL.Image.Image`` or a numpy array (HxW, HxWx3 or HxWx4; integers in
+            0..255 or floats in 0..1).
+        artifact_file: The file's path under the run's artifact root (not with ``key``).
+        key: The image series' name (letters, digits, ``_-. /`` and spaces).
+        step: The series' step; 0 by default.
+        timestamp: Milliseconds since the epoch; now by default.
+        synchronous: How the run's ``mlflow.loggedImages`` tag is set (see ``set_tag``).
+
+    Raises:
+        TypeError: For ``artifact_file`` together with ``key``/``step``/``timestamp``, or
+            neither ``artifact_file`` nor ``key``.
+        ValueError: For a ``key`` with other characters.
+    """
     current_client().log_image(
         _run_id(None), image, artifact_file, key, step, timestamp, synchronous
     )

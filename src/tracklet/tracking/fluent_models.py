@@ -73,7 +73,28 @@ def initialize_logged_model(
     model_type: str | None = None,
     experiment_id: str | None = None,
 ) -> LoggedModel:
-    """Create a logged model in PENDING status; finalize it READY or FAILED later."""
+    """Create a logged model in PENDING status, in the active run's experiment (or the given
+    or active one), linked to the active run; ``finalize_logged_model`` ends it.
+
+    Args:
+        name: The model's name; a random name by default.
+        source_run_id: The run that produced it; the active run by default.
+        tags: Model tags (values stringified), on top of the context tags (user, source).
+        params: Model params (values stringified).
+        model_type: A free-form type, e.g. ``"agent"``.
+        experiment_id: The experiment; the source run's (or the active) one by default.
+
+    Returns:
+        The new LoggedModel (also this thread's ``last_logged_model``).
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown experiment or run.
+
+    Example::
+
+        model = tracklet.initialize_logged_model(name="ranker")
+        tracklet.finalize_logged_model(model.model_id, "READY")
+    """
     return create_logged_model_in_context(
         name, source_run_id, tags, params, model_type, experiment_id
     )
@@ -88,7 +109,22 @@ def create_external_model(
     experiment_id: str | None = None,
 ) -> LoggedModel:
     """Record a model whose artifacts live outside the tracker: it gets an MLmodel file that
-    says so (as MLflow writes it) and is READY at once."""
+    says so (as MLflow writes it) and is READY at once.
+
+    Args:
+        name: The model's name; a random name by default.
+        source_run_id: The run that produced it; the active run by default.
+        tags: Model tags (values stringified).
+        params: Model params (values stringified).
+        model_type: A free-form type, e.g. ``"agent"``.
+        experiment_id: The experiment; the source run's (or the active) one by default.
+
+    Returns:
+        The READY LoggedModel.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown experiment or run.
+    """
     import tempfile
 
     from tracklet.models.model import MLMODEL_FILE_NAME, Model
@@ -121,20 +157,58 @@ def create_external_model(
 
 
 def finalize_logged_model(model_id: str, status: LoggedModelStatus | str) -> LoggedModel:
+    """Set a logged model's final status.
+
+    Args:
+        model_id: The logged model's id.
+        status: ``LoggedModelStatus.READY`` or ``FAILED`` (or their names).
+
+    Returns:
+        The updated LoggedModel.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for another status; RESOURCE_DOES_NOT_EXIST
+            for an unknown model.
+    """
     return current_client().finalize_logged_model(model_id, status)
 
 
 def get_logged_model(model_id: str) -> LoggedModel:
+    """Fetch a logged model with its tags, params and metrics.
+
+    Args:
+        model_id: The logged model's id.
+
+    Returns:
+        The LoggedModel.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such model.
+    """
     return current_client().get_logged_model(model_id)
 
 
 def last_logged_model() -> LoggedModel | None:
-    """The model most recently created by this thread, fetched anew; None if none."""
+    """The model most recently created by this thread, fetched anew.
+
+    Returns:
+        The LoggedModel, or None if this thread has created none.
+    """
     model_id = _state.thread().last_logged_model_id
     return get_logged_model(model_id) if model_id else None
 
 
 def log_model_params(params: dict[str, Any], model_id: str | None = None) -> None:
+    """Log params of a logged model.
+
+    Args:
+        params: Params to log; values are stringified.
+        model_id: The logged model's id; the active model if None.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE with neither ``model_id`` nor an active
+            model; RESOURCE_DOES_NOT_EXIST for an unknown model.
+    """
     model_id = model_id or get_active_model_id()
     if not model_id:
         raise MlflowException(
@@ -145,10 +219,28 @@ def log_model_params(params: dict[str, Any], model_id: str | None = None) -> Non
 
 
 def set_logged_model_tags(model_id: str, tags: dict[str, Any]) -> None:
+    """Set tags on a logged model (replacing the previous values of those keys).
+
+    Args:
+        model_id: The logged model's id.
+        tags: Tags to set; values are stringified.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for an unknown model.
+    """
     current_client().set_logged_model_tags(model_id, tags)
 
 
 def delete_logged_model_tag(model_id: str, key: str) -> None:
+    """Delete a tag of a logged model.
+
+    Args:
+        model_id: The logged model's id.
+        key: The tag's name.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if the model or the tag does not exist.
+    """
     current_client().delete_logged_model_tag(model_id, key)
 
 
@@ -160,7 +252,29 @@ def search_logged_models(
     order_by: list[dict[str, Any]] | None = None,
     output_format: str = "pandas",
 ) -> Any:
-    """Every matching model (following page tokens), as a pandas DataFrame or a list."""
+    """Search logged models, following page tokens until ``max_results`` or the last page.
+
+    Args:
+        experiment_ids: The experiments to search; the current experiment if None.
+        filter_string: A filter on attributes, ``metrics.*``, ``params.*`` and ``tags.*``,
+            e.g. ``"metrics.accuracy > 0.9"``.
+        datasets: Restrict metric filters and orders to these datasets, each
+            ``{"dataset_name": ..., "dataset_digest": ...}`` (the digest optional).
+        max_results: The most models returned; every match if None.
+        order_by: Orders, each ``{"field_name": "metrics.accuracy", "ascending": False}``.
+        output_format: ``"pandas"`` (a DataFrame, one row per model) or ``"list"``.
+
+    Returns:
+        A pandas DataFrame, or a list of LoggedModel.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for another output format, a bad filter or
+            order.
+
+    Example::
+
+        tracklet.search_logged_models(filter_string="metrics.accuracy > 0.9", output_format="list")
+    """
     if output_format not in ("pandas", "list"):
         raise MlflowException(
             f"Unsupported output format: {output_format!r}. Supported string values are "
@@ -209,7 +323,12 @@ def _model_row(model: LoggedModel) -> dict[str, Any]:
 
 class ActiveModel(LoggedModel):
     """The model ``set_active_model`` returns; as a context manager it restores the previous
-    active model on exit."""
+    active model on exit.
+
+    Args:
+        model: The model made active.
+        previous: The id of the model active before it (restored on exit), or None.
+    """
 
     def __init__(self, model: LoggedModel, previous: str | None) -> None:
         fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(LoggedModel)}
@@ -230,8 +349,21 @@ class ActiveModel(LoggedModel):
 
 
 def set_active_model(*, name: str | None = None, model_id: str | None = None) -> ActiveModel:
-    """Make a model active (traces link to it): by id, or by name in the active experiment,
-    creating an external model of that name if none exists."""
+    """Make a model active for this thread: traces and model metrics link to it. By id, or by
+    name in the current experiment (an external model of that name is created if none
+    exists).
+
+    Args:
+        name: The model's name.
+        model_id: The model's id (with ``name``, the two must match).
+
+    Returns:
+        The ActiveModel; use it in a ``with`` block to restore the previous one on exit.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE with neither argument, or an id and name that
+            do not match; RESOURCE_DOES_NOT_EXIST for an unknown id.
+    """
     if (name is None) == (model_id is None) and not (name and model_id):
         raise MlflowException("Either name or model_id must be provided", INVALID_PARAMETER_VALUE)
     client = current_client()
@@ -255,9 +387,14 @@ def set_active_model(*, name: str | None = None, model_id: str | None = None) ->
 
 
 def get_active_model_id() -> str | None:
-    """The active model of this thread, else ``MLFLOW_ACTIVE_MODEL_ID``, else None."""
+    """The active model of this thread, else ``MLFLOW_ACTIVE_MODEL_ID``.
+
+    Returns:
+        The model id, or None.
+    """
     return _state.active_model_id()
 
 
 def clear_active_model() -> None:
+    """Make no model active for this thread (``MLFLOW_ACTIVE_MODEL_ID`` is not read again)."""
     _state.thread().active_model_id = None

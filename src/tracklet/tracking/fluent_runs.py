@@ -23,7 +23,13 @@ from tracklet.tracking.context import current_client, current_experiment_id
 class ActiveRun(Run):
     """The run ``start_run`` returns; as a context manager it ends the run on exit, FAILED if
     the block raised. It keeps the client of the store it lives in, so logging to it goes there
-    (and the hot logging path need not resolve the tracking URI on every call)."""
+    (and the hot logging path need not resolve the tracking URI on every call).
+
+    Args:
+        run: The run to wrap.
+        client: The client of the run's store; the client for the tracking URI in force if
+            None.
+    """
 
     client: MlflowClient
 
@@ -69,6 +75,19 @@ def start_run(
         tags: Tags for the run, on top of the system tags.
         description: The run's notes (``mlflow.note.content``).
         log_system_metrics: Accepted for MLflow compatibility; not collected.
+
+    Returns:
+        The ActiveRun; use it in a ``with`` block to end it on exit.
+
+    Raises:
+        MlflowException: if a run is active and ``nested`` is False; for a deleted run or
+            parent; INVALID_PARAMETER_VALUE for a description also given as a tag.
+
+    Example::
+
+        with tracklet.start_run(run_name="parent"):
+            with tracklet.start_run(run_name="child", nested=True):
+                tracklet.log_param("depth", 2)
     """
     stack = _state.run_stack()
     if experiment_id is not None:
@@ -150,7 +169,14 @@ def _resume_run(
 
 
 def end_run(status: str = RunStatus.FINISHED.name) -> None:
-    """End the active run (if any) with ``status``, after writing its queued points."""
+    """End the active run, if any, after writing its queued points.
+
+    Args:
+        status: The run's final status: ``"FINISHED"``, ``"FAILED"`` or ``"KILLED"``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for an unknown status.
+    """
     stack = _state.run_stack()
     if not stack:
         return
@@ -163,13 +189,22 @@ def end_run(status: str = RunStatus.FINISHED.name) -> None:
 
 
 def active_run() -> ActiveRun | None:
-    """The active run of this thread, or None."""
+    """The active run of this thread.
+
+    Returns:
+        The ActiveRun most recently started and not ended, or None.
+    """
     stack = _state.run_stack()
     return stack[-1] if stack else None
 
 
 def last_active_run() -> Run | None:
-    """The active run if there is one, else the last run this thread ended (fetched anew)."""
+    """The active run, else the run this thread ended last (fetched anew, so it has its
+    final data).
+
+    Returns:
+        A Run, or None if this thread has started no run.
+    """
     current = active_run()
     if current is not None:
         return current
@@ -178,18 +213,56 @@ def last_active_run() -> Run | None:
 
 
 def get_run(run_id: str) -> Run:
+    """Fetch a run with its latest metric values, params, tags, inputs and outputs.
+
+    Args:
+        run_id: The run's id.
+
+    Returns:
+        The Run (active or deleted).
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such run.
+    """
     return current_client().get_run(run_id)
 
 
 def get_parent_run(run_id: str) -> Run | None:
+    """Fetch the parent of a nested run.
+
+    Args:
+        run_id: The child run's id.
+
+    Returns:
+        The parent Run, or None if the run has no parent.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if the run does not exist.
+    """
     return current_client().get_parent_run(run_id)
 
 
 def delete_run(run_id: str) -> None:
+    """Mark a run deleted (``restore_run`` undoes it).
+
+    Args:
+        run_id: The run's id.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such run.
+    """
     current_client().delete_run(run_id)
 
 
 def restore_run(run_id: str) -> None:
+    """Restore a deleted run.
+
+    Args:
+        run_id: The run's id.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such run.
+    """
     current_client().restore_run(run_id)
 
 

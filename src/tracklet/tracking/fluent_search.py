@@ -34,7 +34,25 @@ def search_experiments(
     filter_string: str | None = None,
     order_by: list[str] | None = None,
 ) -> list[Experiment]:
-    """Every matching experiment (following page tokens), or the first ``max_results``."""
+    """Search experiments, following page tokens until ``max_results`` or the last page.
+
+    Args:
+        view_type: ``ViewType.ACTIVE_ONLY``, ``DELETED_ONLY`` or ``ALL``.
+        max_results: The most experiments returned; every match if None.
+        filter_string: A filter on ``name``, ``creation_time``, ``last_update_time`` and
+            ``tags.<key>``, e.g. ``"name LIKE 'churn%'"``.
+        order_by: Order clauses such as ``["name ASC"]``; by default the newest first.
+
+    Returns:
+        A list of Experiment.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a bad filter or order.
+
+    Example::
+
+        tracklet.search_experiments(filter_string="tags.team = 'growth'")
+    """
     client = current_client()
     results: list[Experiment] = []
     token: str | None = None

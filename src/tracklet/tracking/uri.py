@@ -19,7 +19,12 @@ def default_tracking_uri() -> str:
 
 
 def get_tracking_uri() -> str:
-    """The URI that calls without an explicit one use now."""
+    """The tracking URI that calls without an explicit one use now: the one given to
+    ``set_tracking_uri``, else ``MLFLOW_TRACKING_URI``, else ``sqlite:///<cwd>/tracklet.db``.
+
+    Returns:
+        The URI (a database URI such as ``postgresql://...`` or a server's ``http(s)://`` URL).
+    """
     if _state.tracking_uri is not None:
         return _state.tracking_uri
     return env.MLFLOW_TRACKING_URI.get() or default_tracking_uri()
@@ -30,8 +35,21 @@ def resolve(uri: str | None = None) -> str:
 
 
 def set_tracking_uri(uri: str | os.PathLike[str]) -> None:
-    """Use ``uri`` for every later call; it is also exported to ``MLFLOW_TRACKING_URI`` so that
-    subprocesses use it too. Plain paths are refused with a message saying what to use."""
+    """Use ``uri`` for every later call that names none; it is also exported to
+    ``MLFLOW_TRACKING_URI`` so that subprocesses use it too.
+
+    Args:
+        uri: A database URI (``sqlite:///path.db``, ``postgresql://...``) or a tracking
+            server's URL (``http://host:5000``).
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a plain path or an unsupported scheme,
+            saying what to use instead.
+
+    Example::
+
+        tracklet.set_tracking_uri("sqlite:///mlruns.db")
+    """
     text = str(uri)
     check_tracking_uri(text)
     _state.tracking_uri = text

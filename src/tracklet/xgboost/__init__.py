@@ -33,6 +33,11 @@ __all__ = [
 
 
 def get_default_pip_requirements() -> list[str]:
+    """The pip requirements of an XGBoost model: xgboost, pinned to the installed version.
+
+    Returns:
+        Requirement strings such as ``"xgboost==2.1.1"``.
+    """
     return [pinned_requirement("xgboost")]
 
 
@@ -65,9 +70,14 @@ def save_model(
 
     Args:
         xgb_model: ``xgboost.Booster`` or an ``xgboost.XGBModel`` (XGBClassifier, ...).
-        path: The directory to create.
+        path: The directory to create (it must not exist or be empty).
         model_format: XGBoost's file format: "ubj" (default), "json" or "deprecated".
+        conda_env, code_paths, mlflow_model, signature, input_example, pip_requirements,
+            extra_pip_requirements, metadata: As for ``tracklet.sklearn.save_model``.
         kwargs: Passed to ``xgb_model.save_model``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for a non-empty ``path``.
     """
     import xgboost as xgb
 
@@ -119,7 +129,28 @@ def log_model(
     model_id: str | None = None,
     **kwargs: Any,
 ) -> ModelInfo:
-    """Log an XGBoost model as a logged model of the active run (see ``save_model``)."""
+    """Log an XGBoost model as a logged model of the active run (see ``save_model``).
+
+    Args:
+        xgb_model: ``xgboost.Booster`` or an ``xgboost.XGBModel``.
+        artifact_path: Deprecated alias of ``name``.
+        name: The logged model's name.
+        model_id: Store the artifacts of this initialized logged model instead of creating
+            one.
+        params, tags, model_type, step: As for ``tracklet.sklearn.log_model``.
+        registered_model_name: Register the logged model as a new version of this
+            registered model (created if needed).
+        await_registration_for: Seconds to wait for that version to become READY.
+        conda_env, code_paths, signature, input_example, pip_requirements,
+            extra_pip_requirements, model_format, metadata: As for ``save_model``.
+        kwargs: Passed to ``xgb_model.save_model``.
+
+    Returns:
+        The ModelInfo; ``model_info.model_uri`` is ``models:/<model_id>``.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE for both ``name`` and ``artifact_path``.
+    """
     return log_flavor_model(save_model, FLAVOR_NAME, locals())
 
 
@@ -130,7 +161,19 @@ def _load(model_dir: str, conf: dict[str, Any]) -> Any:
 
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
-    """Load an XGBoost model (Booster or the scikit-learn-API class it was saved as)."""
+    """Load an XGBoost model (a Booster, or the scikit-learn-API class it was saved as).
+
+    Args:
+        model_uri: Where the model is, e.g. ``models:/<model_id>``.
+        dst_path: A local directory to download the model into; a temporary one if None.
+
+    Returns:
+        The ``xgboost.Booster`` or ``xgboost.XGBModel``.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST for a missing model or one without the
+            xgboost flavor.
+    """
     model = local_model(model_uri, dst_path, FLAVOR_NAME)
     return _load(model.path, model.conf)
 
