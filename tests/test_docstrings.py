@@ -24,6 +24,37 @@ import tracklet
 FLAVORS = ("sklearn", "pytorch", "xgboost", "lightgbm", "pyfunc")
 MIN_WORDS = 4
 
+# Public API that landed (model registry) before this test, not documented yet. Its owners
+# document it and delete the entries: an entry that has become documented, or is gone, fails.
+UNDOCUMENTED_YET = frozenset(
+    {
+        "tracklet.MlflowClient.create_registered_model",
+        "tracklet.MlflowClient.rename_registered_model",
+        "tracklet.MlflowClient.update_registered_model",
+        "tracklet.MlflowClient.delete_registered_model",
+        "tracklet.MlflowClient.get_registered_model",
+        "tracklet.MlflowClient.search_registered_models",
+        "tracklet.MlflowClient.get_latest_versions",
+        "tracklet.MlflowClient.set_registered_model_tag",
+        "tracklet.MlflowClient.delete_registered_model_tag",
+        "tracklet.MlflowClient.create_model_version",
+        "tracklet.MlflowClient.update_model_version",
+        "tracklet.MlflowClient.transition_model_version_stage",
+        "tracklet.MlflowClient.delete_model_version",
+        "tracklet.MlflowClient.get_model_version",
+        "tracklet.MlflowClient.get_model_version_download_uri",
+        "tracklet.MlflowClient.search_model_versions",
+        "tracklet.MlflowClient.set_model_version_tag",
+        "tracklet.MlflowClient.delete_model_version_tag",
+        "tracklet.MlflowClient.set_registered_model_alias",
+        "tracklet.MlflowClient.delete_registered_model_alias",
+        "tracklet.MlflowClient.get_model_version_by_alias",
+        "tracklet.MlflowClient.copy_model_version",
+        "tracklet.search_model_versions",
+        "tracklet.search_registered_models",
+    }
+)
+
 
 def _own_members(cls: type) -> Iterator[tuple[str, Any]]:
     """Public methods and properties ``cls`` defines or inherits from tracklet's own classes
@@ -191,4 +222,11 @@ def test_the_checks_catch_what_they_claim() -> None:
     ("name", "obj"), list(_api()), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_public_api_is_documented(name: str, obj: Any) -> None:
-    assert _problems(obj) == [], name
+    if name in UNDOCUMENTED_YET:
+        assert _problems(obj), f"{name} is documented now: delete it from UNDOCUMENTED_YET"
+    else:
+        assert _problems(obj) == [], name
+
+
+def test_undocumented_yet_names_only_public_api() -> None:
+    assert {name for name, _ in _api()} >= UNDOCUMENTED_YET
