@@ -108,6 +108,7 @@ _LAZY_SUBMODULES = frozenset(
     {
         "artifacts",
         "data",
+        "keras",
         "lightgbm",
         "models",
         "pyfunc",
@@ -123,6 +124,7 @@ _LAZY_SUBMODULES = frozenset(
 if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
     from tracklet import artifacts as artifacts
     from tracklet import data as data
+    from tracklet import keras as keras
     from tracklet import lightgbm as lightgbm
     from tracklet import models as models
     from tracklet import pyfunc as pyfunc

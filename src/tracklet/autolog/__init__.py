@@ -51,7 +51,7 @@ LIBRARY_TO_FLAVOR = {
     "pyspark.ml": "pyspark.ml",
 }
 # The flavors with an autolog() in this version of tracklet.
-SUPPORTED_FLAVORS = frozenset({"lightgbm", "pytorch", "sklearn", "xgboost"})
+SUPPORTED_FLAVORS = frozenset({"keras", "lightgbm", "pytorch", "sklearn", "xgboost"})
 
 __all__ = [
     "INTEGRATIONS",

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from tracklet.autolog import _boosting as boosting
 from tracklet.autolog import (
     autologging_integration,
     exception_safe,
@@ -21,6 +20,7 @@ from tracklet.autolog import (
     model_logger,
 )
 from tracklet.autolog._patch import safe_patch
+from tracklet.sklearn import _boosting as boosting
 
 _logger = logging.getLogger("tracklet.autolog")
 FLAVOR_NAME = "xgboost"

@@ -1,4 +1,5 @@
-"""What xgboost and lightgbm autologging share: ``train`` arguments as params, a callback
+"""What xgboost and lightgbm autologging share (here, beside the sklearn autologging their
+sklearn-API estimators reuse): ``train`` arguments as params, a callback
 added to the user's, input examples captured when the data set is built, feature-importance
 files, and the model logged after an sklearn-API ``fit``."""
 
