@@ -158,6 +158,29 @@ def _options(func: Any) -> Any:
             help="Largest artifact upload accepted through the proxy (streamed); HTTP 413 above.",
         ),
         click.option(
+            "--app-name",
+            type=click.Choice(["basic-auth"]),
+            default=None,
+            help="'basic-auth' turns on users and per-experiment / per-registered-model "
+            "permissions (MLflow's flag). The first start needs TRACKLET_ADMIN_USERNAME and "
+            "TRACKLET_ADMIN_PASSWORD: there is no default admin password.",
+        ),
+        click.option(
+            "--auth-database-uri",
+            envvar="TRACKLET_AUTH_DATABASE_URI",
+            default="sqlite:///basic_auth.db",
+            show_default=True,
+            help="Where users and permissions are kept (with --app-name basic-auth).",
+        ),
+        click.option(
+            "--auth-default-permission",
+            envvar="TRACKLET_AUTH_DEFAULT_PERMISSION",
+            type=click.Choice(["READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"]),
+            default="READ",
+            show_default=True,
+            help="What a user may do with an experiment or model they hold no grant on.",
+        ),
+        click.option(
             "--log-level",
             type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
             default="info",
@@ -224,7 +247,30 @@ def _settings(options: dict[str, Any]) -> Any:
         max_request_bytes=parse_size(options["max_request_size"]),
         max_artifact_bytes=parse_size(options["max_artifact_size"]),
         static_prefix=options["static_prefix"],
+        app_name=options.get("app_name"),
+        auth_database_uri=_auth_uri(options.get("auth_database_uri") or "sqlite:///basic_auth.db"),
+        auth_default_permission=options.get("auth_default_permission") or "READ",
     )
+
+
+def _auth_uri(uri: str) -> str:
+    # Absolute, so every worker (and a later restart from elsewhere) opens the same file.
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        return f"sqlite:///{os.path.abspath(uri[len('sqlite:///') :])}"
+    return uri
+
+
+def _check_auth(settings: Any) -> None:
+    """Refuse to start an auth server without an admin (made from the environment once)."""
+    if settings.app_name is None:
+        return
+    from tracklet.server.auth.setup import AuthNotConfigured, open_auth
+
+    try:
+        auth, _ = open_auth(settings.auth_database_uri, settings.auth_default_permission)
+    except AuthNotConfigured as error:
+        raise click.ClickException(str(error)) from None
+    auth.close()
 
 
 def run_server(**options: Any) -> None:
@@ -234,6 +280,7 @@ def run_server(**options: Any) -> None:
     from tracklet.server.config import TrackletUvicornConfig
 
     settings = _settings(options)
+    _check_auth(settings)
     log_level = options["log_level"]
     logging.getLogger("tracklet").setLevel(log_level.upper())
     config = TrackletUvicornConfig(

@@ -91,13 +91,21 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     policy = None
     if not settings.disable_security_middleware:
         policy = HostPolicy(settings.effective_allowed_hosts(), settings.cors_allowed_origins)
-    app = Starlette(
-        middleware=[
-            Middleware(ServerMiddleware, policy, settings.x_frame_options, settings.static_prefix)
-        ],
-        exception_handlers=EXCEPTION_HANDLERS,
-    )
-    app.router = IndexedRouter(all_routes(), lifespan=lifespan)
+    middleware = [
+        Middleware(ServerMiddleware, policy, settings.x_frame_options, settings.static_prefix)
+    ]
+    routes = all_routes()
+    auth = None
+    if settings.app_name is not None:
+        from tracklet.server.auth import enable
+
+        auth, auth_middleware, auth_routes = enable(settings)
+        middleware.append(auth_middleware)
+        routes += auth_routes
+    app = Starlette(middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
+    app.router = IndexedRouter(routes, lifespan=lifespan)
+    if auth is not None:
+        app.state.tracklet_auth, app.state.tracklet_auth_default = auth
     if store is not None:
         # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
         app.state.tracklet = ServerState(settings, store, proxy, store.is_local)

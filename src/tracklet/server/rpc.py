@@ -98,8 +98,10 @@ class RpcApp:
                     content_length = value.decode("latin-1")
             if method in ("POST", "PUT"):
                 check_content_type(content_type)
-            body = await _receive_body(receive, state.settings.max_request_bytes, content_length)
-            raw = parse_body(body)
+            body = await receive_body(receive, state.settings.max_request_bytes, content_length)
+            # The auth gate may have parsed it already (to find the resource): not twice.
+            cached = scope.get("tracklet.json")
+            raw = cached if cached is not None else parse_body(body)
             if not raw and method == "DELETE" and query:
                 raw = parse_query(endpoint, parse_qsl(query.decode("latin-1")))
         fields = decode(endpoint, raw)
@@ -123,7 +125,8 @@ class RpcApp:
         await send({"type": "http.response.body", "body": payload})
 
 
-async def _receive_body(receive: Receive, limit: int, declared: str | None) -> bytes:
+async def receive_body(receive: Receive, limit: int, declared: str | None = None) -> bytes:
+    """The whole request body; PayloadTooLarge past ``limit`` bytes."""
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []

@@ -41,6 +41,10 @@ class ServerSettings:
         max_request_bytes: Largest JSON request body accepted (413 above).
         max_artifact_bytes: Largest artifact upload accepted (413 above).
         static_prefix: A path prefix every route is served under (e.g. ``/mlflow``).
+        app_name: ``"basic-auth"`` turns on users and permissions (server/auth/); None: off.
+        auth_database_uri: The users-and-grants database (default: basic_auth.db beside the
+            working directory, as MLflow's).
+        auth_default_permission: What a user may do on a resource without a grant.
     """
 
     backend_store_uri: str
@@ -55,6 +59,9 @@ class ServerSettings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     static_prefix: str = ""
+    app_name: str | None = None
+    auth_database_uri: str = "sqlite:///basic_auth.db"
+    auth_default_permission: str = "READ"
 
     @property
     def artifacts_path(self) -> str:
