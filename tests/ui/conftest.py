@@ -35,7 +35,12 @@ ARGS = [
     "--no-first-run",
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-BROWSER = pytest.mark.xdist_group("ui_browser")
+
+
+def browser_module(name: str) -> pytest.MarkDecorator:
+    """The mark of a browser test module: its tests run in a row on one xdist worker (see
+    ``browser``); different modules may run on the two workers at once."""
+    return pytest.mark.xdist_group("ui_browser_" + name.rsplit(".", 1)[-1])
 
 
 @dataclass
@@ -112,7 +117,8 @@ def run_page_data(ui_server: UiServer) -> RunPage:
 def browser() -> Iterator[Any]:
     """Chromium for one module. Playwright's sync API keeps its event loop marked running on
     the thread, which breaks asyncio.run in later tests of the worker; so browser modules carry
-    ``pytestmark = BROWSER`` (one xdist worker runs them in a row) and the loop ends with them."""
+    ``pytestmark = browser_module(__name__)`` (one xdist worker runs a module's tests in a row)
+    and the loop ends with the module."""
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):

@@ -6,10 +6,10 @@ import json
 import urllib.parse
 from typing import Any
 
-from tests.ui.conftest import BROWSER, UiServer, shoot
+from tests.ui.conftest import UiServer, browser_module, shoot
 from tests.ui.data import compare_runs
 
-pytestmark = BROWSER
+pytestmark = browser_module(__name__)
 
 
 def test_compare_diff_parallel_coordinates_scatter(page: Any, ui_server: UiServer) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import httpx
-from tests.ui.conftest import BROWSER, UiServer, shoot
+import pytest
+from tests.ui.conftest import UiServer, browser_module, shoot, start_server
 
-pytestmark = BROWSER
+pytestmark = browser_module(__name__)
 
 
 def _rest(server: UiServer, name: str, view_type: str = "ALL") -> list[dict[str, Any]]:
@@ -100,3 +102,22 @@ def test_theme_dark_by_os_and_light_choice_persists(browser: Any, ui_server: UiS
     assert page.get_by_test_id("theme-light").is_checked()
     context.close()
     assert problems == []
+
+
+def test_static_prefix_every_request_under_it(
+    page: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    server, stop = start_server(tmp_path_factory.mktemp("ui-prefix"), static_prefix="/tl")
+    try:
+        assert server.url.endswith("/tl")
+        paths: list[str] = []
+        page.on("request", lambda r: paths.append(urllib.parse.urlparse(r.url).path))
+        page.goto(server.url + "/")
+        page.get_by_test_id("experiment-name").filter(has_text="Default").wait_for()
+        page.get_by_test_id("experiment-name").first.click()
+        page.get_by_test_id("run-count").filter(has_text="0 runs").wait_for()
+        assert paths
+        assert all(path.startswith("/tl/") for path in paths), paths
+    finally:
+        page.goto("about:blank")  # close the page's event stream before its server stops
+        stop()

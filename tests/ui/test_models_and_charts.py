@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.ui.conftest import BROWSER, UiServer, shoot
+from tests.ui.conftest import UiServer, browser_module, shoot
 from tests.ui.data import RunPage
 
-pytestmark = BROWSER
+pytestmark = browser_module(__name__)
 API = "/api/2.0/mlflow"
 
 

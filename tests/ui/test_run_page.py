@@ -8,10 +8,10 @@ import time
 from typing import Any
 
 import httpx
-from tests.ui.conftest import BROWSER, UiServer, Watch, shoot
+from tests.ui.conftest import UiServer, Watch, browser_module, shoot
 from tests.ui.data import RunPage, series_values
 
-pytestmark = BROWSER
+pytestmark = browser_module(__name__)
 API = "/api/2.0/mlflow"
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.ui.conftest import BROWSER, UiServer, Watch, shoot
+from tests.ui.conftest import UiServer, Watch, browser_module, shoot
 from tests.ui.data import Runs
 
-pytestmark = BROWSER
+pytestmark = browser_module(__name__)
 
 
 def _rest_ids(server: UiServer, experiment_id: str, filter_string: str = "") -> list[str]:

@@ -101,3 +101,28 @@ def test_static_prefix_serves_everything_under_it(tmp_path: Path) -> None:
         assert client.get("/").status_code == 404
         assert client.get("/tl/").status_code == 200
         assert client.get(_script(client, "/tl")).status_code == 200
+
+
+def test_same_origin_posts_from_an_allowed_lan_host(tmp_path: Path) -> None:
+    settings = ServerSettings(
+        backend_store_uri=f"sqlite:///{tmp_path / 'ui.db'}", allowed_hosts=["box.lan:5000"]
+    )
+    body = {"experiment_ids": ["0"]}
+    url = "/ajax-api/2.0/tracklet/runs/search-columns"
+    with TestClient(create_app(settings), base_url="http://box.lan:5000") as client:
+        own = client.post(url, json=body, headers={"Origin": "http://box.lan:5000"})
+        assert own.status_code == 200
+        create = client.post(
+            "/ajax-api/2.0/mlflow/experiments/create",
+            json={"name": "from-lan"},
+            headers={"Origin": "http://box.lan:5000"},
+        )
+        assert create.status_code == 200
+        foreign = client.post(url, json=body, headers={"Origin": "http://evil.example"})
+        assert foreign.status_code == 403
+        other_port = client.post(url, json=body, headers={"Origin": "http://box.lan:6000"})
+        assert other_port.status_code == 403
+        wrong_host = client.post(
+            url, json=body, headers={"Origin": "http://evil.example", "Host": "evil.example"}
+        )
+        assert wrong_host.status_code == 403
