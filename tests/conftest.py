@@ -53,13 +53,16 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
 
 
 def _reset_mlflow_state() -> None:
-    """MLflow (a test-only dependency) keeps process globals of its own: the active experiment
-    and run stack. Tests that drive it must not leak them into the next test."""
+    """MLflow (a test-only dependency) keeps process globals of its own: the active experiment,
+    run stack and active model. Tests that drive it must not leak them into the next test."""
     mlflow = sys.modules.get("mlflow")
     if mlflow is None:
         return
     while mlflow.active_run() is not None:
         mlflow.end_run()
+    # MLflow 3 keeps an active model (autologging and log_model set it); a later test's
+    # log_metric would link its points to that model, in another test's database.
+    mlflow.clear_active_model()
     fluent = sys.modules.get("mlflow.tracking.fluent")
     if fluent is not None:
         fluent._active_experiment_id = None  # type: ignore[attr-defined]
