@@ -46,7 +46,7 @@ def test_every_resource_module_is_registered_whole() -> None:
         assert list(resource.ENDPOINTS) == defined, resource.__name__
         for name in resource.__all__:
             assert getattr(ep, name) is getattr(resource, name)
-    assert len(set(ep.ENDPOINTS)) == len(ep.ENDPOINTS) == 52
+    assert len(set(ep.ENDPOINTS)) == len(ep.ENDPOINTS) == 73
     assert set(ep.TRACKING_ENDPOINTS) | set(ep.LOGGED_MODEL_ENDPOINTS) == set(ep.ENDPOINTS)
 
 

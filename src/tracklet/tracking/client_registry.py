@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any
+from typing import Any, cast
 
 from tracklet.entities import PagedList
 from tracklet.entities.model_registry import (
@@ -47,12 +47,16 @@ class RegistryClientMixin:
 
     @property
     def _registry_store(self) -> ModelRegistryStore:
-        store = get_store(self._registry_uri)
+        store: Any = get_store(self._registry_uri)
+        if store is getattr(self, "_registry_checked", None):
+            return cast(ModelRegistryStore, store)
+        # A Protocol isinstance check costs ~0.5 ms (one hasattr per method): once per store.
         if not isinstance(store, ModelRegistryStore):
             raise MlflowException(
                 f"The store for registry URI {self._registry_uri!r} has no model registry.",
                 INVALID_PARAMETER_VALUE,
             )
+        self._registry_checked = store
         return store
 
     # ------------------------------------------------------------------ registered models

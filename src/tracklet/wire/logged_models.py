@@ -12,7 +12,7 @@ from tracklet.entities.logged_model import (
     LoggedModelTag,
 )
 from tracklet.wire.codec import MESSAGE_DECODERS, key_values, metric_from_json, metric_to_json
-from tracklet.wire.values import as_int, as_string, missing, wrong_type
+from tracklet.wire.values import as_int, key_value_pair
 
 
 def logged_model_to_json(model: LoggedModel) -> dict[str, Any]:
@@ -42,20 +42,12 @@ def logged_model_to_json(model: LoggedModel) -> dict[str, Any]:
     return {"info": info, "data": data}
 
 
-def _pair(value: object, path: str) -> tuple[str, str]:
-    if type(value) is not dict:
-        raise wrong_type(path, value)
-    key = value.get("key")
-    if key is None or key == "":
-        raise missing(f"{path}.key")
-    text = value.get("value")
-    return as_string(key, f"{path}.key"), "" if text is None else as_string(text, f"{path}.value")
-
-
 MESSAGE_DECODERS.update(
     {
-        "LoggedModelTag": lambda value, path: LoggedModelTag(*_pair(value, path)),
-        "LoggedModelParameter": lambda value, path: LoggedModelParameter(*_pair(value, path)),
+        "LoggedModelTag": lambda value, path: LoggedModelTag(*key_value_pair(value, path)),
+        "LoggedModelParameter": lambda value, path: LoggedModelParameter(
+            *key_value_pair(value, path)
+        ),
     }
 )
 

@@ -146,3 +146,14 @@ def optional_string(obj: dict[str, Any], name: str, path: str) -> str | None:
     if value is None:
         return None
     return as_string(value, f"{path}.{name}" if path else name)
+
+
+def key_value_pair(value: object, path: str) -> tuple[str, str]:
+    """A ``{key, value}`` message (a tag or param): key required, value "" when unset."""
+    if type(value) is not dict:
+        raise wrong_type(path, value)
+    key = value.get("key")
+    if key is None or key == "":
+        raise missing(f"{path}.key")
+    text = value.get("value")
+    return as_string(key, f"{path}.key"), "" if text is None else as_string(text, f"{path}.value")

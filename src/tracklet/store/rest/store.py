@@ -34,6 +34,7 @@ from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.base import MetricColumns
 from tracklet.store.rest.http import HttpClient
 from tracklet.store.rest.logged_models import LoggedModelsOverRest
+from tracklet.store.rest.model_registry import ModelRegistryOverRest
 from tracklet.store.rest.traces import TracesOverRest
 from tracklet.store.run_columns import RunColumns
 from tracklet.wire import endpoints as ep
@@ -95,7 +96,7 @@ def _batches(
         m += len(chunk_metrics)
 
 
-class RestStore(LoggedModelsOverRest, TracesOverRest):
+class RestStore(LoggedModelsOverRest, TracesOverRest, ModelRegistryOverRest):
     """A TrackingStore backed by a tracking server (``http://`` or ``https://`` URI).
 
     Args:

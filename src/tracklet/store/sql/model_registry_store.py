@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from tracklet.entities import LoggedModel, PagedList
+from tracklet.entities import PagedList
 from tracklet.entities.model_registry import (
     ALL_STAGES,
     DEFAULT_STAGES_FOR_GET_LATEST_VERSIONS,
@@ -32,6 +32,7 @@ from tracklet.store.model_registry_base import (
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
 )
 from tracklet.store.models_uri import parse_models_uri
+from tracklet.store.sql import logged_models as logged_model_queries
 from tracklet.store.sql import model_versions as version_queries
 from tracklet.store.sql import registered_models as model_queries
 from tracklet.store.sql import registry_search
@@ -41,15 +42,14 @@ if TYPE_CHECKING:
     from tracklet.store.sql.compiled import Db
 
 
+_LM = logged_model_queries.COLUMNS
+_ARTIFACT_LOCATION = next(i for i, c in enumerate(_LM) if c.name == "artifact_location")
+_SOURCE_RUN_ID = next(i for i, c in enumerate(_LM) if c.name == "source_run_id")
 TagT = TypeVar("TagT", RegisteredModelTag, ModelVersionTag)
 
 
 class ModelRegistrySqlStore(SqlStoreBase):
     """The ``ModelRegistryStore`` methods of :class:`~tracklet.store.sql.store.SqlStore`."""
-
-    if TYPE_CHECKING:  # from LoggedModelSqlStore, beside this mixin in SqlStore
-
-        def get_logged_model(self, model_id: str, allow_deleted: bool = False) -> LoggedModel: ...
 
     # ------------------------------------------------------------------ registered models
 
@@ -156,8 +156,8 @@ class ModelRegistrySqlStore(SqlStoreBase):
         checked = _unique_tags(
             [ModelVersionTag(*model_queries.validate_tag(t.key, t.value)) for t in tags]
         )
-        storage_location, run_id, model_id = self._resolve_source(source, run_id, model_id)
         with self._writer.transaction() as db:
+            storage_location, run_id, model_id = _resolve_source(db, source, run_id, model_id)
             now = now_ms()
             model_queries.touch(db, name, now)  # also the lock that orders the numbering
             version = version_queries.next_version(db, name)
@@ -176,28 +176,6 @@ class ModelRegistrySqlStore(SqlStoreBase):
                 now,
             )
             return _get_version(db, name, version)
-
-    def _resolve_source(
-        self, source: str, run_id: str | None, model_id: str | None
-    ) -> tuple[str | None, str | None, str | None]:
-        """(storage location, run id, model id) for a version whose artifacts are ``source``:
-        a ``models:/`` source is read from where it points, as MLflow's SQL store does."""
-        storage: str | None = source
-        if source.startswith("models:"):
-            parsed = parse_models_uri(source)
-            if parsed.model_id is not None:
-                model = self.get_logged_model(parsed.model_id)
-                storage = model.artifact_location
-                run_id = run_id or model.source_run_id
-                model_id = model_id or model.model_id
-            else:
-                name = str(parsed.name)
-                with self._reader() as db:
-                    number = _resolve_version(db, name, parsed.version, parsed.alias, parsed.stage)
-                    storage = version_queries.download_uri(db, name, number)
-        if not run_id and model_id:
-            run_id = self.get_logged_model(model_id).source_run_id
-        return storage, run_id, model_id
 
     def update_model_version(
         self, name: str, version: str, description: str | None = None
@@ -312,6 +290,28 @@ class ModelRegistrySqlStore(SqlStoreBase):
 def _unique_tags(tags: list[TagT]) -> list[TagT]:
     """The last value of each key, as MLflow keeps it."""
     return list({t.key: t for t in tags}.values())
+
+
+def _resolve_source(
+    db: Db, source: str, run_id: str | None, model_id: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """(storage location, run id, model id) of a version whose artifacts are ``source``: a
+    ``models:/`` source is read from where it points, as MLflow's SQL store does."""
+    storage: str | None = source
+    if source.startswith("models:"):
+        parsed = parse_models_uri(source)
+        if parsed.model_id is not None:
+            row = logged_model_queries.require(db, parsed.model_id)
+            storage = row[_ARTIFACT_LOCATION]
+            run_id = run_id or row[_SOURCE_RUN_ID]
+            model_id = model_id or parsed.model_id
+        else:
+            name = str(parsed.name)
+            number = _resolve_version(db, name, parsed.version, parsed.alias, parsed.stage)
+            storage = version_queries.download_uri(db, name, number)
+    if not run_id and model_id:
+        run_id = logged_model_queries.require(db, model_id)[_SOURCE_RUN_ID]
+    return storage, run_id, model_id
 
 
 def _get_model(db: Db, name: str) -> RegisteredModel:

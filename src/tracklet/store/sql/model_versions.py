@@ -141,6 +141,15 @@ _DELETE_TAG = stmt(
 )
 
 
+_TAGS_OF_VERSION = stmt(
+    lambda: (
+        sa.select(t.key, t.value)
+        .where(t.name == bp("name"), t.version == bp("version"))
+        .order_by(t.key)
+    )
+)
+
+
 def _latest_per_stage() -> Any:
     newest = (
         sa.select(mv.name, mv.current_stage, sa.func.max(mv.version).label("version"))
@@ -257,6 +266,10 @@ def latest_per_stage(db: Db, names: Sequence[str]) -> dict[str, list[ModelVersio
 
 def _tags_of(db: Db, rows: Sequence[Any]) -> dict[tuple[str, int], dict[str, str]]:
     wanted = {(row[0], int(row[1])) for row in rows}
+    if len(wanted) == 1:  # one version (get, create, update): a statement compiled once
+        ((name, version),) = wanted
+        params = {"name": name, "version": version}
+        return {(name, version): dict(db.all(_TAGS_OF_VERSION, params))}
     found: dict[tuple[str, int], dict[str, str]] = {k: {} for k in wanted}
     # Names and numbers apart (a superset of the pairs, trimmed below): a page of one model's
     # versions reads just their tags.

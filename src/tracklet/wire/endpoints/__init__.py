@@ -2,9 +2,10 @@
 
 One module per resource defines that resource's :class:`Endpoint` s (:mod:`.experiments`,
 :mod:`.datasets`, :mod:`.runs`, :mod:`.metrics`, :mod:`.artifacts`, :mod:`.meta`,
-:mod:`.logged_models`, :mod:`.traces`); the types and shared fields live in :mod:`.base`. The
-server decodes requests with these fields (:mod:`tracklet.wire.decode`); the REST store builds
-its requests from the same entries, so the two cannot disagree on a path or a field name.
+:mod:`.logged_models`, :mod:`.traces`, :mod:`.model_registry`); the types and shared fields
+live in :mod:`.base`. The server decodes requests with these fields
+(:mod:`tracklet.wire.decode`); the REST store builds its requests from the same entries, so the
+two cannot disagree on a path or a field name.
 
 This package re-exports every resource's names, so callers write
 ``from tracklet.wire import endpoints as ep`` and ``ep.CREATE_EXPERIMENT``.
@@ -27,6 +28,7 @@ from tracklet.wire.endpoints import (
     logged_models,
     meta,
     metrics,
+    model_registry,
     runs,
     traces,
 )
@@ -38,6 +40,7 @@ from tracklet.wire.endpoints.experiments import *  # noqa: F403
 from tracklet.wire.endpoints.logged_models import *  # noqa: F403
 from tracklet.wire.endpoints.meta import *  # noqa: F403
 from tracklet.wire.endpoints.metrics import *  # noqa: F403
+from tracklet.wire.endpoints.model_registry import *  # noqa: F403
 from tracklet.wire.endpoints.runs import *  # noqa: F403
 from tracklet.wire.endpoints.traces import *  # noqa: F403
 
@@ -51,14 +54,16 @@ RESOURCES: tuple[ModuleType, ...] = (
     meta,
     logged_models,
     traces,
+    model_registry,
 )
 
 # Every JSON RPC the server routes and the REST store may call.
 ENDPOINTS: tuple[Endpoint, ...] = tuple(
     endpoint for resource in RESOURCES for endpoint in resource.ENDPOINTS
 )
-# The tracking core (every RPC but the logged-model ones, which have their own table).
+# Every RPC but the logged-model ones (which have their own table); the registry's are in.
 LOGGED_MODEL_ENDPOINTS: tuple[Endpoint, ...] = logged_models.ENDPOINTS
+MODEL_REGISTRY_ENDPOINTS: tuple[Endpoint, ...] = model_registry.ENDPOINTS
 TRACKING_ENDPOINTS: tuple[Endpoint, ...] = tuple(
     endpoint for endpoint in ENDPOINTS if endpoint not in LOGGED_MODEL_ENDPOINTS
 )
