@@ -3,6 +3,8 @@ share flavor_log), whether the name is a named argument or arrives in **kwargs (
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,3 +38,29 @@ def test_log_model_registers_versions(tracking_uri: str) -> None:
     assert loaded.predict(pd.DataFrame({"x": [3.0]})).tolist() == pytest.approx([6.0])
     echo = tracklet.pyfunc.load_model("models:/reg/1")
     assert echo.predict(pd.DataFrame({"x": [3.0]}))["x"].tolist() == [3.0]
+
+
+def test_every_models_uri_form_loads(tracking_uri: str, tmp_path: object) -> None:
+    from sklearn.linear_model import LinearRegression
+
+    frame = pd.DataFrame({"x": [0.0, 1.0]})
+    with tracklet.start_run():
+        for slope in (1.0, 3.0):
+            fitted = LinearRegression().fit(frame, frame["x"] * slope)
+            tracklet.sklearn.log_model(fitted, name="lin", registered_model_name="lin")
+    client = tracklet.MlflowClient()
+    client.set_registered_model_alias("lin", "champion", "1")
+    with pytest.warns(FutureWarning):
+        client.transition_model_version_stage("lin", "1", "Production")
+    expected = {
+        "models:/lin/1": 1.0,
+        "models:/lin@champion": 1.0,
+        "models:/lin/Production": 1.0,
+        "models:/lin/latest": 3.0,
+        "models:/lin/2": 3.0,
+    }
+    for uri, slope in expected.items():
+        model = tracklet.sklearn.load_model(uri)
+        assert model.predict(pd.DataFrame({"x": [2.0]})).tolist() == pytest.approx([2 * slope])
+    local = tracklet.artifacts.download_artifacts("models:/lin@champion", dst_path=str(tmp_path))
+    assert sorted(os.listdir(local))[:2] == ["MLmodel", "conda.yaml"]

@@ -37,7 +37,7 @@ _REGISTRAR = textwrap.dedent(
 def test_processes_register_versions_without_gaps(store_uri: str, tmp_path: Path) -> None:
     script = tmp_path / "registrar.py"
     script.write_text(_REGISTRAR)
-    workers, each = 4, 8
+    workers, each = 4, 6
     procs = [
         subprocess.Popen(
             [sys.executable, str(script), store_uri, str(w), str(each)],
