@@ -68,7 +68,17 @@ class RegistryClientMixin:
         description: str | None = None,
         deployment_job_id: str | None = None,
     ) -> RegisteredModel:
-        """Create a registered model; RESOURCE_ALREADY_EXISTS if the name is taken."""
+        """Create a registered model.
+
+        Args:
+            name: The model's unique name (no '/' or ':').
+            tags: Tags of the model; values are stringified.
+            description: A free-text description.
+            deployment_job_id: MLflow's deployment job id, kept as given.
+
+        Returns:
+            The new RegisteredModel. RESOURCE_ALREADY_EXISTS if the name is taken.
+        """
         if tags and IS_PROMPT_TAG_KEY in tags:
             raise MlflowException(
                 "Prompts cannot be registered as models.", INVALID_PARAMETER_VALUE
@@ -81,18 +91,49 @@ class RegistryClientMixin:
         )
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
+        """Rename a registered model; its versions, tags and aliases follow.
+
+        Args:
+            name: The current name.
+            new_name: The new name (RESOURCE_ALREADY_EXISTS if taken).
+
+        Returns:
+            The renamed RegisteredModel.
+        """
         return self._registry_store.rename_registered_model(name, new_name)
 
     def update_registered_model(
         self, name: str, description: str | None = None, deployment_job_id: str | None = None
     ) -> RegisteredModel:
+        """Set a registered model's description (and deployment job id).
+
+        Args:
+            name: The registered model.
+            description: The new description (None clears it).
+            deployment_job_id: MLflow's deployment job id, kept as given.
+
+        Returns:
+            The updated RegisteredModel.
+        """
         return self._registry_store.update_registered_model(name, description, deployment_job_id)
 
     def delete_registered_model(self, name: str) -> None:
-        """Delete a registered model with all its versions, tags and aliases."""
+        """Delete a registered model with all its versions, tags and aliases.
+
+        Args:
+            name: The registered model.
+        """
         self._registry_store.delete_registered_model(name)
 
     def get_registered_model(self, name: str) -> RegisteredModel:
+        """A registered model with its tags, aliases and latest version per stage.
+
+        Args:
+            name: The registered model (RESOURCE_DOES_NOT_EXIST if missing).
+
+        Returns:
+            The RegisteredModel.
+        """
         return self._registry_store.get_registered_model(name)
 
     def search_registered_models(
@@ -102,20 +143,53 @@ class RegistryClientMixin:
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
-        """Registered models matching ``filter_string`` (``name``, ``tags.<key>``)."""
+        """Registered models matching a filter, one page at a time.
+
+        Args:
+            filter_string: e.g. ``"name LIKE 'fraud%' AND tags.team = 'risk'"`` (``name``
+                with = != LIKE ILIKE IN NOT IN; ``tags.<key>`` with = != LIKE ILIKE).
+            max_results: Page size, at most 1000.
+            order_by: e.g. ``["name DESC"]``; keys ``name``, ``timestamp``,
+                ``last_updated_timestamp``; ``name ASC`` always breaks ties.
+            page_token: The previous page's ``token``.
+
+        Returns:
+            A PagedList of RegisteredModel; its ``token`` fetches the next page.
+        """
         return self._registry_store.search_registered_models(
             filter_string, max_results, order_by, page_token
         )
 
     def get_latest_versions(self, name: str, stages: list[str] | None = None) -> list[ModelVersion]:
-        """The newest version in each of ``stages`` (every stage when None)."""
+        """The newest version in each of ``stages`` (deprecated, as in MLflow: use aliases).
+
+        Args:
+            name: The registered model.
+            stages: Stages such as ``["Production"]``; every stage when None.
+
+        Returns:
+            One ModelVersion per stage that has any.
+        """
         warnings.warn(_STAGES_DEPRECATION, FutureWarning, stacklevel=2)
         return self._registry_store.get_latest_versions(name, stages)
 
     def set_registered_model_tag(self, name: str, key: str, value: Any) -> None:
+        """Set a tag on a registered model.
+
+        Args:
+            name: The registered model.
+            key: The tag key.
+            value: The tag value (stringified).
+        """
         self._registry_store.set_registered_model_tag(name, RegisteredModelTag(key, str(value)))
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
+        """Delete a registered model's tag (nothing happens if it has none by that key).
+
+        Args:
+            name: The registered model.
+            key: The tag key.
+        """
         self._registry_store.delete_registered_model_tag(name, key)
 
     # ------------------------------------------------------------------ model versions
@@ -131,14 +205,23 @@ class RegistryClientMixin:
         await_creation_for: int = DEFAULT_AWAIT_MAX_SLEEP_SECONDS,
         model_id: str | None = None,
     ) -> ModelVersion:
-        """Register ``source`` as the next version of ``name``.
+        """Register ``source`` as the next version of ``name`` (1, 2, 3... with no gap).
 
         Args:
-            source: where the model's artifacts are: ``runs:/<run_id>/<path>``,
+            name: The registered model (it must exist).
+            source: Where the model's artifacts are: ``runs:/<run_id>/<path>``,
                 ``models:/<model_id>``, ``models:/<name>/<version>`` or an artifact URI.
-            await_creation_for: seconds to wait for the version to leave
+            run_id: The run that produced the model.
+            tags: Tags of the version; values are stringified.
+            run_link: A link to the run, kept as given.
+            description: A free-text description.
+            await_creation_for: Seconds to wait for the version to leave
                 PENDING_REGISTRATION (tracklet's stores register synchronously; a remote
                 registry may not). 0 returns at once.
+            model_id: The logged model being registered.
+
+        Returns:
+            The new ModelVersion.
         """
         if tags and IS_PROMPT_TAG_KEY in tags:
             raise MlflowException(
@@ -178,25 +261,69 @@ class RegistryClientMixin:
     def update_model_version(
         self, name: str, version: str, description: str | None = None
     ) -> ModelVersion:
+        """Set a model version's description.
+
+        Args:
+            name: The registered model.
+            version: The version number.
+            description: The new description.
+
+        Returns:
+            The updated ModelVersion.
+        """
         return self._registry_store.update_model_version(name, str(version), description)
 
     def transition_model_version_stage(
         self, name: str, version: str, stage: str, archive_existing_versions: bool = False
     ) -> ModelVersion:
-        """Move a version to a stage (legacy workflow); optionally archive the stage's others."""
+        """Move a version to a stage (the legacy workflow; deprecated in favour of aliases).
+
+        Args:
+            name: The registered model.
+            version: The version number.
+            stage: None, Staging, Production or Archived (any case).
+            archive_existing_versions: Archive the other versions in that stage (Staging or
+                Production only).
+
+        Returns:
+            The updated ModelVersion.
+        """
         warnings.warn(_STAGES_DEPRECATION, FutureWarning, stacklevel=2)
         return self._registry_store.transition_model_version_stage(
             name, str(version), stage, archive_existing_versions
         )
 
     def delete_model_version(self, name: str, version: str) -> None:
+        """Delete a version; its number is never given to another version.
+
+        Args:
+            name: The registered model.
+            version: The version number.
+        """
         self._registry_store.delete_model_version(name, str(version))
 
     def get_model_version(self, name: str, version: str) -> ModelVersion:
+        """A model version with its tags and aliases.
+
+        Args:
+            name: The registered model.
+            version: The version number (RESOURCE_DOES_NOT_EXIST if missing).
+
+        Returns:
+            The ModelVersion.
+        """
         return self._registry_store.get_model_version(name, str(version))
 
     def get_model_version_download_uri(self, name: str, version: str) -> str:
-        """Where the version's artifacts are read from."""
+        """Where the version's artifacts are read from.
+
+        Args:
+            name: The registered model.
+            version: The version number.
+
+        Returns:
+            The artifact URI (a logged model's or run's location, or the source itself).
+        """
         return self._registry_store.get_model_version_download_uri(name, str(version))
 
     def search_model_versions(
@@ -206,8 +333,19 @@ class RegistryClientMixin:
         order_by: list[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
-        """Model versions matching ``filter_string`` (``name``, ``run_id``, ``source_path``,
-        ``version_number``, ``tags.<key>``)."""
+        """Model versions matching a filter, one page at a time.
+
+        Args:
+            filter_string: e.g. ``"name = 'fraud' AND version_number > 2"`` (``name``,
+                ``run_id``, ``source_path``, ``version_number``, ``tags.<key>``).
+            max_results: Page size, at most 200,000.
+            order_by: e.g. ``["version_number DESC"]``; keys ``name``, ``version_number``,
+                ``creation_timestamp``, ``last_updated_timestamp``.
+            page_token: The previous page's ``token``.
+
+        Returns:
+            A PagedList of ModelVersion; its ``token`` fetches the next page.
+        """
         return self._registry_store.search_model_versions(
             filter_string, max_results, order_by, page_token
         )
@@ -234,7 +372,15 @@ class RegistryClientMixin:
         value: Any = None,
         stage: str | None = None,
     ) -> None:
-        """Tag a version, named by ``version`` or (deprecated) the newest in ``stage``."""
+        """Tag a version, named by ``version`` or (deprecated) the newest in ``stage``.
+
+        Args:
+            name: The registered model.
+            version: The version number.
+            key: The tag key.
+            value: The tag value (stringified).
+            stage: Instead of ``version``: the stage whose newest version is tagged.
+        """
         number = self._version_or_stage(name, version, stage)
         tag = ModelVersionTag(key, str(value))  # type: ignore[arg-type]  # the store checks key
         self._registry_store.set_model_version_tag(name, number, tag)
@@ -246,24 +392,61 @@ class RegistryClientMixin:
         key: str | None = None,
         stage: str | None = None,
     ) -> None:
+        """Delete a version's tag, the version named by ``version`` or (deprecated) ``stage``.
+
+        Args:
+            name: The registered model.
+            version: The version number.
+            key: The tag key.
+            stage: Instead of ``version``: the stage whose newest version is meant.
+        """
         number = self._version_or_stage(name, version, stage)
         self._registry_store.delete_model_version_tag(name, number, key)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ aliases
 
     def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
-        """Point ``alias`` at ``version`` (moving it if it named another version)."""
+        """Point ``alias`` at ``version`` (moving it if it named another version).
+
+        Args:
+            name: The registered model.
+            alias: The alias: letters, digits, '_' and '-'; not ``latest`` nor ``v<number>``.
+            version: The version number.
+        """
         self._registry_store.set_registered_model_alias(name, alias, str(version))
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
+        """Delete an alias of a registered model.
+
+        Args:
+            name: The registered model.
+            alias: The alias.
+        """
         self._registry_store.delete_registered_model_alias(name, alias)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        """The version an alias names (``latest``: the newest version).
+
+        Args:
+            name: The registered model.
+            alias: The alias.
+
+        Returns:
+            The ModelVersion.
+        """
         return self._registry_store.get_model_version_by_alias(name, alias)
 
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the version ``src_model_uri`` names as a new version of ``dst_name``
-        (created if missing), with its run, tags, link and description."""
+        (created if missing), with its run, tags, link and description.
+
+        Args:
+            src_model_uri: ``models:/<name>/<version>``, ``models:/<name>@<alias>``, ...
+            dst_name: The registered model to copy it into.
+
+        Returns:
+            The new ModelVersion, whose source is ``models:/<name>/<version>``.
+        """
         if not is_models_uri(src_model_uri):
             raise MlflowException(
                 f"Unsupported source model URI: '{src_model_uri}'. The `copy_model_version` API "

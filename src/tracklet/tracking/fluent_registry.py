@@ -154,7 +154,16 @@ def search_registered_models(
     filter_string: str | None = None,
     order_by: list[str] | None = None,
 ) -> list[RegisteredModel]:
-    """Every registered model matching ``filter_string`` (up to ``max_results``), all pages."""
+    """Every registered model matching ``filter_string``, across all pages.
+
+    Args:
+        max_results: At most this many (all when None).
+        filter_string: As for ``MlflowClient.search_registered_models``.
+        order_by: As for ``MlflowClient.search_registered_models``.
+
+    Returns:
+        The registered models, in order.
+    """
     client = _client()
     return _all_pages(
         lambda size, token: client.search_registered_models(filter_string, size, order_by, token),
@@ -168,7 +177,16 @@ def search_model_versions(
     filter_string: str | None = None,
     order_by: list[str] | None = None,
 ) -> list[ModelVersion]:
-    """Every model version matching ``filter_string`` (up to ``max_results``), all pages."""
+    """Every model version matching ``filter_string``, across all pages.
+
+    Args:
+        max_results: At most this many (all when None).
+        filter_string: As for ``MlflowClient.search_model_versions``.
+        order_by: As for ``MlflowClient.search_model_versions``.
+
+    Returns:
+        The model versions, in order.
+    """
     client = _client()
     return _all_pages(
         lambda size, token: client.search_model_versions(filter_string, size, order_by, token),
