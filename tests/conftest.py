@@ -66,6 +66,9 @@ def _reset_mlflow_state() -> None:
     fluent = sys.modules.get("mlflow.tracking.fluent")
     if fluent is not None:
         fluent._active_experiment_id = None  # type: ignore[attr-defined]
+        # clear_active_model clears this thread's only, but MLflow links metrics to the active
+        # model of any thread (one autologging left in a training thread, say): forget them all.
+        fluent._ACTIVE_MODEL_CONTEXT.reset()  # type: ignore[attr-defined]
     mlflow.set_tracking_uri(None)
 
 
