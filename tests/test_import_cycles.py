@@ -48,16 +48,9 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
     return groups
 
 
-# Cycles that were there when this test came, to be broken by their owners; a cycle may shrink
-# or go, but no other may appear. (Autologging's two are gone: flavors register their log_model
-# with tracklet.autolog instead of being imported back.)
-KNOWN: list[set[str]] = []
-
-
 def test_no_import_cycles() -> None:
     graph = grimp.build_graph("tracklet", exclude_type_checking_imports=True)
-    new = [group for group in _cycles(graph) if not any(set(group) <= k for k in KNOWN)]
-    assert new == []
+    assert _cycles(graph) == []
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
