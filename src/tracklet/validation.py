@@ -148,6 +148,21 @@ def validate_experiment_tag(key: object, value: object) -> tuple[str, str]:
     return key, limit_length("value", MAX_EXPERIMENT_TAG_VAL_LENGTH, text, truncate=False)
 
 
+def numeric_string_to_float(value: object) -> object:
+    """A numeric str or bytes (``"0.9"``, ``" 1e3 "``, ``"nan"``) as a float, anything else as is.
+
+    MLflow's client converts with ``float()`` before validating, so values read from argparse or a
+    config file log as numbers; a non-numeric string stays a string and is refused by
+    :func:`validate_metric_value`.
+    """
+    if isinstance(value, (str, bytes, bytearray)):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
 def validate_metric_value(key: str, value: object, timestamp: object, path: str = "") -> float:
     """A metric value as a float: any real number (NaN and ±inf included), never a bool or str."""
     if type(value) is float:

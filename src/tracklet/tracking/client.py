@@ -7,6 +7,7 @@ the asynchronous logger when ``synchronous=False``.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -133,7 +134,9 @@ class MlflowClient(
         elif type(timestamp) is not int or timestamp < 0:
             timestamp = validation.validate_timestamp(key, timestamp)
         if type(value) is not float:
-            value = validation.validate_metric_value(key, value, timestamp)
+            value = validation.validate_metric_value(
+                key, validation.numeric_string_to_float(value), timestamp
+            )
         if step is None:
             step = 0
         elif type(step) is not int or not _INT64_MIN <= step <= _INT64_MAX:
@@ -252,7 +255,7 @@ class MlflowClient(
             metrics = [Metric("acc", 0.9, 0, 1)]
             client.log_batch(run_id, metrics=metrics, params=[Param("lr", "0.1")])
         """
-        metrics = list(metrics)
+        metrics = [m if type(m.value) is float else _numeric_metric(m) for m in metrics]
         params = [p if isinstance(p.value, str) else Param(p.key, str(p.value)) for p in params]
         tags = [t if isinstance(t.value, str) else RunTag(t.key, str(t.value)) for t in tags]
         if _is_async(synchronous):
@@ -311,6 +314,12 @@ class MlflowClient(
     def flush_async_logging(self) -> None:
         """Wait until every point queued with ``synchronous=False`` (by any run) is written."""
         flush_store(self._store)
+
+
+def _numeric_metric(metric: Metric) -> Metric:
+    # MLflow's client logs "0.9" (a numeric string) as 0.9; anything else is checked as given.
+    value = validation.numeric_string_to_float(metric.value)
+    return dataclasses.replace(metric, value=value) if isinstance(value, float) else metric
 
 
 def _check_batch(
