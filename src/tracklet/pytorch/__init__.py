@@ -255,7 +255,7 @@ def _pickle_module(name: str) -> Any:
     return importlib.import_module(name)
 
 
-def _load_data_dir(data_dir: str, device: str | None = None) -> Any:
+def _load_data_dir(data_dir: str, device: str | None = None, **load_kwargs: Any) -> Any:
     import torch
 
     exported = os.path.join(data_dir, _EXPORTED_FILE)
@@ -266,7 +266,8 @@ def _load_data_dir(data_dir: str, device: str | None = None) -> Any:
         module = _pickle_module(f.read().strip())
     model_file = os.path.join(data_dir, _PICKLED_FILE)
     # Whole pickled modules need weights_only=False (torch >= 2.6 defaults to True).
-    model = torch.load(model_file, pickle_module=module, weights_only=False, map_location=device)
+    options: dict[str, Any] = {"weights_only": False, "map_location": device, **load_kwargs}
+    model = torch.load(model_file, pickle_module=module, **options)
     model.eval()
     return model
 
@@ -277,7 +278,7 @@ def load_model(model_uri: str, dst_path: str | None = None, **kwargs: Any) -> An
     Args:
         model_uri: Where the model is, e.g. ``models:/<model_id>``.
         dst_path: A local directory to download the model into; a temporary one if None.
-        kwargs: Not used yet (MLflow passes them to ``torch.load``).
+        kwargs: Passed to ``torch.load`` (e.g. ``map_location="cpu"``), as MLflow does.
 
     Returns:
         The ``torch.nn.Module``.
@@ -287,7 +288,8 @@ def load_model(model_uri: str, dst_path: str | None = None, **kwargs: Any) -> An
             pytorch flavor.
     """
     model = local_model(model_uri, dst_path, FLAVOR_NAME)
-    return _load_data_dir(os.path.join(model.path, model.conf.get("model_data", _DATA_DIR)))
+    data_dir = os.path.join(model.path, model.conf.get("model_data", _DATA_DIR))
+    return _load_data_dir(data_dir, **kwargs)
 
 
 def _load_pyfunc(path: str, model_config: dict[str, Any] | None = None) -> _PyTorchWrapper:
