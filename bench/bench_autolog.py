@@ -1,0 +1,193 @@
+"""Autologging overhead: tracklet against MLflow 3.17.2, same machine, same run.
+
+Run by hand (several minutes; MLflow's model logging infers requirements in a subprocess)::
+
+    .venv/bin/python bench/bench_autolog.py
+    .venv/bin/python bench/bench_autolog.py --skip-lightning
+
+Rows (each library in its own fresh interpreter and SQLite store; a workload is warmed up once,
+so imports and first-use costs are not counted, then timed with autologging on and off):
+- sklearn ``LogisticRegression.fit`` on 1,000 x 20: added wall time per fit (best of 3 each).
+- ``GridSearchCV`` of 24 candidates x 3 folds on the same data: added wall time.
+- Lightning, 20 epochs x 50 steps of a small MLP on CPU, ``log_every_n_step=1``: added time
+  per training step (the whole fit's added time, model logging included, over 1,000 steps).
+- ``import tracklet``: wall time of a fresh interpreter's import (best of 5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench._common import Row, emit, print_table, run_worker
+
+
+def _lib(name: str) -> Any:
+    import importlib
+
+    lib = importlib.import_module(name)
+    lib.set_tracking_uri("sqlite:///bench.db")
+    return lib
+
+
+def _data() -> tuple[Any, Any]:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1000, 20))
+    return x, (x[:, :3].sum(axis=1) > 0).astype(int)
+
+
+def _timed(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def worker_lr(name: str) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    lib = _lib(name)
+    x, y = _data()
+    lib.sklearn.autolog()
+    LogisticRegression(max_iter=200).fit(x, y)  # warm-up: plotting, pickling, store
+    on = min(_timed(lambda: LogisticRegression(max_iter=200).fit(x, y)) for _ in range(3))
+    lib.sklearn.autolog(disable=True)
+    off = min(_timed(lambda: LogisticRegression(max_iter=200).fit(x, y)) for _ in range(3))
+    return {"added_ms": (on - off) * 1000}
+
+
+def worker_grid(name: str) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV
+
+    lib = _lib(name)
+    x, y = _data()
+    # 6 x 2 x 2 = 24 candidates
+    grid = {
+        "C": [0.01, 0.1, 0.3, 1.0, 3.0, 10.0],
+        "fit_intercept": [True, False],
+        "tol": [1e-4, 1e-3],
+    }
+
+    def search() -> None:
+        GridSearchCV(LogisticRegression(), grid, cv=3).fit(x, y)
+
+    lib.sklearn.autolog()
+    GridSearchCV(LogisticRegression(), {"C": [1.0, 2.0]}, cv=2).fit(x, y)  # warm-up
+    on = _timed(search)
+    lib.sklearn.autolog(disable=True)
+    off = _timed(search)
+    return {"added_ms": (on - off) * 1000}
+
+
+def worker_lightning(name: str) -> dict[str, float]:
+    import pytorch_lightning as pl
+    import torch
+    from torch.utils.data import DataLoader, TensorDataset
+
+    lib = _lib(name)
+
+    class Net(pl.LightningModule):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Sequential(
+                torch.nn.Linear(20, 32), torch.nn.ReLU(), torch.nn.Linear(32, 1)
+            )
+
+        def forward(self, x: Any) -> Any:
+            return self.net(x)
+
+        def training_step(self, batch: Any, _: int) -> Any:
+            x, y = batch
+            loss = torch.nn.functional.mse_loss(self(x), y)
+            self.log("train_loss", loss, on_step=True, on_epoch=True)
+            return loss
+
+        def configure_optimizers(self) -> Any:
+            return torch.optim.SGD(self.parameters(), lr=0.01)
+
+    x = torch.randn(1600, 20)
+    loader = DataLoader(TensorDataset(x, x.sum(dim=1, keepdim=True)), batch_size=32)
+
+    def fit(epochs: int) -> None:
+        pl.Trainer(
+            max_epochs=epochs,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            logger=False,
+            enable_checkpointing=False,
+        ).fit(Net(), loader)
+
+    lib.pytorch.autolog(log_every_n_step=1)
+    fit(1)  # warm-up
+    on = _timed(lambda: fit(20))
+    lib.pytorch.autolog(disable=True)
+    off = _timed(lambda: fit(20))
+    return {"added_us_per_step": (on - off) / 1000 * 1e6}
+
+
+WORKERS = {"lr": worker_lr, "grid": worker_grid, "lightning": worker_lightning}
+
+
+def _import_time() -> float:
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import tracklet"], check=True)
+        times.append(time.perf_counter() - start)
+    base = min(
+        _timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)) for _ in range(5)
+    )
+    return min(times) - base
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        emit(WORKERS[sys.argv[3]](sys.argv[2]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-lightning", action="store_true")
+    args = parser.parse_args()
+    module = "bench.bench_autolog"
+    rows = []
+    for workload, label, key, unit, target in (
+        (
+            "lr",
+            "sklearn LogisticRegression.fit 1,000x20: added time",
+            "added_ms",
+            "ms",
+            "<= 2% of MLflow's and <= 50 ms",
+        ),
+        (
+            "grid",
+            "GridSearchCV 24 candidates x 3 folds: added time",
+            "added_ms",
+            "ms",
+            "<= 5% of MLflow's",
+        ),
+        (
+            "lightning",
+            "Lightning 20 epochs x 50 steps, log_every_n_step=1: added per step",
+            "added_us_per_step",
+            "us",
+            "<= 100 us",
+        ),
+    ):
+        if workload == "lightning" and args.skip_lightning:
+            continue
+        theirs = run_worker(module, "mlflow", workload, timeout=3600)[key]
+        ours = run_worker(module, "tracklet", workload, timeout=3600)[key]
+        rows.append(Row(label, unit, theirs, ours, target, higher_is_better=False))
+    rows.append(Row("import tracklet", "s", None, _import_time(), "<= 0.15 s", False))
+    print_table("Autologging overhead (lower is better)", rows)
+
+
+if __name__ == "__main__":
+    main()
