@@ -116,7 +116,9 @@ def store(store_uri: str, tmp_path: Path) -> Iterator[SqlStore]:
 
 
 @pytest.fixture
-def tracking_uri(store_uri: str) -> str:
+def tracking_uri(store_uri: str) -> Iterator[str]:
     """The fluent API pointed at a fresh store (SQLite and PostgreSQL)."""
     os.environ["MLFLOW_TRACKING_URI"] = store_uri
-    return store_uri
+    yield store_uri
+    for flush in _state.trace_flushers:  # write pending traces before the store goes away
+        flush()

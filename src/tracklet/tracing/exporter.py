@@ -16,6 +16,7 @@ import collections
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 
 from tracklet.entities import Trace
@@ -23,6 +24,11 @@ from tracklet.tracing.span import _LiveTrace
 
 _logger = logging.getLogger("tracklet.tracing")
 BATCH_SIZE = 500
+# How long the exporter lets finished traces gather before writing them (unless a batch is
+# full or someone flushes): fewer, larger transactions, and a caller in a tight traced loop is
+# not interrupted by an export after every call.
+LINGER_SECONDS = 0.5
+LINGER_BACKLOG = 50_000  # ...unless this many are waiting (bounds the memory they hold)
 
 # (tracking URI, live traces) -> None; set by the tracing API (it knows stores and experiments).
 Writer = Callable[[str | None, Sequence[_LiveTrace]], Sequence[tuple[Trace, BaseException]]]
@@ -37,6 +43,9 @@ class Exporter:
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self._reported: set[tuple[str | None, str]] = set()
+        self._flush_now = threading.Event()  # set while a flush waits: no lingering then
+        self._flush_lock = threading.Lock()
+        self._flushes = 0  # flush markers queued
 
     def submit(self, trace: _LiveTrace) -> None:
         """Queue a finished trace (the caller's thread: an append and, if idle, a wake-up)."""
@@ -60,6 +69,7 @@ class Exporter:
         while True:
             self._wake.wait()
             self._wake.clear()
+            self._linger()
             while self._queue:
                 batch: list[_LiveTrace] = []
                 marker = None
@@ -72,7 +82,18 @@ class Exporter:
                 if batch:
                     self._export(batch)
                 if marker is not None:
+                    with self._flush_lock:
+                        self._flushes -= 1
+                        if not self._flushes:
+                            self._flush_now.clear()
                     marker.set()
+
+    def _linger(self) -> None:
+        deadline = time.monotonic() + LINGER_SECONDS
+        while len(self._queue) < LINGER_BACKLOG:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self._flush_now.wait(min(remaining, 0.05)):
+                return
 
     def _export(self, batch: list[_LiveTrace]) -> None:
         by_uri: dict[str | None, list[_LiveTrace]] = {}
@@ -106,7 +127,10 @@ class Exporter:
         if self._thread is None:
             return True
         marker = threading.Event()
-        self._queue.append(marker)
+        with self._flush_lock:
+            self._flushes += 1
+            self._queue.append(marker)
+            self._flush_now.set()
         self._wake.set()
         return marker.wait(timeout)
 
@@ -120,3 +144,6 @@ class Exporter:
         self._queue.clear()
         self._thread = None
         self._wake = threading.Event()
+        self._flush_now = threading.Event()
+        self._flush_lock = threading.Lock()
+        self._flushes = 0

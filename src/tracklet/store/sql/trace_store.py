@@ -56,14 +56,18 @@ class TraceSqlStore(SqlStoreBase):
             _check_trace_id(trace.info.trace_id)
         with self._writer.transaction() as db:
             locations = self._locations(db, [t.info for t in traces])
+            bare = [t.info.trace_id for t in traces if not t.data.spans]
+            spans_stored = trace_queries.with_spans(db, bare) if bare else set()
+            infos = []
             for trace in traces:
                 experiment_id = _experiment_of(trace.info)
-                has_spans = bool(trace.data.spans) or bool(
-                    trace_queries.with_spans(db, [trace.info.trace_id])
-                )
+                has_spans = bool(trace.data.spans) or trace.info.trace_id in spans_stored
                 info = trace_queries.stored_info(trace.info, locations[experiment_id], has_spans)
-                trace_queries.write_info(db, info, experiment_id)
-                trace_queries.write_spans(db, map(trace_queries.span_row, trace.data.spans))
+                infos.append((info, experiment_id))
+            trace_queries.write_infos(db, infos)
+            trace_queries.write_spans(
+                db, [trace_queries.span_row(s) for t in traces for s in t.data.spans]
+            )
 
     def start_trace(self, trace_info: TraceInfo) -> TraceInfo:
         _check_trace_id(trace_info.trace_id)
