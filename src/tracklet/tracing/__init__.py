@@ -33,7 +33,14 @@ def is_enabled() -> bool:
 
 
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:
-    """The id of the last trace finished in this process (or, with ``thread_local``, thread)."""
+    """The id of the last trace finished in this process (or, with ``thread_local``, thread).
+
+    Args:
+        thread_local: The last trace finished on this thread instead.
+
+    Returns:
+        The trace id, or None if none has finished.
+    """
     return last_trace_id(thread_local)
 
 

@@ -140,7 +140,20 @@ def configure(
 
 
 class start_span:
-    """``with start_span("name") as span:`` a span under the active one (or a new trace)."""
+    """``with start_span("name") as span:`` a span under the active one (or a new trace).
+
+    The span is active inside the block; an exception leaving the block is recorded on it
+    (an ``exception`` event, status ERROR) and propagates unchanged.
+
+    Args:
+        name: The span's name.
+        span_type: An ``entities.SpanType`` value.
+        attributes: Attributes to set on the span.
+        trace_destination: An object with ``experiment_id``: where a new trace goes.
+        log_level: The span's log level (a name such as ``"INFO"``, or a number).
+        run_id: The run a new trace is linked to (default: the active run).
+        description: The span's description.
+    """
 
     __slots__ = ("_span", "_token")
 
@@ -195,7 +208,25 @@ def start_span_no_context(
     log_level: Any = None,
     description: str | None = None,
 ) -> LiveSpan:
-    """A span that is not made active; end it with ``span.end()``."""
+    """A span that is not made active (it does not become the parent of spans started in
+    this context); end it with ``span.end()``.
+
+    Args:
+        name: The span's name.
+        span_type: An ``entities.SpanType`` value.
+        parent_span: The parent span; None starts a new trace.
+        inputs: The span's inputs.
+        attributes: Attributes to set on the span.
+        tags: Tags of the new trace (with no ``parent_span``).
+        metadata: Metadata of the new trace (with no ``parent_span``).
+        experiment_id: Where a new trace goes (default: the active experiment).
+        start_time_ns: The start time in nanoseconds since the epoch (default: now).
+        log_level: The span's log level (a name such as ``"INFO"``, or a number).
+        description: The span's description.
+
+    Returns:
+        The live span.
+    """
     if not switch.enabled:
         return NoOpSpan()  # type: ignore[return-value]
     span = new_span(name, parent_span, span_type, experiment_id, start_time_ns=start_time_ns)
@@ -209,11 +240,20 @@ def start_span_no_context(
 
 
 def get_current_active_span() -> LiveSpan | None:
-    """The active span of this context, or None."""
+    """The span active in this context (thread or asyncio task), if any.
+
+    Returns:
+        The active span, or None outside any span.
+    """
     return current_span.get()
 
 
 def get_active_trace_id() -> str | None:
+    """The id of the trace being recorded in this context, if any.
+
+    Returns:
+        The trace id (``tr-...``), or None outside any span.
+    """
     span = current_span.get()
     return None if span is None else span.trace_id
 
@@ -229,7 +269,19 @@ def update_current_trace(
     session_id: str | None = None,
     user: str | None = None,
 ) -> None:
-    """Set tags, metadata, the client request id, previews or state of the active trace."""
+    """Set tags, metadata, the client request id, previews or state of the active trace.
+
+    Args:
+        tags: Tags to add (mutable later with ``set_trace_tag``).
+        metadata: Metadata to add (immutable once the trace is written).
+        client_request_id: The caller's id for the request.
+        request_preview: Replaces the preview of the root span's inputs.
+        response_preview: Replaces the preview of the root span's outputs.
+        state: ``"OK"`` or ``"ERROR"``, overriding the root span's status.
+        model_id: Sets the ``mlflow.modelId`` metadata.
+        session_id: Sets the ``mlflow.trace.session`` metadata.
+        user: Sets the ``mlflow.trace.user`` metadata.
+    """
     span = current_span.get()
     if span is None:
         _logger.warning(
@@ -274,5 +326,10 @@ def update_current_trace(
 
 
 def flush_trace_async_logging(terminate: bool = False) -> None:
-    """Wait until every trace that ended in this process so far is written."""
+    """Wait until every trace that ended in this process so far is written.
+
+    Args:
+        terminate: Accepted for MLflow's signature; the exporter thread stays (it is a
+            daemon and idles without work).
+    """
     exporter.flush()

@@ -90,7 +90,12 @@ def trace(
 ) -> Any:
     """Trace every call of ``func``: as ``@trace`` or ``@trace(name=..., span_type=...)``.
 
+    Each call is a span (the root of a new trace outside any span) with the arguments by name
+    as inputs and the result as outputs; an exception is recorded on the span (an
+    ``exception`` event, status ERROR) and re-raised unchanged.
+
     Args:
+        func: The function, method, coroutine function, generator or async generator.
         name: the span name (default: the function's name).
         span_type: an ``entities.SpanType`` value.
         attributes: attributes set on every span.
@@ -98,6 +103,9 @@ def trace(
         trace_destination: an object with ``experiment_id``: where root spans' traces go.
         log_level: the spans' log level (name or number).
         description: the spans' description attribute.
+
+    Returns:
+        The traced function (or, without ``func``, the decorator).
     """
 
     def decorate(fn: F) -> F:

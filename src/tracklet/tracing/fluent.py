@@ -35,7 +35,15 @@ def get_trace(trace_id: str, silent: bool = False, flush: bool = False) -> Trace
 
     Traces are written off the caller's thread, so a trace this process finished a moment ago
     may not be stored yet: when it is not found, the pending traces are flushed and it is
-    looked up once more. ``flush=True`` flushes before the first look-up.
+    looked up once more.
+
+    Args:
+        trace_id: The trace's id (``tr-...``).
+        silent: No warning when the trace does not exist.
+        flush: Write this process's pending traces before the first look-up.
+
+    Returns:
+        The trace with its spans, or None.
     """
     client = MlflowClient()
     if flush:
@@ -68,7 +76,21 @@ def search_traces(
 ) -> Any:
     """Traces in the given experiments (default: the active one), as a DataFrame or a list.
 
-    ``flush=True`` first waits for the traces this process finished but has not written yet.
+    Args:
+        experiment_ids: Experiments to search (or ``locations``).
+        filter_string: A filter in the search language (spec §6.5), e.g.
+            ``"trace.status = 'ERROR' AND tags.topic = 'x'"``.
+        max_results: At most this many traces (default: all).
+        order_by: e.g. ``["timestamp_ms DESC"]`` (the default order).
+        run_id: Only traces of this run (its source run, or linked to it).
+        return_type: ``"pandas"`` (MLflow's columns) or ``"list"`` of Trace.
+        model_id: Only traces of this logged model.
+        include_spans: Load each trace's spans (else infos only).
+        locations: Experiment ids to search (as ``experiment_ids``).
+        flush: First write the traces this process finished but has not written yet.
+
+    Returns:
+        A DataFrame, or a list of traces.
     """
     if return_type is None:
         try:
@@ -116,8 +138,21 @@ def search_traces(
 
 
 def set_trace_tag(trace_id: str, key: str, value: str) -> None:
+    """Set a tag on a trace (values over 8000 characters are truncated).
+
+    Args:
+        trace_id: The trace's id.
+        key: The tag's key.
+        value: The tag's value.
+    """
     MlflowClient().set_trace_tag(trace_id, key, value)
 
 
 def delete_trace_tag(trace_id: str, key: str) -> None:
+    """Delete a tag from a trace.
+
+    Args:
+        trace_id: The trace's id.
+        key: The tag's key.
+    """
     MlflowClient().delete_trace_tag(trace_id, key)

@@ -30,9 +30,16 @@ class TracesClientMixin:
         raise NotImplementedError  # provided by MlflowClient
 
     def get_trace(self, trace_id: str, display: bool = True, flush: bool = False) -> Trace:
-        """The trace with its spans; ``flush`` first waits for this process's pending traces.
+        """The trace with its spans.
 
-        ``display`` (notebook rendering in MLflow) has no effect: tracklet renders no HTML.
+        Args:
+            trace_id: The trace's id (``tr-...``).
+            display: Accepted for MLflow's signature (notebook rendering); tracklet renders
+                no HTML.
+            flush: First wait for the traces this process finished but has not written.
+
+        Returns:
+            The trace.
         """
         if flush:
             flush_pending_traces()
@@ -54,7 +61,23 @@ class TracesClientMixin:
         locations: Sequence[str] | None = None,
         flush: bool = False,
     ) -> PagedList[Trace]:
-        """Traces in the experiments (``locations`` or ``experiment_ids``), spec §6.5."""
+        """Traces in the experiments (``locations`` or ``experiment_ids``), spec §6.5.
+
+        Args:
+            experiment_ids: Experiments to search (or ``locations``).
+            filter_string: A filter in the search language, e.g. ``"span.name = 'llm'"``.
+            max_results: At most this many traces (pages of up to 500 are fetched).
+            order_by: e.g. ``["timestamp_ms DESC"]`` (the default order).
+            page_token: The token of the previous page.
+            run_id: Only traces of this run (its source run, or linked to it).
+            include_spans: Load each trace's spans (else infos only).
+            model_id: Only traces of this logged model.
+            locations: Experiment ids to search (as ``experiment_ids``).
+            flush: First wait for the traces this process finished but has not written.
+
+        Returns:
+            The traces and the next page's token.
+        """
         if flush:
             flush_pending_traces()
         where = [str(x) for x in (locations or experiment_ids or [])]
@@ -114,16 +137,45 @@ class TracesClientMixin:
         max_traces: int | None = None,
         trace_ids: list[str] | None = None,
     ) -> int:
-        """Delete traces by id, or the oldest ones (at most ``max_traces``) before a time."""
+        """Delete traces by id, or the oldest ones (at most ``max_traces``) before a time.
+
+        Args:
+            experiment_id: The traces' experiment.
+            max_timestamp_millis: Delete traces that started at or before this time.
+            max_traces: With ``max_timestamp_millis``, delete at most this many (oldest first).
+            trace_ids: Delete these traces instead.
+
+        Returns:
+            How many traces were deleted.
+        """
         return self._store.delete_traces(
             str(experiment_id), max_timestamp_millis, max_traces, trace_ids
         )
 
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
+        """Set a tag on a trace (values over 8000 characters are truncated).
+
+        Args:
+            trace_id: The trace's id.
+            key: The tag's key.
+            value: The tag's value.
+        """
         self._store.set_trace_tag(trace_id, key, str(value))
 
     def delete_trace_tag(self, trace_id: str, key: str) -> None:
+        """Delete a tag from a trace.
+
+        Args:
+            trace_id: The trace's id.
+            key: The tag's key.
+        """
         self._store.delete_trace_tag(trace_id, key)
 
     def link_traces_to_run(self, trace_ids: list[str], run_id: str) -> None:
+        """Link traces to a run: ``search_traces(run_id=...)`` then finds them too.
+
+        Args:
+            trace_ids: At most 100 trace ids.
+            run_id: The run.
+        """
         self._store.link_traces_to_run(trace_ids, run_id)
