@@ -45,6 +45,7 @@ _POINT = struct.Struct("<Iqqd")  # after the kind byte: series id, step, timesta
 _BLOB = struct.Struct("<I")  # after the kind byte: length of the JSON that follows
 _KIND_SERIES, _KIND_POINT, _KIND_BATCH = 1, 2, 3
 _POINT_SIZE = 1 + _POINT.size
+_pack_point = _POINT.pack_into
 _INITIAL_BYTES = 1 << 20
 SUFFIX = ".spool"
 
@@ -84,6 +85,7 @@ class Spool:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self._reserve(_INITIAL_BYTES)
             self._map = mmap.mmap(self._fd, _INITIAL_BYTES)
+            self._length = _INITIAL_BYTES
         except BaseException:
             os.close(self._fd)
             os.unlink(self.path)
@@ -113,21 +115,35 @@ class Spool:
         new_length = min(max(length * 2, needed), self._max)
         self._reserve(new_length)
         self._map.resize(new_length)
+        self._length = new_length
         return True
 
     def add_point(self, series: tuple[str, str], step: int, timestamp: int, value: float) -> bool:
         """Append one metric point of (run_id, key); False if the spool is full (the caller
-        must make the point durable otherwise: write it through)."""
+        must make the point durable otherwise: write it through). The hot path of async
+        logging: one dict lookup and one pack into the mapping."""
+        number = self._series.get(series)
+        end = self.end
+        if number is None or end + _POINT_SIZE > self._length:
+            return self._add_point_slowly(series, step, timestamp, value)
+        _pack_point(self._map, end + 1, number, step, timestamp, value)
+        self._map[end] = _KIND_POINT  # last: a torn record stays invisible
+        self.end = end + _POINT_SIZE
+        return True
+
+    def _add_point_slowly(
+        self, series: tuple[str, str], step: int, timestamp: int, value: float
+    ) -> bool:
         number = self._series.get(series)
         if number is None:
             number = self._define(series)
             if number is None:
                 return False
-        end = self.end
-        if end + _POINT_SIZE > len(self._map) and not self._room(_POINT_SIZE):
+        if not self._room(_POINT_SIZE):
             return False
-        _POINT.pack_into(self._map, end + 1, number, step, timestamp, value)
-        self._map[end] = _KIND_POINT  # last: a torn record stays invisible
+        end = self.end
+        _pack_point(self._map, end + 1, number, step, timestamp, value)
+        self._map[end] = _KIND_POINT
         self.end = end + _POINT_SIZE
         return True
 
