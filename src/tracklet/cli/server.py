@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import sys
 from typing import Any
@@ -260,6 +261,27 @@ def _auth_uri(uri: str) -> str:
     return uri
 
 
+def _check_backend(settings: Any) -> None:
+    """Open the backend store once before any banner: a bad URI, a missing driver or an
+    unreachable database is one line naming the URI and the cause, not a worker's traceback."""
+    from tracklet.server.app import open_store
+
+    try:
+        open_store(settings).close()
+    except Exception as error:  # any failure to open is reported, then exit 1
+        cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+        message = getattr(cause, "message", None) or str(cause) or type(cause).__name__
+        raise click.ClickException(
+            f"cannot open the backend store {_shown(settings.backend_store_uri)}: "
+            + " ".join(message.split())
+        ) from None
+
+
+def _shown(uri: str) -> str:
+    """``uri`` with its password (``user:secret@host``) masked, for banners and errors."""
+    return re.sub(r"^([^:/]+://[^:/@]*):[^@/]*@", r"\1:***@", uri)
+
+
 def _check_auth(settings: Any) -> None:
     """Refuse to start an auth server without an admin (made from the environment once)."""
     if settings.app_name is None:
@@ -280,6 +302,7 @@ def run_server(**options: Any) -> None:
     from tracklet.server.config import TrackletUvicornConfig
 
     settings = _settings(options)
+    _check_backend(settings)
     _check_auth(settings)
     log_level = options["log_level"]
     logging.getLogger("tracklet").setLevel(log_level.upper())
@@ -294,7 +317,7 @@ def run_server(**options: Any) -> None:
         timeout_graceful_shutdown=10,
     )
     click.echo(
-        f"tracklet server: backend {settings.backend_store_uri}, artifacts "
+        f"tracklet server: backend {_shown(settings.backend_store_uri)}, artifacts "
         + (
             f"proxied to {settings.artifacts_path}"
             if settings.serve_artifacts

@@ -79,9 +79,19 @@ def create_sql_engine(db_uri: str) -> Engine:
     # Autocommit: a read is one statement (READ COMMITTED gave each statement its own snapshot
     # anyway), so no BEGIN and ROLLBACK round trips around every search page; the writer
     # BEGINs its own transactions.
-    engine = sa.create_engine(
-        url, pool_size=8, max_overflow=16, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
-    )
+    try:
+        engine = sa.create_engine(
+            url, pool_size=8, max_overflow=16, pool_pre_ping=True, isolation_level="AUTOCOMMIT"
+        )
+    except ModuleNotFoundError as e:
+        # The driver is an optional extra; say which one instead of a bare import error.
+        if url.get_backend_name() != "postgresql" or e.name not in ("psycopg", "psycopg2"):
+            raise
+        raise MlflowException(
+            f"A PostgreSQL tracking URI needs the psycopg driver ({e.name} is not installed): "
+            "pip install 'tracklet[postgres]'",
+            INVALID_PARAMETER_VALUE,
+        ) from None
     sa.event.listen(engine, "connect", _configure_postgres_connection)
     return engine
 
