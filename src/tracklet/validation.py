@@ -307,13 +307,13 @@ def parse_experiment_id(experiment_id: object) -> int:
 def validate_max_results(max_results: object, limit: int = MAX_RESULTS_PER_PAGE) -> int:
     if isinstance(max_results, bool) or not isinstance(max_results, int) or max_results < 1:
         raise invalid(
-            f"Invalid value {max_results} for parameter 'max_results' supplied: it must be a "
-            "positive integer."
+            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be a "
+            "positive integer"  # MLflow's text, without a period
         )
     if max_results > limit:
         raise invalid(
-            f"Invalid value {max_results} for parameter 'max_results' supplied: it must be at "
-            f"most {limit}."
+            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at "
+            f"most {limit}"
         )
     return max_results
 

@@ -60,8 +60,41 @@ def encode(query: str, sort_key: SortKey) -> str:
 
 
 def _invalid(token: object, why: str) -> MlflowException:
-    shown = repr(token) if len(repr(token)) <= 120 else repr(token)[:120] + "..."
-    return MlflowException(f"Invalid page token {shown}: {why}", INVALID_PARAMETER_VALUE)
+    return MlflowException(f"Invalid page token, {why}", INVALID_PARAMETER_VALUE)
+
+
+def decode_json(token: object) -> Any:
+    """The JSON value a page token carries, refused with MLflow's own messages (clients and
+    tests match them): ``Invalid page token, could not base64-decode``, then ``decoded
+    value=...`` when the bytes are not JSON.
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE if ``token`` is not base64 of JSON.
+    """
+    if not isinstance(token, str):
+        raise _invalid(token, "could not base64-decode")
+    try:
+        raw = token.encode("ascii")
+        decoded = base64.b64decode(raw.replace(b"-", b"+").replace(b"_", b"/"), validate=True)
+    except (ValueError, binascii.Error, UnicodeError):
+        raise _invalid(token, "could not base64-decode") from None
+    try:
+        return json.loads(decoded)
+    except (ValueError, RecursionError):
+        raise _invalid(token, f"decoded value={decoded!r}") from None
+
+
+def decode_offset(token: str) -> int:
+    """The offset in an offset page token (``{"offset": n}``, MLflow's own format).
+
+    Raises:
+        MlflowException: INVALID_PARAMETER_VALUE, with MLflow's messages, if it is not one.
+    """
+    payload = decode_json(token)
+    offset = payload.get("offset") if isinstance(payload, dict) else None
+    if type(offset) is not int or offset < 0:
+        raise _invalid(token, f"parsed value={payload}")
+    return offset
 
 
 def decode(token: str, query: str, types: Sequence[type]) -> SortKey:
@@ -77,14 +110,9 @@ def decode(token: str, query: str, types: Sequence[type]) -> SortKey:
         MlflowException: INVALID_PARAMETER_VALUE if the token is malformed or was issued for
             another search.
     """
-    if not isinstance(token, str):
-        raise _invalid(token, "expected a string")
-    try:
-        payload = json.loads(base64.b64decode(token.encode("ascii"), b"-_", validate=True))
-    except (ValueError, binascii.Error, UnicodeError, RecursionError):
-        raise _invalid(token, "could not base64-decode it") from None
+    payload = decode_json(token)
     if not isinstance(payload, dict) or payload.get("v") != _VERSION:
-        raise _invalid(token, "not a page token of this server")
+        raise _invalid(token, f"parsed value={payload}")
     if payload.get("q") != query:
         raise _invalid(
             token,

@@ -32,6 +32,15 @@ class UploadTooLarge(Exception):
         self.limit = limit
 
 
+def _relative(path: str) -> str:
+    """``validate_relative_path`` answering MLflow's server text ("Invalid path"): clients and
+    MLflow's tests match it, and it says nothing about the server's layout."""
+    try:
+        return validate_relative_path(path)
+    except MlflowException:
+        raise MlflowException("Invalid path", INVALID_PARAMETER_VALUE) from None
+
+
 def _inside(root_real: str, path: str) -> bool:
     resolved = os.path.realpath(path)
     return resolved == root_real or resolved.startswith(root_real + os.sep)
@@ -45,7 +54,11 @@ class LocalArtifacts:
 
     def resolve(self, path: str) -> str:
         """The local path of a client path; INVALID_PARAMETER_VALUE if it leaves the root."""
-        return safe_join(self.root, path)
+        _relative(path)
+        try:
+            return safe_join(self.root, path)
+        except MlflowException:
+            raise MlflowException("Invalid path", INVALID_PARAMETER_VALUE) from None
 
     def list(self, path: str) -> list[dict[str, Any]]:
         """Entries of ``path`` as MLflow's proxy lists them: basenames, dirs without sizes."""
@@ -86,7 +99,7 @@ class LocalArtifacts:
 
     async def upload(self, path: str, chunks: AsyncIterator[bytes], limit: int) -> int:
         """Stream ``chunks`` into ``path``; returns the size. Refuses a path naming a directory."""
-        relative = validate_relative_path(path)
+        relative = _relative(path)
         if not relative or path.endswith("/"):
             raise MlflowException(
                 f"Invalid artifact path {path!r}: it must end with a file name",
@@ -111,7 +124,7 @@ class LocalArtifacts:
 
     def delete(self, path: str) -> None:
         """Delete a file or a directory tree (symlinks themselves, never their targets)."""
-        if not validate_relative_path(path):
+        if not _relative(path):
             raise MlflowException("Refusing to delete the artifact root", INVALID_PARAMETER_VALUE)
         target = self.resolve(path)
         if os.path.islink(target) or os.path.isfile(target):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from typing import Any
 
 from tracklet.entities import MetricHistory
-from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
+from tracklet.search import page_token
 from tracklet.server.rpc import ServerState, rpc
 from tracklet.wire import endpoints as ep
 from tracklet.wire.values import encode_double
@@ -24,15 +24,7 @@ def _encode_offset(offset: int) -> str:
 
 
 def _decode_offset(token: str) -> int:
-    try:
-        offset = json.loads(base64.b64decode(token, validate=True))["offset"]
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        offset = None
-    if not isinstance(offset, int) or offset < 0:
-        raise MlflowException(
-            f"Invalid page token {token!r}: could not decode it.", INVALID_PARAMETER_VALUE
-        )
-    return offset
+    return page_token.decode_offset(token)
 
 
 def _points(
@@ -85,17 +77,35 @@ def get_metric_history(state: ServerState, req: Fields) -> Fields:
     return out
 
 
+# MLflow's handler appends this to the messages of its request-schema checks.
+_SEE_DOCS = " See the API docs for more information about request parameters."
+
+
 def _check_run_count(run_ids: list[str], what: str) -> None:
+    # The two bulk handlers word their limit differently in MLflow; clients match the text.
     if not run_ids:
         raise MlflowException(
             f"{what} request must specify at least one run_id.", INVALID_PARAMETER_VALUE
         )
     if len(run_ids) > MAX_RUNS_PER_BULK_REQUEST:
-        raise MlflowException(
-            f"{what} request must specify at most {MAX_RUNS_PER_BULK_REQUEST} run_ids. "
-            f"Received {len(run_ids)} run_ids.",
-            INVALID_PARAMETER_VALUE,
-        )
+        if what == "GetMetricHistoryBulk":
+            message = f"{what} request cannot specify more than {MAX_RUNS_PER_BULK_REQUEST}"
+            message += f" run_ids. Received {len(run_ids)} run_ids."
+        else:
+            message = f"{what} request must specify at most {MAX_RUNS_PER_BULK_REQUEST} run_ids."
+            message += f" Received {len(run_ids)} run_ids.{_SEE_DOCS}"
+        raise MlflowException(message, INVALID_PARAMETER_VALUE)
+
+
+def _history_or_empty(state: ServerState, run_id: str, key: str) -> MetricHistory:
+    """A run's history of ``key``; MLflow's bulk handlers answer no points for an unknown run
+    (they query the metrics table directly), so the UI's charts survive a deleted run."""
+    try:
+        return state.store.get_metric_history(run_id, key)
+    except MlflowException as error:
+        if error.error_code != RESOURCE_DOES_NOT_EXIST:
+            raise
+        return MetricHistory(key, [], [], [], run_id)
 
 
 def evenly_spaced(total: int, count: int) -> list[int]:
@@ -114,7 +124,8 @@ def get_metric_history_bulk_interval(state: ServerState, req: Fields) -> Fields:
     max_results = req.get("max_results", MAX_RESULTS_PER_RUN)
     if not 1 <= max_results <= MAX_RESULTS_PER_RUN:
         raise MlflowException(
-            f"max_results must be between 1 and {MAX_RESULTS_PER_RUN}.", INVALID_PARAMETER_VALUE
+            f"max_results must be between 1 and {MAX_RESULTS_PER_RUN}.{_SEE_DOCS}",
+            INVALID_PARAMETER_VALUE,
         )
     start_step, end_step = req.get("start_step"), req.get("end_step")
     if (start_step is None) != (end_step is None):
@@ -131,7 +142,7 @@ def get_metric_history_bulk_interval(state: ServerState, req: Fields) -> Fields:
     key = req["metric_key"]
     metrics: list[Fields] = []
     for run_id in run_ids:
-        history = state.store.get_metric_history(run_id, key)
+        history = _history_or_empty(state, run_id, key)
         rows = sorted(
             (s, t, v)
             for s, t, v in zip(history.steps, history.timestamps, history.values, strict=True)
@@ -162,7 +173,7 @@ def get_metric_history_bulk(state: ServerState, req: Fields) -> Fields:
     max_results = min(req.get("max_results", MAX_BULK_HISTORY_RESULTS), MAX_BULK_HISTORY_RESULTS)
     metrics: list[Fields] = []
     for run_id in sorted(run_ids):
-        history = state.store.get_metric_history(run_id, key)
+        history = _history_or_empty(state, run_id, key)
         metrics.extend(_points(history, 0, min(len(history), max_results), run_id))
         if len(metrics) >= max_results:
             break

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tracklet import validation
 from tracklet.entities import LifecycleStage, LoggedModel, LoggedModelStatus, PagedList
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.search import LOGGED_MODELS, Comparison, Kind, Op, parse_filter
+from tracklet.search import LOGGED_MODELS, Comparison, Kind, Op, page_token, parse_filter
 from tracklet.store.sql import logged_models as model_queries
 from tracklet.store.sql.compiled import Db
 from tracklet.store.sql.schema import (
@@ -57,13 +57,8 @@ def _invalid(message: str) -> MlflowException:
 def _decode_token(token: str | None, fingerprint: dict[str, object]) -> int:
     if not token:
         return 0
-    try:
-        payload = json.loads(base64.b64decode(token, validate=True))
-        offset = payload["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError(offset)
-    except Exception:
-        raise _invalid(f"Invalid page token {token!r}: could not decode it.") from None
+    offset = page_token.decode_offset(token)
+    payload = page_token.decode_json(token)
     if payload.get("query") != fingerprint:
         raise _invalid(
             "The page token was issued for a different search (experiment_ids, filter_string, "

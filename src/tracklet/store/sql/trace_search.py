@@ -20,7 +20,7 @@ from tracklet import validation
 from tracklet.entities import PagedList, TraceInfo
 from tracklet.entities.trace import TraceMetadataKey, TraceTagKey
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.search import TRACES, Comparison, Kind, Op, parse_filter, parse_order_by
+from tracklet.search import TRACES, Comparison, Kind, Op, page_token, parse_filter, parse_order_by
 from tracklet.store.sql import traces as trace_queries
 from tracklet.store.sql.compiled import Db
 from tracklet.store.sql.schema import spans, trace_info, trace_metadata, trace_run_links, trace_tags
@@ -188,13 +188,8 @@ def _fingerprint(*parts: object) -> str:
 def _decode_offset(token: str | None, query: str) -> int:
     if not token:
         return 0
-    try:
-        payload = json.loads(base64.b64decode(token, validate=True))
-        offset = payload["offset"]
-        if not isinstance(offset, int) or offset < 0:
-            raise ValueError(offset)
-    except Exception:
-        raise _invalid(f"Invalid page token {token!r}, could not base64-decode it.") from None
+    offset = page_token.decode_offset(token)
+    payload = page_token.decode_json(token)
     if payload.get("query") != query:
         raise _invalid(
             "The page token was issued for a different search (locations, filter_string or "
