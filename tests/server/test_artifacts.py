@@ -52,7 +52,7 @@ def test_upload_download_list_delete(client: Any, root: Path) -> None:
     assert (root / "1/r/artifacts/dir/data.bin").read_bytes() == payload
     response = client.get(f"{PROXY}/1/r/artifacts/dir/data.bin")
     assert response.content == payload
-    assert response.headers["content-disposition"] == 'attachment; filename="data.bin"'
+    assert response.headers["content-disposition"] == "attachment; filename=data.bin"  # MLflow's
     assert response.headers["x-content-type-options"] == "nosniff"
     listing = client.get(PROXY, params={"path": "1/r/artifacts"}).json()
     assert listing == {

@@ -7,13 +7,12 @@ client sends goes through ``safe_join`` (in :mod:`tracklet.server.artifact_files
 
 from __future__ import annotations
 
-import mimetypes
 import posixpath
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from tracklet.exceptions import NOT_IMPLEMENTED, MlflowException
@@ -22,6 +21,7 @@ from tracklet.server.artifact_files import (
     UploadTooLarge,
     run_artifact_location,
 )
+from tracklet.server.downloads import send_file
 from tracklet.server.rpc import ServerState, json_response, rpc, state_of
 from tracklet.wire import endpoints as ep
 
@@ -42,17 +42,6 @@ def _disabled(request: Request) -> Response:
     )
 
 
-def send_file(path: str) -> Response:
-    """A streamed download with MLflow's headers (attachment, guessed type, nosniff)."""
-    name = posixpath.basename(path)
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return FileResponse(
-        path,
-        media_type=media_type,
-        filename=name,  # attachment; the middleware adds X-Content-Type-Options: nosniff
-    )
-
-
 async def list_proxied(request: Request) -> Response:
     proxy = _proxy(request)
     if proxy is None:
@@ -66,7 +55,8 @@ async def download(request: Request) -> Response:
     proxy = _proxy(request)
     if proxy is None:
         return _disabled(request)
-    return send_file(proxy.file_for_download(request.path_params["artifact_path"]))
+    path = request.path_params["artifact_path"]
+    return send_file(proxy.file_for_download(path), path)
 
 
 async def upload(request: Request) -> Response:
@@ -136,7 +126,7 @@ async def get_artifact(request: Request) -> Response:
     run = await run_in_threadpool(state.store.get_run, run_id)
     root, base = run_artifact_location(run.info.artifact_uri or "", state.proxy)
     root.resolve(path)
-    return send_file(root.file_for_download(posixpath.join(base, path) if base else path))
+    return send_file(root.file_for_download(posixpath.join(base, path) if base else path), path)
 
 
 def _presigned_rpc(state: ServerState, req: Fields) -> Fields:
