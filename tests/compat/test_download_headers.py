@@ -1,7 +1,8 @@
 """Issue 18 item 2: downloads carry MLflow's Content-Type and Content-Disposition.
 
 The same files are logged to a run on ``mlflow server`` and on ``tracklet server`` with
-MLflow's client, then fetched through ``get-artifact`` and the ``mlflow-artifacts`` proxy; the
+MLflow's client, then fetched through ``get-artifact``, the ``mlflow-artifacts`` proxy and
+``model-versions/get-artifact``; the
 headers must be MLflow's, file by file.
 """
 
@@ -37,8 +38,9 @@ NAMES = [
 HEADERS = ("content-type", "content-disposition", "x-content-type-options")
 
 
-def _log_files(url: str, tmp_path: Path) -> tuple[str, str]:
-    """(run_id, run artifact URI) of a run holding every file under ``dir/``."""
+def _log_files(url: str, tmp_path: Path) -> tuple[str, str, str]:
+    """(run_id, run artifact URI, registered model) of a run holding every file under ``dir/``
+    and a model version whose source is that folder."""
     import mlflow
 
     client = mlflow.MlflowClient(url)
@@ -49,16 +51,25 @@ def _log_files(url: str, tmp_path: Path) -> tuple[str, str]:
     for name in NAMES:
         (folder / name).write_bytes(b"content of " + name.encode())
     client.log_artifacts(run.info.run_id, str(folder), "dir")
-    return run.info.run_id, run.info.artifact_uri
+    model = f"m-{time.time_ns()}"
+    client.create_registered_model(model)
+    client.create_model_version(model, f"{run.info.artifact_uri}/dir", run.info.run_id)
+    return run.info.run_id, run.info.artifact_uri, model
 
 
-def _headers(url: str, run_id: str, artifact_uri: str, name: str) -> list[dict[str, Any]]:
+def _headers(
+    url: str, run_id: str, artifact_uri: str, model: str, name: str
+) -> list[dict[str, Any]]:
     out = []
     proxied = urllib.parse.urlparse(artifact_uri).path.lstrip("/")
     for response in (
         requests.get(f"{url}/get-artifact", params={"run_id": run_id, "path": f"dir/{name}"}),
         requests.get(
             f"{url}/api/2.0/mlflow-artifacts/artifacts/{proxied}/dir/{urllib.parse.quote(name)}"
+        ),
+        requests.get(
+            f"{url}/model-versions/get-artifact",
+            params={"name": model, "version": "1", "path": name},
         ),
     ):
         assert response.status_code == 200, response.text

@@ -3,7 +3,8 @@
 The same bad requests go to ``mlflow server`` and to ``tracklet server``; status, error code
 and message must match, since clients and MLflow's own tests match on the text. A bad page token
 on every paged endpoint is 400 INVALID_PARAMETER_VALUE (never silently the first page), a
-traversal attempt on the artifact routes answers ``Invalid path``, and the bulk metric
+traversal attempt on the artifact routes (model-versions/get-artifact too) answers
+``Invalid path``, and the bulk metric
 histories answer MLflow's limit messages. The library answers the same for page tokens.
 """
 
@@ -28,7 +29,7 @@ BULK = "/ajax-api/2.0/mlflow/metrics/get-history-bulk"
 INTERVAL = f"{BULK}-interval"
 
 
-def _cases(experiment_id: str, run_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+def _cases(experiment_id: str, run_id: str, model: str) -> list[tuple[str, str, dict[str, Any]]]:
     history = {"run_id": run_id, "metric_key": "m", "max_results": 1}
     cases: list[tuple[str, str, dict[str, Any]]] = []
     for token in (NOT_BASE64, NOT_JSON, NOT_A_TOKEN):
@@ -46,6 +47,7 @@ def _cases(experiment_id: str, run_id: str) -> list[tuple[str, str, dict[str, An
             (GET, "/api/2.0/mlflow/artifacts/list", {"run_id": run_id, "path": path}),
             (GET, "/get-artifact", {"run_id": run_id, "path": path}),
             (GET, "/api/2.0/mlflow-artifacts/artifacts", {"path": path}),
+            (GET, "/model-versions/get-artifact", {"name": model, "version": "1", "path": path}),
         ]
     cases += [
         (GET, "/api/2.0/mlflow-artifacts/artifacts/..%2Fx", {}),
@@ -80,8 +82,17 @@ def _answers(url: str) -> list[tuple[int, Any, Any]]:
                 f"{url}/api/2.0/mlflow/runs/log-metric",
                 json={"run_id": run_id, "key": "m", "value": step, "timestamp": 1, "step": step},
             ).raise_for_status()
+        model = f"m-{time.time_ns()}"
+        for path, body in [
+            ("registered-models/create", {"name": model}),
+            (
+                "model-versions/create",
+                {"name": model, "source": f"runs:/{run_id}/m", "run_id": run_id},
+            ),
+        ]:
+            session.post(f"{url}/api/2.0/mlflow/{path}", json=body).raise_for_status()
         out = []
-        for method, path, fields in _cases(experiment_id, run_id):
+        for method, path, fields in _cases(experiment_id, run_id, model):
             if method == GET:
                 response = session.get(url + path, params=fields)
             else:
@@ -93,7 +104,7 @@ def _answers(url: str) -> list[tuple[int, Any, Any]]:
 
 def test_error_answers_match_mlflow_server(tracklet_server: Any, mlflow_server: Any) -> None:
     ours, theirs = _answers(tracklet_server.url), _answers(mlflow_server.url)
-    cases = _cases("<experiment>", "<run>")
+    cases = _cases("<experiment>", "<run>", "<model>")
     for case, mine, oracle in zip(cases, ours, theirs, strict=True):
         assert mine == oracle, case
     assert any(code == "INVALID_PARAMETER_VALUE" for _, code, _ in ours)

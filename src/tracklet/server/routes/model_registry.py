@@ -20,8 +20,8 @@ from starlette.routing import Route
 from tracklet.entities.model_registry import ModelVersionTag, RegisteredModelTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, NOT_IMPLEMENTED, MlflowException
 from tracklet.server.artifact_files import run_artifact_location
+from tracklet.server.downloads import send_file
 from tracklet.server.model_version_source import check_source, resolve_source
-from tracklet.server.routes.artifacts import send_file
 from tracklet.server.rpc import ServerState, rpc, state_of
 from tracklet.store.model_registry_base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
@@ -250,7 +250,7 @@ async def get_model_version_artifact(request: Request) -> Response:
     query = request.query_params
     name, version = query.get("name") or "", query.get("version") or ""
     path = urllib.parse.unquote(query.get("path") or "")
-    return send_file(await run_in_threadpool(_version_artifact, state, name, version, path))
+    return send_file(await run_in_threadpool(_version_artifact, state, name, version, path), path)
 
 
 routes = [
