@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tracklet.artifacts.paths import validate_relative_path
 from tracklet.artifacts.registry import get_artifact_repository
 from tracklet.exceptions import MlflowException
+from tracklet.tracking.run_model_artifacts import download_run_artifact
 
 if TYPE_CHECKING:
     from tracklet.artifacts.base import ArtifactRepository
@@ -116,6 +117,10 @@ class ArtifactsClientMixin:
         return parent, validate_relative_path(name)
 
     def _download_from_uri(self: _Client, artifact_uri: str, dst_path: str | None = None) -> str:
+        if artifact_uri.startswith("runs:"):  # maybe a logged model named after the run
+            run_id, _, path = artifact_uri[len("runs:") :].lstrip("/").partition("/")
+            if run_id:
+                return download_run_artifact(self, run_id, path, dst_path)
         root, path = self._resolve_artifact_uri(artifact_uri)
         return self._repository(root).download_artifacts(path, dst_path)
 
@@ -334,7 +339,7 @@ class ArtifactsClientMixin:
         Raises:
             MlflowException: RESOURCE_DOES_NOT_EXIST for a missing artifact.
         """
-        return self._run_repository(run_id).download_artifacts(path, dst_path)
+        return download_run_artifact(self, run_id, path, dst_path)
 
     # ------------------------------------------------------------------ logged models
 
