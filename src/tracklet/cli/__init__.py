@@ -1,4 +1,5 @@
-"""The ``tracklet`` command: ``tracklet server``, ``tracklet ui`` and ``tracklet sync``.
+"""The ``tracklet`` command: ``tracklet server``, ``tracklet ui``, ``tracklet sync`` and
+``tracklet db upgrade``.
 
 Subcommand modules import their heavy dependencies (uvicorn, the server, the store) only when
 they run, so ``tracklet --help`` and server start-up stay quick.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from tracklet.cli.db import db
 from tracklet.cli.server import server, ui
 from tracklet.cli.sync import sync
 
@@ -21,5 +23,6 @@ def main() -> None:
 main.add_command(server)
 main.add_command(ui)
 main.add_command(sync)
+main.add_command(db)
 
 __all__ = ["main"]

@@ -41,6 +41,12 @@ def ensure_schema(engine: Engine, default_artifact_root: str) -> None:
         conn.exec_driver_sql("COMMIT")
 
 
+def database_revision(engine: Engine) -> str | None:
+    """The tracklet schema revision of the database behind ``engine``; None when it has none."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return _current_revision(conn)
+
+
 def _enable_wal(conn: Connection) -> None:
     # Persistent for the file. Switching needs a moment alone with the file; when a crowd of
     # processes opens a fresh file, retry until one of them has done it.
