@@ -63,8 +63,8 @@ def w_calls(lib: str, count: str) -> None:
     m.flush_trace_async_logging()
     flush = time.perf_counter() - start
     found = m.search_traces(max_results=n + 200, return_type="list", include_spans=False)
-    assert len(found) == n + 200, len(found)
-    emit({"per_call_us": calls / n * 1e6, "flush": flush})
+    # MLflow drops traces when its export queue (1,000 by default) is full: count what landed.
+    emit({"per_call_us": calls / n * 1e6, "flush": flush, "stored": len(found) - 200})
 
 
 def w_nested(lib: str, depth: str) -> None:
@@ -234,7 +234,8 @@ def main() -> None:
             ours["per_call_us"],
             "<= 1/20 of mlflow and <= 25 µs",
             higher_is_better=False,
-            note=f"flush after: tracklet {ours['flush']:.2f} s, mlflow {theirs['flush']:.2f} s",
+            note=f"flush after: tracklet {ours['flush']:.2f} s, mlflow {theirs['flush']:.2f} s; "
+            f"traces stored: tracklet {ours['stored']:,}, mlflow {theirs['stored']:,}",
         )
     )
     theirs = run_worker(MODULE, "mlflow", "nested", str(args.depth), timeout=3600)
