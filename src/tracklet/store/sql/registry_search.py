@@ -29,13 +29,14 @@ from tracklet.search.parser import parse_filter, parse_order_by
 from tracklet.store.sql import model_versions as version_queries
 from tracklet.store.sql import registered_models as model_queries
 from tracklet.store.sql.compiled import Db, literal
+from tracklet.store.sql.keyset import Term, fetch, row_key, selection
 from tracklet.store.sql.schema import (
     model_version_tags,
     model_versions,
     registered_model_tags,
     registered_models,
 )
-from tracklet.store.sql.search import _fetch, _row_key, _selection, _Term, compare
+from tracklet.store.sql.search import compare
 
 _NAME = Identifier(Kind.ATTRIBUTE, "name")
 _VERSION = Identifier(Kind.ATTRIBUTE, "version_number")
@@ -87,22 +88,22 @@ def _page(
     where: list[Any],
     comparisons: Sequence[Comparison],
     order: Sequence[OrderBy],
-    terms: list[_Term],
+    terms: list[Term],
     max_results: int,
     page_token: str | None,
 ) -> tuple[list[Any], str | None]:
     query_id = tokens.fingerprint(entity, [], tuple(comparisons), order)
     key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
-    selected, positions = _selection(columns, terms)
+    selected, positions = selection(columns, terms)
 
     def select() -> Any:
         return sa.select(*selected).where(*where)
 
-    rows = _fetch(db, select, terms, key, max_results + 1)
+    rows = fetch(db, select, terms, key, max_results + 1)
     next_token = None
     if len(rows) > max_results:
         rows = rows[:max_results]
-        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], positions))
+        next_token = tokens.encode(query_id, row_key(terms, rows[-1], positions))
     return [row[: len(columns)] for row in rows], next_token
 
 
@@ -124,11 +125,11 @@ def _model_filter(dialect_name: str, c: Comparison) -> Any:
     return compare(dialect_name, registered_models.c.name, c.op, c.value)
 
 
-def _model_term(order: OrderBy) -> _Term:
+def _model_term(order: OrderBy) -> Term:
     column = _RM_ORDER_COLUMNS[order.identifier.key]
     if order.identifier.key == "name":
-        return _Term(column, order.ascending, 0, str, collate=True)
-    return _Term(column, order.ascending, 0, int)
+        return Term(column, order.ascending, 0, str, collate=True)
+    return Term(column, order.ascending, 0, int)
 
 
 def search_registered_models(
@@ -214,11 +215,11 @@ def _version_filter(dialect_name: str, c: Comparison) -> Any:
     return compare(dialect_name, _MV_COLUMNS[key], c.op, value)
 
 
-def _version_term(order: OrderBy) -> _Term:
+def _version_term(order: OrderBy) -> Term:
     key = order.identifier.key
     if key == "name":
-        return _Term(mv.name, order.ascending, 0, str, collate=True)
-    return _Term(_MV_COLUMNS[key], order.ascending, 0, int)
+        return Term(mv.name, order.ascending, 0, str, collate=True)
+    return Term(_MV_COLUMNS[key], order.ascending, 0, int)
 
 
 def search_model_versions(

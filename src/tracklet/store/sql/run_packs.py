@@ -4,7 +4,7 @@ A full scan must build a run in about 10 µs; reading its ~15 part rows alone co
 times that. A run that has ended rarely changes, so ending it writes its parts into
 ``runs.pack`` (``run_pack_codec``), which search pages read with the run instead of the parts.
 
-Packs are never stale: triggers (``schema.pack_trigger_ddl``) clear a run's pack in the
+Packs are never stale: triggers (``pack_triggers.pack_trigger_ddl``) clear a run's pack in the
 transaction of any write to its params, tags or latest metrics, so a run changed after it ended
 is read from its parts again until it next ends. On PostgreSQL, where writers run concurrently,
 the packer holds an exclusive advisory lock on each run's lock bucket (the triggers take it
@@ -22,9 +22,8 @@ from sqlalchemy.dialects import postgresql
 
 from tracklet.store.sql import run_pack_codec
 from tracklet.store.sql.compiled import Db, bp, literal, stmt
+from tracklet.store.sql.pack_triggers import PACK_LOCK_BUCKETS, PACK_LOCK_SPACE
 from tracklet.store.sql.schema import (
-    PACK_LOCK_BUCKETS,
-    PACK_LOCK_SPACE,
     latest_metrics,
     params,
     runs,

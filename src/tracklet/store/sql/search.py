@@ -16,7 +16,6 @@ a backward scan of ``ix_latest_metrics_key_value``) and a page stops reading aft
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -36,6 +35,7 @@ from tracklet.store.sql import experiments as experiment_queries
 from tracklet.store.sql import run_parts
 from tracklet.store.sql import runs as run_queries
 from tracklet.store.sql.compiled import Db, literal
+from tracklet.store.sql.keyset import Term, fetch, row_key, selection
 from tracklet.store.sql.schema import (
     SEARCH_VALUE_PREFIX,
     datasets,
@@ -284,193 +284,27 @@ def _run_filters(dialect_name: str, comparisons: Sequence[Comparison], joins: _J
 # ---------------------------------------------------------------------- ordering and keysets
 
 
-@dataclass(frozen=True, slots=True)
-class _Term:
-    """One ordering term in SQL.
-
-    ``nulls`` says what NULL means: 0 the value is never NULL; 1 NULL (or a missing row) is
-    rank 1; 2 a metric, where NULL with a row is NaN (rank 1) and no row is rank 2.
-    """
-
-    value: Any
-    ascending: bool
-    nulls: int
-    type: type
-    missing: Any = None  # nulls == 2: true when the run has no row for the key
-    collate: bool = False  # a string: ordered by code point ("C") on PostgreSQL
-
-    def rank(self) -> Any:
-        if self.nulls == 2:
-            return sa.case(
-                (self.missing, literal("2")),
-                (self.value.is_(None), literal("1")),
-                else_=literal("0"),
-            )
-        return sa.case((self.value.is_(None), literal("1")), else_=literal("0"))
-
-    def not_null(self) -> _Term:
-        return _Term(self.value, self.ascending, 0, self.type, collate=self.collate)
-
-    def selected(self) -> list[Any]:
-        return [self.value, self.missing] if self.nulls == 2 else [self.value]
-
-    def row_key(self, values: Sequence[Any]) -> tuple[int, Any]:
-        value = values[0]
-        if self.nulls == 2 and values[1]:
-            return 2, None
-        return (1, None) if value is None else (0, value)
-
-
-def _sorted_by(term: _Term, dialect_name: str) -> Any:
-    if term.collate and dialect_name == "postgresql":
-        return term.value.collate("C")
-    return term.value
-
-
-def _order_by(terms: Sequence[_Term], dialect_name: str) -> list[Any]:
-    clauses: list[Any] = []
-    for term in terms:
-        if term.nulls:
-            clauses.append(term.rank())
-        value = _sorted_by(term, dialect_name)
-        clauses.append(value.asc() if term.ascending else value.desc())
-    return clauses
-
-
-def _after(term: _Term, rank: int, value: Any, dialect_name: str) -> Any:
-    """Rows later than (rank, value) on this term alone."""
-    if rank == 0:
-        column = _sorted_by(term, dialect_name)
-        strictly = column > value if term.ascending else column < value
-        return sa.or_(strictly, term.value.is_(None)) if term.nulls else strictly
-    if rank == 1 and term.nulls == 2:
-        return term.missing
-    return sa.false()
-
-
-def _same(term: _Term, rank: int, value: Any) -> Any:
-    """Rows equal to (rank, value) on this term."""
-    if rank == 0:
-        return term.value == value
-    if rank == 1:
-        return (
-            sa.and_(term.value.is_(None), ~term.missing)
-            if term.nulls == 2
-            else term.value.is_(None)
-        )
-    return term.missing
-
-
-def _keyset(terms: Sequence[_Term], key: Sequence[tuple[int, Any]], dialect_name: str) -> Any:
-    """Rows after ``key`` in the order of ``terms``: a lexicographic comparison, led by a bound
-    on the first term that an index range scan can use."""
-    alternatives = []
-    for i, term in enumerate(terms):
-        equal = [_same(t, r, v) for t, (r, v) in zip(terms[:i], key[:i], strict=True)]
-        alternatives.append(sa.and_(*equal, _after(term, *key[i], dialect_name)))
-    condition = sa.or_(*alternatives)
-    lead, (rank, value) = terms[0], key[0]
-    if rank == 0 and not lead.nulls:
-        column = _sorted_by(lead, dialect_name)
-        bound = column >= value if lead.ascending else column <= value
-        condition = sa.and_(bound, condition)
-    return condition
-
-
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    """A part of the result in which the leading term is all NULL or all non-NULL."""
-
-    where: list[Any]
-    terms: list[_Term]
-    key: list[tuple[int, Any]] | None  # where this segment resumes; None: from its start
-
-
-def _segments(terms: Sequence[_Term], key: Sequence[tuple[int, Any]] | None) -> list[_Segment]:
-    lead, rest = terms[0], list(terms[1:])
-    if not lead.nulls:
-        return [_Segment([], list(terms), list(key) if key else None)]
-    segments = []
-    lead_rank = key[0][0] if key else 0
-    if lead_rank == 0:
-        segments.append(
-            _Segment([lead.value.isnot(None)], [lead.not_null(), *rest], list(key) if key else None)
-        )
-    # NULL leads: NaN metrics, then rows without the key; one rank, so order by the rest.
-    null_terms = rest
-    null_key = list(key[1:]) if key and lead_rank else None
-    if lead.nulls == 2:
-        null_terms = [_Term(lead.rank(), True, 0, int), *rest]
-        null_key = [(0, lead_rank), *key[1:]] if key and lead_rank else None
-    segments.append(_Segment([lead.value.is_(None)], null_terms, null_key))
-    return segments
-
-
-def _fetch(
-    db: Db,
-    select: Callable[[], Any],
-    terms: Sequence[_Term],
-    key: Sequence[tuple[int, Any]] | None,
-    limit: int,
-) -> list[Any]:
-    """Up to ``limit`` rows after ``key``, segment by segment."""
-    rows: list[Any] = []
-    for segment in _segments(terms, key):
-        query = select().where(*segment.where).order_by(*_order_by(segment.terms, db.dialect_name))
-        if segment.key is not None:
-            query = query.where(_keyset(segment.terms, segment.key, db.dialect_name))
-        rows.extend(db.execute_core(query.limit(limit - len(rows))).fetchall())
-        if len(rows) >= limit:
-            break
-    return rows
-
-
-def _selection(leading: Sequence[Any], terms: Sequence[_Term]) -> tuple[list[Any], list[list[int]]]:
-    """The columns a page selects: ``leading``, then what the order terms read beyond them (a
-    term on one of ``leading`` reads it there: a thousand-run page does not fetch its start
-    times twice); and where each term's values sit in a row."""
-    selected = list(leading)
-    positions = []
-    for term in terms:
-        at = []
-        for column in term.selected():
-            # Identity, not ==: SQLAlchemy columns compare into SQL expressions.
-            found = next((i for i, c in enumerate(leading) if c is column), None)
-            if found is None:
-                found = len(selected)
-                selected.append(column)
-            at.append(found)
-        positions.append(at)
-    return selected, positions
-
-
-def _row_key(
-    terms: Sequence[_Term], row: Sequence[Any], positions: Sequence[Sequence[int]]
-) -> tokens.SortKey:
-    return [term.row_key([row[i] for i in at]) for term, at in zip(terms, positions, strict=True)]
-
-
 # ---------------------------------------------------------------------- runs
 
 
-def _run_term(order: OrderBy, joins: _Joins) -> _Term:
+def _run_term(order: OrderBy, joins: _Joins) -> Term:
     kind, key, asc = order.identifier.kind, order.identifier.key, order.ascending
     if kind is Kind.ATTRIBUTE:
         if key in ("start_time", "end_time"):
-            return _Term(runs.c[key], asc, 1, int)
+            return Term(runs.c[key], asc, 1, int)
         if key == "run_name":
-            return _Term(runs.c.name, asc, 1, str, collate=True)
+            return Term(runs.c.name, asc, 1, str, collate=True)
         if key == "artifact_uri":
-            return _Term(runs.c.artifact_uri, asc, 1, str, collate=True)
-        return _Term(_RUN_COLUMNS[key], asc, 0, str, collate=True)
+            return Term(runs.c.artifact_uri, asc, 1, str, collate=True)
+        return Term(_RUN_COLUMNS[key], asc, 0, str, collate=True)
     inner = (kind, key) in joins.inner
     alias = joins.alias(kind, key, inner=inner)
     if kind is Kind.METRIC:
         if not inner:
-            return _Term(alias.c.value, asc, 2, float, missing=alias.c.run_uuid.is_(None))
-        return _Term(alias.c.value, asc, 0 if key in joins.real_metrics else 1, float)
+            return Term(alias.c.value, asc, 2, float, missing=alias.c.run_uuid.is_(None))
+        return Term(alias.c.value, asc, 0 if key in joins.real_metrics else 1, float)
     # An inner-joined param or tag was compared with a string, so its value is not NULL.
-    return _Term(alias.c.value, asc, 0 if inner else 1, str, collate=True)
+    return Term(alias.c.value, asc, 0 if inner else 1, str, collate=True)
 
 
 # Where a page row holds the run's pack, after INFO_COLUMNS.
@@ -506,17 +340,17 @@ def _run_page(
         lead = order[0].identifier
         joins.choose_driver(db, (lead.kind, lead.key) if lead.kind is not Kind.ATTRIBUTE else None)
     key = tokens.decode(page_token, query_id, [t.type for t in terms]) if page_token else None
-    selected, positions = _selection([*run_queries.INFO_COLUMNS, runs.c.pack], terms)
+    selected, positions = selection([*run_queries.INFO_COLUMNS, runs.c.pack], terms)
     from_clause = joins.from_clause()
 
     def select() -> Any:
         return sa.select(*selected).select_from(from_clause).where(*where)
 
-    rows = _fetch(db, select, terms, key, max_results + 1)
+    rows = fetch(db, select, terms, key, max_results + 1)
     next_token = None
     if len(rows) > max_results:
         rows = rows[:max_results]
-        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], positions))
+        next_token = tokens.encode(query_id, row_key(terms, rows[-1], positions))
     return rows, next_token
 
 
@@ -611,13 +445,13 @@ def _experiment_filter(dialect_name: str, c: Comparison) -> Any:
     return compare(dialect_name, _EXPERIMENT_COLUMNS[key], op, value)
 
 
-def _experiment_term(order: OrderBy) -> _Term:
+def _experiment_term(order: OrderBy) -> Term:
     key, asc = order.identifier.key, order.ascending
     if key == "name":
-        return _Term(experiments.c.name, asc, 0, str, collate=True)
+        return Term(experiments.c.name, asc, 0, str, collate=True)
     if key == "experiment_id":
-        return _Term(experiments.c.experiment_id, asc, 0, int)
-    return _Term(_EXPERIMENT_COLUMNS[key], asc, 1, int)
+        return Term(experiments.c.experiment_id, asc, 0, int)
+    return Term(_EXPERIMENT_COLUMNS[key], asc, 1, int)
 
 
 def search_experiments(
@@ -643,15 +477,15 @@ def search_experiments(
     where = [experiments.c.lifecycle_stage.in_(stages)]
     where += [_experiment_filter(db.dialect_name, c) for c in comparisons]
     first = len(experiment_queries.COLUMNS)
-    selected, positions = _selection(experiment_queries.COLUMNS, terms)
+    selected, positions = selection(experiment_queries.COLUMNS, terms)
 
     def select() -> Any:
         return sa.select(*selected).where(*where)
 
-    rows = _fetch(db, select, terms, key, max_results + 1)
+    rows = fetch(db, select, terms, key, max_results + 1)
     next_token = None
     if len(rows) > max_results:
         rows = rows[:max_results]
-        next_token = tokens.encode(query_id, _row_key(terms, rows[-1], positions))
+        next_token = tokens.encode(query_id, row_key(terms, rows[-1], positions))
     rows = [row[:first] for row in rows]
     return PagedList(experiment_queries.to_entities(db, rows), next_token)

@@ -19,7 +19,7 @@ down_revision = "0003_logged_model_metric_index"
 branch_labels = None
 depends_on = None
 
-# As schema.pack_trigger_ddl wrote them when this revision was written; a migration never
+# As pack_triggers.pack_trigger_ddl wrote them when this revision was written; a migration never
 # changes.
 _LOCK_SPACE = 7264
 _LOCK_BUCKETS = 64

@@ -1,0 +1,63 @@
+"""The triggers that clear a run's pack when its params, tags or latest metrics change.
+
+A write to a run's params, tags or latest metrics clears the run's pack, in the writer's own
+transaction, whatever code path wrote it: a pack is never stale. On PostgreSQL the triggers
+also take a shared advisory lock (first key PACK_LOCK_SPACE, second the run's lock bucket,
+hashtext(run_uuid) & PACK_LOCK_BUCKETS - 1); a packer takes its runs' buckets exclusively
+before reading their parts, so a write that commits while a pack is being built always
+clears that pack afterwards. Buckets, not one lock per run: a statement touching 100,000
+runs (deleting an experiment's runs, say) would exhaust PostgreSQL's lock table.
+"""
+
+from __future__ import annotations
+
+PACK_LOCK_SPACE = 7264
+PACK_LOCK_BUCKETS = 64
+_PACKED_PARTS = {
+    "params": "OLD.value {distinct} NEW.value",
+    "tags": "OLD.value {distinct} NEW.value",
+    # Most updates of a latest_metrics row append to its tail; only a new latest point matters
+    # (SQLite's row triggers check; PostgreSQL's statement triggers drop on any update).
+    "latest_metrics": (
+        "OLD.value {distinct} NEW.value OR OLD.is_nan <> NEW.is_nan"
+        " OR OLD.timestamp <> NEW.timestamp OR OLD.step <> NEW.step"
+    ),
+}
+
+
+def pack_trigger_ddl(dialect_name: str) -> list[str]:
+    """The statements creating the triggers that clear stale packs."""
+    if dialect_name == "sqlite":
+        # Row triggers (SQLite has no other kind); each looks the run up by primary key.
+        statements = []
+        for table, changed in _PACKED_PARTS.items():
+            for event, row in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+                when = f" WHEN {changed.format(distinct='IS NOT')}" if event == "UPDATE" else ""
+                statements.append(
+                    f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
+                    f" FOR EACH ROW{when} BEGIN"
+                    f" UPDATE runs SET pack = NULL WHERE run_uuid = {row}.run_uuid"
+                    " AND pack IS NOT NULL; END"
+                )
+        return statements
+    # Statement triggers over transition tables: one call per statement, not one per row of a
+    # thousand-metric batch.
+    statements = [
+        "CREATE FUNCTION tracklet_unpack_runs() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  PERFORM pg_advisory_xact_lock_shared({PACK_LOCK_SPACE}, bucket) FROM (\n"
+        f"    SELECT DISTINCT hashtext(run_uuid) & {PACK_LOCK_BUCKETS - 1} AS bucket FROM changed\n"
+        "    ORDER BY bucket) AS buckets;\n"
+        "  UPDATE runs SET pack = NULL\n"
+        "    WHERE run_uuid IN (SELECT run_uuid FROM changed) AND pack IS NOT NULL;\n"
+        "  RETURN NULL;\n"
+        "END $$"
+    ]
+    for table in _PACKED_PARTS:
+        for event, rows in (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD")):
+            statements.append(
+                f"CREATE TRIGGER tr_{table}_{event.lower()}_unpack AFTER {event} ON {table}"
+                f" REFERENCING {rows} TABLE AS changed FOR EACH STATEMENT"
+                " EXECUTE FUNCTION tracklet_unpack_runs()"
+            )
+    return statements
