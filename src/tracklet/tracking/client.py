@@ -35,6 +35,7 @@ from tracklet.tracking.client_artifacts import ArtifactsClientMixin
 from tracklet.tracking.client_experiments import ExperimentsClientMixin
 from tracklet.tracking.client_models import LoggedModelsClientMixin
 from tracklet.tracking.client_registry import RegistryClientMixin
+from tracklet.tracking.client_registry_aliases import AliasesClientMixin
 from tracklet.tracking.client_runs import RunsClientMixin
 from tracklet.tracking.client_traces import TracesClientMixin
 
@@ -54,6 +55,7 @@ class MlflowClient(
     ArtifactsClientMixin,
     LoggedModelsClientMixin,
     RegistryClientMixin,
+    AliasesClientMixin,
     TracesClientMixin,
 ):
     """A client for a tracking store: a database URI or a tracking server URL.

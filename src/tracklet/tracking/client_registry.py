@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any, cast
+from typing import Any
 
 from tracklet.entities import PagedList
 from tracklet.entities.model_registry import (
@@ -22,16 +22,14 @@ from tracklet.entities.model_registry import (
 from tracklet.exceptions import (
     INVALID_PARAMETER_VALUE,
     RESOURCE_ALREADY_EXISTS,
-    RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
 from tracklet.store.model_registry_base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
-    ModelRegistryStore,
 )
-from tracklet.store.models_uri import is_models_uri, parse_models_uri
-from tracklet.store.schemes import get_store
+from tracklet.store.models_uri import is_models_uri
+from tracklet.tracking.client_registry_access import RegistryStoreAccess
 
 DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
 _STAGES_DEPRECATION = (
@@ -40,24 +38,8 @@ _STAGES_DEPRECATION = (
 )
 
 
-class RegistryClientMixin:
+class RegistryClientMixin(RegistryStoreAccess):
     """Model registry methods of :class:`tracklet.MlflowClient`."""
-
-    _registry_uri: str
-
-    @property
-    def _registry_store(self) -> ModelRegistryStore:
-        store: Any = get_store(self._registry_uri)
-        if store is getattr(self, "_registry_checked", None):
-            return cast(ModelRegistryStore, store)
-        # A Protocol isinstance check costs ~0.5 ms (one hasattr per method): once per store.
-        if not isinstance(store, ModelRegistryStore):
-            raise MlflowException(
-                f"The store for registry URI {self._registry_uri!r} has no model registry.",
-                INVALID_PARAMETER_VALUE,
-            )
-        self._registry_checked = store
-        return store
 
     # ------------------------------------------------------------------ registered models
 
@@ -403,39 +385,6 @@ class RegistryClientMixin:
         number = self._version_or_stage(name, version, stage)
         self._registry_store.delete_model_version_tag(name, number, key)  # type: ignore[arg-type]
 
-    # ------------------------------------------------------------------ aliases
-
-    def set_registered_model_alias(self, name: str, alias: str, version: str) -> None:
-        """Point ``alias`` at ``version`` (moving it if it named another version).
-
-        Args:
-            name: The registered model.
-            alias: The alias: letters, digits, '_' and '-'; not ``latest`` nor ``v<number>``.
-            version: The version number.
-        """
-        self._registry_store.set_registered_model_alias(name, alias, str(version))
-
-    def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        """Delete an alias of a registered model.
-
-        Args:
-            name: The registered model.
-            alias: The alias.
-        """
-        self._registry_store.delete_registered_model_alias(name, alias)
-
-    def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        """The version an alias names (``latest``: the newest version).
-
-        Args:
-            name: The registered model.
-            alias: The alias.
-
-        Returns:
-            The ModelVersion.
-        """
-        return self._registry_store.get_model_version_by_alias(name, alias)
-
     def copy_model_version(self, src_model_uri: str, dst_name: str) -> ModelVersion:
         """Register the version ``src_model_uri`` names as a new version of ``dst_name``
         (created if missing), with its run, tags, link and description.
@@ -473,32 +422,3 @@ class RegistryClientMixin:
             source.description,
             source.model_id,
         )
-
-    def _registered_model_source(self, uri: str) -> str:
-        """The download URI of the registered version a ``models:/`` URI names."""
-        version = self._model_version_for_uri(uri)
-        return self._registry_store.get_model_version_download_uri(version.name, version.version)
-
-    def _model_version_for_uri(self, uri: str) -> ModelVersion:
-        """The registered version a ``models:/name/...`` or ``models:/name@alias`` URI names."""
-        parsed = parse_models_uri(uri)
-        store = self._registry_store
-        if parsed.model_id is not None:
-            raise MlflowException(
-                f"Model URI {uri!r} names a logged model or no registered model: "
-                "registered models are named models:/<name>/<version>, models:/<name>@<alias>, "
-                "models:/<name>/latest or models:/<name>/<stage>.",
-                RESOURCE_DOES_NOT_EXIST,
-            )
-        name = str(parsed.name)
-        if parsed.version is not None:
-            return store.get_model_version(name, parsed.version)
-        if parsed.alias is not None:
-            return store.get_model_version_by_alias(name, parsed.alias)
-        latest = store.get_latest_versions(name, None if parsed.stage is None else [parsed.stage])
-        if not latest:
-            stage = "" if parsed.stage is None else f" and stage '{parsed.stage}'"
-            raise MlflowException(
-                f"No versions of model with name '{name}'{stage} found", RESOURCE_DOES_NOT_EXIST
-            )
-        return max(latest, key=lambda v: int(v.version))
