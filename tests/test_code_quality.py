@@ -45,3 +45,17 @@ def test_web_ui_is_not_python() -> None:
     # built assets (server/ui_assets/, package data) hold no Python that could import tracklet.
     for folder in (ROOT / "ui", ROOT / "src" / "tracklet" / "server" / "ui_assets"):
         assert not sorted(folder.rglob("*.py")), folder
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_passes_500_lines() -> None:
+    """Small modules with one responsibility (ARCHITECTURE.md): a module that grows past this
+    is split by resource, as the SQL store, the client and the schema are."""
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "src" / "tracklet").rglob("*.py")
+        if (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
