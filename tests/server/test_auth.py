@@ -261,3 +261,51 @@ def test_tokens_csrf_and_one_hash_per_credential(
         "revoked": 1
     }
     assert client.get("/api/2.0/mlflow/users/current", headers=bearer).status_code == 401
+
+
+def test_web_ui_data_and_version_artifacts_follow_permissions(client: TestClient) -> None:
+    """The UI's series, raw points and live events, and a model version's files, are open to
+    readers of the experiment (or registered model) and refused to others, not admin-only."""
+    admin = basic(*ADMIN)
+    carol = _user(client, "carol")
+    experiment = client.post(
+        "/api/2.0/mlflow/experiments/create", json={"name": "ui"}, headers=admin
+    ).json()["experiment_id"]
+    run = client.post(
+        "/api/2.0/mlflow/runs/create", json={"experiment_id": experiment}, headers=admin
+    ).json()["run"]["info"]["run_id"]
+    point = {"run_id": run, "key": "loss", "value": 0.5, "timestamp": 1, "step": 0}
+    assert client.post("/api/2.0/mlflow/runs/log-metric", json=point, headers=admin).is_success
+    series = "/ajax-api/2.0/tracklet/metrics/series"
+    body = {"series": [{"run_id": run, "key": "loss"}]}
+    raw = "/ajax-api/2.0/tracklet/metrics/raw"
+    # Default READ: carol reads the admin's experiment through the UI's routes.
+    answer = client.post(series, json=body, headers=carol)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["series"][0]["key"] == "loss"
+    assert client.get(raw, params={"run_id": run, "key": "loss"}, headers=carol).status_code == 200
+    grant = "/api/3.0/mlflow/users/permissions/grant"
+    hidden = {
+        "username": "carol",
+        "resource_type": "experiment",
+        "resource_id": experiment,
+        "permission": "NO_PERMISSIONS",
+    }
+    assert client.post(grant, json=hidden, headers=admin).status_code == 200
+    assert client.post(series, json=body, headers=carol).status_code == 403
+    assert client.get(raw, params={"run_id": run, "key": "loss"}, headers=carol).status_code == 403
+    events = "/ajax-api/2.0/tracklet/events"
+    assert client.get(events, params={"run_id": run}, headers=carol).status_code == 403
+    assert (
+        client.get(events, params={"experiment_id": experiment}, headers=carol).status_code == 403
+    )
+    # A model version's files follow the registered model's permission.
+    client.post(
+        "/api/2.0/mlflow/registered-models/create", json={"name": "m"}, headers=admin
+    ).raise_for_status()
+    refused = {**hidden, "resource_type": "registered_model", "resource_id": "m"}
+    assert client.post(grant, json=refused, headers=admin).status_code == 200
+    artifact = "/model-versions/get-artifact"
+    params = {"name": "m", "version": "1", "path": "MLmodel"}
+    assert client.get(artifact, params=params, headers=carol).status_code == 403
+    assert client.get(artifact, params=params, headers=admin).status_code == 404

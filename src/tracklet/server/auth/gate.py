@@ -198,6 +198,18 @@ class AuthGate:
             run_ids = raw.get("run_ids") if raw else None
             run_ids = run_ids if isinstance(run_ids, list) else query.get("run_ids", [])
             return [(EXPERIMENT, self._experiment_of_run(store, str(r))) for r in run_ids]
+        if kind == "series":
+            wanted = raw.get("series") if raw else None
+            if not isinstance(wanted, list) or not wanted:
+                return None
+            run_ids = {str(item.get("run_id")) for item in wanted if isinstance(item, dict)}
+            return [(EXPERIMENT, self._experiment_of_run(store, r)) for r in sorted(run_ids)]
+        if kind == "run_or_experiment":
+            run_id = field("run_id")
+            if run_id:
+                return [(EXPERIMENT, self._experiment_of_run(store, str(run_id)))]
+            experiment_id = field("experiment_id")
+            return [(EXPERIMENT, str(experiment_id))] if experiment_id else None
         if kind == "name":
             return [(REGISTERED_MODEL, str(field("name")))]
         if kind == "model_id":

@@ -23,7 +23,8 @@ ADMIN = "admin"
 class Rule:
     need: str
     resource: str = ""  # experiment_id, experiment_ids, run_id, run_ids, experiment_name,
-    # model_id (path), artifact (path), name, or "" for none
+    # model_id (path), artifact (path), name, series (the UI's {run_id, key} list),
+    # run_or_experiment (the UI's live events), or "" for none
 
 
 _EXP = "experiment_id"
@@ -72,6 +73,9 @@ RULES: dict[str, Rule] = {
     "/index.html": Rule(ANY),
     "/tracklet/runs/search-columns": Rule("read", "experiment_ids"),
     "/tracklet/experiments/keys": Rule("read", "experiment_ids"),
+    "/tracklet/metrics/series": Rule("read", "series"),  # every {run_id, key} asked for
+    "/tracklet/metrics/raw": Rule("read", _RUN),
+    "/tracklet/events": Rule("read", "run_or_experiment"),
     # Registered models (and their versions) by name.
     "/mlflow/registered-models/create": Rule(ANY),  # the creator is granted MANAGE
     "/mlflow/registered-models/search": Rule(ANY),  # results filtered
@@ -93,6 +97,7 @@ RULES: dict[str, Rule] = {
     "/mlflow/model-versions/delete-tag": Rule("delete", _NAME),
     "/mlflow/model-versions/delete": Rule("delete", _NAME),
     "/mlflow/registered-models/get-by-alias": Rule("read", _NAME),
+    "/model-versions/get-artifact": Rule("read", _NAME),
 }
 # Same path, other capability by method.
 METHOD_RULES: dict[tuple[str, str], Rule] = {
