@@ -3,7 +3,10 @@ its reason, in docs/ROUTES-NOT-SERVED.md (and nothing listed there is served).""
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 from tracklet.server.app import all_routes
@@ -17,13 +20,26 @@ def _normal(path: str) -> str:
     return re.sub(r"<[^>]*>", "{}", re.sub(r"\{[^}]*\}", "{}", path))
 
 
-def _mlflow_routes() -> set[tuple[str, str]]:
-    from mlflow.server import app
+_LIST_MLFLOW_ROUTES = """
+import json
+from mlflow.server import app
+print(json.dumps([[m, r.rule] for r in app.url_map.iter_rules() for m in r.methods or ()]))
+"""
 
+
+def _mlflow_routes() -> set[tuple[str, str]]:
+    """MLflow's route table, read in a fresh interpreter: tests in this process may have
+    imported parts of MLflow (its auth app, say) that add routes to its Flask app."""
+    listed = subprocess.run(
+        [sys.executable, "-c", _LIST_MLFLOW_ROUTES],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=240,
+    )
     return {
-        (method, _normal(rule.rule))
-        for rule in app.url_map.iter_rules()
-        for method in rule.methods or ()
+        (method, _normal(rule))
+        for method, rule in json.loads(listed.stdout.strip().splitlines()[-1])
         if method not in ("HEAD", "OPTIONS")
     }
 
