@@ -124,26 +124,20 @@ def _train_and_log(
 ) -> Any:
     import tempfile
 
-    from tracklet.autolog._training import RunLogger
-    from tracklet.tracking import fluent, fluent_models
-    from tracklet.tracking.context import current_client
-
-    log_models = log_models and get_config(FLAVOR_NAME, "log_models", True)
-    run = fluent.active_run()
-    assert run is not None
-    logger = RunLogger(current_client(), run.info.run_id)
-    booster_params = args[0] if args else kwargs["params"]
-    fn_params = boosting.fn_args_as_params(original, args, kwargs, _UNLOGGED)
-    train_set = args[1] if len(args) > 1 else kwargs.get("train_set")
-    model_id = None
-    with logging_section(FLAVOR_NAME):
-        logger.log_params({**booster_params, **fn_params})
-        if get_config(FLAVOR_NAME, "log_datasets", True) and train_set is not None:
-            _log_datasets(logger, train_set, kwargs.get("valid_sets"), kwargs.get("valid_names"))
-        if log_models:
-            model_id = fluent_models.initialize_logged_model(
-                name="model", source_run_id=logger.run_id
-            ).model_id
+    start = boosting.start_train(
+        FLAVOR_NAME,
+        log_models,
+        original,
+        args,
+        kwargs,
+        _UNLOGGED,
+        "train_set",
+        lambda logger, train_set: _log_datasets(
+            logger, train_set, kwargs.get("valid_sets"), kwargs.get("valid_names")
+        ),
+    )
+    logger, train_set = start.logger, start.train_set
+    model_id, log_models = start.model_id, start.log_models
     eval_results: list[dict[str, float]] = []
     callback = _callback(logger, model_id, eval_results)
     args, kwargs = boosting.with_callback(original, args, kwargs, callback)

@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Callable
 from copy import deepcopy
+from dataclasses import dataclass
 from typing import Any
 
 from tracklet.autolog._training import (
@@ -31,6 +32,55 @@ def fn_args_as_params(
     values.update(kwargs)
     values.update({p.name: p.default for p in params[len(args) :] if p.name not in kwargs})
     return {k: v for k, v in values.items() if k not in unlogged}
+
+
+@dataclass(frozen=True)
+class TrainStart:
+    """What a ``train`` patch has once params, datasets and the pending model are logged."""
+
+    logger: Any  # tracklet.autolog._training.RunLogger
+    fn_params: dict[str, Any]
+    train_set: Any
+    dataset: Any  # what ``log_datasets`` returned (None when datasets were not logged)
+    model_id: str | None  # the logged model initialized for this fit, if models are logged
+    log_models: bool
+
+
+def start_train(
+    flavor: str,
+    log_models: bool,
+    original: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    unlogged: list[str],
+    train_arg: str,
+    log_datasets: Callable[[Any, Any], Any],
+) -> TrainStart:
+    """Before ``train(params, <train_arg>, ...)`` runs: log the booster and call params and
+    the datasets, and initialize the logged model the callback links metrics to."""
+    from tracklet.autolog import get_config, logging_section
+    from tracklet.autolog._training import RunLogger
+    from tracklet.tracking import fluent, fluent_models
+    from tracklet.tracking.context import current_client
+
+    log_models = log_models and get_config(flavor, "log_models", True)
+    run = fluent.active_run()
+    assert run is not None
+    logger = RunLogger(current_client(), run.info.run_id)
+    booster_params = args[0] if args else kwargs["params"]
+    fn_params = fn_args_as_params(original, args, kwargs, unlogged)
+    train_set = args[1] if len(args) > 1 else kwargs.get(train_arg)
+    dataset = None
+    model_id = None
+    with logging_section(flavor):
+        logger.log_params({**booster_params, **fn_params})
+        if get_config(flavor, "log_datasets", True) and train_set is not None:
+            dataset = log_datasets(logger, train_set)
+        if log_models:
+            model_id = fluent_models.initialize_logged_model(
+                name="model", source_run_id=logger.run_id
+            ).model_id
+    return TrainStart(logger, fn_params, train_set, dataset, model_id, log_models)
 
 
 def with_callback(

@@ -148,27 +148,18 @@ def _train_and_log(
 ) -> Any:
     import xgboost
 
-    from tracklet.autolog._training import RunLogger
-    from tracklet.tracking import fluent, fluent_models
-    from tracklet.tracking.context import current_client
-
-    log_models = log_models and get_config(FLAVOR_NAME, "log_models", True)
-    run = fluent.active_run()
-    assert run is not None
-    logger = RunLogger(current_client(), run.info.run_id)
-    booster_params = args[0] if args else kwargs["params"]
-    fn_params = boosting.fn_args_as_params(original, args, kwargs, _UNLOGGED)
-    dtrain = args[1] if len(args) > 1 else kwargs.get("dtrain")
-    dataset = None
-    model_id = None
-    with logging_section(FLAVOR_NAME):
-        logger.log_params({**booster_params, **fn_params})
-        if get_config(FLAVOR_NAME, "log_datasets", True) and dtrain is not None:
-            dataset = _log_datasets(logger, dtrain, kwargs.get("evals"))
-        if log_models:
-            model_id = fluent_models.initialize_logged_model(
-                name="model", source_run_id=logger.run_id
-            ).model_id
+    start = boosting.start_train(
+        FLAVOR_NAME,
+        log_models,
+        original,
+        args,
+        kwargs,
+        _UNLOGGED,
+        "dtrain",
+        lambda logger, dtrain: _log_datasets(logger, dtrain, kwargs.get("evals")),
+    )
+    logger, fn_params, dtrain = start.logger, start.fn_params, start.train_set
+    dataset, model_id, log_models = start.dataset, start.model_id, start.log_models
     eval_results: list[dict[str, float]] = []
     callback = _callback(logger, model_id, eval_results)
     args, kwargs = boosting.with_callback(original, args, kwargs, callback)
