@@ -87,12 +87,11 @@ def test_help_names_mlflows_flags() -> None:
 
 
 @pytest.mark.slow
-def test_starts_fast_and_stops_cleanly_on_sigterm(
+def test_starts_and_stops_cleanly_on_sigterm(
     tmp_path: Path, stop_later: list[subprocess.Popen[bytes]]
 ) -> None:
-    process, url, startup = _start(tmp_path)
+    process, url, _ = _start(tmp_path)  # start-up time is bench_server's, not a unit test's
     stop_later.append(process)
-    assert startup < 3.0  # the benchmark holds the 1 s target; CI machines are shared
     assert (tmp_path / "tracklet.db").exists()  # the library's default database
     with urllib.request.urlopen(f"{url}/version") as response:
         assert response.read() == b"3.17.2"

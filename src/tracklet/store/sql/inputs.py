@@ -117,17 +117,20 @@ def _dataset_uuid(db: Db, experiment_id: int, dataset_input: DatasetInput) -> st
 
 
 def write_dataset_inputs(db: Db, run_id: str, dataset_inputs: Sequence[DatasetInput]) -> None:
-    """Link datasets to the run; logging one again only updates its input tags."""
+    """Link datasets to the run; logging one already linked changes nothing (MLflow keeps the
+    first input tags)."""
     if not dataset_inputs:
         return
     experiment_id = db.scalar(_EXPERIMENT_OF_RUN, {"run_uuid": run_id})
     for dataset_input in dataset_inputs:
         dataset_uuid = _dataset_uuid(db, experiment_id, dataset_input)
         position = db.scalar(_NEXT_DATASET_POSITION, {"run_uuid": run_id})
-        db.execute(
+        linked = db.execute(
             _LINK_DATASET,
             {"run_uuid": run_id, "dataset_uuid": dataset_uuid, "position": position},
-        )
+        ).rowcount
+        if not linked:
+            continue
         db.executemany(
             _UPSERT_INPUT_TAG,
             [
