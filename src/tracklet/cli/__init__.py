@@ -1,5 +1,6 @@
-"""The ``tracklet`` command: ``tracklet server``, ``tracklet ui``, ``tracklet sync`` and
-``tracklet db upgrade``.
+"""The ``tracklet`` command: ``tracklet server``, ``tracklet ui``, ``tracklet sync``, ``tracklet db
+upgrade``, the everyday ``runs``, ``experiments``, ``artifacts`` and ``gc`` commands, and
+``tracklet import`` / ``export`` to and from MLflow.
 
 Subcommand modules import their heavy dependencies (uvicorn, the server, the store) only when
 they run, so ``tracklet --help`` and server start-up stay quick.
@@ -9,7 +10,11 @@ from __future__ import annotations
 
 import click
 
+from tracklet.cli.artifacts import artifacts
 from tracklet.cli.db import db
+from tracklet.cli.experiments import experiments
+from tracklet.cli.gc import gc
+from tracklet.cli.runs import runs
 from tracklet.cli.server import server, ui
 from tracklet.cli.sync import sync
 
@@ -24,5 +29,9 @@ main.add_command(server)
 main.add_command(ui)
 main.add_command(sync)
 main.add_command(db)
+main.add_command(runs)
+main.add_command(experiments)
+main.add_command(artifacts)
+main.add_command(gc)
 
 __all__ = ["main"]
