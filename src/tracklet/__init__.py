@@ -18,6 +18,13 @@ from tracklet import entities, tracing
 from tracklet.autolog import autolog
 from tracklet.entities import RunStatus, ViewType
 from tracklet.exceptions import MlflowException, TrackletException
+from tracklet.system_metrics import (
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_node_id,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 from tracklet.tracing import (
     delete_trace_tag,
     flush_trace_async_logging,
@@ -99,8 +106,12 @@ from tracklet.tracking.fluent_registry import (
     search_model_versions,
     search_registered_models,
 )
+from tracklet.version import TRACKLET_VERSION as TRACKLET_VERSION
+from tracklet.version import VERSION
 
-__version__ = "0.1.0"
+# MLflow-checking code reads __version__ to pick code paths: it is the MLflow API version
+# tracklet implements; tracklet's own release is TRACKLET_VERSION (README, "Versions").
+__version__ = VERSION
 
 # Submodules MLflow users reach as attributes (``mlflow.sklearn.log_model``); imported on first
 # access so that ``import tracklet`` stays light.
@@ -164,6 +175,8 @@ __all__ = [
     "delete_run",
     "delete_tag",
     "delete_trace_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "entities",
     "finalize_logged_model",
@@ -213,6 +226,9 @@ __all__ = [
     "set_experiment_tag",
     "set_experiment_tags",
     "set_logged_model_tags",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_trace_tag",

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import sys
 from types import TracebackType
 from typing import Any
 
-from tracklet import env
+from tracklet import env, system_metrics
 from tracklet.entities import LifecycleStage, Run, RunStatus, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.tracking import _state, system_tags
 from tracklet.tracking.client import MlflowClient
 from tracklet.tracking.context import current_client, current_experiment_id
+
+_logger = logging.getLogger(__name__)
 
 
 class ActiveRun(Run):
@@ -74,14 +77,17 @@ def start_run(
         parent_run_id: The parent of the new run (must be the active run if there is one).
         tags: Tags for the run, on top of the system tags.
         description: The run's notes (``mlflow.note.content``).
-        log_system_metrics: Accepted for MLflow compatibility; not collected.
+        log_system_metrics: Log CPU, memory, disk, network and GPU usage as ``system/...``
+            metrics on a background thread until the run ends (``tracklet.system_metrics``);
+            None follows ``MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING``.
 
     Returns:
         The ActiveRun; use it in a ``with`` block to end it on exit.
 
     Raises:
         MlflowException: if a run is active and ``nested`` is False; for a deleted run or
-            parent; INVALID_PARAMETER_VALUE for a description also given as a tag.
+            parent; INVALID_PARAMETER_VALUE for a description also given as a tag; for
+            ``log_system_metrics`` without psutil installed (naming the extra).
 
     Example::
 
@@ -98,6 +104,10 @@ def start_run(
             "end the current run with mlflow.end_run(). To start a nested run, call start_run "
             "with nested=True"
         )
+    if log_system_metrics is None:
+        log_system_metrics = env.MLFLOW_ENABLE_SYSTEM_METRICS_LOGGING.get()
+    if log_system_metrics:
+        _require_psutil()
     client = current_client()
     user_tags = {k: str(v) for k, v in (tags or {}).items()}
     if description:
@@ -140,10 +150,27 @@ def start_run(
             run_name=run_name,
         )
     active = ActiveRun(run, client)
+    if log_system_metrics:
+        try:
+            system_metrics.start_monitor(run.info.run_id, client, resume=bool(existing_run_id))
+        except Exception as exc:  # as MLflow: the run goes on without them, loudly
+            _logger.error("Failed to start system metrics monitoring: %s", exc)
     stack.append(active)
     with _state.lock:
         _state.open_runs[active.info.run_id] = active
     return active
+
+
+def _require_psutil() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("psutil") is None:
+        raise MlflowException(
+            "Failed to start system metrics monitoring as package `psutil` is not installed. "
+            "Run `pip install 'tracklet[system-metrics]'` (or `pip install psutil`), or turn "
+            "system metrics off with `start_run(log_system_metrics=False)` or "
+            "`tracklet.disable_system_metrics_logging()`."
+        )
 
 
 def _resume_run(
@@ -185,6 +212,8 @@ def end_run(status: str = RunStatus.FINISHED.name) -> None:
     _state.set_last_active_run_id(run.info.run_id)
     with _state.lock:
         _state.open_runs.pop(run.info.run_id, None)
+    # Stopped first, so ending the run writes the last points it queued.
+    system_metrics.stop_monitor(run.info.run_id)
     run.client.set_terminated(run.info.run_id, status)
 
 
@@ -274,6 +303,7 @@ def _end_runs_at_exit() -> None:
         runs = list(_state.open_runs.values())
         _state.open_runs.clear()
     for run in reversed(runs):
+        system_metrics.stop_monitor(run.info.run_id)
         with contextlib.suppress(Exception):
             run.client.set_terminated(run.info.run_id, status)
 
