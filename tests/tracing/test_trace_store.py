@@ -270,3 +270,26 @@ def test_random_span_trees_round_trip(store: SqlStore, tree: list[Any]) -> None:
     store.log_traces([Trace(info, TraceData(spans))])
     (stored,) = store.batch_get_traces([trace_id])
     assert sorted(stored.data.spans, key=lambda s: s.span_id) == spans
+
+
+@pytest.mark.parametrize(
+    "raw", ['"TOOL"', '"A\\"B"', '"caf\\u00e9"', "null", '"x\\u0000y"', "42", "not json", None]
+)
+def test_span_row_type_and_content(raw: str | None) -> None:
+    """The row's type column is the span's decoded type (NUL dropped), and its content reads
+    back as the span, whichever JSON encoder wrote it."""
+    from tracklet.store.sql import traces as trace_queries
+
+    attributes = {"mlflow.traceRequestId": '"tr-1"', "big": str(2**70)}
+    if raw is not None:
+        attributes["mlflow.spanType"] = raw
+    for events in ((), (SpanEvent("e", 1, {"nan": float("nan"), "big": 2**70}),)):
+        span = Span(
+            "tr-" + "1" * 32, "2" * 16, None, "n", 1, 2, SpanStatus("OK"), attributes, events
+        )
+        row = trace_queries.span_row(span)
+        expected = span.span_type
+        assert row["type"] == (None if expected is None else expected.replace("\x00", ""))
+        back = Span.from_dict(json.loads(row["content"]))
+        assert back.raw_attributes == span.raw_attributes
+        assert repr(back.events) == repr(span.events)

@@ -8,6 +8,7 @@ A :class:`Span` keeps its attributes as MLflow does: each value JSON-encoded int
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import time
 import traceback
@@ -137,7 +138,7 @@ def otel_trace_id_hex(trace_id: str) -> str:
 
 
 def _b64(hex_id: str) -> str:
-    return base64.b64encode(bytes.fromhex(hex_id)).decode("ascii")
+    return binascii.b2a_base64(bytes.fromhex(hex_id), newline=False).decode("ascii")
 
 
 def _hex_of(encoded: str, size: int) -> str:

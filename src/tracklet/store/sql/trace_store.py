@@ -88,16 +88,19 @@ class TraceSqlStore(SqlStoreBase):
             location = experiment_queries.require_active(db, parsed)
             known = trace_queries.existing(db, list(by_trace))
             done = trace_queries.finalized(db, list(known)) if known else set()
+            infos = []
             for trace_id, trace_spans in by_trace.items():
-                has_root = any(span.parent_id is None for span in trace_spans)
                 # A trace known only from spans so far is described by its root span once
                 # that arrives (exporters send children first); a client's info wins.
-                if trace_id not in known or (has_root and trace_id not in done):
+                if trace_id not in known or (
+                    trace_id not in done and any(s.parent_id is None for s in trace_spans)
+                ):
                     info = trace_queries.info_from_spans(trace_id, str(parsed), trace_spans)
-                    info = trace_queries.stored_info(info, location, True, finalized=False)
-                    trace_queries.write_info(db, info, parsed)
-                trace_queries.write_spans(db, map(trace_queries.span_row, trace_spans))
-            trace_queries.mark_spans_stored(db, by_trace)
+                    infos.append((trace_queries.stored_info(info, location, True, False), parsed))
+            # One statement per table for the whole request, whatever its number of traces.
+            trace_queries.write_infos(db, infos)
+            trace_queries.write_spans(db, map(trace_queries.span_row, spans))
+            trace_queries.mark_spans_stored(db, known)
         return spans
 
     def get_trace_info(self, trace_id: str) -> TraceInfo:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tracklet import jsonio
 from tracklet.entities import (
     Span,
     SpanStatusCode,
@@ -22,7 +23,7 @@ from tracklet.entities import (
     TraceLocation,
     TraceState,
 )
-from tracklet.entities.span import SpanAttributeKey
+from tracklet.entities.span import SpanAttributeKey, decode_attribute
 from tracklet.entities.trace import (
     SPANS_IN_TRACKING_STORE,
     TraceMetadataKey,
@@ -219,19 +220,50 @@ def write_infos(db: Db, infos: Sequence[tuple[TraceInfo, int]]) -> None:
     db.executemany(_UPSERT_METADATA, metadata)
 
 
+# json.dumps(..., separators=(",", ":"), default=str) without an encoder built per call.
+_dump_content = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
+def _span_type(span: Span) -> str | None:
+    raw = span.raw_attributes.get(SpanAttributeKey.SPAN_TYPE)
+    if raw is None:
+        return None
+    # The usual JSON string without escapes is read without the JSON parser.
+    if len(raw) > 1 and raw[0] == raw[-1] == '"' and '"' not in raw[1:-1] and "\\" not in raw:
+        text = raw[1:-1]
+    else:
+        value = decode_attribute(raw)
+        if value is None:
+            return None
+        text = str(value)
+    # PostgreSQL text cannot hold NUL; the content keeps the exact value (JSON-escaped).
+    return text.replace("\x00", "")
+
+
 def span_row(span: Span) -> dict[str, Any]:
     return {
         "trace_id": span.trace_id,
         "span_id": span.span_id,
         "parent_span_id": span.parent_id,
-        # PostgreSQL text cannot hold NUL; the content keeps the exact name (JSON-escaped).
         "name": span.name.replace("\x00", ""),
-        "type": None if span.span_type is None else span.span_type.replace("\x00", ""),
+        "type": _span_type(span),
         "status": span.status.status_code.value,
         "start_time_unix_nano": span.start_time_ns,
         "end_time_unix_nano": span.end_time_ns,
-        "content": json.dumps(span.to_dict(), separators=(",", ":"), default=str),
+        "content": _content(span),
     }
+
+
+def _content(span: Span) -> str:
+    data = span.to_dict()
+    # orjson (when installed) is several times faster; event attributes are raw values, where
+    # it would write NaN as null, so spans with events take the standard library's encoder.
+    if not span.events:
+        try:
+            return jsonio.dumps(data).decode()
+        except TypeError:  # a value orjson refuses (a >64-bit integer, say)
+            pass
+    return _dump_content(data)
 
 
 def write_spans(db: Db, rows: Iterable[Mapping[str, Any]]) -> None:
