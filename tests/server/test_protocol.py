@@ -103,7 +103,7 @@ def test_health_version_server_info(client: Any) -> None:
     assert client.get("/health").text == "OK"
     assert client.get("/version").text == "3.17.2"
     info = client.get("/api/3.0/mlflow/server-info").json()
-    assert info["multipart_uploads_enabled"] is False
+    assert info["multipart_uploads_enabled"] is False  # a local destination: plain PUT/GET
     assert info["store_type"] == "SqlStore"
 
 

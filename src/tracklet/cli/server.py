@@ -90,7 +90,9 @@ def _options(func: Any) -> Any:
             metavar="PATH",
             default=DEFAULT_ARTIFACTS_DESTINATION,
             show_default=True,
-            help="Local directory (or file:// URI) where the proxy stores artifacts.",
+            help="Where the proxy stores artifacts: a local directory, a file:// URI, or "
+            "s3://bucket/path (S3 or S3-compatible: endpoint from MLFLOW_S3_ENDPOINT_URL, "
+            "credentials and region from boto3's usual chain; clients need none).",
         ),
         click.option(
             "--host",
@@ -226,10 +228,15 @@ def _settings(options: dict[str, Any]) -> Any:
     serve = options["serve_artifacts"]
     destination = options["artifacts_destination"]
     scheme = destination.partition("://")[0] if "://" in destination else ""
-    if scheme not in ("", "file"):
+    if scheme not in ("", "file", "s3"):
         raise click.BadParameter(
-            f"{destination!r}: the artifact proxy stores artifacts in a local directory (or a "
-            "file:// URI); other destinations are not supported yet.",
+            f"{destination!r}: the artifact proxy stores artifacts in a local directory, a "
+            "file:// URI or s3://bucket/path; other destinations are not supported yet.",
+            param_hint="--artifacts-destination",
+        )
+    if scheme == "s3" and not destination[len("s3://") :].split("/", 1)[0]:
+        raise click.BadParameter(
+            f"{destination!r} names no bucket: use s3://bucket or s3://bucket/path",
             param_hint="--artifacts-destination",
         )
     root = options["default_artifact_root"]
@@ -316,10 +323,13 @@ def run_server(**options: Any) -> None:
         access_log=False,  # tracklet logs each request itself, with its duration
         timeout_graceful_shutdown=10,
     )
+    where = (
+        settings.artifacts_path if settings.artifacts_are_local else settings.artifacts_destination
+    )
     click.echo(
         f"tracklet server: backend {_shown(settings.backend_store_uri)}, artifacts "
         + (
-            f"proxied to {settings.artifacts_path}"
+            f"proxied to {where}"
             if settings.serve_artifacts
             else f"at {settings.default_artifact_root}"
         ),

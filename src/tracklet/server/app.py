@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from tracklet.server.artifact_files import LocalArtifacts
+from tracklet.server.artifact_files import LocalArtifacts, ProxyArtifacts
 from tracklet.server.errors import EXCEPTION_HANDLERS
 from tracklet.server.middleware import ServerMiddleware
 from tracklet.server.router import IndexedRouter
@@ -34,7 +34,7 @@ from tracklet.server.routes import (
 )
 from tracklet.server.rpc import ServerState
 from tracklet.server.security import HostPolicy
-from tracklet.server.settings import ServerSettings
+from tracklet.server.settings import ServerSettings, local_path
 from tracklet.server.ui import routes as ui_routes
 from tracklet.store.base import TrackingStore
 
@@ -66,6 +66,17 @@ def open_store(settings: ServerSettings) -> TrackingStore:
     return open_backend(settings.backend_store_uri, settings.default_artifact_root)
 
 
+def open_proxy(destination: str) -> ProxyArtifacts:
+    """The proxy's storage for ``--artifacts-destination`` (a local path, ``file:``, ``s3:``)."""
+    if destination.startswith("s3:"):
+        from tracklet.server.artifact_s3 import S3Artifacts
+
+        return S3Artifacts(destination)
+    root = local_path(destination)
+    os.makedirs(root, exist_ok=True)
+    return LocalArtifacts(root)
+
+
 def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> Starlette:
     """The server app for ``settings``.
 
@@ -76,10 +87,7 @@ def create_app(settings: ServerSettings, store: TrackingStore | None = None) -> 
     Returns:
         A Starlette application; its lifespan opens the store and closes it on shutdown.
     """
-    proxy = None
-    if settings.serve_artifacts:
-        os.makedirs(settings.artifacts_path, exist_ok=True)
-        proxy = LocalArtifacts(settings.artifacts_path)
+    proxy = open_proxy(settings.artifacts_destination) if settings.serve_artifacts else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

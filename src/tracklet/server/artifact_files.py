@@ -1,9 +1,13 @@
-"""The artifact proxy's file operations on a local directory.
+"""The artifact proxy's storage: the interface every destination implements, and the local one.
 
-Every client-supplied path goes through :func:`tracklet.artifacts.paths.safe_join`, so nothing
-outside the root is read, written, listed or deleted; listings also leave out symlinks that lead
-outside the root. Uploads stream to a temporary file beside the target and are renamed into place
-when complete, so a reader never sees half a file.
+:class:`ProxyArtifacts` is what the proxy routes call; :class:`LocalArtifacts` serves a local
+directory and :class:`tracklet.server.artifact_s3.S3Artifacts` an ``s3://bucket/prefix``
+(``server.app.open_proxy`` picks one for ``--artifacts-destination``). Every client-supplied path is
+checked by :func:`tracklet.artifacts.paths.validate_relative_path` (and, locally, joined with
+:func:`tracklet.artifacts.paths.safe_join`), so nothing outside the destination is read, written,
+listed or deleted; local listings also leave out symlinks that lead outside the root. Uploads
+stream to a temporary file (or to parts of a multipart upload) and appear whole when complete,
+so a reader never sees half a file.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ import os
 import shutil
 import urllib.parse
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
+
+from starlette.responses import Response
 
 from tracklet.artifacts.atomic import replaced_on_success
 from tracklet.artifacts.paths import safe_join, validate_relative_path
@@ -22,6 +28,7 @@ from tracklet.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
+from tracklet.server.downloads import send_file
 from tracklet.server.settings import local_path
 from tracklet.uri import check_artifact_location, has_scheme
 
@@ -30,6 +37,26 @@ class UploadTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"Artifact upload exceeds the server's limit of {limit} bytes")
         self.limit = limit
+
+
+class ProxyArtifacts(Protocol):
+    """Where the artifact proxy keeps bytes: the operations its routes need."""
+
+    def resolve(self, path: str) -> str:
+        """Check a client path (INVALID_PARAMETER_VALUE "Invalid path" if it leaves the root)."""
+
+    def list(self, path: str) -> list[dict[str, Any]]:
+        """Entries of ``path`` as MLflow's proxy lists them: basenames, dirs without sizes; a
+        file lists as itself; [] if nothing is there."""
+
+    def download_response(self, path: str, name: str, range_header: str | None) -> Response:
+        """A streamed download of the file ``path`` (Range honoured), named ``name``."""
+
+    async def upload(self, path: str, chunks: AsyncIterator[bytes], limit: int) -> int:
+        """Stream ``chunks`` into the file ``path``; returns its size."""
+
+    def delete(self, path: str) -> None:
+        """Delete a file or a directory tree (never the root)."""
 
 
 def _relative(path: str) -> str:
@@ -87,6 +114,10 @@ class LocalArtifacts:
                     )
         return files
 
+    def download_response(self, path: str, name: str, range_header: str | None) -> Response:
+        """The file with MLflow's headers; Starlette's FileResponse answers Range itself."""
+        return send_file(self.file_for_download(path), name)
+
     def file_for_download(self, path: str) -> str:
         target = self.resolve(path)
         if os.path.isdir(target):
@@ -134,8 +165,8 @@ class LocalArtifacts:
 
 
 def run_artifact_location(
-    artifact_uri: str, proxy: LocalArtifacts | None
-) -> tuple[LocalArtifacts, str]:
+    artifact_uri: str, proxy: ProxyArtifacts | None
+) -> tuple[ProxyArtifacts, str]:
     """Where a run's artifacts live on this server: (root, path of the run's folder in it).
 
     ``mlflow-artifacts:`` URIs map into the proxy's destination; ``file:`` URIs and plain paths

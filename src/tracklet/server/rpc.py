@@ -22,7 +22,7 @@ from starlette.types import Receive, Scope, Send
 
 from tracklet import jsonio
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.server.artifact_files import LocalArtifacts
+from tracklet.server.artifact_files import ProxyArtifacts
 from tracklet.server.settings import ServerSettings
 from tracklet.store.base import TrackingStore
 from tracklet.wire.decode import decode, parse_body, parse_query
@@ -37,7 +37,7 @@ class ServerState:
 
     settings: ServerSettings
     store: TrackingStore
-    proxy: LocalArtifacts | None = None
+    proxy: ProxyArtifacts | None = None
     # Quick handlers may run on the event loop: true for local SQLite, whose calls take
     # microseconds; a networked database's round trips belong on the thread pool.
     inline_ok: bool = True

@@ -31,7 +31,8 @@ class ServerSettings:
         backend_store_uri: Database URI (``sqlite:///...`` or ``postgresql://...``).
         default_artifact_root: Artifact root for new experiments; ``mlflow-artifacts:/`` when
             serving artifacts.
-        artifacts_destination: Local directory the artifact proxy stores bytes in.
+        artifacts_destination: Where the artifact proxy stores bytes: a local directory,
+            ``file:`` or ``s3://bucket/prefix`` URI.
         serve_artifacts: Whether the ``/mlflow-artifacts`` proxy is on.
         host: The address the server binds (decides the default allowed hosts).
         allowed_hosts: Host header patterns accepted (fnmatch); ``("*",)`` accepts all.
@@ -64,13 +65,18 @@ class ServerSettings:
     auth_default_permission: str = "READ"
 
     @property
+    def artifacts_are_local(self) -> bool:
+        """Whether the proxy's destination is a local directory (not object storage)."""
+        return not self.artifacts_destination.startswith("s3:")
+
+    @property
     def artifacts_path(self) -> str:
         """The artifact proxy's destination as an absolute local path."""
         return local_path(self.artifacts_destination)
 
     def local_artifact_roots(self) -> tuple[str, ...]:
         """The local directories a client may place an experiment's artifacts in."""
-        roots = [self.artifacts_path] if self.serve_artifacts else []
+        roots = [self.artifacts_path] if self.serve_artifacts and self.artifacts_are_local else []
         scheme = urllib.parse.urlsplit(self.default_artifact_root).scheme
         if len(scheme) <= 1 or scheme == "file":
             roots.append(local_path(self.default_artifact_root))

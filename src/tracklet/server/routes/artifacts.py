@@ -2,7 +2,10 @@
 tracking service's run artifact listing (spec §2.5).
 
 Uploads and downloads stream in chunks, so a large file never sits whole in memory. Every path a
-client sends goes through ``safe_join`` (in :mod:`tracklet.server.artifact_files`).
+client sends is checked by the proxy's storage (:mod:`tracklet.server.artifact_files`). MLflow's
+multipart endpoints (``mpu/create|complete|abort``) and presigned downloads are served when the
+destination is object storage (:mod:`tracklet.server.artifact_s3`), and answer MLflow's 501
+otherwise.
 """
 
 from __future__ import annotations
@@ -15,21 +18,22 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tracklet.exceptions import NOT_IMPLEMENTED, MlflowException
+from tracklet import env, jsonio
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, NOT_IMPLEMENTED, MlflowException
 from tracklet.server.artifact_files import (
-    LocalArtifacts,
+    ProxyArtifacts,
     UploadTooLarge,
     run_artifact_location,
 )
-from tracklet.server.downloads import send_file
-from tracklet.server.rpc import ServerState, json_response, rpc, state_of
+from tracklet.server.artifact_s3 import S3Artifacts
+from tracklet.server.rpc import ServerState, json_response, receive_body, rpc, state_of
 from tracklet.wire import endpoints as ep
 
 Fields = dict[str, Any]
 _PROXY_PREFIXES = ("/api/2.0", "/ajax-api/2.0")
 
 
-def _proxy(request: Request) -> LocalArtifacts | None:
+def _proxy(request: Request) -> ProxyArtifacts | None:
     return state_of(request).proxy
 
 
@@ -56,7 +60,9 @@ async def download(request: Request) -> Response:
     if proxy is None:
         return _disabled(request)
     path = request.path_params["artifact_path"]
-    return send_file(proxy.file_for_download(path), path)
+    return await run_in_threadpool(
+        proxy.download_response, path, path, request.headers.get("range")
+    )
 
 
 async def upload(request: Request) -> Response:
@@ -79,21 +85,111 @@ async def delete(request: Request) -> Response:
     return json_response({})
 
 
-async def not_supported(request: Request) -> Response:
-    if _proxy(request) is None:
-        return _disabled(request)
-    raise MlflowException(
-        "Multipart upload is not supported for the current artifact repository",
-        NOT_IMPLEMENTED,
-    )
+def _multipart(request: Request) -> S3Artifacts:
+    proxy = _proxy(request)
+    if not isinstance(proxy, S3Artifacts):
+        # MLflow's text: its client falls back to a plain upload when the message starts so.
+        raise MlflowException(
+            "Multipart upload is not supported for the current artifact repository",
+            NOT_IMPLEMENTED,
+        )
+    return proxy
 
 
-async def presigned_not_supported(request: Request) -> Response:
+async def _mpu_body(request: Request, required: tuple[str, ...]) -> Fields:
+    limit = state_of(request).settings.max_request_bytes
+    raw = await receive_body(request.receive, limit, request.headers.get("content-length"))
+    try:
+        body = jsonio.loads(raw) if raw else {}
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise MlflowException("The request body must be a JSON object", INVALID_PARAMETER_VALUE)
+    for name in required:
+        if not isinstance(body.get(name), str) or not body[name]:
+            raise MlflowException(
+                f"Missing value for required parameter '{name}'", INVALID_PARAMETER_VALUE
+            )
+    return body
+
+
+def _parts(body: Fields) -> list[tuple[int, str]]:
+    parts = body.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise MlflowException(
+            "Missing value for required parameter 'parts'", INVALID_PARAMETER_VALUE
+        )
+    out: list[tuple[int, str]] = []
+    for part in parts:
+        number = part.get("part_number") if isinstance(part, dict) else None
+        etag = part.get("etag") if isinstance(part, dict) else None
+        if not isinstance(number, int) or isinstance(number, bool) or not isinstance(etag, str):
+            raise MlflowException(
+                f"Invalid value {part!r} for parameter 'parts': each part needs an integer "
+                "'part_number' and a string 'etag'",
+                INVALID_PARAMETER_VALUE,
+            )
+        out.append((number, etag))
+    return out
+
+
+async def mpu_create(request: Request) -> Response:
     if _proxy(request) is None:
         return _disabled(request)
-    raise MlflowException(
-        "Presigned URLs are not supported for the current artifact repository", NOT_IMPLEMENTED
+    proxy = _multipart(request)
+    body = await _mpu_body(request, ("path",))
+    num_parts = body.get("num_parts", 1)
+    if isinstance(num_parts, str) and num_parts.isdigit():
+        num_parts = int(num_parts)  # proto3 JSON may carry integers as strings
+    if not isinstance(num_parts, int) or isinstance(num_parts, bool):
+        raise MlflowException(
+            f"Invalid value {num_parts!r} for parameter 'num_parts': it must be an integer",
+            INVALID_PARAMETER_VALUE,
+        )
+    directory = request.path_params["artifact_path"]
+    created = await run_in_threadpool(proxy.create_multipart, directory, body["path"], num_parts)
+    return json_response(created)
+
+
+async def mpu_complete(request: Request) -> Response:
+    if _proxy(request) is None:
+        return _disabled(request)
+    proxy = _multipart(request)
+    body = await _mpu_body(request, ("path", "upload_id"))
+    limit = state_of(request).settings.max_artifact_bytes
+    await run_in_threadpool(
+        proxy.complete_multipart,
+        request.path_params["artifact_path"],
+        body["path"],
+        body["upload_id"],
+        _parts(body),
+        limit,
     )
+    return json_response({})
+
+
+async def mpu_abort(request: Request) -> Response:
+    if _proxy(request) is None:
+        return _disabled(request)
+    proxy = _multipart(request)
+    body = await _mpu_body(request, ("path", "upload_id"))
+    directory = request.path_params["artifact_path"]
+    await run_in_threadpool(proxy.abort_multipart, directory, body["path"], body["upload_id"])
+    return json_response({})
+
+
+async def presigned_download(request: Request) -> Response:
+    proxy = _proxy(request)
+    if proxy is None:
+        return _disabled(request)
+    if not isinstance(proxy, S3Artifacts):
+        raise MlflowException(
+            "Multipart download is not supported for the current artifact repository",
+            NOT_IMPLEMENTED,
+        )
+    expires = env.MLFLOW_PRESIGNED_DOWNLOAD_URL_TTL_SECONDS.get()
+    path = request.path_params["artifact_path"]
+    return json_response(await run_in_threadpool(proxy.presigned_download, path, expires))
 
 
 def list_run_artifacts(state: ServerState, req: Fields) -> Fields:
@@ -126,7 +222,10 @@ async def get_artifact(request: Request) -> Response:
     run = await run_in_threadpool(state.store.get_run, run_id)
     root, base = run_artifact_location(run.info.artifact_uri or "", state.proxy)
     root.resolve(path)
-    return send_file(root.file_for_download(posixpath.join(base, path) if base else path), path)
+    relative = posixpath.join(base, path) if base else path
+    return await run_in_threadpool(
+        root.download_response, relative, path, request.headers.get("range")
+    )
 
 
 def _presigned_rpc(state: ServerState, req: Fields) -> Fields:
@@ -146,22 +245,22 @@ def _proxy_routes() -> list[Route]:
             Route(f"{artifacts}/{{artifact_path:path}}", delete, methods=["DELETE"]),
             Route(
                 f"{prefix}{ep.MPU_CREATE_PREFIX}/{{artifact_path:path}}",
-                not_supported,
+                mpu_create,
                 methods=["POST"],
             ),
             Route(
                 f"{prefix}{ep.MPU_COMPLETE_PREFIX}/{{artifact_path:path}}",
-                not_supported,
+                mpu_complete,
                 methods=["POST"],
             ),
             Route(
                 f"{prefix}{ep.MPU_ABORT_PREFIX}/{{artifact_path:path}}",
-                not_supported,
+                mpu_abort,
                 methods=["POST"],
             ),
             Route(
                 f"{prefix}{ep.PRESIGNED_PREFIX}/{{artifact_path:path}}",
-                presigned_not_supported,
+                presigned_download,
                 methods=["GET"],
             ),
         ]

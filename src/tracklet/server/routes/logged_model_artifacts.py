@@ -18,7 +18,6 @@ from starlette.routing import Route
 
 from tracklet.exceptions import BAD_REQUEST, MlflowException
 from tracklet.server.artifact_files import run_artifact_location
-from tracklet.server.downloads import send_file
 from tracklet.server.rpc import ServerState, json_response, state_of
 
 _PREFIX = "/mlflow/logged-models/{model_id}/artifacts"
@@ -46,12 +45,12 @@ async def list_directory(request: Request) -> Response:
     return json_response(await run_in_threadpool(_listing, state, model_id, relative))
 
 
-def _file(state: ServerState, model_id: str, path: str) -> str:
+def _file(state: ServerState, model_id: str, path: str, range_header: str | None) -> Response:
     root, base = run_artifact_location(
         state.store.get_logged_model(model_id).artifact_location, state.proxy
     )
     root.resolve(path)
-    return root.file_for_download(posixpath.join(base, path) if base else path)
+    return root.download_response(posixpath.join(base, path) if base else path, path, range_header)
 
 
 async def download_file(request: Request) -> Response:
@@ -62,8 +61,8 @@ async def download_file(request: Request) -> Response:
             'Request must include the "artifact_file_path" query parameter.', BAD_REQUEST
         )
     state = state_of(request)
-    local = await run_in_threadpool(_file, state, request.path_params["model_id"], path)
-    return send_file(local, path)
+    model_id = request.path_params["model_id"]
+    return await run_in_threadpool(_file, state, model_id, path, request.headers.get("range"))
 
 
 routes = [

@@ -22,13 +22,15 @@ async def version(request: Request) -> Response:
 
 
 def server_info(state: ServerState, req: dict[str, Any]) -> dict[str, Any]:
-    # Multipart and presigned transfers are not offered, so clients keep to plain PUT/GET.
+    # Multipart uploads and presigned downloads are offered when the proxy stores in object
+    # storage, as MLflow's server does; on a local destination clients keep to plain PUT/GET.
+    multipart = bool(getattr(state.proxy, "supports_multipart", False))
     return {
         "store_type": "SqlStore",
         "workspaces_enabled": False,
         "trace_archival_enabled": False,
-        "multipart_uploads_enabled": False,
-        "multipart_downloads_enabled": False,
+        "multipart_uploads_enabled": multipart,
+        "multipart_downloads_enabled": multipart,
         "presigned_upload_run_id_supported": False,
         "presigned_upload_model_id_supported": False,
         "features_enabled": {"gateway": False},

@@ -20,7 +20,6 @@ from starlette.routing import Route
 from tracklet.entities.model_registry import ModelVersionTag, RegisteredModelTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, NOT_IMPLEMENTED, MlflowException
 from tracklet.server.artifact_files import run_artifact_location
-from tracklet.server.downloads import send_file
 from tracklet.server.model_version_source import check_source, resolve_source
 from tracklet.server.rpc import ServerState, rpc, state_of
 from tracklet.store.model_registry_base import (
@@ -235,13 +234,15 @@ def _artifact_root(state: ServerState, uri: str, depth: int = 0) -> tuple[str, s
     return uri, ""
 
 
-def _version_artifact(state: ServerState, name: str, version: str, path: str) -> str:
+def _version_artifact(
+    state: ServerState, name: str, version: str, path: str, range_header: str | None
+) -> Response:
     uri = _registry(state).get_model_version_download_uri(name, version)
     root_uri, base = _artifact_root(state, uri)
     root, folder = run_artifact_location(root_uri, state.proxy)
     relative = posixpath.join(folder, base, path) if (folder or base) else path
     root.resolve(path)  # refuse an unsafe path before touching anything
-    return root.file_for_download(relative)
+    return root.download_response(relative, path, range_header)
 
 
 async def get_model_version_artifact(request: Request) -> Response:
@@ -250,7 +251,8 @@ async def get_model_version_artifact(request: Request) -> Response:
     query = request.query_params
     name, version = query.get("name") or "", query.get("version") or ""
     path = urllib.parse.unquote(query.get("path") or "")
-    return send_file(await run_in_threadpool(_version_artifact, state, name, version, path), path)
+    range_header = request.headers.get("range")
+    return await run_in_threadpool(_version_artifact, state, name, version, path, range_header)
 
 
 routes = [
