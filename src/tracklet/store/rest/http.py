@@ -6,14 +6,16 @@ Settings come from MLflow's environment variables (``tracklet.env``): ``MLFLOW_T
 ``MLFLOW_HTTP_REQUEST_{TIMEOUT,MAX_RETRIES,BACKOFF_FACTOR,BACKOFF_JITTER}``.
 
 Only 429 and 503 responses and failed connections are retried (with exponential backoff,
-honouring ``Retry-After``): they are the answers that say "later". Other errors are raised at
-once as :class:`~tracklet.exceptions.MlflowException` carrying the server's error code.
+honouring ``Retry-After``): they are the answers that say "later". Each retry is logged at once
+with its reason (``retry.py``), and the final error names the variables that set the retries.
+Other errors are raised at once as :class:`~tracklet.exceptions.MlflowException` carrying the
+server's error code. Connecting may take at most ``TRACKLET_HTTP_CONNECT_TIMEOUT`` (10 s, or
+``MLFLOW_HTTP_REQUEST_TIMEOUT`` if smaller), so an unroutable host is reported in seconds.
 The transport is injectable, so tests run a REST store against the in-process ASGI app.
 """
 
 from __future__ import annotations
 
-import random
 import ssl
 import time
 import urllib.parse
@@ -25,6 +27,7 @@ import httpx
 from tracklet import env, jsonio
 from tracklet.exceptions import MlflowException
 from tracklet.store.rest import transport as transport_module
+from tracklet.store.rest.retry import MAX_DELAY, RetryPolicy, RetryReporter
 from tracklet.wire.endpoints import Endpoint
 from tracklet.wire.errors import exception_from_response
 
@@ -87,9 +90,8 @@ class HttpClient:
 
     def __init__(self, base_url: str, transport: httpx.BaseTransport | None = None) -> None:
         self.base_url = base_url.rstrip("/")
-        self.max_retries = max(0, env.MLFLOW_HTTP_REQUEST_MAX_RETRIES.get())
-        self.backoff_factor = env.MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get()
-        self.backoff_jitter = env.MLFLOW_HTTP_REQUEST_BACKOFF_JITTER.get()
+        self.retry = RetryPolicy()
+        timeout = self.retry.timeout
         if transport is None and transport_module.suits(self.base_url):
             transport = transport_module.StdlibTransport()
         self._client = httpx.Client(
@@ -97,7 +99,9 @@ class HttpClient:
             transport=transport,
             auth=_auth(),
             headers=_headers(),
-            timeout=env.MLFLOW_HTTP_REQUEST_TIMEOUT.get(),
+            timeout=httpx.Timeout(
+                timeout, connect=min(timeout, env.TRACKLET_HTTP_CONNECT_TIMEOUT.get())
+            ),
             verify=_verify(),
         )
 
@@ -148,27 +152,54 @@ class HttpClient:
         return parsed
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        policy = self.retry
+        reporter: RetryReporter | None = None
         attempt = 0
         while True:
             try:
                 response = self._client.request(method, path, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                if attempt >= self.max_retries:
+                reason = _connect_failure(exc)
+                reporter = reporter or RetryReporter(policy, self.base_url, f"{method} {path}")
+                if attempt >= policy.max_retries:
                     raise MlflowException(
-                        f"Could not connect to the tracking server at {self.base_url}: {exc}",
-                        "TEMPORARILY_UNAVAILABLE",
+                        reporter.gave_up(reason, attempt + 1), "TEMPORARILY_UNAVAILABLE"
                     ) from exc
+                delay = policy.delay(attempt)
+            except httpx.TimeoutException as exc:  # connected, but no answer in time
+                raise MlflowException(
+                    f"The tracking server at {self.base_url} did not answer {method} {path} "
+                    f"within {policy.timeout:g} s ({type(exc).__name__}). To wait longer, set "
+                    "MLFLOW_HTTP_REQUEST_TIMEOUT to a larger value."
+                ) from exc
+            except httpx.TransportError as exc:
+                raise MlflowException(
+                    f"API request {method} {path} to the tracking server at {self.base_url} "
+                    f"failed: {type(exc).__name__}: {exc}"
+                ) from exc
             else:
-                if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                status = response.status_code
+                if status not in RETRY_STATUSES:
                     return response
+                reporter = reporter or RetryReporter(policy, self.base_url, f"{method} {path}")
+                if attempt >= policy.max_retries:
+                    if attempt:
+                        reporter.status_gave_up(status, attempt + 1)
+                    return response
+                reason = f"answered HTTP {status}"
                 retry_after = response.headers.get("retry-after", "")
                 if retry_after.isdigit():
-                    time.sleep(min(float(retry_after), 120.0))
-                    attempt += 1
-                    continue
-            time.sleep(self._backoff(attempt))
+                    delay = min(float(retry_after), MAX_DELAY)
+                else:
+                    delay = policy.delay(attempt)
+            reporter.retrying(reason, attempt, delay)
+            time.sleep(delay)
             attempt += 1
 
-    def _backoff(self, attempt: int) -> float:
-        delay = self.backoff_factor * (2**attempt) if attempt else 0.0
-        return min(delay, 120.0) + random.uniform(0, self.backoff_jitter)
+
+def _connect_failure(exc: httpx.TransportError) -> str:
+    """Why a connection failed, in words (the OS's reason: "Connection refused", ...)."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection within the connect timeout ({exc or 'timed out'})"
+    text = str(exc) or type(exc).__name__
+    return f"cannot connect ({text})"
