@@ -79,11 +79,13 @@ from tracklet.tracking.fluent import (
 )
 from tracklet.tracking.fluent_artifacts import (
     get_artifact_uri,
+    load_table,
     log_artifact,
     log_artifacts,
     log_dict,
     log_figure,
     log_image,
+    log_table,
     log_text,
 )
 from tracklet.tracking.fluent_models import (
@@ -197,6 +199,7 @@ __all__ = [
     "initialize_logged_model",
     "last_active_run",
     "last_logged_model",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
@@ -210,6 +213,7 @@ __all__ = [
     "log_outputs",
     "log_param",
     "log_params",
+    "log_table",
     "log_text",
     "register_model",
     "rename_experiment",

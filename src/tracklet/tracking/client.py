@@ -37,6 +37,7 @@ from tracklet.tracking.client_models import LoggedModelsClientMixin
 from tracklet.tracking.client_registry import RegistryClientMixin
 from tracklet.tracking.client_registry_aliases import AliasesClientMixin
 from tracklet.tracking.client_runs import RunsClientMixin
+from tracklet.tracking.client_tables import TablesClientMixin
 from tracklet.tracking.client_traces import TracesClientMixin
 
 _INT64_MIN = validation.INT64_MIN
@@ -53,6 +54,7 @@ class MlflowClient(
     ExperimentsClientMixin,
     RunsClientMixin,
     ArtifactsClientMixin,
+    TablesClientMixin,
     LoggedModelsClientMixin,
     RegistryClientMixin,
     AliasesClientMixin,

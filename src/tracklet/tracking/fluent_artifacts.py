@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tracklet.artifacts.paths import validate_relative_path
-from tracklet.tracking.context import current_client
+from tracklet.tracking.context import current_client, current_experiment_id
 from tracklet.tracking.fluent import active_run, start_run
 
 if TYPE_CHECKING:
@@ -17,11 +17,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "get_artifact_uri",
+    "load_table",
     "log_artifact",
     "log_artifacts",
     "log_dict",
     "log_figure",
     "log_image",
+    "log_table",
     "log_text",
 ]
 
@@ -146,6 +148,47 @@ def log_image(
     """
     current_client().log_image(
         _run_id(None), image, artifact_file, key, step, timestamp, synchronous
+    )
+
+
+def log_table(data: Any, artifact_file: str, run_id: str | None = None) -> None:
+    """Log a table (a dict of columns or a pandas DataFrame) as MLflow's JSON (or Parquet)
+    table artifact; logging to an existing file appends the rows (see
+    ``MlflowClient.log_table``).
+
+    Args:
+        data: A dict or a DataFrame.
+        artifact_file: The table's path, ending in ``.json`` or ``.parquet``.
+        run_id: The run; the active run if None (one is started if none is active).
+
+    Example::
+
+        tracklet.log_table({"inputs": ["a"], "outputs": ["b"]}, artifact_file="qa.json")
+    """
+    current_client().log_table(_run_id(run_id), data, artifact_file)
+
+
+def load_table(
+    artifact_file: str,
+    run_ids: list[str] | None = None,
+    extra_columns: list[str] | None = None,
+) -> Any:
+    """Read a table logged by ``log_table`` from every run of the active experiment that has it
+    (or from ``run_ids``), as one pandas DataFrame (see ``MlflowClient.load_table``).
+
+    Args:
+        artifact_file: The table's path under each run's artifact root.
+        run_ids: Only these runs.
+        extra_columns: Run columns to add, e.g. ``["run_id"]``.
+
+    Returns:
+        A pandas DataFrame.
+
+    Raises:
+        MlflowException: RESOURCE_DOES_NOT_EXIST if no run has the table.
+    """
+    return current_client().load_table(
+        current_experiment_id(), artifact_file, run_ids, extra_columns
     )
 
 
