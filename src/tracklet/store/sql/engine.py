@@ -206,6 +206,8 @@ class Writer:
         self._raw: Any = None
         self._db: Db | None = None
         self.begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
+        # Points this process appended to each (run, key) tail since it last moved (metrics).
+        self.tail_sizes: dict[tuple[str, str], int] = {}
 
     def db(self) -> Db:
         """The write connection, in autocommit mode. Call with ``lock`` held."""

@@ -10,6 +10,7 @@ from tracklet.entities import Metric, MetricHistory, Param, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import logged_models as model_queries
+from tracklet.store.sql import metric_batches
 from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
 from tracklet.store.sql import runs as run_queries
@@ -47,11 +48,15 @@ class MetricSqlStore(SqlStoreBase):
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
-        series = linked = None
+        series = linked = flat = None
         if metrics:
-            series = metric_queries.group_by_key(
-                metrics, lambda m, i: _checked_metric(m, f"metrics[{i}]")
-            )
+            check = _indexed_check
+            if self._defers_wide_batches and metric_batches.is_wide(
+                len({m.key for m in metrics}), len(metrics)
+            ):
+                flat = metric_queries.flatten(metrics, check)
+            else:
+                series = metric_queries.group_by_key(metrics, check)
             linked = [_checked_metric(m) for m in metrics if m.model_id]
         checked_params = [
             Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
@@ -69,10 +74,14 @@ class MetricSqlStore(SqlStoreBase):
                 run_data_queries.write_params(db, run_id, checked_params)
             if series:
                 metric_queries.write_series(db, run_id, series, self._tail_sizes)
+            if flat:
+                metric_batches.write(db, run_id, flat)
             if linked:
                 model_queries.write_metrics(db, run_id, linked)
             if checked_tags:
                 run_data_queries.write_tags(db, run_id, checked_tags)
+        if flat:
+            self._deferred_some(len(flat[0]))
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
         for key, (steps, timestamps, values) in series.items():
@@ -82,9 +91,18 @@ class MetricSqlStore(SqlStoreBase):
                     f"Metric '{key}': steps, timestamps and values differ in length",
                     INVALID_PARAMETER_VALUE,
                 )
+        points = sum(len(columns[0]) for columns in series.values())
+        flat = None
+        if self._defers_wide_batches and metric_batches.is_wide(len(series), points):
+            flat = metric_queries.flatten_series(series)
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
-            metric_queries.write_series(db, run_id, series, self._tail_sizes)
+            if flat:
+                metric_batches.write(db, run_id, flat)
+            else:
+                metric_queries.write_series(db, run_id, series, self._tail_sizes)
+        if flat:
+            self._deferred_some(points)
 
     def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
         with self._reader() as db:
@@ -94,6 +112,10 @@ class MetricSqlStore(SqlStoreBase):
                     raise run_queries.not_found(run_id)
                 return MetricHistory(metric_key, [], [], [], run_id)
         return history
+
+
+def _indexed_check(metric: Metric, index: int) -> Metric:
+    return _checked_metric(metric, f"metrics[{index}]")
 
 
 def _checked_metric(metric: Metric, path: str = "") -> Metric:

@@ -9,6 +9,7 @@ grows past ``TAIL_FLUSH_POINTS`` it moves into ``metric_chunks`` in a transactio
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +26,7 @@ from tracklet.store.sql.schema import latest_metrics, metric_chunks, runs
 TAIL_FLUSH_POINTS = 32
 # A batch's points for one key go to the tail when there are few of them (one upsert, no new
 # row), and into a chunk row of their own otherwise.
-_SMALL_GROUP = 32
+SMALL_GROUP = 32
 # Very long series are split into chunks of at most this many points (about 1.5 MB each).
 _MAX_CHUNK_POINTS = 65536
 _MAX_TRACKED_TAILS = 100_000
@@ -162,6 +163,58 @@ def move_tail(db: Db, run_id: str, key: str) -> None:
     db.execute(_CLEAR_TAIL, {**keys, "empty": b""})
 
 
+# A batch's points as parallel columns: each point's key, step, timestamp and value.
+FlatPoints = tuple[list[str], list[int], list[int], list[float]]
+
+
+def flatten(metrics: Sequence[Metric], check: Callable[[Metric, int], Metric]) -> FlatPoints:
+    """Points as parallel columns, checked as in ``group_by_key``. The common case (known keys,
+    float values, int steps and timestamps in range) is recognised by C-level passes over the
+    columns; otherwise each point is checked (and normalised, or refused naming it)."""
+    keys = list(map(_KEY, metrics))
+    values = list(map(_VALUE, metrics))
+    timestamps = list(map(_TIMESTAMP, metrics))
+    steps = list(map(_STEP, metrics))
+    if (
+        validation.known_valid_keys.issuperset(keys)
+        and set(map(type, values)) <= _FLOAT
+        and set(map(type, timestamps)) <= _INT
+        and set(map(type, steps)) <= _INT
+        and (not timestamps or min(timestamps) >= 0)
+        and (not steps or validation.INT64_MIN <= min(steps) <= max(steps) <= validation.INT64_MAX)
+    ):
+        return keys, steps, timestamps, values
+    checked = [check(metric, index) for index, metric in enumerate(metrics)]
+    return (
+        list(map(_KEY, checked)),
+        list(map(_STEP, checked)),
+        list(map(_TIMESTAMP, checked)),
+        list(map(_VALUE, checked)),
+    )
+
+
+_KEY = attrgetter("key")
+_VALUE = attrgetter("value")
+_TIMESTAMP = attrgetter("timestamp")
+_STEP = attrgetter("step")
+_FLOAT = {float}
+_INT = {int}
+
+
+def flatten_series(series: Mapping[str, MetricColumns]) -> FlatPoints:
+    """Columns grouped by key (already checked) as parallel columns."""
+    keys: list[str] = []
+    steps: list[int] = []
+    timestamps: list[int] = []
+    values: list[float] = []
+    for key, (key_steps, key_timestamps, key_values) in series.items():
+        keys += [key] * len(key_steps)
+        steps += key_steps
+        timestamps += key_timestamps
+        values += key_values
+    return keys, steps, timestamps, values
+
+
 def group_by_key(
     metrics: Sequence[Metric], check: Callable[[Metric, int], Metric]
 ) -> dict[str, MetricColumns]:
@@ -226,7 +279,7 @@ def write_series(
             "points": b"",
             "count": 0,
         }
-        if n < _SMALL_GROUP:
+        if n < SMALL_GROUP:
             row["points"] = metric_codec.pack_points(steps, timestamps, values)
             row["count"] = n
             size = tail_sizes.get((run_id, key), 0) + n

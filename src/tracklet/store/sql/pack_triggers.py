@@ -23,6 +23,9 @@ _PACKED_PARTS = {
         " OR OLD.timestamp <> NEW.timestamp OR OLD.step <> NEW.step"
     ),
 }
+# Tables whose inserts alone change what a run's pack would hold: a wide metric batch is folded
+# into latest_metrics (deleting its row) before a pack is built from them.
+_INSERTED_PARTS = ("metric_batches",)
 
 
 def pack_trigger_ddl(dialect_name: str) -> list[str]:
@@ -39,6 +42,13 @@ def pack_trigger_ddl(dialect_name: str) -> list[str]:
                     f" UPDATE runs SET pack = NULL WHERE run_uuid = {row}.run_uuid"
                     " AND pack IS NOT NULL; END"
                 )
+        for table in _INSERTED_PARTS:
+            statements.append(
+                f"CREATE TRIGGER tr_{table}_insert_unpack AFTER INSERT ON {table}"
+                " FOR EACH ROW BEGIN"
+                " UPDATE runs SET pack = NULL WHERE run_uuid = NEW.run_uuid"
+                " AND pack IS NOT NULL; END"
+            )
         return statements
     # Statement triggers over transition tables: one call per statement, not one per row of a
     # thousand-metric batch.
@@ -60,4 +70,10 @@ def pack_trigger_ddl(dialect_name: str) -> list[str]:
                 f" REFERENCING {rows} TABLE AS changed FOR EACH STATEMENT"
                 " EXECUTE FUNCTION tracklet_unpack_runs()"
             )
+    for table in _INSERTED_PARTS:
+        statements.append(
+            f"CREATE TRIGGER tr_{table}_insert_unpack AFTER INSERT ON {table}"
+            " REFERENCING NEW TABLE AS changed FOR EACH STATEMENT"
+            " EXECUTE FUNCTION tracklet_unpack_runs()"
+        )
     return statements

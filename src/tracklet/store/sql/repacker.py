@@ -89,7 +89,7 @@ class Repacker:
         while (batch := self._next_batch()) is not None:
             try:
                 with self._writer.transaction() as db:
-                    run_packs.pack_runs(db, batch)
+                    run_packs.pack_runs(db, batch, self._writer.tail_sizes)
             except Exception as error:  # a read-only or busy database: searches still work
                 _logger.debug("packing %d runs skipped: %s", len(batch), error)
 

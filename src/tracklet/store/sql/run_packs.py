@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from tracklet.store.sql import run_pack_codec
+from tracklet.store.sql import metric_batches, run_pack_codec
 from tracklet.store.sql.compiled import Db, bp, literal, stmt
 from tracklet.store.sql.pack_triggers import PACK_LOCK_BUCKETS, PACK_LOCK_SPACE
 from tracklet.store.sql.schema import (
@@ -85,13 +85,17 @@ def lock_runs(db: Db, run_ids: Sequence[str]) -> None:
         db.execute(_LOCK, {"ids": sorted(set(run_ids))}).fetchall()
 
 
-def pack_runs(db: Db, run_ids: Sequence[str]) -> None:
+def pack_runs(db: Db, run_ids: Sequence[str], tail_sizes: dict[tuple[str, str], int]) -> None:
     """Write (or rewrite) the packs of these runs, in the caller's write transaction (which
     takes their locks first if it changes their rows; see lock_runs)."""
     ids = sorted(set(run_ids))
     if not ids:
         return
     lock_runs(db, ids)
+    # Wide metric batches become latest values first; the pending rows are few (see
+    # metric_batches), and on SQLite nothing else writes meanwhile.
+    if db.dialect_name in metric_batches.DEFERRING_DIALECTS:
+        metric_batches.fold(db, tail_sizes)
     db.executemany(_SET_PACK, [{"run_uuid": run_id, "pack": _pack(db, run_id)} for run_id in ids])
 
 

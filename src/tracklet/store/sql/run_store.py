@@ -104,7 +104,7 @@ class RunSqlStore(SqlStoreBase):
                 info = run_queries.update_info(db, run_id, run_status, end_time, run_name)
                 if ends:
                     # Searches then read the ended run as one row (see run_packs).
-                    run_packs.pack_runs(db, [run_id])
+                    run_packs.pack_runs(db, [run_id], self._tail_sizes)
                 return info
         # A single UPDATE ... RETURNING: atomic on its own, no transaction needed.
         with self._writer.lock:

@@ -8,7 +8,9 @@ them. See that module's docstring for how a new resource slots in.
 
 from __future__ import annotations
 
+import logging
 import os
+import sqlite3
 import time
 import weakref
 from collections.abc import Iterator
@@ -17,6 +19,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 from tracklet import env
+from tracklet.store.sql import metric_batches
 from tracklet.store.sql.checkpoint import Checkpointer
 from tracklet.store.sql.compiled import Db
 from tracklet.store.sql.engine import (
@@ -33,6 +36,7 @@ from tracklet.store.sql.schema_version import ensure_schema
 ARTIFACTS_FOLDER = "artifacts"
 DEFAULT_ARTIFACT_DIR = "tracklet-artifacts"
 
+_logger = logging.getLogger(__name__)
 _open_stores: weakref.WeakSet[SqlStoreBase] = weakref.WeakSet()
 
 
@@ -74,7 +78,10 @@ class SqlStoreBase:
             self._checkpointer.ensure_started()
         self._dialect_name = self._engine.dialect.name
         # Points per (run, metric) in the row-per-point tail, kept by the metric writes.
-        self._tail_sizes: dict[tuple[str, str], int] = {}
+        self._tail_sizes: dict[tuple[str, str], int] = self._writer.tail_sizes
+        # Wide batches are written as one row and folded before reads (see metric_batches).
+        self._defers_wide_batches = self._dialect_name in metric_batches.DEFERRING_DIALECTS
+        self._deferred_points = 0
         _open_stores.add(self)
 
     @property
@@ -102,13 +109,41 @@ class SqlStoreBase:
 
     @contextmanager
     def _reader(self) -> Iterator[Db]:
-        """A pooled connection for reads; WAL lets it run beside the writer."""
-        with GATE:
+        """A pooled connection for reads; WAL lets it run beside the writer. Wide metric
+        batches still pending (from any process) are folded first, so the read sees them."""
+        GATE.enter()
+        try:
             raw = self._engine.raw_connection()
             try:
-                yield Db(raw.driver_connection, self._dialect_name)
+                db = Db(raw.driver_connection, self._dialect_name)
+                if self._defers_wide_batches and metric_batches.any_pending(db):
+                    # Outside the gate while waiting for the write lock (which enters it).
+                    GATE.leave()
+                    try:
+                        self._fold_pending()
+                    except sqlite3.Error as error:  # a read-only file: read what is there
+                        _logger.warning(
+                            "wide metric batches not folded: reads miss them: %s", error
+                        )
+                    finally:
+                        GATE.enter()
+                yield db
             finally:
                 raw.close()
+        finally:
+            GATE.leave()
+
+    def _fold_pending(self) -> None:
+        """Fold every pending wide metric batch into the usual layout (see metric_batches)."""
+        with self._writer.transaction() as db:
+            metric_batches.fold(db, self._tail_sizes)
+        self._deferred_points = 0
+
+    def _deferred_some(self, points: int) -> None:
+        """Count points this writer deferred; fold when they pass ``FOLD_POINTS``."""
+        self._deferred_points += points
+        if self._deferred_points >= metric_batches.FOLD_POINTS:
+            self._fold_pending()
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()

@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0006_traces"
+HEAD = "0008_metric_batches"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -18,6 +18,7 @@ KNOWN_REVISIONS = (
     "0004_run_packs",
     "0005_model_registry",
     "0006_traces",
+    "0008_metric_batches",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

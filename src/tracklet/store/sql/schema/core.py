@@ -145,6 +145,20 @@ metric_chunks = Table(
     Index("ix_metric_chunks_run_uuid_key", "run_uuid", "key", "chunk_id"),
 )
 
+# A wide batch (many keys, a few points each) as one row: each point's key, UTF-8 and separated
+# by NUL (which no key holds), and the points' records (``metric_codec``) in the same order.
+# Folded into latest_metrics and metric_chunks before anything reads them (``metric_batches``);
+# a row per key would cost four index updates a point.
+metric_batches = Table(
+    "metric_batches",
+    metadata,
+    Column("batch_id", BigId, primary_key=True, autoincrement=True),
+    Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
+    Column("metric_keys", LargeBinary, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_metric_batches_run_uuid", "run_uuid"),
+)
+
 datasets = Table(
     "datasets",
     metadata,

@@ -1,0 +1,213 @@
+"""Wide metric batches (many keys, a point or a few each): every guarantee of the direct path.
+
+On SQLite such a batch is written as one ``metric_batches`` row and folded before reads; on
+PostgreSQL it is written directly. Either way, on return the points are in the history in
+MLflow's order, the latest values are MLflow's, searches filter and order by them, and a pack
+never holds a stale value. Compared with MLflow 3.17.2 running the same batches.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tracklet.entities import Metric, Param, RunTag, ViewType
+from tracklet.exceptions import MlflowException
+from tracklet.store.sql import metric_batches
+from tracklet.store.sql.store import SqlStore
+
+T0 = 1_700_000_000_000
+KEYS = [f"layer{i:02d}/grad_norm" for i in range(40)]
+
+
+def _count(store: SqlStore, sql: str) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.exec_driver_sql(sql).scalar() or 0)
+
+
+def _value(key_index: int, step: int) -> float:
+    return key_index + step / 8
+
+
+def _wide(step: int, keys: list[str] = KEYS, timestamp: int | None = None) -> list[Metric]:
+    ts = T0 + step if timestamp is None else timestamp
+    return [Metric(key, _value(i, step), ts, step) for i, key in enumerate(keys)]
+
+
+def _new_run(store: SqlStore, name: str = "wide") -> tuple[str, str]:
+    experiment_id = store.create_experiment(name)
+    run = store.create_run(experiment_id, "u", T0, [], name)
+    return experiment_id, run.info.run_id
+
+
+def test_history_latest_search_and_packs(store: SqlStore) -> None:
+    experiment_id, run_id = _new_run(store)
+    other = store.create_run(experiment_id, "u", T0 + 1, [], "other").info.run_id
+    for step in (0, 1, 2):
+        store.log_batch(run_id, metrics=_wide(step))
+    store.log_batch(other, metrics=_wide(0))
+    store.log_metric(run_id, Metric(KEYS[0], -1.0, T0 + 99, 1))  # direct, older step
+
+    history = store.get_metric_history(run_id, KEYS[3])
+    assert [(m.step, m.timestamp, m.value) for m in history] == [
+        (s, T0 + s, _value(3, s)) for s in (0, 1, 2)
+    ]
+    first = store.get_metric_history(run_id, KEYS[0])
+    assert [(m.step, m.value) for m in first] == [(0, 0.0), (1, 0.125), (2, 0.25), (1, -1.0)]
+    run = store.get_run(run_id)
+    assert run.data.metrics == {key: _value(i, 2) for i, key in enumerate(KEYS)}
+
+    found = store.search_runs([experiment_id], f"metrics.`{KEYS[5]}` > 5.1", ViewType.ALL)
+    assert [r.info.run_id for r in found] == [run_id]
+    ordered = store.search_runs(
+        [experiment_id], "", ViewType.ALL, order_by=[f"metrics.`{KEYS[7]}` DESC"]
+    )
+    assert [r.info.run_id for r in ordered] == [run_id, other]
+    assert ordered[0].data.metrics[KEYS[7]] == _value(7, 2)
+
+    # Ending packs the run with the wide batches' latest values; a later wide batch clears it.
+    store.update_run_info(run_id, "FINISHED", T0 + 100, None)
+    assert _count(
+        store, f"SELECT count(*) FROM runs WHERE pack IS NOT NULL AND run_uuid = '{run_id}'"
+    )
+    (packed,) = store.search_runs([experiment_id], f"metrics.`{KEYS[1]}` > 1.2", ViewType.ALL)
+    assert packed.data.metrics == run.data.metrics
+    store.log_batch(run_id, metrics=_wide(3))
+    assert not _count(
+        store, f"SELECT count(*) FROM runs WHERE pack IS NOT NULL AND run_uuid = '{run_id}'"
+    )
+    (fresh,) = store.search_runs([experiment_id], f"metrics.`{KEYS[1]}` > 1.3", ViewType.ALL)
+    assert fresh.data.metrics == {key: _value(i, 3) for i, key in enumerate(KEYS)}
+    assert store.get_run(run_id).data.metrics == fresh.data.metrics
+
+
+def test_latest_is_mlflow_order_whatever_order_batches_arrive(store: SqlStore) -> None:
+    _, run_id = _new_run(store)
+    store.log_batch(run_id, metrics=_wide(10))
+    store.log_batch(run_id, metrics=_wide(3, timestamp=T0 + 500))  # older step, later time
+    store.log_batch(run_id, metrics=_wide(10, timestamp=T0 + 9))  # same step, earlier time
+    nan_tie = [Metric(key, math.nan, T0 + 10, 10) for key in KEYS]
+    store.log_batch(run_id, metrics=nan_tie)  # NaN never wins a tie with a number
+    latest = {m.key: (m.step, m.timestamp, m.value) for m in store.get_run(run_id).data.metric_objs}
+    assert latest == {key: (10, T0 + 10, _value(i, 10)) for i, key in enumerate(KEYS)}
+    history = store.get_metric_history(run_id, KEYS[4])
+    assert [(m.timestamp, m.step) for m in history] == [
+        (T0 + 9, 10),
+        (T0 + 10, 10),
+        (T0 + 10, 10),
+        (T0 + 500, 3),
+    ]
+    assert math.isnan(history[2].value)
+
+
+def test_params_tags_and_repeated_keys_in_one_batch(store: SqlStore) -> None:
+    _, run_id = _new_run(store)
+    # 20 keys x 3 steps in one batch, with params and tags: all or nothing, all visible.
+    metrics = [m for step in range(3) for m in _wide(step, KEYS[:20])]
+    store.log_batch(run_id, metrics=metrics, params=[Param("lr", "0.1")], tags=[RunTag("t", "v")])
+    run = store.get_run(run_id)
+    assert run.data.params == {"lr": "0.1"}
+    assert run.data.tags["t"] == "v"
+    assert run.data.metrics == {key: _value(i, 2) for i, key in enumerate(KEYS[:20])}
+    for i, key in enumerate(KEYS[:20]):
+        assert [m.value for m in store.get_metric_history(run_id, key)] == [
+            _value(i, s) for s in range(3)
+        ]
+
+
+def test_a_bad_point_writes_nothing(store: SqlStore) -> None:
+    _, run_id = _new_run(store)
+    metrics = _wide(0)
+    metrics[17] = Metric(KEYS[17], 1.0, -5, 0)
+    with pytest.raises(MlflowException, match=r"metrics\[17\]"):
+        store.log_batch(run_id, metrics=metrics)
+    assert _count(store, "SELECT count(*) FROM metric_batches") == 0
+    assert store.get_run(run_id).data.metrics == {}
+
+
+def test_many_folds_move_tails_into_chunks(
+    sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small fold threshold: this writer folds every few batches by itself, and the tails
+    # pass their flush size, moving into metric_chunks; histories stay whole and ordered.
+    monkeypatch.setattr(metric_batches, "FOLD_POINTS", 3 * len(KEYS))
+    store = SqlStore(sqlite_uri, str(tmp_path / "a"))
+    try:
+        _, run_id = _new_run(store)
+        for step in range(100):
+            store.log_batch(run_id, metrics=_wide(step))
+            assert _count(store, "SELECT count(*) FROM metric_batches") <= 3
+        assert _count(store, "SELECT count(*) FROM metric_chunks") >= len(KEYS)
+        for i in (0, 21, 39):
+            history = store.get_metric_history(run_id, KEYS[i])
+            assert [(m.step, m.value) for m in history] == [(s, _value(i, s)) for s in range(100)]
+        assert _count(store, "SELECT count(*) FROM metric_batches") == 0
+    finally:
+        store.close()
+
+
+def test_another_store_on_the_file_reads_pending_batches(sqlite_uri: str, tmp_path: Path) -> None:
+    writer = SqlStore(sqlite_uri, str(tmp_path / "a"))
+    reader = SqlStore(sqlite_uri, str(tmp_path / "a"))
+    try:
+        experiment_id, run_id = _new_run(writer)
+        writer.log_batch(run_id, metrics=_wide(0))
+        writer.log_batch(run_id, metrics=_wide(1))
+        assert _count(writer, "SELECT count(*) FROM metric_batches") == 2
+        (found,) = reader.search_runs([experiment_id], f"metrics.`{KEYS[9]}` = 9.125")
+        assert found.info.run_id == run_id
+        assert _count(writer, "SELECT count(*) FROM metric_batches") == 0
+        assert writer.get_run(run_id).data.metrics[KEYS[9]] == 9.125
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_hard_deleting_a_run_drops_its_pending_batches(sqlite_uri: str, tmp_path: Path) -> None:
+    store = SqlStore(sqlite_uri, str(tmp_path / "a"))
+    try:
+        _, run_id = _new_run(store)
+        store.log_batch(run_id, metrics=_wide(0))
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+            conn.execute(sa.text("DELETE FROM runs WHERE run_uuid = :r"), {"r": run_id})
+        assert _count(store, "SELECT count(*) FROM metric_batches") == 0
+    finally:
+        store.close()
+
+
+def test_same_histories_and_latest_values_as_mlflow(tmp_path: Path) -> None:
+    mlflow_client = pytest.importorskip("mlflow.tracking").MlflowClient
+    from mlflow.entities import Metric as MlflowMetric
+
+    batches = [_wide(2), _wide(0), _wide(1, timestamp=T0 + 7), _wide(2, timestamp=T0 + 1)]
+    batches.append([Metric(k, math.nan, T0 + 3, 2) for k in KEYS[:20]])
+
+    theirs = mlflow_client(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    their_run = theirs.create_run(theirs.create_experiment("wide")).info.run_id
+    for batch in batches:
+        theirs.log_batch(
+            their_run, metrics=[MlflowMetric(m.key, m.value, m.timestamp, m.step) for m in batch]
+        )
+    ours = SqlStore(f"sqlite:///{tmp_path / 'tracklet.db'}", str(tmp_path / "a"))
+    try:
+        _, our_run = _new_run(ours)
+        for batch in batches:
+            ours.log_batch(our_run, metrics=batch)
+
+        def points(metrics: list) -> list[tuple[int, int, str]]:  # type: ignore[type-arg]
+            return [(m.step, m.timestamp, repr(m.value)) for m in metrics]
+
+        their_latest = {m.key: m for m in theirs.get_run(their_run).data._metric_objs}
+        our_latest = {m.key: m for m in ours.get_run(our_run).data.metric_objs}
+        assert sorted(their_latest) == sorted(our_latest) == sorted(KEYS)
+        for key in KEYS:
+            assert points([our_latest[key]]) == points([their_latest[key]]), key
+            assert points(ours.get_metric_history(our_run, key)) == points(
+                theirs.get_metric_history(their_run, key)
+            ), key
+    finally:
+        ours.close()
