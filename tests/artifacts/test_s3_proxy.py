@@ -189,9 +189,11 @@ def test_upload_over_the_limit_leaves_nothing(proxy: Proxy) -> None:
 def test_multipart_upload_by_tracklet_client(
     proxy: Proxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """tracklet's client reads server-info and uploads in presigned parts (MLflow's flow)."""
+    """tracklet's client reads server-info, uploads in presigned parts and downloads in
+    presigned byte ranges, in parallel (MLflow's flow)."""
     monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(5 * MIB))
     monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE", str(5 * MIB))
+    monkeypatch.setenv("MLFLOW_MULTIPART_DOWNLOAD_CHUNK_SIZE", str(MIB))
     big = tmp_path / "weights.bin"
     payload = os.urandom(MIB) * 11 + b"end"
     big.write_bytes(payload)
@@ -202,6 +204,16 @@ def test_multipart_upload_by_tracklet_client(
     dst = tmp_path / "dst"
     dst.mkdir()
     assert Path(repo.download_artifacts("model/weights.bin", str(dst))).read_bytes() == payload
+    # The user's settings win over the server's offer, as with MLflow's client.
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "false")
+    monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD", "false")
+    repo = get_artifact_repository("mlflow-artifacts:/3/run/artifacts", proxy.url)
+    repo.log_artifact(str(big), "plain")
+    head = proxy.s3.head_object(Bucket=proxy.bucket, Key="root/3/run/artifacts/plain/weights.bin")
+    assert head["ETag"].strip('"').endswith("-2")  # the proxy's own 8 MiB parts
+    again = tmp_path / "again"
+    again.mkdir()
+    assert Path(repo.download_artifacts("plain/weights.bin", str(again))).read_bytes() == payload
 
 
 def test_mpu_endpoints_abort_and_validation(proxy: Proxy) -> None:

@@ -89,15 +89,19 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes] | None, timeout: float 
 def start_process(
     argv: list[str], env: dict[str, str], cwd: Path, log: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    out = open(log, "ab") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(
-        argv,
-        env=env,
-        cwd=cwd,
-        stdout=out,
-        stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: the server and any workers
-    )
+    if log is None:
+        return subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the server and any workers
+        )
+    with open(log, "ab") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            argv, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

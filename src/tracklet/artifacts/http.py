@@ -3,7 +3,12 @@
 ``HttpArtifactRepository`` speaks the proxy protocol on an ``http(s)://`` base URL
 (``.../api/2.0/mlflow-artifacts/artifacts/<root>``): PUT a file, GET a file, GET a listing,
 DELETE a tree, and the ``mpu/create|complete|abort`` multipart endpoints. Bodies stream in
-fixed-size chunks both ways. ``mlflow-artifacts:/<path>`` URIs are first resolved against the
+fixed-size chunks both ways. As MLflow's client does, when the server's ``server-info``
+advertises multipart transfers (an object-store destination), files of at least
+``MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE`` bytes go up in presigned parts sent in parallel,
+and downloads read a presigned URL in parallel byte ranges;
+``MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD`` and ``MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD`` override
+what the server advertises. ``mlflow-artifacts:/<path>`` URIs are first resolved against the
 tracking URI by :func:`resolve_mlflow_artifacts_uri`.
 """
 
@@ -16,6 +21,7 @@ import re
 import urllib.parse
 import weakref
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tracklet.artifacts import settings
@@ -28,6 +34,7 @@ from tracklet.artifacts.base import (
 )
 from tracklet.artifacts.paths import validate_relative_path
 from tracklet.entities.file_info import FileInfo
+from tracklet.env import BoolVar
 from tracklet.exceptions import NOT_IMPLEMENTED, MlflowException
 
 ARTIFACTS_ENDPOINT = "/api/2.0/mlflow-artifacts/artifacts"
@@ -81,7 +88,7 @@ class HttpArtifactRepository(ArtifactRepository):
         self._root = root.strip("/")
         self._transport = transport
         self._http_client: Any = None
-        self._multipart_enabled: bool | None = None
+        self._capabilities: dict[str, Any] | None = None
 
     @property
     def _http(self) -> Any:
@@ -127,12 +134,15 @@ class HttpArtifactRepository(ArtifactRepository):
     def _should_multipart(self, size: int) -> bool:
         if size < settings.MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE.get() or not self._server:
             return False
-        if self._multipart_enabled is None:
-            self._multipart_enabled = (
-                settings.MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD.get()
-                or self._server_info().get("multipart_uploads_enabled") is True
-            )
-        return self._multipart_enabled
+        return self._enabled(settings.MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD, "uploads")
+
+    def _enabled(self, override: BoolVar, what: str) -> bool:
+        """The user's setting if made (as MLflow's client reads it), else the server's offer."""
+        if override.is_set():
+            return override.get()
+        if self._capabilities is None:
+            self._capabilities = self._server_info()
+        return bool(self._capabilities.get(f"multipart_{what}_enabled") is True)
 
     def _server_info(self) -> dict[str, Any]:
         response = self._http.get(f"{self._server_url('server-info')}{_SERVER_INFO_ENDPOINT}")
@@ -160,10 +170,12 @@ class HttpArtifactRepository(ArtifactRepository):
         created = response.json()
         upload_id = created.get("upload_id")
         try:
-            parts = [
-                self._upload_part(local_file, credential, chunk)
-                for credential in sorted(created["credentials"], key=lambda c: c["part_number"])
-            ]
+            credentials = sorted(created["credentials"], key=lambda c: c["part_number"])
+            threads = min(settings.TRANSFER_THREADS, len(credentials)) or 1
+            with ThreadPoolExecutor(threads, thread_name_prefix="tracklet-part") as pool:
+                parts = list(
+                    pool.map(lambda c: self._upload_part(local_file, c, chunk), credentials)
+                )
             done = {"path": local_file, "upload_id": upload_id, "parts": parts}
             response = self._http.post(self._mpu_url("complete", directory), json=done)
             raise_for_status(response, "Completing a multipart upload")
@@ -217,6 +229,13 @@ class HttpArtifactRepository(ArtifactRepository):
         return sorted(infos, key=lambda info: info.path)
 
     def _download_file(self, remote_file_path: str, local_path: str) -> None:
+        if self._server and self._enabled(
+            settings.MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD, "downloads"
+        ):
+            presigned = self._presigned(remote_file_path)
+            if presigned is not None and presigned.get("file_size") is not None:
+                self._ranged_download(presigned, int(presigned["file_size"]), local_path)
+                return
         with self._http.stream("GET", self._url(remote_file_path)) as response:
             if response.status_code == 404:
                 raise not_found(remote_file_path, self.artifact_uri)
@@ -229,3 +248,62 @@ class HttpArtifactRepository(ArtifactRepository):
         relative = relative_artifact_path(artifact_path)
         response = self._http.delete(self._url(relative))
         raise_for_status(response, f"Deleting {relative or 'the artifact root'}")
+
+    # ------------------------------------------------------------------ presigned downloads
+
+    def _presigned(self, relative: str) -> dict[str, Any] | None:
+        """The server's presigned URL for a file, None if it serves none (then: via the proxy)."""
+        path = posixpath.join(self._root, relative) if self._root else relative
+        quoted = urllib.parse.quote(path, safe="/")
+        url = (
+            f"{self._server_url('Presigned download')}/api/2.0/mlflow-artifacts/presigned/{quoted}"
+        )
+        response = self._http.get(url)
+        if response.status_code in (404, 501) and response.headers.get(
+            "content-type", ""
+        ).startswith("application/json"):
+            if response.json().get("error_code") == "RESOURCE_DOES_NOT_EXIST":
+                raise not_found(relative, self.artifact_uri)
+            return None
+        raise_for_status(response, f"Presigning {relative}")
+        body = response.json()
+        return body if isinstance(body, dict) else None
+
+    def _ranged_download(self, presigned: dict[str, Any], size: int, local_path: str) -> None:
+        """Read the presigned URL in parallel ranges straight into their places in the file."""
+        import httpx
+
+        chunk = max(1, settings.MLFLOW_MULTIPART_DOWNLOAD_CHUNK_SIZE.get())
+        ranges = [(start, min(start + chunk, size) - 1) for start in range(0, size, chunk)]
+        headers = dict(presigned.get("headers") or {})
+        with open(local_path, "wb") as f:
+            f.truncate(size)
+        if not ranges:
+            return
+
+        # Presigned URLs carry their own signature: no tracking-server auth headers.
+        def fetch(span: tuple[int, int]) -> None:
+            start, end = span
+            with (
+                httpx.Client(timeout=self._http.timeout) as plain,
+                plain.stream(
+                    "GET", presigned["url"], headers={**headers, "Range": f"bytes={start}-{end}"}
+                ) as response,
+            ):
+                raise_for_status(response, f"Downloading bytes {start}-{end}")
+                with open(local_path, "r+b") as out:
+                    out.seek(start)
+                    for data in response.iter_bytes(CHUNK_SIZE):
+                        out.write(data)
+                    if out.tell() != end + 1:
+                        raise MlflowException(
+                            f"Download of bytes {start}-{end} ended at byte {out.tell()}"
+                        )
+
+        threads = min(settings.TRANSFER_THREADS, len(ranges))
+        try:
+            with ThreadPoolExecutor(threads, thread_name_prefix="tracklet-range") as pool:
+                list(pool.map(fetch, ranges))
+        except BaseException:
+            os.unlink(local_path)  # never leave a file with holes in it
+            raise
