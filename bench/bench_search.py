@@ -152,6 +152,11 @@ def copy_to_postgres(sqlite_path: Path, schema: str) -> None:
                     if is_nan >= 0:
                         row = (*row[:is_nan], bool(row[is_nan]), *row[is_nan + 1 :])
                     copy.write_row(row)
+        # Runs created after the copy are numbered after the copied ones (migration 0007).
+        conn.execute(
+            "SELECT setval('runs_creation_seq', n) FROM (SELECT MAX(creation_seq) AS n FROM runs)"
+            " AS latest WHERE n IS NOT NULL"
+        )
         conn.commit()
     with psycopg.connect(POSTGRES, autocommit=True) as conn:
         conn.execute(f"SET search_path TO {schema}")

@@ -52,8 +52,9 @@ def ids(runs: list[Run], filter_string: str = "", order_by: list[str] | None = N
 
 
 def test_metrics_nan_and_missing() -> None:
+    # Runs come in creation order; these all start at 1, so ties list the newest first.
     runs = [run("a", metrics={"m": 1.0}), run("b", metrics={"m": math.nan}), run("c")]
-    assert ids(runs, "metrics.m != 2") == ["a", "b"]
+    assert ids(runs, "metrics.m != 2") == ["b", "a"]
     assert ids(runs, "metrics.m >= 1") == ["a"]
     assert ids(runs, "metrics.m = 1") == ["a"]
     assert ids(runs, "", ["metrics.m DESC"]) == ["a", "b", "c"]
@@ -63,12 +64,12 @@ def test_metrics_nan_and_missing() -> None:
 def test_strings_like_and_null() -> None:
     runs = [run("a", params={"p": "Adam"}), run("b", params={"p": "adam%"}), run("c")]
     assert ids(runs, "params.p LIKE 'A%'") == ["a"]
-    assert ids(runs, "params.p ILIKE 'a%'") == ["a", "b"]
+    assert ids(runs, "params.p ILIKE 'a%'") == ["b", "a"]
     assert ids(runs, "params.p LIKE 'adam_'") == ["b"]
     assert ids(runs, "params.p LIKE '%\n%'") == []
-    assert ids(runs, "params.p != 'x'") == ["a", "b"]
+    assert ids(runs, "params.p != 'x'") == ["b", "a"]
     assert ids(runs, "params.p IS NULL") == ["c"]
-    assert ids(runs, "params.p IS NOT NULL") == ["a", "b"]
+    assert ids(runs, "params.p IS NOT NULL") == ["b", "a"]
 
 
 def test_like_matches_across_newlines() -> None:
@@ -82,11 +83,12 @@ def test_attributes_run_name_and_tie_breakers() -> None:
         run("c", 3, run_name="x"),  # a name but no tag: filters read the tag, as MLflow's SQL
         run("d", None),
     ]
+    # Start time ties: creation order in start_time's direction (newest first by default).
     assert ids(runs) == ["c", "a", "b", "d"]
     assert ids(runs, "attributes.run_name = 'x'") == ["b"]
     assert ids(runs, "", ["run_name DESC"]) == ["a", "c", "b", "d"]
     assert ids(runs, "run_id IN ('a', 'd')") == ["a", "d"]
-    assert ids(runs, "start_time >= 2", ["start_time"]) == ["a", "b", "c"]
+    assert ids(runs, "start_time >= 2", ["start_time"]) == ["b", "a", "c"]
 
 
 def test_datasets_match_any_input() -> None:
@@ -96,7 +98,7 @@ def test_datasets_match_any_input() -> None:
         run("b", datasets=[DatasetInput(mnist, []), DatasetInput(Dataset("c", "d2", "s", "{}"))]),
         run("c"),
     ]
-    assert ids(runs, "datasets.name = 'mnist'") == ["a", "b"]
+    assert ids(runs, "datasets.name = 'mnist'") == ["b", "a"]
     assert ids(runs, "datasets.name != 'mnist'") == ["b"]
     assert ids(runs, "datasets.context = 'train'") == ["a"]
     assert ids(runs, "datasets.digest IN ('d2')") == ["b"]

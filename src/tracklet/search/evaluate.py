@@ -12,8 +12,9 @@ Semantics (the SQL store implements the same):
   by ``run_name`` reads ``RunInfo.run_name``.
 - Ordering: missing values sort last in both directions; a NaN metric sorts after real values
   and before missing ones. Runs are then ordered by ``start_time DESC`` (unless ordered on it)
-  and ``run_id``; experiments by default ``creation_time DESC, experiment_id``, and with an
-  explicit order by ``experiment_id DESC`` last, as in MLflow.
+  and by creation, in start_time's direction (MLflow's ``run_id`` is random); experiments
+  by default ``creation_time DESC, experiment_id``, and with an explicit order by
+  ``experiment_id DESC`` last, as in MLflow.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ START_TIME = Identifier(Kind.ATTRIBUTE, "start_time")
 RUN_ID = Identifier(Kind.ATTRIBUTE, "run_id")
 CREATION_TIME = Identifier(Kind.ATTRIBUTE, "creation_time")
 EXPERIMENT_ID = Identifier(Kind.ATTRIBUTE, "experiment_id")
+# Not in any grammar (no filter or order_by can name it): the runs' creation order.
+CREATION_ORDER = Identifier(Kind.ATTRIBUTE, "creation order")
 
 
 @lru_cache(maxsize=256)
@@ -141,26 +144,41 @@ def _run_order_field(run: Run, identifier: Identifier) -> Any:
 
 
 def run_order(order_by: Sequence[OrderBy]) -> tuple[OrderBy, ...]:
-    """The full ordering of runs: ``order_by`` then MLflow's tie-breakers."""
+    """The full ordering of runs: ``order_by``, then ``start_time DESC`` as in MLflow, then
+    creation order in start_time's direction.
+
+    MLflow breaks start_time ties on the (random) run id; runs started in the same millisecond
+    come back newest first here (oldest first under ``start_time ASC``).
+    """
     terms = list(order_by)
     fields = {t.identifier for t in terms}
-    if START_TIME not in fields:
-        terms.append(OrderBy(START_TIME, ascending=False))
-    if RUN_ID not in fields:
-        terms.append(OrderBy(RUN_ID, ascending=True))
+    start = next((t for t in terms if t.identifier == START_TIME), None)
+    if start is None:
+        start = OrderBy(START_TIME, ascending=False)
+        terms.append(start)
+    if RUN_ID not in fields:  # a run id is unique: nothing after it would matter
+        terms.append(OrderBy(CREATION_ORDER, ascending=start.ascending))
     return tuple(terms)
 
 
 def sort_runs(runs: Iterable[Run], order_by: Sequence[OrderBy] = ()) -> list[Run]:
-    """Runs in search order (``order_by`` plus the implicit tie-breakers)."""
-    return _sorted(list(runs), run_order(order_by), _run_order_field)
+    """Runs in search order (``order_by`` plus the implicit tie-breakers); ``runs`` come in
+    the order they were created."""
+
+    def field(item: tuple[int, Run], identifier: Identifier) -> Any:
+        if identifier == CREATION_ORDER:
+            return item[0]
+        return _run_order_field(item[1], identifier)
+
+    ordered = _sorted(list(enumerate(runs)), run_order(order_by), field)
+    return [run for _, run in ordered]
 
 
 def search_runs(
     runs: Iterable[Run], filter_string: str | None = None, order_by: Sequence[str] | None = None
 ) -> list[Run]:
     """The runs matching ``filter_string``, ordered by ``order_by``, as the SQL store returns
-    them (lifecycle stage is the caller's to filter).
+    them (lifecycle stage is the caller's to filter); ``runs`` come in creation order.
 
     Raises:
         MlflowException: INVALID_PARAMETER_VALUE for a malformed filter or order.

@@ -101,11 +101,13 @@ def test_like_is_case_sensitive_and_ilike_is_not(store: SqlStore) -> None:
 def test_default_order_and_tie_breakers(store: SqlStore) -> None:
     e = store.create_experiment("e")
     runs = [make_run(store, e, t, metrics={"m": 1.0}) for t in (1, 2, 2, 3)]
-    by_time = [runs[3], *sorted(runs[1:3]), runs[0]]
+    # Runs started in the same millisecond: newest first (MLflow takes the random run id).
+    by_time = [runs[3], runs[2], runs[1], runs[0]]
     assert ids(store, e) == by_time
-    # Ties on the ordered metric fall back to start_time DESC, then run_id.
+    # Ties on the ordered metric fall back to start_time DESC, then creation in its direction.
     assert ids(store, e, "", ["metrics.m"]) == by_time
-    assert ids(store, e, "", ["start_time"]) == [runs[0], *sorted(runs[1:3]), runs[3]]
+    assert ids(store, e, "", ["start_time"]) == [runs[0], runs[1], runs[2], runs[3]]
+    # An order on run_id is total: creation no longer matters.
     assert ids(store, e, "", ["created DESC", "run_id DESC"]) == [
         runs[3],
         *sorted(runs[1:3], reverse=True),

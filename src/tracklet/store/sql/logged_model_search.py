@@ -205,6 +205,7 @@ def _order_clauses(
 ) -> list[Any]:
     clauses: list[Any] = []
     seen: set[str] = set()
+    creation_ascending: bool | None = None  # the direction of an explicit creation_timestamp
     for item in order_by or []:
         field_name = item.get("field_name")
         if not isinstance(field_name, str) or not field_name:
@@ -234,13 +235,20 @@ def _order_clauses(
                     f"{sorted(set(_ORDERABLE_ATTRIBUTES))} or metrics.<key>."
                 )
             expression = getattr(lm, _ORDERABLE_ATTRIBUTES[name])
+            if expression is lm.creation_timestamp:
+                creation_ascending = ascending
         # Models without the value sort last, whichever the direction. (Not needed when a
         # filter on it already excludes them: leaving the term out lets the database walk the
         # (key, value) index in order and stop after a page.)
         if not (field_name.startswith("metrics.") and latest.filtered(expression)):
             clauses.append(expression.is_(None))
         clauses.append(expression.asc() if ascending else expression.desc())
-    clauses += [lm.creation_timestamp.desc(), lm.model_id.asc()]
+    # MLflow's creation_timestamp DESC, then (where MLflow takes the random model id) creation
+    # order in creation_timestamp's direction: models created in the same millisecond come back
+    # newest first, or oldest first under ``creation_timestamp ASC``.
+    if creation_ascending is None:
+        clauses.append(lm.creation_timestamp.desc())
+    clauses.append(lm.creation_seq.asc() if creation_ascending else lm.creation_seq.desc())
     return clauses
 
 

@@ -23,6 +23,7 @@ from tracklet.store.sql.schema import (
     logged_model_params,
     logged_model_tags,
     logged_models,
+    next_creation_seq,
 )
 
 lm = logged_models.c
@@ -40,8 +41,9 @@ COLUMNS = (
     lm.lifecycle_stage,
 )
 
-_INSERT = stmt(
-    lambda: logged_models.insert().values(
+_INSERT = Compiled(
+    lambda dialect_name: logged_models.insert().values(
+        creation_seq=next_creation_seq(logged_models, dialect_name),
         model_id=bp("model_id"),
         experiment_id=bp("experiment_id"),
         name=bp("name"),

@@ -20,6 +20,7 @@ from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
 from tracklet.store.sql.run_parts import load_runs
 from tracklet.store.sql.schema import (
+    next_creation_seq,
     runs,
     tags,
 )
@@ -42,8 +43,9 @@ INFO_COLUMNS = (
 _INFO = stmt(lambda: sa.select(*INFO_COLUMNS).where(r.run_uuid == bp("run_uuid")))
 _INFO_AND_PACK = stmt(lambda: sa.select(*INFO_COLUMNS, r.pack).where(r.run_uuid == bp("run_uuid")))
 _STAGE = stmt(lambda: sa.select(r.lifecycle_stage).where(r.run_uuid == bp("run_uuid")))
-_INSERT = stmt(
-    lambda: runs.insert().values(
+_INSERT = Compiled(
+    lambda dialect_name: runs.insert().values(
+        creation_seq=next_creation_seq(runs, dialect_name),
         run_uuid=bp("run_uuid"),
         experiment_id=bp("experiment_id"),
         name=bp("name"),

@@ -28,7 +28,13 @@ from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.search import EXPERIMENTS, RUNS
 from tracklet.search import page_token as tokens
 from tracklet.search.ast import Comparison, Kind, Op, OrderBy
-from tracklet.search.evaluate import DATASET_CONTEXT_TAG, RUN_NAME_TAG, experiment_order, run_order
+from tracklet.search.evaluate import (
+    CREATION_ORDER,
+    DATASET_CONTEXT_TAG,
+    RUN_NAME_TAG,
+    experiment_order,
+    run_order,
+)
 from tracklet.search.parser import parse_filter, parse_order_by
 from tracklet.store.run_columns import RunColumns
 from tracklet.store.sql import experiments as experiment_queries
@@ -290,6 +296,8 @@ def _run_filters(dialect_name: str, comparisons: Sequence[Comparison], joins: _J
 def _run_term(order: OrderBy, joins: _Joins) -> Term:
     kind, key, asc = order.identifier.kind, order.identifier.key, order.ascending
     if kind is Kind.ATTRIBUTE:
+        if order.identifier == CREATION_ORDER:
+            return Term(runs.c.creation_seq, asc, 0, int)
         if key in ("start_time", "end_time"):
             return Term(runs.c[key], asc, 1, int)
         if key == "run_name":

@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0008_metric_batches"
+HEAD = "0007_creation_order"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -19,6 +19,8 @@ KNOWN_REVISIONS = (
     "0005_model_registry",
     "0006_traces",
     "0008_metric_batches",
+    # Chained after 0008, which landed first (the order of application is the chain's).
+    "0007_creation_order",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -9,6 +9,8 @@ single upsert of one row, and a batch of thousands of points a handful of rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,12 +22,15 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
+    Sequence,
     String,
     Table,
     Text,
     UniqueConstraint,
     event,
     func,
+    literal_column,
+    select,
 )
 from sqlalchemy.engine import Connection
 
@@ -90,15 +95,25 @@ runs = Table(
     # until it ends and again after any later change to them: a full scan then reads one row
     # a run instead of about fifteen.
     Column("pack", Text),
+    # Creation order: search breaks start_time ties with it (runs started in the same
+    # millisecond come back newest first, or oldest first under ``start_time ASC``). Never
+    # NULL once written (see ``creation_seq``); declared nullable so that migration 0007 adds it
+    # without rebuilding the table on SQLite.
+    Column("creation_seq", BigInteger),
 )
-# The default search order, start_time DESC then run_uuid ASC within experiments: walked in
-# that order with no sort (ascending start_time would leave each start time's runs to sort).
+# The default search order, start_time DESC then creation DESC within experiments: walked in
+# that order with no sort, and backwards for ``start_time ASC``.
 Index(
     "ix_runs_experiment_id_start_time",
     runs.c.experiment_id,
     runs.c.start_time.desc(),
-    runs.c.run_uuid,
+    runs.c.creation_seq.desc(),
 )
+# MAX(creation_seq) for the next run on SQLite, and a guarantee that no two runs tie.
+Index("ix_runs_creation_seq", runs.c.creation_seq, unique=True)
+# PostgreSQL numbers new rows from sequences (concurrent writers); SQLite's single writer
+# takes MAX + 1 in the INSERT itself.
+RUNS_CREATION_SEQ = Sequence("runs_creation_seq", metadata=metadata)
 
 params = Table(
     "params",
@@ -241,8 +256,17 @@ logged_models = Table(
     Column("model_type", String(500)),
     Column("source_run_id", String(32)),
     Column("lifecycle_stage", String(32), nullable=False),
-    Index("ix_logged_models_experiment_id_creation", "experiment_id", "creation_timestamp"),
+    # Creation order, the tie-breaker of creation_timestamp (as runs.creation_seq).
+    Column("creation_seq", BigInteger),
+    Index(
+        "ix_logged_models_experiment_id_creation",
+        "experiment_id",
+        "creation_timestamp",
+        "creation_seq",
+    ),
+    Index("ix_logged_models_creation_seq", "creation_seq", unique=True),
 )
+LOGGED_MODELS_CREATION_SEQ = Sequence("logged_models_creation_seq", metadata=metadata)
 
 logged_model_tags = Table(
     "logged_model_tags",
@@ -295,6 +319,19 @@ logged_model_metrics = Table(
     # search_logged_models: ``metrics.acc > x`` ordered by it walks this in value order.
     Index("ix_logged_model_metrics_key_value", "key", "value"),
 )
+
+
+def next_creation_seq(table: Table, dialect_name: str) -> Any:
+    """The ``creation_seq`` of a row ``table`` is inserting (``runs`` or ``logged_models``)."""
+    if dialect_name == "postgresql":
+        sequence = RUNS_CREATION_SEQ if table is runs else LOGGED_MODELS_CREATION_SEQ
+        return sequence.next_value()
+    # Inside the INSERT, under SQLite's write lock: no other writer can take the same number.
+    latest = func.max(table.c.creation_seq)
+    return select(
+        func.coalesce(latest, literal_column("0")) + literal_column("1")
+    ).scalar_subquery()
+
 
 # ------------------------------------------------------------------ search indexes (issue 3)
 # A filter such as ``params.lr = '0.01'`` or ``tags.mlflow.parentRunId = '...'`` seeks on
