@@ -17,6 +17,7 @@ from tracklet.cli.gc import gc
 from tracklet.cli.runs import runs
 from tracklet.cli.server import server, ui
 from tracklet.cli.sync import sync
+from tracklet.cli.transfer import export, import_
 
 
 @click.group()
@@ -33,5 +34,7 @@ main.add_command(runs)
 main.add_command(experiments)
 main.add_command(artifacts)
 main.add_command(gc)
+main.add_command(import_)
+main.add_command(export)
 
 __all__ = ["main"]

@@ -1,0 +1,422 @@
+"""``tracklet import`` of an MLflow database: experiments, runs with every metric point,
+params, tags, datasets and inputs, logged models, the model registry and traces, ids kept.
+
+How it stays fast: the source is read with a handful of SQLAlchemy Core selects per batch of
+runs, on the DB-API cursor (no ORM, no MLflow); a run's points for a key become one packed blob
+(``metric_codec``) in ``metric_chunks`` and its latest value one ``latest_metrics`` row.
+
+How it stays idempotent and resumable: every row is inserted with ON CONFLICT DO NOTHING, and a
+batch of runs (rows, points and the copy of their artifacts) commits in one transaction, so a
+run is in the destination with all of its data or not at all. A second import, or one after an
+interruption, skips the runs already there and adds the rest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.store.sql import metric_codec
+from tracklet.store.sql import schema as ours
+from tracklet.transfer import mlflow_tables as theirs
+from tracklet.transfer.artifact_copy import copy_tree, resolve
+from tracklet.transfer.bulk import compile_text, insert_ignore
+from tracklet.transfer.db_import_extra import import_models, import_registry, import_traces
+
+if TYPE_CHECKING:
+    from tracklet.store.sql.store import SqlStore
+
+_MAX_CHUNK_POINTS = 65536
+Progress = Callable[[int | None, str, str], Any]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How ``import_database`` treats artifacts and how much it writes per transaction."""
+
+    copy_artifacts: bool = True
+    artifacts_destination: str | None = None
+    batch_size: int = 50
+
+
+def import_database(
+    source_uri: str, store: SqlStore, options: ImportOptions, progress: Progress
+) -> Counter[str]:
+    """Import an MLflow database into ``store``; returns the counts of what was added."""
+    from tracklet.transfer.source import mlflow_engine
+
+    engine = mlflow_engine(source_uri)
+    counts: Counter[str] = Counter()
+    try:
+        wrapper = engine.raw_connection()
+        try:
+            source = _Source(wrapper.driver_connection, engine.dialect.name)
+            locations = _import_experiments(source, store, options, counts)
+            import_models(source, store, options, locations, counts)
+            _import_runs(source, store, options, locations, counts, progress)
+            import_registry(source, store, counts)
+            import_traces(source, store, counts)
+        finally:
+            wrapper.close()
+    finally:
+        engine.dispose()
+    _advance_sequences(store)
+    return counts
+
+
+class _Source:
+    """The source's DB-API connection: selects built with SQLAlchemy Core, run as text."""
+
+    def __init__(self, dbapi: Any, dialect: str) -> None:
+        self.dbapi = dbapi
+        self.dialect = dialect
+        self.tables = set(_table_names(dbapi, dialect))
+
+    def rows(self, statement: sa.sql.ClauseElement) -> list[Any]:
+        text, params = compile_text(statement, self.dialect)
+        cursor = self.dbapi.cursor()
+        cursor.execute(text, params)
+        return list(cursor.fetchall())
+
+
+def _table_names(dbapi: Any, dialect: str) -> list[str]:
+    cursor = dbapi.cursor()
+    if dialect == "sqlite":
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+    else:
+        cursor.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+    return [r[0] for r in cursor.fetchall()]
+
+
+def _import_experiments(
+    source: _Source, store: SqlStore, options: ImportOptions, counts: Counter[str]
+) -> dict[str, str]:
+    """Experiments and their tags; returns experiment id -> artifact location in the
+    destination. Refuses, before writing anything, an id or name the destination already has
+    for another experiment."""
+    e = theirs.experiments
+    rows = source.rows(
+        sa.select(
+            e.c.experiment_id,
+            e.c.name,
+            e.c.artifact_location,
+            e.c.lifecycle_stage,
+            e.c.creation_time,
+            e.c.last_update_time,
+        ).order_by(e.c.experiment_id)
+    )
+    with store._reader() as db:
+        cursor = db.dbapi.cursor()
+        cursor.execute("SELECT experiment_id, name, artifact_location FROM experiments")
+        existing = {str(r[0]): (r[1], r[2]) for r in cursor.fetchall()}
+    names = {name: eid for eid, (name, _) in existing.items()}
+    locations: dict[str, str] = {}
+    new_rows = []
+    for eid, name, location, stage, created, updated in rows:
+        eid = str(eid)
+        if eid in existing:
+            if existing[eid][0] != name and eid != "0":
+                raise MlflowException(
+                    f"Experiment id {eid} is {existing[eid][0]!r} in the destination but "
+                    f"{name!r} in the source: ids are kept, so import into a new database (or "
+                    "the one this source was imported into before).",
+                    INVALID_PARAMETER_VALUE,
+                )
+            locations[eid] = existing[eid][1]
+            continue
+        if name in names:
+            raise MlflowException(
+                f"The destination already has an experiment named {name!r} (id {names[name]}); "
+                f"the source's has id {eid}.",
+                INVALID_PARAMETER_VALUE,
+            )
+        target = (
+            posixpath.join(store.artifact_root.rstrip("/"), eid)
+            if options.copy_artifacts
+            else location
+        )
+        locations[eid] = target
+        new_rows.append(
+            {
+                "experiment_id": int(eid),
+                "name": name,
+                "artifact_location": target,
+                "lifecycle_stage": stage or "active",
+                "creation_time": created,
+                "last_update_time": updated,
+            }
+        )
+    t = theirs.experiment_tags
+    tag_rows = [
+        {"experiment_id": int(r[0]), "key": r[1], "value": r[2]}
+        for r in source.rows(sa.select(t.c.experiment_id, t.c.key, t.c.value))
+    ]
+    ds = theirs.datasets
+    dataset_rows = [
+        {
+            "dataset_uuid": r[0],
+            "experiment_id": int(r[1]),
+            "name": r[2],
+            "digest": r[3],
+            "source_type": r[4],
+            "source": r[5],
+            "schema": r[6],
+            "profile": r[7],
+        }
+        for r in source.rows(
+            sa.select(
+                ds.c.dataset_uuid,
+                ds.c.experiment_id,
+                ds.c.name,
+                ds.c.digest,
+                ds.c.dataset_source_type,
+                ds.c.dataset_source,
+                ds.c.dataset_schema,
+                ds.c.dataset_profile,
+            )
+        )
+    ]
+    with store._writer.transaction() as db:
+        cursor = db.dbapi.cursor()
+        counts["experiments"] += insert_ignore(cursor, db.dialect_name, ours.experiments, new_rows)
+        insert_ignore(cursor, db.dialect_name, ours.experiment_tags, tag_rows)
+        insert_ignore(cursor, db.dialect_name, ours.datasets, dataset_rows)
+    counts["datasets"] += len(dataset_rows)
+    return locations
+
+
+def _import_runs(
+    source: _Source,
+    store: SqlStore,
+    options: ImportOptions,
+    locations: dict[str, str],
+    counts: Counter[str],
+    progress: Progress,
+) -> None:
+    r = theirs.runs
+    all_runs = source.rows(
+        sa.select(
+            r.c.run_uuid,
+            r.c.experiment_id,
+            r.c.name,
+            r.c.user_id,
+            r.c.status,
+            r.c.start_time,
+            r.c.end_time,
+            r.c.deleted_time,
+            r.c.lifecycle_stage,
+            r.c.artifact_uri,
+        ).order_by(r.c.experiment_id, r.c.start_time, r.c.run_uuid)
+    )
+    with store._reader() as db:
+        cursor = db.dbapi.cursor()
+        cursor.execute("SELECT run_uuid FROM runs")
+        present = {row[0] for row in cursor.fetchall()}
+    todo = [row for row in all_runs if row[0] not in present]
+    counts["runs already present"] += len(all_runs) - len(todo)
+    with progress(len(todo), "Importing runs", "run") as bar:
+        for start in range(0, len(todo), options.batch_size):
+            batch = todo[start : start + options.batch_size]
+            _import_run_batch(source, store, options, locations, batch, counts)
+            bar.update(len(batch))
+
+
+def _in(column: Any, values: Iterable[str]) -> Any:
+    return column.in_(list(values))
+
+
+def _import_run_batch(
+    source: _Source,
+    store: SqlStore,
+    options: ImportOptions,
+    locations: dict[str, str],
+    batch: list[Any],
+    counts: Counter[str],
+) -> None:
+    ids = [row[0] for row in batch]
+    run_rows = []
+    for run_id, eid, name, user, status, start, end, deleted, stage, uri in batch:
+        target = uri
+        if options.copy_artifacts:
+            target = posixpath.join(locations[str(eid)], run_id, "artifacts")
+            if uri and copy_tree(resolve(uri, options.artifacts_destination), target):
+                counts["run artifact directories copied"] += 1
+        run_rows.append(
+            {
+                "run_uuid": run_id,
+                "experiment_id": int(eid),
+                "name": name,
+                "user_id": user,
+                "status": status or "RUNNING",
+                "start_time": start,
+                "end_time": end,
+                "deleted_time": deleted,
+                "lifecycle_stage": stage or "active",
+                "artifact_uri": target,
+            }
+        )
+    p, t = theirs.params, theirs.tags
+    params = [
+        {"run_uuid": row[0], "key": row[1], "value": row[2]}
+        for row in source.rows(
+            sa.select(p.c.run_uuid, p.c.key, p.c.value).where(_in(p.c.run_uuid, ids))
+        )
+    ]
+    tags = [
+        {"run_uuid": row[0], "key": row[1], "value": row[2]}
+        for row in source.rows(
+            sa.select(t.c.run_uuid, t.c.key, t.c.value).where(_in(t.c.run_uuid, ids))
+        )
+    ]
+    chunks, latest, points = _metric_rows(source, ids)
+    dataset_links, input_tag_rows, model_inputs, model_outputs = _input_rows(source, ids)
+    with store._writer.transaction() as db:
+        cursor = db.dbapi.cursor()
+        d = db.dialect_name
+        counts["runs"] += insert_ignore(cursor, d, ours.runs, run_rows)
+        counts["params"] += insert_ignore(cursor, d, ours.params, params)
+        counts["tags"] += insert_ignore(cursor, d, ours.tags, tags)
+        insert_ignore(cursor, d, ours.latest_metrics, latest)
+        insert_ignore(cursor, d, ours.metric_chunks, chunks)
+        counts["metric series"] += len(latest)
+        counts["metric points"] += points
+        counts["dataset inputs"] += insert_ignore(cursor, d, ours.run_dataset_inputs, dataset_links)
+        insert_ignore(cursor, d, ours.input_tags, input_tag_rows)
+        counts["model inputs"] += insert_ignore(cursor, d, ours.run_model_inputs, model_inputs)
+        counts["model outputs"] += insert_ignore(cursor, d, ours.run_model_outputs, model_outputs)
+
+
+def _metric_rows(
+    source: _Source, ids: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    """metric_chunks and latest_metrics rows of these runs, and the number of points."""
+    m = theirs.metrics
+    chunks: list[dict[str, Any]] = []
+    latest: list[dict[str, Any]] = []
+    total = 0
+    text, _ = compile_text(
+        sa.select(m.c.run_uuid, m.c.key, m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
+        .where(m.c.run_uuid == sa.bindparam("run_uuid"))
+        .order_by(m.c.key, m.c.step, m.c.timestamp),
+        source.dialect,
+    )
+    cursor = source.dbapi.cursor()
+    for run_id in ids:
+        cursor.execute(text, {"run_uuid": run_id})
+        for (run_uuid, key), group in itertools.groupby(cursor.fetchall(), key=itemgetter(0, 1)):
+            _, _, steps, timestamps, values, nans = zip(*group, strict=True)
+            if any(nans):  # MLflow stores NaN as 0 with is_nan set
+                values = tuple(
+                    float("nan") if nan else v for v, nan in zip(values, nans, strict=True)
+                )
+            n = len(steps)
+            total += n
+            for at in range(0, n, _MAX_CHUNK_POINTS):
+                end = at + _MAX_CHUNK_POINTS
+                chunks.append(
+                    {
+                        "run_uuid": run_uuid,
+                        "key": key,
+                        "n": min(n, end) - at,
+                        "data": metric_codec.pack_points(
+                            steps[at:end], timestamps[at:end], values[at:end]
+                        ),
+                    }
+                )
+            step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
+            is_nan = value != value
+            latest.append(
+                {
+                    "run_uuid": run_uuid,
+                    "key": key,
+                    "value": None if is_nan else value,
+                    "is_nan": is_nan,
+                    "timestamp": timestamp,
+                    "step": step,
+                    "tail_n": 0,
+                    "tail": b"",
+                }
+            )
+    return chunks, latest, total
+
+
+def _input_rows(
+    source: _Source, ids: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Dataset links (in logging order) with their tags, model inputs and model outputs."""
+    i = theirs.inputs
+    rows = source.rows(
+        sa.select(
+            i.c.input_uuid,
+            i.c.source_type,
+            i.c.source_id,
+            i.c.destination_type,
+            i.c.destination_id,
+            i.c.step,
+        ).where(
+            sa.or_(
+                sa.and_(i.c.destination_type == "RUN", _in(i.c.destination_id, ids)),
+                sa.and_(i.c.source_type.in_(["RUN_INPUT", "RUN_OUTPUT"]), _in(i.c.source_id, ids)),
+            )
+        )
+    )
+    positions: defaultdict[str, int] = defaultdict(int)
+    datasets, models_in, models_out = [], [], []
+    by_input: dict[str, tuple[str, str]] = {}
+    for input_uuid, source_type, source_id, destination_type, destination_id, step in rows:
+        if source_type == "DATASET" and destination_type == "RUN":
+            by_input[input_uuid] = (destination_id, source_id)
+            datasets.append(
+                {
+                    "run_uuid": destination_id,
+                    "dataset_uuid": source_id,
+                    "position": positions[destination_id],
+                }
+            )
+            positions[destination_id] += 1
+        elif source_type == "RUN_INPUT" and destination_type == "MODEL_INPUT":
+            models_in.append(
+                {
+                    "run_uuid": source_id,
+                    "model_id": destination_id,
+                    "position": positions["m" + source_id],
+                }
+            )
+            positions["m" + source_id] += 1
+        elif source_type == "RUN_OUTPUT" and destination_type == "MODEL_OUTPUT":
+            models_out.append(
+                {"run_uuid": source_id, "model_id": destination_id, "step": step or 0}
+            )
+    tags = []
+    if by_input:
+        t = theirs.input_tags
+        for input_uuid, name, value in source.rows(
+            sa.select(t.c.input_uuid, t.c.name, t.c.value).where(_in(t.c.input_uuid, by_input))
+        ):
+            run_id, dataset_uuid = by_input[input_uuid]
+            tags.append(
+                {"run_uuid": run_id, "dataset_uuid": dataset_uuid, "key": name, "value": value}
+            )
+    return datasets, tags, models_in, models_out
+
+
+def _advance_sequences(store: SqlStore) -> None:
+    """PostgreSQL: experiment ids were inserted as they were, so move the id sequence past them
+    (SQLite takes max(id) + 1 by itself)."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    with store._writer.transaction() as db:
+        db.dbapi.cursor().execute(
+            "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), "
+            "(SELECT GREATEST(MAX(experiment_id), 1) FROM experiments))"
+        )
