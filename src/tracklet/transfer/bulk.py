@@ -58,3 +58,19 @@ def compile_text(statement: sa.sql.ClauseElement, dialect: str) -> tuple[str, di
         dialect=_dialect(dialect), compile_kwargs={"render_postcompile": True}
     )
     return str(compiled), dict(compiled.params)
+
+
+def creation_seqs(cursor: Any, dialect: str, table: str, count: int) -> list[int]:
+    """``count`` new ``creation_seq`` numbers of ``runs`` or ``logged_models`` (creation order,
+    the tie-breaker of their timestamps), inside the writing transaction: PostgreSQL's sequence,
+    or MAX + 1 under SQLite's write lock."""
+    if count == 0:
+        return []
+    if dialect == "postgresql":
+        cursor.execute(
+            f"SELECT nextval('{table}_creation_seq') FROM generate_series(1, %(n)s)", {"n": count}
+        )
+        return [row[0] for row in cursor.fetchall()]
+    cursor.execute(f"SELECT COALESCE(MAX(creation_seq), 0) FROM {table}")
+    start = int(cursor.fetchone()[0]) + 1
+    return list(range(start, start + count))

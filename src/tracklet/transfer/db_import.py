@@ -28,7 +28,7 @@ from tracklet.store.sql import metric_codec
 from tracklet.store.sql import schema as ours
 from tracklet.transfer import mlflow_tables as theirs
 from tracklet.transfer.artifact_copy import copy_tree, resolve
-from tracklet.transfer.bulk import compile_text, insert_ignore
+from tracklet.transfer.bulk import compile_text, creation_seqs, insert_ignore
 from tracklet.transfer.db_import_extra import import_models, import_registry, import_traces
 
 if TYPE_CHECKING:
@@ -283,6 +283,8 @@ def _import_run_batch(
     with store._writer.transaction() as db:
         cursor = db.dbapi.cursor()
         d = db.dialect_name
+        for row, seq in zip(run_rows, creation_seqs(cursor, d, "runs", len(run_rows)), strict=True):
+            row["creation_seq"] = seq
         counts["runs"] += insert_ignore(cursor, d, ours.runs, run_rows)
         counts["params"] += insert_ignore(cursor, d, ours.params, params)
         counts["tags"] += insert_ignore(cursor, d, ours.tags, tags)

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tracklet.store.sql import schema as ours
 from tracklet.transfer import mlflow_tables as theirs
 from tracklet.transfer.artifact_copy import copy_tree, resolve
-from tracklet.transfer.bulk import insert_ignore
+from tracklet.transfer.bulk import creation_seqs, insert_ignore
 
 if TYPE_CHECKING:
     from tracklet.store.sql.store import SqlStore
@@ -123,6 +123,9 @@ def import_models(
     with store._writer.transaction() as db:
         cursor = db.dbapi.cursor()
         d = db.dialect_name
+        seqs = creation_seqs(cursor, d, "logged_models", len(models))
+        for model, seq in zip(models, seqs, strict=True):
+            model["creation_seq"] = seq
         counts["logged models"] += insert_ignore(cursor, d, ours.logged_models, models)
         insert_ignore(cursor, d, ours.logged_model_tags, tags)
         insert_ignore(cursor, d, ours.logged_model_params, params)
