@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from tests.tracing.links_scenario import EXPECTED as LINKS_EXPECTED
+from tests.tracing.links_scenario import run_links_scenario
 from tests.tracing.scenario import EXPECTED, run_scenario
 
 import tracklet
@@ -20,3 +22,15 @@ def test_mlflow_client_against_tracklet_server(mlflow: Any, unique: str) -> None
 def test_tracklet_client_against_any_server(any_server: Any, unique: str) -> None:
     tracklet.set_tracking_uri(any_server.url)
     assert run_scenario(tracklet, unique) == EXPECTED
+
+
+def test_links_and_sampling_mlflow_client_against_tracklet_server(mlflow: Any, unique: str) -> None:
+    assert run_links_scenario(mlflow, unique) == LINKS_EXPECTED
+
+
+@pytest.mark.xdist_group("mlflow_server")
+def test_links_and_sampling_tracklet_client_against_any_server(
+    any_server: Any, unique: str
+) -> None:
+    tracklet.set_tracking_uri(any_server.url)
+    assert run_links_scenario(tracklet, unique) == LINKS_EXPECTED

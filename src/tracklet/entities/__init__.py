@@ -23,7 +23,7 @@ from tracklet.entities.run import (
     RunOutputs,
     RunTag,
 )
-from tracklet.entities.span import Span, SpanEvent, SpanStatus, SpanStatusCode, SpanType
+from tracklet.entities.span import Link, Span, SpanEvent, SpanStatus, SpanStatusCode, SpanType
 from tracklet.entities.trace import (
     Trace,
     TraceData,
@@ -41,6 +41,7 @@ __all__ = [
     "FileInfo",
     "InputTag",
     "LifecycleStage",
+    "Link",
     "LoggedModel",
     "LoggedModelInput",
     "LoggedModelOutput",

@@ -127,6 +127,54 @@ class SpanEvent(_Entity):
         return {"name": self.name, "time_unix_nano": self.timestamp, "attributes": self.attributes}
 
 
+@dataclass(frozen=True, slots=True)
+class Link(_Entity):
+    """A link from a span to a span of another trace, or of its own (OpenTelemetry's span
+    link, MLflow's ``Link``): for related work that is not a parent and child.
+
+    Attributes:
+        trace_id: the linked trace's ``tr-`` id (or its 32 hex digits).
+        span_id: the linked span's 16 hex digits.
+        attributes: what the link means (JSON-serialisable values), or None.
+    """
+
+    trace_id: str
+    span_id: str
+    attributes: Mapping[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        attributes = self.attributes
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "attributes": None if attributes is None else dict(attributes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Link:
+        attributes = data.get("attributes")
+        return cls(str(data["trace_id"]), str(data["span_id"]), dict(attributes or {}) or None)
+
+    def otel_ids(self) -> tuple[int, int]:
+        """The linked trace's and span's ids as OpenTelemetry integers.
+
+        Raises:
+            MlflowException: an id that is not hex, or wider than 128 (trace) or 64 bits.
+        """
+        try:
+            trace = int(str(self.trace_id).removeprefix(TRACE_ID_PREFIX), 16)
+            span = int(str(self.span_id), 16)
+            if trace.bit_length() > 128 or span.bit_length() > 64:
+                raise ValueError("too wide")
+        except (TypeError, ValueError):
+            raise MlflowException(
+                f"Invalid link: trace_id={self.trace_id!r}, span_id={self.span_id!r}. trace_id "
+                "must be a valid MLflow trace ID or hex string, and span_id must be a hex string.",
+                INVALID_PARAMETER_VALUE,
+            ) from None
+        return trace, span
+
+
 def trace_id_from_otel(otel_trace_id: int) -> str:
     """``tr-`` and the 32 lowercase hex digits of a 128-bit OpenTelemetry trace id."""
     return f"{TRACE_ID_PREFIX}{otel_trace_id:032x}"
@@ -185,6 +233,7 @@ class Span(_Entity):
     status: SpanStatus
     raw_attributes: Mapping[str, str] = field(default_factory=dict)
     events: tuple[SpanEvent, ...] = ()
+    links: tuple[Link, ...] = ()
 
     _extra_properties: ClassVar[tuple[str, ...]] = ("span_type", "inputs", "outputs")
 
@@ -230,7 +279,7 @@ class Span(_Entity):
                 "message": self.status.description,
             },
             "attributes": dict(self.raw_attributes),
-            "links": [],
+            "links": [link.to_dict() for link in self.links],
         }
 
     @classmethod
@@ -264,6 +313,7 @@ class Span(_Entity):
                     )
                     for e in data.get("events") or ()
                 ),
+                links=tuple(Link.from_dict(link) for link in data.get("links") or ()),
             )
         except MlflowException:
             raise

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from tracklet.entities import Trace
+from tracklet.entities import Link, Trace
 from tracklet.entities.trace import TraceMetadataKey, TraceState
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.tracing import span as span_module
@@ -21,6 +21,7 @@ from tracklet.tracking import _state
 
 _logger = logging.getLogger("tracklet.tracing")
 SPAN_DESCRIPTION = "mlflow.spanDescription"
+SAMPLING_RATIO_ENV = "MLFLOW_TRACE_SAMPLING_RATIO"
 
 
 def _write(uri: str | None, traces: Sequence[_LiveTrace]) -> list[tuple[Trace, BaseException]]:
@@ -57,6 +58,8 @@ exporter = Exporter(_write)
 
 
 def _trace_ended(trace: _LiveTrace) -> None:
+    if not trace.sampled:
+        return
     set_last_trace_id(trace.trace_id)
     exporter.submit(trace)
 
@@ -67,12 +70,45 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=exporter.after_fork)
 
 
-def _new_trace(experiment_id: str | None, run_id: str | None = None) -> _LiveTrace:
+def default_sampling_ratio() -> float:
+    """``MLFLOW_TRACE_SAMPLING_RATIO`` (default 1.0); an invalid value is ignored, warned."""
+    text = os.environ.get(SAMPLING_RATIO_ENV)
+    if text is None:
+        return 1.0
+    try:
+        ratio = float(text)
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:
+        _logger.warning(
+            "%s must be between 0.0 and 1.0, got %s. Ignoring the invalid value and using "
+            "default sampling (1.0).",
+            SAMPLING_RATIO_ENV,
+            text,
+        )
+        return 1.0
+    return ratio
+
+
+def check_sampling_ratio(ratio: float | None) -> None:
+    if ratio is not None and not (
+        isinstance(ratio, int | float) and not isinstance(ratio, bool) and 0.0 <= ratio <= 1.0
+    ):
+        raise MlflowException(
+            f"sampling_ratio_override must be between 0.0 and 1.0, got {ratio}",
+            INVALID_PARAMETER_VALUE,
+        )
+
+
+def _new_trace(
+    experiment_id: str | None, run_id: str | None = None, sampling_ratio: float | None = None
+) -> _LiveTrace:
     """A trace bound to the tracking URI, experiment, run and model in force now."""
     live = _LiveTrace(
         experiment_id or _state.active_experiment_id,
         _state.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or None,
     )
+    live.sample(default_sampling_ratio() if sampling_ratio is None else sampling_ratio)
     stack = _state.run_stack()
     if run_id is None and stack:
         run_id = stack[-1].info.run_id
@@ -91,10 +127,13 @@ def new_span(
     experiment_id: str | None = None,
     run_id: str | None = None,
     start_time_ns: int | None = None,
+    sampling_ratio: float | None = None,
 ) -> LiveSpan:
-    """A span under ``parent``, or the root of a new trace."""
+    """A span under ``parent``, or the root of a new trace (kept with probability
+    ``sampling_ratio``, default ``MLFLOW_TRACE_SAMPLING_RATIO``; children follow their root)."""
     if parent is None:
-        return LiveSpan(_new_trace(experiment_id, run_id), name, None, span_type, start_time_ns)
+        trace = _new_trace(experiment_id, run_id, sampling_ratio)
+        return LiveSpan(trace, name, None, span_type, start_time_ns)
     return LiveSpan(parent._trace, name, parent.span_id, span_type, start_time_ns)
 
 
@@ -130,7 +169,13 @@ def configure(
     attributes: dict[str, Any] | None,
     log_level: Any,
     description: str | None,
+    links: Sequence[Link] | None = None,
 ) -> None:
+    for link in links or ():
+        try:
+            span.add_link(link)
+        except MlflowException:
+            _logger.warning("Skipping invalid link: %s", link)
     if attributes:
         span.set_attributes(attributes)
     if log_level is not None:
@@ -143,7 +188,9 @@ class start_span:
     """``with start_span("name") as span:`` a span under the active one (or a new trace).
 
     The span is active inside the block; an exception leaving the block is recorded on it
-    (an ``exception`` event, status ERROR) and propagates unchanged.
+    (an ``exception`` event, status ERROR) and propagates unchanged. A new trace dropped by
+    sampling (``MLFLOW_TRACE_SAMPLING_RATIO``) yields a ``NoOpSpan``, as MLflow does; the spans
+    started inside it are dropped with it.
 
     Args:
         name: The span's name.
@@ -152,6 +199,7 @@ class start_span:
         trace_destination: An object with ``experiment_id``: where a new trace goes.
         log_level: The span's log level (a name such as ``"INFO"``, or a number).
         run_id: The run a new trace is linked to (default: the active run).
+        links: ``Link`` s to spans of other traces (an invalid one is skipped, warned).
         description: The span's description.
     """
 
@@ -165,6 +213,7 @@ class start_span:
         trace_destination: Any = None,
         log_level: Any = None,
         run_id: str | None = None,
+        links: Sequence[Link] | None = None,
         description: str | None = None,
     ) -> None:
         self._token: Any = None
@@ -174,12 +223,15 @@ class start_span:
         self._span = new_span(
             name, current_span.get(), span_type, _experiment_of(trace_destination), run_id
         )
-        configure(self._span, attributes, log_level, description)
+        configure(self._span, attributes, log_level, description, links)
 
     def __enter__(self) -> LiveSpan:
-        if isinstance(self._span, LiveSpan):
-            self._token = current_span.set(self._span)
-        return self._span  # type: ignore[no-any-return]
+        span = self._span
+        if isinstance(span, LiveSpan):
+            self._token = current_span.set(span)
+            if not span._trace.sampled:
+                return NoOpSpan()  # type: ignore[return-value]
+        return span  # type: ignore[no-any-return]
 
     def __exit__(
         self,
@@ -206,6 +258,7 @@ def start_span_no_context(
     experiment_id: str | None = None,
     start_time_ns: int | None = None,
     log_level: Any = None,
+    links: Sequence[Link] | None = None,
     description: str | None = None,
 ) -> LiveSpan:
     """A span that is not made active (it does not become the parent of spans started in
@@ -222,17 +275,20 @@ def start_span_no_context(
         experiment_id: Where a new trace goes (default: the active experiment).
         start_time_ns: The start time in nanoseconds since the epoch (default: now).
         log_level: The span's log level (a name such as ``"INFO"``, or a number).
+        links: ``Link`` s to spans of other traces (an invalid one is skipped, warned).
         description: The span's description.
 
     Returns:
-        The live span.
+        The live span (a ``NoOpSpan`` for a new trace dropped by sampling).
     """
-    if not switch.enabled:
+    if not switch.enabled or isinstance(parent_span, NoOpSpan):
         return NoOpSpan()  # type: ignore[return-value]
     span = new_span(name, parent_span, span_type, experiment_id, start_time_ns=start_time_ns)
+    if not span._trace.sampled:
+        return NoOpSpan()  # type: ignore[return-value]
     if inputs is not None:
         span.inputs_ = capture(inputs)
-    configure(span, attributes, log_level, description)
+    configure(span, attributes, log_level, description, links)
     if parent_span is None:
         span._trace.tags.update({str(k): str(v) for k, v in (tags or {}).items()})
         span._trace.metadata.update({str(k): str(v) for k, v in (metadata or {}).items()})
@@ -243,9 +299,10 @@ def get_current_active_span() -> LiveSpan | None:
     """The span active in this context (thread or asyncio task), if any.
 
     Returns:
-        The active span, or None outside any span.
+        The active span, or None outside any span (or in a trace dropped by sampling).
     """
-    return current_span.get()
+    span = current_span.get()
+    return span if span is None or span._trace.sampled else None
 
 
 def get_active_trace_id() -> str | None:
@@ -254,7 +311,7 @@ def get_active_trace_id() -> str | None:
     Returns:
         The trace id (``tr-...``), or None outside any span.
     """
-    span = current_span.get()
+    span = get_current_active_span()
     return None if span is None else span.trace_id
 
 
@@ -282,7 +339,7 @@ def update_current_trace(
         session_id: Sets the ``mlflow.trace.session`` metadata.
         user: Sets the ``mlflow.trace.user`` metadata.
     """
-    span = current_span.get()
+    span = get_current_active_span()
     if span is None:
         _logger.warning(
             "No active trace found. Please create a span using `start_span` or `@trace` "

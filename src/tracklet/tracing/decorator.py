@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from tracklet.entities import SpanEvent
-from tracklet.tracing.api import _experiment_of, configure, new_span
+from tracklet.entities import Link, SpanEvent
+from tracklet.tracing.api import _experiment_of, check_sampling_ratio, configure, new_span
 from tracklet.tracing.context import current_span, switch
 from tracklet.tracing.span import Encoded, LiveSpan, capture, to_json
 
@@ -85,7 +85,9 @@ def trace(
     attributes: dict[str, Any] | None = None,
     output_reducer: Callable[[list[Any]], Any] | None = None,
     trace_destination: Any = None,
+    sampling_ratio_override: float | None = None,
     log_level: Any = None,
+    links: Sequence[Link] | None = None,
     description: str | None = None,
 ) -> Any:
     """Trace every call of ``func``: as ``@trace`` or ``@trace(name=..., span_type=...)``.
@@ -101,12 +103,18 @@ def trace(
         attributes: attributes set on every span.
         output_reducer: for generators, turns the list of yielded values into the outputs.
         trace_destination: an object with ``experiment_id``: where root spans' traces go.
+        sampling_ratio_override: for calls that start a trace, the probability (0.0 to 1.0)
+            that it is kept, instead of ``MLFLOW_TRACE_SAMPLING_RATIO``; spans under a kept or
+            dropped span follow it.
         log_level: the spans' log level (name or number).
+        links: ``Link`` s added to every span (an invalid one is skipped, warned).
         description: the spans' description attribute.
 
     Returns:
         The traced function (or, without ``func``, the decorator).
     """
+
+    check_sampling_ratio(sampling_ratio_override)
 
     def decorate(fn: F) -> F:
         if output_reducer is not None and not (
@@ -119,6 +127,8 @@ def trace(
                 INVALID_PARAMETER_VALUE,
             )
         spec = _Spec(fn, name, span_type, attributes, trace_destination, log_level, description)
+        spec.sampling_ratio = sampling_ratio_override
+        spec.links = tuple(links or ())
         if inspect.isgeneratorfunction(fn):
             return _wrap_generator(fn, spec, output_reducer)  # type: ignore[return-value]
         if inspect.isasyncgenfunction(fn):
@@ -139,8 +149,10 @@ class _Spec:
         "description",
         "experiment_id",
         "function_name",
+        "links",
         "log_level",
         "name",
+        "sampling_ratio",
         "span_type",
     )
 
@@ -162,13 +174,26 @@ class _Spec:
         self.log_level = log_level
         self.description = description
         self.bind = _input_binder(fn)
+        self.sampling_ratio: float | None = None
+        self.links: tuple[Link, ...] = ()
 
     def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> LiveSpan:
-        span = new_span(self.name, current_span.get(), self.span_type, self.experiment_id)
+        span = new_span(
+            self.name,
+            current_span.get(),
+            self.span_type,
+            self.experiment_id,
+            sampling_ratio=self.sampling_ratio,
+        )
         span.function_name = self.function_name
         span.inputs_ = capture(self.bind(args, kwargs))
-        if self.attributes or self.log_level is not None or self.description is not None:
-            configure(span, self.attributes, self.log_level, self.description)
+        if (
+            self.attributes
+            or self.log_level is not None
+            or self.description is not None
+            or self.links
+        ):
+            configure(span, self.attributes, self.log_level, self.description, self.links)
         return span
 
 

@@ -49,6 +49,7 @@ def encode_span(span: LiveSpan, trace_id_json: str) -> Span:
         status=SpanStatus(span.status_code, span.status_description),
         raw_attributes=raw,
         events=tuple(span.events),
+        links=tuple(span.links),
     )
 
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tracklet.entities import SpanEvent, SpanStatus, SpanStatusCode, SpanType
+from tracklet.entities import Link, SpanEvent, SpanStatus, SpanStatusCode, SpanType
 from tracklet.entities.span import trace_id_from_otel
 from tracklet.entities.trace import TraceState
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
@@ -77,6 +77,7 @@ class _LiveTrace:
         "request_preview",
         "response_preview",
         "root",
+        "sampled",
         "state",
         "tags",
         "trace_id",
@@ -95,6 +96,15 @@ class _LiveTrace:
         self.request_preview: str | None = None
         self.response_preview: str | None = None
         self.state: TraceState | None = None
+        # False: dropped by sampling; its spans are recorded (children follow their parent's
+        # decision) but the trace is never exported.
+        self.sampled = True
+
+    def sample(self, ratio: float) -> None:
+        """Keep the trace with probability ``ratio``, decided by its id as OpenTelemetry's
+        ``TraceIdRatioBased`` sampler (MLflow's) does: its low 64 bits below ratio * 2**64."""
+        if ratio < 1.0:
+            self.sampled = int(self.trace_id[-16:], 16) < round(ratio * 2**64)
 
 
 # Called with the trace when its root span ends (the exporter's submit).
@@ -111,6 +121,7 @@ class LiveSpan:
         "events",
         "function_name",
         "inputs_",
+        "links",
         "log_level",
         "name",
         "outputs_",
@@ -142,6 +153,7 @@ class LiveSpan:
         self.outputs_: Any = None
         self.function_name: str | None = None
         self.events: list[SpanEvent] = []
+        self.links: list[Link] = []
         self.status_code = SpanStatusCode.UNSET
         self.status_description = ""
         self.log_level: int | None = None
@@ -206,6 +218,24 @@ class LiveSpan:
         if event.name == "exception" and (self.log_level or 0) < LOG_LEVEL_ERROR:
             self.log_level = LOG_LEVEL_ERROR
 
+    def add_link(self, link: Link) -> None:
+        """Link this span to a span of another trace (or of its own), as MLflow does: nothing
+        once the span has ended.
+
+        Raises:
+            MlflowException: ``link`` is not a ``Link``, or its ids are not hex ids.
+        """
+        if self.end_time_ns is not None:
+            return
+        if not isinstance(link, Link):
+            raise MlflowException(
+                f"The `link` parameter must be a Link instance, but got {type(link)}.",
+                INVALID_PARAMETER_VALUE,
+            )
+        link.otel_ids()
+        attributes = dict(link.attributes) if link.attributes else None
+        self.links.append(Link(link.trace_id, link.span_id, attributes))
+
     def record_exception(self, exception: BaseException | str) -> None:
         """An ``exception`` event and status ERROR ("<Type>: <message>"), as MLflow does."""
         if isinstance(exception, str):
@@ -264,8 +294,9 @@ def _decoded(value: Any) -> Any:
 class NoOpSpan:
     """What the API returns while tracing is disabled: accepts every call, records nothing."""
 
-    trace_id = None
-    request_id = None
+    # MLflow's NoOpSpan's: a trace id that tells a dropped span from a real one.
+    trace_id = "MLFLOW_NO_OP_SPAN_TRACE_ID"
+    request_id = "MLFLOW_NO_OP_SPAN_TRACE_ID"
     span_id = None
     parent_id = None
     name = None

@@ -13,13 +13,14 @@ needs (JSON-encoded attributes, ``tr-`` ids, statuses) are made once and shared.
 
 from __future__ import annotations
 
+import base64
 import json
 import struct
 from collections.abc import Iterator
 from json.encoder import encode_basestring
 from typing import Any
 
-from tracklet.entities import Span, SpanEvent, SpanStatus, SpanStatusCode
+from tracklet.entities import Link, Span, SpanEvent, SpanStatus, SpanStatusCode
 from tracklet.entities._base import fast_constructor
 from tracklet.entities.span import TRACE_ID_PREFIX, SpanAttributeKey
 from tracklet.wire.traces import span_from_otel_json
@@ -174,6 +175,27 @@ def _event(buf: bytes, pos: int, end: int) -> SpanEvent:
     return SpanEvent(name, time_ns, attributes)
 
 
+def _link(buf: bytes, pos: int, end: int) -> Link:
+    """Span.Link: trace_id 1, span_id 2, attributes 4 (bytes values as base64, as MLflow)."""
+    trace_id = span_id = b""
+    attributes: dict[str, Any] = {}
+    for key, _wire, start, stop in _fields(buf, pos, end):
+        if key == 0x0A:
+            trace_id = buf[start:stop]
+        elif key == 0x12:
+            span_id = buf[start:stop]
+        elif key == 0x22:
+            name, value = _key_value(buf, start, stop)
+            if isinstance(value, bytes):
+                value = base64.b64encode(value).decode("ascii")
+            attributes[name] = value
+    return Link(
+        f"{TRACE_ID_PREFIX}{int.from_bytes(trace_id, 'big'):032x}",
+        f"{int.from_bytes(span_id, 'big'):016x}",
+        attributes or None,
+    )
+
+
 class _Ids:
     """``tr-`` ids of the traces of one request, each made once (spans share them)."""
 
@@ -201,6 +223,7 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
     name, start_ns, end_ns = "", 0, 0
     raw: dict[str, str] = {}
     events: list[SpanEvent] = []
+    links: list[Link] = []
     code, message = 0, ""
     while pos < end:
         key = buf[pos]
@@ -229,6 +252,8 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
                 name = buf[pos:stop].decode("utf-8", "replace")
             elif key == 0x5A:
                 events.append(_event(buf, pos, stop))
+            elif key == 0x6A:
+                links.append(_link(buf, pos, stop))
             elif key == 0x7A:
                 for tag, _w, s, e in _fields(buf, pos, stop):
                     if tag == 0x12:
@@ -266,6 +291,7 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
         status,
         raw,
         tuple(events),
+        tuple(links),
     )
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracklet.entities import Span, SpanEvent, SpanStatus, SpanStatusCode, TraceInfo
+from tracklet.entities import Link, Span, SpanEvent, SpanStatus, SpanStatusCode, TraceInfo
 from tracklet.entities.span import SpanAttributeKey, decode_attribute, trace_id_from_otel
 from tracklet.entities.trace import format_duration, format_request_time
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
@@ -135,6 +135,9 @@ def span_to_otel_json(span: Span, hex_ids: bool = False) -> dict[str, Any]:
             "message": span.status.description,
         },
     }
+    links = [_link_to_json(link, camel) for link in span.links]
+    if links:
+        out["links"] = [link for link in links if link is not None]
     if span.parent_id:
         out["parent_span_id"] = _id(span.parent_id, hex_ids)
     if span.end_time_ns is not None:
@@ -145,6 +148,33 @@ def span_to_otel_json(span: Span, hex_ids: bool = False) -> dict[str, Any]:
         for event in out["events"]:
             event["timeUnixNano"] = event.pop("time_unix_nano")
     return out
+
+
+def _link_to_json(link: Link, hex_ids: bool) -> dict[str, Any] | None:
+    try:
+        trace, span = link.otel_ids()
+    except MlflowException:
+        return None  # as MLflow's to_otel_proto, which drops a link it cannot encode
+    trace_key, span_key = ("traceId", "spanId") if hex_ids else ("trace_id", "span_id")
+    # Base64 even in OTLP/JSON: MLflow's server turns only the span's own ids from hex (its
+    # JSON parser reads bytes as base64); tracklet's reader takes either.
+    return {
+        trace_key: _id(f"{trace:032x}", False),
+        span_key: _id(f"{span:016x}", False),
+        "attributes": key_values(dict(link.attributes or {}), hex_ids),
+    }
+
+
+def _link_from_json(data: Mapping[str, Any]) -> Link:
+    attributes = {
+        key: base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else value
+        for key, value in from_key_values(data.get("attributes") or []).items()
+    }
+    return Link(
+        "tr-" + _hex(_get(data, "trace_id"), 16),
+        _hex(_get(data, "span_id"), 8),
+        attributes or None,
+    )
 
 
 def _camel(name: str) -> str:
@@ -180,6 +210,7 @@ def span_from_otel(
     events: Iterable[tuple[str, int, Mapping[str, Any]]],
     status_code: Any,
     status_message: str,
+    links: Iterable[Link] = (),
 ) -> Span:
     """A span from OpenTelemetry parts (values decoded), stored as MLflow stores it."""
     otel_trace = _hex(trace_id, 16)
@@ -196,6 +227,7 @@ def span_from_otel(
         status=SpanStatus(SpanStatusCode.from_any(status_code or 0), status_message or ""),
         raw_attributes=raw,
         events=tuple(SpanEvent(n, int(t), dict(a)) for n, t, a in events),
+        links=tuple(links),
     )
 
 
@@ -221,6 +253,7 @@ def span_from_otel_json(data: Mapping[str, Any]) -> Span:
             ],
             status.get("code", 0),
             str(status.get("message") or ""),
+            [_link_from_json(link) for link in _get(data, "links") or []],
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise MlflowException(f"Invalid span: {error}", INVALID_PARAMETER_VALUE) from None

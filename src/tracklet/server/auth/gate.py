@@ -21,6 +21,7 @@ from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 from tracklet.server.auth.permissions import EXPERIMENT, MANAGE, REGISTERED_MODEL, Permission
 from tracklet.server.auth.rules import ADMIN, ANY, Rule, rule_for, strip_prefix
 from tracklet.server.auth.store import AuthStore, User
+from tracklet.server.auth.traces import TraceExperiments, trace_resources
 from tracklet.server.rpc import PayloadTooLarge, receive_body
 from tracklet.wire.decode import parse_body
 from tracklet.wire.errors import error_body, error_status
@@ -33,6 +34,8 @@ UNAUTHENTICATED_MESSAGE = (
 # Liveness probes only: reveals nothing and changes nothing.
 EXEMPT_PATHS = frozenset({"/health"})
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Resources told by the path or headers: the body is not read (OTLP's is protobuf).
+_BODILESS = frozenset({"", "otlp_experiment", "trace_path"})
 # Searches whose results are filtered to what the user may read: (list key, id key, type).
 _FILTERED = {
     "/mlflow/experiments/search": ("experiments", "experiment_id", EXPERIMENT),
@@ -69,6 +72,7 @@ class AuthGate:
         self.auth = auth
         self.default = default
         self._run_experiments: dict[str, str] = {}  # a run never changes experiment
+        self._traces = TraceExperiments(self._experiment_of_run)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in EXEMPT_PATHS:
@@ -97,7 +101,8 @@ class AuthGate:
         rule = rule_for(scope["path"], method)
         raw: dict[str, Any] = {}
         try:
-            if (rule.resource or bare in _CREATED) and method not in ("GET", "HEAD"):
+            needs_body = rule.resource not in _BODILESS or bare in _CREATED
+            if needs_body and method not in ("GET", "HEAD"):
                 limit = scope["app"].state.tracklet.settings.max_request_bytes
                 body = await receive_body(receive, limit)
                 raw = parse_body(body)
@@ -159,16 +164,17 @@ class AuthGate:
             resources = await run_in_threadpool(self._resources, scope, rule, raw)
         if not resources:
             return False  # nothing to check against (no id given, say): refused, not waved on
-        for kind, resource_id in resources:
+        for kind, resource_id, *need in resources:
             permission = self.auth.permission(user, kind, resource_id, self.default)
-            if not permission.allows(rule.need):
+            if not permission.allows(need[0] if need else rule.need):
                 return False
         return True
 
     def _resources(
         self, scope: Scope, rule: Rule, raw: dict[str, Any]
-    ) -> list[tuple[str, str]] | None:
-        """The resources the request touches; None if they cannot be told (refused)."""
+    ) -> list[tuple[str, ...]] | None:
+        """The resources the request touches, each (type, id) or (type, id, need) where it
+        needs other than the rule's; None if they cannot be told (refused)."""
         query = _query(scope)
 
         def field(name: str) -> Any:
@@ -212,6 +218,8 @@ class AuthGate:
             return [(EXPERIMENT, str(experiment_id))] if experiment_id else None
         if kind == "name":
             return [(REGISTERED_MODEL, str(field("name")))]
+        if kind.startswith(("trace", "otlp", "link")):
+            return trace_resources(kind, scope, raw, query, self._traces)
         if kind == "model_id":
             model_id = strip_prefix(scope["path"]).split("/")[3]
             try:

@@ -24,7 +24,8 @@ class Rule:
     need: str
     resource: str = ""  # experiment_id, experiment_ids, run_id, run_ids, experiment_name,
     # model_id (path), artifact (path), name, series (the UI's {run_id, key} list),
-    # run_or_experiment (the UI's live events), or "" for none
+    # run_or_experiment (the UI's live events), trace_id, trace_ids, trace_path,
+    # trace_location, trace_locations, otlp_experiment, link_to_run, or "" for none
 
 
 _EXP = "experiment_id"
@@ -98,6 +99,17 @@ RULES: dict[str, Rule] = {
     "/mlflow/model-versions/delete": Rule("delete", _NAME),
     "/mlflow/registered-models/get-by-alias": Rule("read", _NAME),
     "/model-versions/get-artifact": Rule("read", _NAME),
+    # Traces follow their experiment (MLflow's validate_can_*_trace*): a trace id is resolved
+    # to the experiment it lives in; an unknown trace is refused, as MLflow does.
+    "/mlflow/traces": Rule("update", "trace_location"),  # StartTraceV3: creates in it
+    "/v1/traces": Rule("update", "otlp_experiment"),  # OTLP: x-mlflow-experiment-id
+    "/mlflow/traces/get": Rule("read", "trace_id"),
+    "/mlflow/traces/batchGet": Rule("read", "trace_ids"),
+    "/mlflow/traces/batchGetInfos": Rule("read", "trace_ids"),
+    "/mlflow/traces/search": Rule("read", "trace_locations"),
+    "/mlflow/traces/delete-traces": Rule("delete", _EXP),
+    # update on the run's experiment, read on each trace's
+    "/mlflow/traces/link-to-run": Rule("update", "link_to_run"),
 }
 # Same path, other capability by method.
 METHOD_RULES: dict[tuple[str, str], Rule] = {
@@ -132,4 +144,7 @@ def rule_for(path: str, method: str) -> Rule:
         return Rule("update", "artifact")
     if bare.startswith("/static-files/"):
         return Rule(ANY)
+    if bare.startswith("/mlflow/traces/") and bare.count("/") <= 4:
+        # /{trace_id} (GetTraceInfoV3) and /{trace_id}/tags (set, delete)
+        return Rule("read" if method in ("GET", "HEAD") else "update", "trace_path")
     return Rule(ADMIN)

@@ -25,6 +25,7 @@ from tracklet.exceptions import (
     RESOURCE_DOES_NOT_EXIST,
     MlflowException,
 )
+from tracklet.server.auth.migrations import migrate
 from tracklet.server.auth.permissions import Permission, check_resource_type, get_permission
 
 CACHE_SECONDS = 60.0
@@ -88,7 +89,7 @@ class AuthStore:
             sa.event.listen(
                 self._engine, "connect", lambda c, _: c.execute("PRAGMA foreign_keys = ON")
             )
-        _metadata.create_all(self._engine)
+        migrate(self._engine)
         self._lock = threading.Lock()
         self._credentials: dict[bytes, tuple[User, float]] = {}
         self._grants: dict[tuple[int, str, str], tuple[str | None, float]] = {}

@@ -256,9 +256,9 @@ def span_row(span: Span) -> dict[str, Any]:
 
 def _content(span: Span) -> str:
     data = span.to_dict()
-    # orjson (when installed) is several times faster; event attributes are raw values, where
-    # it would write NaN as null, so spans with events take the standard library's encoder.
-    if not span.events:
+    # orjson (when installed) is several times faster; event and link attributes are raw
+    # values, where it would write NaN as null, so those spans take the standard encoder.
+    if not span.events and not span.links:
         try:
             return jsonio.dumps(data).decode()
         except TypeError:  # a value orjson refuses (a >64-bit integer, say)

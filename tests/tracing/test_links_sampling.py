@@ -1,0 +1,56 @@
+"""Span links and sampling (``sampling_ratio_override``, ``MLFLOW_TRACE_SAMPLING_RATIO``) on
+the SQL stores, checked against the scenario's MLflow-derived expectations; the same scenario
+runs with MLflow's client against ``tracklet server`` in tests/compat."""
+
+from __future__ import annotations
+
+import pytest
+from tests.tracing.links_scenario import EXPECTED, run_links_scenario
+
+import tracklet as mlflow
+from tracklet.entities import Link
+from tracklet.exceptions import MlflowException
+
+
+def test_links_and_sampling_override(tracking_uri: str) -> None:
+    assert run_links_scenario(mlflow, "links") == EXPECTED
+
+
+def test_invalid_links_and_ratios_are_refused(tracking_uri: str) -> None:
+    with pytest.raises(MlflowException, match="sampling_ratio_override must be between"):
+        mlflow.trace(sampling_ratio_override=1.5)
+    with mlflow.start_span("s") as span:
+        with pytest.raises(MlflowException, match="must be a Link instance"):
+            span.add_link(("tr-1", "2"))  # type: ignore[arg-type]
+        with pytest.raises(MlflowException, match="Invalid link"):
+            span.add_link(Link("tr-" + "f" * 33, "1"))
+        span.add_link(Link("ab" * 16, "cd" * 8, {"n": 1}))
+    mlflow.flush_trace_async_logging()
+    (stored,) = mlflow.get_trace(mlflow.get_last_active_trace_id()).data.spans  # type: ignore[union-attr]
+    assert stored.links == (Link("ab" * 16, "cd" * 8, {"n": 1}),)
+
+
+def test_environment_sampling_ratio(tracking_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    experiment_id = mlflow.set_experiment("sampled").experiment_id
+    monkeypatch.setenv("MLFLOW_TRACE_SAMPLING_RATIO", "0")
+    with mlflow.start_span("never") as span:
+        assert span.trace_id == "MLFLOW_NO_OP_SPAN_TRACE_ID"
+    monkeypatch.setenv("MLFLOW_TRACE_SAMPLING_RATIO", "0.5")
+
+    @mlflow.trace
+    def half(i: int) -> int:
+        return i
+
+    for i in range(200):
+        half(i)
+    monkeypatch.setenv("MLFLOW_TRACE_SAMPLING_RATIO", "7")  # invalid: ignored, everything kept
+    with mlflow.start_span("always"):
+        pass
+    mlflow.flush_trace_async_logging()
+    infos = mlflow.search_traces(locations=[experiment_id], return_type="list", max_results=500)
+    kept = [t for t in infos if t.data.spans[0].name == "half"]
+    assert 60 < len(kept) < 140
+    # OpenTelemetry's TraceIdRatioBased: the low 64 bits of a kept trace's id are below ratio*2^64
+    assert all(int(t.info.trace_id[-16:], 16) < 2**63 for t in kept)
+    assert [t.data.spans[0].name for t in infos].count("always") == 1
+    assert "never" not in [t.data.spans[0].name for t in infos]
