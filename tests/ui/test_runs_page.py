@@ -256,3 +256,63 @@ def test_keyboard_moves_focus_and_opens_run(
     page.keyboard.press("Escape")
     page.get_by_test_id("shortcuts").wait_for(state="detached")
     assert first != second
+
+
+def test_paged_loading_reaches_every_row_then_nests(
+    page: Any, ui_server: UiServer, runs_data: Runs
+) -> None:
+    """First rows from a 10-run page, the total and the rest from windows of the server's
+    snapshot (the same rows a 10k-run experiment loads 200 at a time); once every row is in,
+    the nested tree as with one request."""
+    page.add_init_script("localStorage.setItem('tracklet.runsPage', '10')")
+    windows: list[dict[str, Any]] = []
+    page.on(
+        "request",
+        lambda r: "search-columns" in r.url and windows.append(r.post_data_json or {}),
+    )
+    _open(page, ui_server, runs_data)
+    top_level = [
+        r for r in runs_data.run_ids if not any(r in c for c in runs_data.parents.values())
+    ]
+    assert page.get_by_test_id("run-count").text_content() == f"{len(runs_data.run_ids)} runs"
+    assert _shown_ids(page)[0] == top_level[-1]
+    assert [w.get("max_results") for w in windows[:1]] == [10]
+    offsets = [w["window"]["offset"] for w in windows if "window" in w]
+    assert offsets[0] == 10
+    assert len({w.get("snapshot") for w in windows if "window" in w} - {None}) == 1
+    page.get_by_test_id("runs-grid").evaluate("el => el.scrollTop = el.scrollHeight")
+    page.wait_for_function(
+        "id => !!document.querySelector(`[data-run-id='${id}']`)", arg=top_level[0]
+    )
+    parent = next(iter(runs_data.parents))
+    assert page.locator(f"[data-run-id='{parent}'] [data-testid=expander]").count() == 1
+
+
+def test_pin_and_hide_persist_per_experiment(
+    page: Any, ui_server: UiServer, runs_data: Runs
+) -> None:
+    _open(page, ui_server, runs_data)
+    third = _shown_ids(page)[2]
+    row = page.locator(f"[data-run-id='{third}']")
+    row.get_by_test_id("pin-run").click()
+    page.wait_for_function(
+        f"() => document.querySelector('[data-pinned]')?.dataset.runId === '{third}'"
+    )
+    assert _shown_ids(page)[0] == third
+    assert _shown_ids(page).count(third) == 1
+    page.locator(f"[data-run-id='{third}']").get_by_test_id("hide-run").click()
+    page.reload()
+    page.get_by_test_id("run-row").first.wait_for()
+    _settled(page)
+    first = page.locator("[data-testid=run-row]").first
+    assert _shown_ids(page)[0] == third
+    assert first.get_attribute("data-pinned") == "1"
+    assert first.get_attribute("data-hidden") == "1"
+    stored = page.evaluate(f"localStorage.getItem('tracklet.runMarks.{runs_data.experiment_id}')")
+    assert stored == f'{{"pinned":["{third}"],"hidden":["{third}"]}}'
+    page.locator(f"[data-run-id='{third}']").get_by_test_id("pin-run").click()
+    page.locator(f"[data-run-id='{third}']").get_by_test_id("hide-run").click()
+    assert (
+        page.evaluate(f"localStorage.getItem('tracklet.runMarks.{runs_data.experiment_id}')")
+        is None
+    )

@@ -91,6 +91,38 @@ def test_search_columns_agrees_with_runs_search(client: TestClient) -> None:
     assert set(columns["columns"]) >= {"status", "start_time", "end_time", "parent_run_id"}
 
 
+def test_windows_slice_one_snapshot_and_keep_non_finite_values(client: TestClient) -> None:
+    ids = [
+        _run(client, metrics=[{"key": "m", "value": v, "timestamp": 1, "step": 0}])
+        for v in (1.0, "NaN", "Infinity", "-Infinity", 2.0)
+    ]
+    _run(client, params=[{"key": "p", "value": "x"}])  # no "m": a missing cell, not NaN
+    body: dict[str, Any] = {"experiment_ids": ["0"], "order_by": ["attributes.start_time ASC"]}
+    whole = client.post(f"{UI}/runs/search-columns", json=body).json()
+    assert whole["columns"]["metrics.m"] == [1.0, "NaN", "Infinity", "-Infinity", 2.0, None]
+    assert whole["columns"]["run_id"][:5] == ids
+    first = client.post(
+        f"{UI}/runs/search-columns", json={**body, "window": {"offset": 4, "limit": 10}}
+    ).json()
+    assert (first["total"], first["offset"], first["n"]) == (6, 4, 2)
+    assert first["columns"]["run_id"] == whole["columns"]["run_id"][4:]
+    assert first["columns"]["metrics.m"] == [2.0, None]
+    _run(client)  # a new run: the snapshot's windows still come from the same result
+    again = {**body, "window": {"offset": 1, "limit": 3}, "snapshot": first["snapshot"]}
+    second = client.post(f"{UI}/runs/search-columns", json=again).json()
+    assert (second["total"], second["snapshot"]) == (6, first["snapshot"])
+    assert second["columns"]["metrics.m"] == ["NaN", "Infinity", "-Infinity"]
+    assert "params.p" not in second["columns"]  # no value in this window
+    # A snapshot id names its query: with another filter it is a new query, run afresh.
+    other = {**again, "filter": "metrics.m > 1"}
+    third = client.post(f"{UI}/runs/search-columns", json=other).json()
+    assert third["snapshot"] != first["snapshot"]
+    assert third["total"] == 2
+    bad = client.post(f"{UI}/runs/search-columns", json={**body, "window": {"offset": -1}})
+    assert bad.status_code == 400
+    assert "window.offset" in bad.json()["message"]
+
+
 def test_search_columns_errors_are_400_with_the_parser_message(client: TestClient) -> None:
     response = client.post(
         f"{UI}/runs/search-columns", json={"experiment_ids": ["0"], "filter": "metrics.m >> 1"}
@@ -175,3 +207,39 @@ def test_series_rejects_bad_requests(client: TestClient) -> None:
         response = client.post(url, json=body)
         assert response.status_code == 400, body
         assert name in response.json()["message"]
+
+
+def test_event_feeds_are_shared_per_watched_set_and_advance_a_cursor() -> None:
+    import asyncio
+
+    from tracklet.server.ui.events import Hub
+
+    state: dict[str, tuple[str, int | None]] = {"r1": ("RUNNING", None)}
+    reads: list[int] = []
+
+    def snapshot() -> tuple[dict[str, tuple[str, int | None]], dict[tuple[str, str], Any]]:
+        reads.append(1)
+        return dict(state), {}
+
+    async def scenario() -> None:
+        hub = Hub(poll_seconds=0.01)
+        a = hub.subscribe("experiments:1", snapshot, run_feed=False)
+        b = hub.subscribe("experiments:1", snapshot, run_feed=False)
+        assert hub.feeds == 1
+        await asyncio.sleep(0.05)
+        state["r1"] = ("FINISHED", 5)
+        state["r2"] = ("RUNNING", None)
+        first = await asyncio.wait_for(a.get(), 2)
+        assert first == await asyncio.wait_for(b.get(), 2)
+        assert first.startswith("id: 1\nevent: runs\n")
+        assert '{"run_id":"r1","status":"FINISHED","end_time":5}' in first
+        assert '"r2"' in first
+        polls = len(reads)
+        await asyncio.sleep(0.1)
+        assert a.empty()  # nothing changed: no event, and one read per poll for both streams
+        assert len(reads) - polls <= 12
+        hub.unsubscribe("experiments:1", a)
+        hub.unsubscribe("experiments:1", b)
+        assert hub.feeds == 0
+
+    asyncio.run(scenario())

@@ -61,7 +61,16 @@ export function tracklet<T>(path: string, body?: unknown): Promise<T> {
   return post<T>(path, body, TRACKLET);
 }
 
-export const eventsUrl = (params: Record<string, string>) => TRACKLET + "events" + query(params);
+/** The live-events URL; a list value repeats its parameter (several experiments). */
+export function eventsUrl(params: Record<string, string | string[]>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) q.append(k, one);
+  return TRACKLET + "events?" + q.toString();
+}
+
+/** The experiment-keys path for these experiments (the parameter repeated). */
+export const keysPath = (experimentIds: string[]) =>
+  "experiments/keys?" + experimentIds.map((id) => "experiment_ids=" + encodeURIComponent(id)).join("&");
 
 export function artifactUrl(runId: string, path: string): string {
   return "get-artifact" + query({ path, run_uuid: runId });

@@ -16,11 +16,15 @@ export function fmtDuration(start?: number | null, end?: number | null): string 
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+const NON_FINITE: Record<string, string> = { NaN: "NaN", Infinity: "Inf", "-Infinity": "-Inf" };
+
+/** A metric value for display: non-finite ones (MLflow's JSON strings "NaN", "Infinity",
+ * "-Infinity", or numbers) read "NaN", "Inf" and "-Inf", never blank. */
 export function fmtNumber(v: unknown): string {
   if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
+  if (typeof v === "string") return NON_FINITE[v] ?? v;
   const n = Number(v);
-  if (!Number.isFinite(n)) return String(n);
+  if (!Number.isFinite(n)) return NON_FINITE[String(n)];
   if (Number.isInteger(n)) return String(n);
   const a = Math.abs(n);
   if (a !== 0 && (a < 1e-4 || a >= 1e9)) return n.toExponential(4);

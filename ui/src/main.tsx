@@ -6,7 +6,7 @@ import { ShortcutHelp, shortcutsOpen } from "./components/shortcuts";
 import { route } from "./router";
 import { type ThemeChoice, setTheme, theme } from "./theme";
 import { ExperimentsPage } from "./pages/experiments";
-import { ExperimentPage } from "./pages/experiment";
+import { CompareExperimentsPage, ExperimentPage } from "./pages/experiment";
 import { RunPage, RunRedirect } from "./pages/run";
 import { MetricPage } from "./pages/metric";
 import { ComparePage } from "./pages/compare";
@@ -23,6 +23,7 @@ function Page() {
   if (first === "runs" && id) return <RunRedirect runId={id} />;
   if (first === "metric") return <MetricPage />;
   if (first === "compare-runs") return <ComparePage />;
+  if (first === "compare-experiments") return <CompareExperimentsPage />;
   if (first === "settings") return <SettingsPage />;
   return (
     <main class="page">

@@ -12,6 +12,8 @@ export function WindowedGrid(props: {
   row: (index: number, top: number) => ComponentChildren;
   focus?: number;
   testid?: string;
+  /** Told the rows in view (plus overscan) after each render that changes them. */
+  onRange?: (first: number, last: number) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -40,6 +42,8 @@ export function WindowedGrid(props: {
   const last = Math.min(props.count, Math.ceil((scrollTop + height) / ROW_HEIGHT) + OVERSCAN);
   const rows: ComponentChildren[] = [];
   for (let i = first; i < last; i++) rows.push(props.row(i, i * ROW_HEIGHT));
+  const onRange = props.onRange;
+  useEffect(() => onRange?.(first, last), [first, last, props.count]);
   return (
     <div
       class="grid-scroll"

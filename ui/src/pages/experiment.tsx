@@ -5,6 +5,7 @@ import { ErrorBox, Tabs } from "../components/common";
 import { ExperimentCharts } from "./experiment-charts";
 import { ModelsList, ModelPage } from "./models";
 import { RunsView } from "./runs";
+import { jsonParam, route } from "../router";
 
 export function useExperiment(experimentId: string): [Experiment | null, unknown] {
   const [experiment, setExperiment] = useState<Experiment | null>(null);
@@ -43,9 +44,37 @@ export function ExperimentPage(props: { experimentId: string; section: string; r
           ["models", "Models"],
         ]}
       />
-      {tab === "runs" && <RunsView experimentId={experimentId} />}
+      {tab === "runs" && <RunsView experimentIds={[experimentId]} />}
       {tab === "charts" && <ExperimentCharts experimentId={experimentId} />}
       {tab === "models" && <ModelsList experimentId={experimentId} />}
+    </main>
+  );
+}
+
+/** Runs across experiments, MLflow's ``#/compare-experiments/s?experiments=[...]``: one runs
+ * table over all of them, with an Experiment column. */
+export function CompareExperimentsPage() {
+  const ids = jsonParam<unknown>(route.value.query, "experiments", []);
+  const experimentIds = Array.isArray(ids) ? ids.map(String) : [];
+  if (!experimentIds.length) {
+    return (
+      <main class="page">
+        <h1>No experiments</h1>
+        <p>
+          Pick experiments in the <a href="#/experiments">list</a>.
+        </p>
+      </main>
+    );
+  }
+  return (
+    <main class="page fill" data-testid="compare-experiments-page">
+      <div class="crumbs">
+        <a href="#/experiments">Experiments</a> /
+      </div>
+      <div class="page-head">
+        <h1>Runs of {experimentIds.length} experiments</h1>
+      </div>
+      <RunsView experimentIds={experimentIds} />
     </main>
   );
 }

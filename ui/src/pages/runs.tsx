@@ -2,16 +2,17 @@
 // box, server-side sort from the headers, a column picker, group by, nested runs, selection for
 // compare, CSV export and live refresh. All view state lives in the URL.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import { ApiError, type Keys, eventsUrl, tracklet } from "../api";
+import { ApiError, type Experiment, type Keys, eventsUrl, get, keysPath, tracklet } from "../api";
 import { ErrorBox } from "../components/common";
 import { FilterBox, quoteKey } from "../components/filterbox";
 import { ROW_HEIGHT, WindowedGrid } from "../components/grid";
 import { fmtDuration, fmtNumber, fmtTime } from "../format";
 import { navigate, route, setQuery } from "../router";
-import { type Cell, type DisplayRow, type Table, displayRows, loadRuns, toCsv } from "../runs-data";
+import { useMarks } from "../run-marks";
+import { type Cell, type DisplayRow, RunsLoader, type Table, displayRows, toCsv } from "../runs-data";
 
 const DEFAULT_COLUMNS = 24;
-const WIDTH = { select: 36, name: 260, start: 178, duration: 90, status: 100, value: 130 };
+const WIDTH = { select: 84, name: 260, experiment: 160, start: 178, duration: 90, status: 100, value: 130 };
 
 function label(name: string): [string, string] {
   const at = name.indexOf(".");
@@ -29,7 +30,12 @@ function orderTerm(column: string, desc: boolean): string {
   return `${term} ${desc ? "DESC" : "ASC"}`;
 }
 
-export function RunsView({ experimentId }: { experimentId: string }) {
+/** The runs table of one experiment, or of several (then with an Experiment column). */
+export function RunsView({ experimentIds }: { experimentIds: string[] }) {
+  const experimentId = experimentIds.join(",");
+  const multi = experimentIds.length > 1;
+  const names = useExperimentNames(multi ? experimentIds : []);
+  const marks = useMarks(experimentIds);
   const q = route.value.query;
   const filter = q.get("filter") ?? "";
   const order = q.get("order") ?? "";
@@ -51,36 +57,40 @@ export function RunsView({ experimentId }: { experimentId: string }) {
   // Which query the table holds in full; "loading" is known at render time (tests, spinners).
   const queryKey = [experimentId, filter, order, version].join("\n");
   const [loadedKey, setLoadedKey] = useState("");
+  const loader = useRef<RunsLoader | null>(null);
+  const keysAsked = useRef("");
   useEffect(() => {
-    let live = true;
     setComplete(false);
     const orderBy = sort ? [orderTerm(sort.column, sort.desc)] : [];
-    loadRuns(
-      { experimentIds: [experimentId], filter, orderBy },
-      (t, done) => {
-        setTable(t);
-        setComplete(done);
-        if (done) setLoadedKey(queryKey);
-        setError(null);
-        if (!marked.current) {
-          marked.current = true;
-          requestAnimationFrame(() => performance.mark("tl:first-rows"));
-        }
-      },
-      () => live,
-    ).catch((e) => live && (setError(e), setComplete(true), setLoadedKey(queryKey)));
-    return () => {
-      live = false;
-    };
+    const current = new RunsLoader({ experimentIds, filter, orderBy }, (t, done) => {
+      setTable(t);
+      setComplete(done);
+      if (done) setLoadedKey(queryKey);
+      setError(null);
+      if (!marked.current) {
+        marked.current = true;
+        requestAnimationFrame(() => performance.mark("tl:first-rows"));
+      }
+      // The keys once the rows are in (the server then counts them from its snapshot).
+      const keysKey = experimentId + "\n" + version;
+      if ((done || current.hasSnapshot) && keysAsked.current !== keysKey) {
+        keysAsked.current = keysKey;
+        tracklet<Keys>(keysPath(experimentIds)).then(setKeys, () => {});
+      }
+    });
+    loader.current = current;
+    current.start().catch((e) => {
+      if (loader.current !== current) return;
+      setError(e);
+      setComplete(true);
+      setLoadedKey(queryKey);
+    });
+    return () => current.stop();
   }, [experimentId, filter, order, version]);
 
+  // Live refresh: one EventSource for the experiments; a burst of changes reloads once.
   useEffect(() => {
-    tracklet<Keys>(`experiments/keys?experiment_ids=${encodeURIComponent(experimentId)}`).then(setKeys, () => {});
-  }, [experimentId, version]);
-
-  // Live refresh: one EventSource per experiment; a burst of changes reloads once.
-  useEffect(() => {
-    const source = new EventSource(eventsUrl({ experiment_id: experimentId }));
+    const source = new EventSource(eventsUrl({ experiment_id: experimentIds }));
     let timer = 0;
     source.addEventListener("runs", () => {
       clearTimeout(timer);
@@ -102,13 +112,14 @@ export function RunsView({ experimentId }: { experimentId: string }) {
   }, [colsParam, available]);
 
   const rows = useMemo(
-    () => (table ? displayRows(table, expanded, groupBy, collapsed) : []),
-    [table, expanded, groupBy, collapsed],
+    () => (table ? displayRows(table, expanded, groupBy, collapsed, marks.pinned) : []),
+    [table, expanded, groupBy, collapsed, marks.pinned.size, [...marks.pinned].join()],
   );
   const runCount = table ? table.n - table.context.size : 0;
 
   const open = (r: DisplayRow | undefined) => {
-    if (r?.kind === "run" && table) navigate(`/experiments/${experimentId}/runs/${table.columns.run_id[r.index]}`);
+    if (r?.kind === "run" && table)
+      navigate(`/experiments/${table.columns.experiment_id[r.index]}/runs/${table.columns.run_id[r.index]}`);
   };
   // The key handler reads the latest rows and focus through a ref (keys can come faster than
   // effects re-subscribe).
@@ -140,11 +151,11 @@ export function RunsView({ experimentId }: { experimentId: string }) {
   };
   const exportCsv = () => {
     if (!table) return;
-    const names = ["run_id", "run_name", "status", "start_time", "end_time", ...shown];
-    const blob = new Blob([toCsv(table, rows, names)], { type: "text/csv" });
+    const columns = ["run_id", "run_name", ...(multi ? ["experiment_id"] : []), "status", "start_time", "end_time", ...shown];
+    const blob = new Blob([toCsv(table, rows, columns)], { type: "text/csv" });
     const a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
-    a.download = `runs-${experimentId}.csv`;
+    a.download = `runs-${experimentIds.join("-")}.csv`;
     a.click();
     setTimeout(() => URL.revokeObjectURL(a.href), 1000);
   };
@@ -173,6 +184,11 @@ export function RunsView({ experimentId }: { experimentId: string }) {
         <div class="cell" style={{ width: WIDTH.select + "px" }} />
         {headCell("attributes.run_name", WIDTH.name - 20, "Run name")}
       </div>
+      {multi && (
+        <div class="cell" style={{ width: WIDTH.experiment + "px" }} role="columnheader" data-column="experiment">
+          Experiment
+        </div>
+      )}
       {headCell("attributes.start_time", WIDTH.start, "Created")}
       <div class="cell" style={{ width: WIDTH.duration + "px" }} role="columnheader">
         Duration
@@ -228,18 +244,38 @@ export function RunsView({ experimentId }: { experimentId: string }) {
     }
     const t = table!;
     const c = t.columns;
+    if (t.loaded && !t.loaded[r.index]) {
+      return (
+        <div class="grid-row" role="row" style={style} data-testid="run-row-pending">
+          <div class="cell pin muted" style={{ width: WIDTH.select + WIDTH.name + "px" }}>
+            …
+          </div>
+        </div>
+      );
+    }
     const id = c.run_id[r.index] as string;
     const name = (c.run_name[r.index] as string) || id;
+    const runExperiment = String(c.experiment_id[r.index] ?? experimentIds[0]);
+    const isPinned = marks.pinned.has(id);
+    const isHidden = marks.hidden.has(id);
     const isOpen = expanded.has(id) || (t.context.has(r.index) && r.children > 0);
     const cellValue = (col: string): Cell => c[col]?.[r.index] ?? null;
     return (
       <div
-        class={"grid-row" + (i === focus ? " focused" : "") + (t.context.has(r.index) ? " context" : "")}
+        class={
+          "grid-row" +
+          (i === focus ? " focused" : "") +
+          (t.context.has(r.index) ? " context" : "") +
+          (r.pinned ? " pinned" : "") +
+          (isHidden ? " hidden-run" : "")
+        }
         role="row"
         style={style}
         data-testid="run-row"
         data-run-id={id}
         data-depth={r.depth}
+        data-pinned={r.pinned ? "1" : undefined}
+        data-hidden={isHidden ? "1" : undefined}
         onClick={() => setFocus(i)}
       >
         <div class="cell pin" style={{ width: WIDTH.select + WIDTH.name + "px", display: "flex", padding: 0 }}>
@@ -256,6 +292,30 @@ export function RunsView({ experimentId }: { experimentId: string }) {
                 setSelected(next);
               }}
             />
+            <button
+              class={"ghost mark" + (isPinned ? " on" : "")}
+              data-testid="pin-run"
+              aria-pressed={isPinned}
+              title={isPinned ? "Unpin" : "Pin to the top"}
+              onClick={(e) => {
+                e.stopPropagation();
+                marks.togglePin(id, runExperiment);
+              }}
+            >
+              {isPinned ? "★" : "☆"}
+            </button>
+            <button
+              class={"ghost mark" + (isHidden ? " on" : "")}
+              data-testid="hide-run"
+              aria-pressed={isHidden}
+              title={isHidden ? "Show in charts" : "Hide from charts"}
+              onClick={(e) => {
+                e.stopPropagation();
+                marks.toggleHidden(id, runExperiment);
+              }}
+            >
+              {isHidden ? "◌" : "◉"}
+            </button>
           </div>
           <div class="cell" style={{ width: WIDTH.name - 20 + "px", paddingLeft: 4 + r.depth * 18 + "px" }}>
             {r.children > 0 ? (
@@ -277,11 +337,16 @@ export function RunsView({ experimentId }: { experimentId: string }) {
             ) : (
               <span class="expander" />
             )}
-            <a href={`#/experiments/${experimentId}/runs/${id}`} data-testid="run-link" title={name}>
+            <a href={`#/experiments/${runExperiment}/runs/${id}`} data-testid="run-link" title={name}>
               {name}
             </a>
           </div>
         </div>
+        {multi && (
+          <div class="cell" style={{ width: WIDTH.experiment + "px" }} data-column="experiment" title={names[runExperiment] ?? runExperiment}>
+            <a href={`#/experiments/${runExperiment}`}>{names[runExperiment] ?? runExperiment}</a>
+          </div>
+        )}
         <div class="cell" style={{ width: WIDTH.start + "px" }}>
           {fmtTime(c.start_time[r.index] as number)}
         </div>
@@ -344,7 +409,7 @@ export function RunsView({ experimentId }: { experimentId: string }) {
           <a
             class="button primary"
             data-testid="compare-runs"
-            href={`#/compare-runs?runs=${encodeURIComponent(JSON.stringify(compare))}&experiments=${encodeURIComponent(JSON.stringify([experimentId]))}`}
+            href={`#/compare-runs?runs=${encodeURIComponent(JSON.stringify(compare))}&experiments=${encodeURIComponent(JSON.stringify(experimentIds))}`}
           >
             Compare {compare.length}
           </a>
@@ -357,7 +422,14 @@ export function RunsView({ experimentId }: { experimentId: string }) {
       )}
       <div class="grid-wrap" data-loading={loadedKey === queryKey ? undefined : "1"}>
         {table ? (
-          <WindowedGrid count={rows.length} header={header} row={renderRow} focus={focus} testid="runs-grid" />
+          <WindowedGrid
+            count={rows.length}
+            header={header}
+            row={renderRow}
+            focus={focus}
+            testid="runs-grid"
+            onRange={(first, last) => loader.current?.want(first, last)}
+          />
         ) : error ? (
           <ErrorBox error={null} />
         ) : (
@@ -377,6 +449,28 @@ export function RunsView({ experimentId }: { experimentId: string }) {
       </div>
     </>
   );
+}
+
+/** Experiment id -> name, for the Experiment column. */
+function useExperimentNames(ids: string[]): Record<string, string> {
+  const [names, setNames] = useState<Record<string, string>>({});
+  const key = ids.join(",");
+  useEffect(() => {
+    if (!ids.length) return;
+    let live = true;
+    Promise.all(
+      ids.map((id) =>
+        get<{ experiment: Experiment }>("experiments/get", { experiment_id: id }).then(
+          (r) => [id, r.experiment.name] as const,
+          () => [id, id] as const,
+        ),
+      ),
+    ).then((found) => live && setNames(Object.fromEntries(found)));
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return names;
 }
 
 function ColumnPicker(props: { available: string[]; shown: string[]; onChange: (names: string[]) => void; onClose: () => void }) {

@@ -214,8 +214,10 @@ class AuthGate:
             run_id = field("run_id")
             if run_id:
                 return [(EXPERIMENT, self._experiment_of_run(store, str(run_id)))]
-            experiment_id = field("experiment_id")
-            return [(EXPERIMENT, str(experiment_id))] if experiment_id else None
+            # Live events of several experiments repeat the parameter: each one is checked.
+            experiment_ids = query.get("experiment_id", []) or [field("experiment_id")]
+            found = [(EXPERIMENT, str(e)) for e in experiment_ids if e]
+            return found or None
         if kind == "name":
             return [(REGISTERED_MODEL, str(field("name")))]
         if kind.startswith(("trace", "otlp", "link")):

@@ -18,9 +18,10 @@ from starlette.routing import Route
 from tracklet.entities import ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.rpc import state_of
+from tracklet.server.ui import windows
 from tracklet.server.ui.replies import field, json_body, json_reply
 from tracklet.store.base import TrackingStore
-from tracklet.store.run_columns import RunColumns
+from tracklet.store.run_columns import NAN, RunColumns
 
 PREFIX = "/ajax-api/2.0/tracklet"
 MAX_RESULTS = 50_000
@@ -29,9 +30,11 @@ PARENT_TAG = "mlflow.parentRunId"
 
 
 def _cell(value: float) -> float | str | None:
-    # RunColumns marks a missing metric with NaN, so a NaN value reads as missing too.
-    if math.isnan(value):
+    # RunColumns marks a missing metric with NAN itself; a logged NaN is another NaN object.
+    if value is NAN:
         return None
+    if math.isnan(value):
+        return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return value
@@ -85,6 +88,8 @@ def _experiment_ids(value: Any) -> list[str]:
 async def search_columns(request: Request) -> Response:
     body = await json_body(request)
     experiment_ids = _experiment_ids(body.get("experiment_ids"))
+    if "window" in body:
+        return await _window(request, body, experiment_ids)
     max_results = field(body, "max_results", int, 1000)
     if not 1 <= max_results <= MAX_RESULTS:
         raise MlflowException(
@@ -106,25 +111,72 @@ async def search_columns(request: Request) -> Response:
     return json_reply(request, to_json(page))
 
 
-def experiment_keys(store: TrackingStore, experiment_ids: list[str]) -> dict[str, Any]:
+async def _window(request: Request, body: dict[str, Any], experiment_ids: list[str]) -> Response:
+    """Rows ``offset`` to ``offset + limit`` of the whole query, from a snapshot (see windows)."""
+    spec = field(body, "window", dict, {})
+    offset, limit = spec.get("offset", 0), spec.get("limit", 200)
+    for name, value in (("offset", offset), ("limit", limit)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_RESULTS:
+            raise MlflowException(
+                f"Invalid value {value!r} for parameter 'window.{name}' supplied: "
+                f"0 to {MAX_RESULTS}.",
+                INVALID_PARAMETER_VALUE,
+            )
+    query: windows.Query = (
+        tuple(experiment_ids),
+        field(body, "filter", str, ""),
+        view_type_of(body),
+        tuple(str(term) for term in field(body, "order_by", list, [])),
+    )
+    snapshots = _snapshots(request)
+    snapshot = snapshots.find(field(body, "snapshot", str, ""), query)
+    if snapshot is None:
+        store = state_of(request).store
+        snapshot = snapshots.add(query, await run_in_threadpool(windows.run_query, store, query))
+    part = windows.window(snapshot.columns, offset, offset + limit)
+    out = to_json(part)
+    out.update(total=snapshot.columns.size, offset=offset, snapshot=snapshot.id)
+    return json_reply(request, out)
+
+
+def _snapshots(request: Request) -> windows.Snapshots:
+    state = request.app.state
+    found: windows.Snapshots | None = getattr(state, "ui_snapshots", None)
+    if found is None:
+        found = state.ui_snapshots = windows.Snapshots()
+    return found
+
+
+def _key_counts(page: RunColumns, counts: dict[str, dict[str, int]]) -> None:
+    for key, metric_values in page.metrics.items():
+        present = sum(1 for v in metric_values if v is not NAN)
+        counts["metrics"][key] = counts["metrics"].get(key, 0) + present
+    for kind in ("params", "tags"):
+        for key, values in getattr(page, kind).items():
+            present = sum(1 for v in values if v is not None)
+            counts[kind][key] = counts[kind].get(key, 0) + present
+
+
+def experiment_keys(
+    store: TrackingStore, experiment_ids: list[str], snapshots: windows.Snapshots | None = None
+) -> dict[str, Any]:
     """Each metric, param and tag key of the experiments' active runs, with how many runs have
-    it (what the column picker, filter autocomplete and chart grid offer)."""
+    it (what the column picker, filter autocomplete and chart grid offer); from the runs
+    table's snapshot of the same runs when there is one."""
     counts: dict[str, dict[str, int]] = {"metrics": {}, "params": {}, "tags": {}}
-    token: str | None = None
-    while True:
-        page = store.search_runs_columns(
-            experiment_ids, "", ViewType.ACTIVE_ONLY, MAX_RESULTS, None, token
-        )
-        for key, metric_values in page.metrics.items():
-            present = sum(1 for v in metric_values if not math.isnan(v))
-            counts["metrics"][key] = counts["metrics"].get(key, 0) + present
-        for kind in ("params", "tags"):
-            for key, values in getattr(page, kind).items():
-                present = sum(1 for v in values if v is not None)
-                counts[kind][key] = counts[kind].get(key, 0) + present
-        token = page.token
-        if not token:
-            break
+    found = snapshots and snapshots.latest((tuple(experiment_ids), "", ViewType.ACTIVE_ONLY, ()))
+    if found and found.columns.size < windows.MAX_RUNS:
+        _key_counts(found.columns, counts)
+    else:
+        token: str | None = None
+        while True:
+            page = store.search_runs_columns(
+                experiment_ids, "", ViewType.ACTIVE_ONLY, MAX_RESULTS, None, token
+            )
+            _key_counts(page, counts)
+            token = page.token
+            if not token:
+                break
     return {
         kind: [{"key": k, "runs": n} for k, n in sorted(found.items())]
         for kind, found in counts.items()
@@ -135,9 +187,10 @@ async def keys(request: Request) -> Response:
     ids = [v for v in request.query_params.getlist("experiment_ids") if v]
     ids = [part for v in ids for part in v.split(",") if part]
     store = state_of(request).store
-    return json_reply(
-        request, await run_in_threadpool(experiment_keys, store, _experiment_ids(ids))
+    found = await run_in_threadpool(
+        experiment_keys, store, _experiment_ids(ids), _snapshots(request)
     )
+    return json_reply(request, found)
 
 
 routes = [

