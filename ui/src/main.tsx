@@ -11,6 +11,7 @@ import { RunPage, RunRedirect } from "./pages/run";
 import { MetricPage } from "./pages/metric";
 import { ComparePage } from "./pages/compare";
 import { SettingsPage } from "./pages/settings";
+import { RegistryPage } from "./pages/registry";
 
 function Page() {
   const { path } = route.value;
@@ -25,6 +26,7 @@ function Page() {
   if (first === "compare-runs") return <ComparePage />;
   if (first === "compare-experiments") return <CompareExperimentsPage />;
   if (first === "settings") return <SettingsPage />;
+  if (first === "models") return <RegistryPage />;
   return (
     <main class="page">
       <h1>Not found</h1>
@@ -46,6 +48,9 @@ function TopBar() {
       <nav>
         <a href="#/experiments" class={first === "experiments" ? "active" : ""}>
           Experiments
+        </a>
+        <a href="#/models" class={first === "models" ? "active" : ""} data-testid="nav-models">
+          Models
         </a>
         <a href="#/settings" class={first === "settings" ? "active" : ""}>
           Settings

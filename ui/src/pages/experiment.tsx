@@ -5,6 +5,7 @@ import { ErrorBox, Tabs } from "../components/common";
 import { ExperimentCharts } from "./experiment-charts";
 import { ModelsList, ModelPage } from "./models";
 import { RunsView } from "./runs";
+import { TracesView } from "./traces";
 import { jsonParam, route } from "../router";
 
 export function useExperiment(experimentId: string): [Experiment | null, unknown] {
@@ -23,7 +24,7 @@ export function ExperimentPage(props: { experimentId: string; section: string; r
   const [experiment, error] = useExperiment(props.experimentId);
   const { experimentId, section } = props;
   if (section === "models" && props.rest[0]) return <ModelPage experimentId={experimentId} modelId={props.rest[0]} />;
-  const tab = section === "charts" || section === "models" ? section : "runs";
+  const tab = section === "charts" || section === "models" || section === "traces" ? section : "runs";
   return (
     <main class={tab === "runs" ? "page fill" : "page"} data-testid="experiment-page">
       <div class="crumbs">
@@ -42,11 +43,13 @@ export function ExperimentPage(props: { experimentId: string; section: string; r
           ["runs", "Runs"],
           ["charts", "Charts"],
           ["models", "Models"],
+          ["traces", "Traces"],
         ]}
       />
       {tab === "runs" && <RunsView experimentIds={[experimentId]} />}
       {tab === "charts" && <ExperimentCharts experimentId={experimentId} />}
       {tab === "models" && <ModelsList experimentId={experimentId} />}
+      {tab === "traces" && <TracesView experimentId={experimentId} traceId={props.rest[0]} />}
     </main>
   );
 }

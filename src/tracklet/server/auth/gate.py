@@ -216,7 +216,7 @@ class AuthGate:
                 return [(EXPERIMENT, self._experiment_of_run(store, str(run_id)))]
             # Live events of several experiments repeat the parameter: each one is checked.
             experiment_ids = query.get("experiment_id", []) or [field("experiment_id")]
-            found = [(EXPERIMENT, str(e)) for e in experiment_ids if e]
+            found: list[tuple[str, ...]] = [(EXPERIMENT, str(e)) for e in experiment_ids if e]
             return found or None
         if kind == "name":
             return [(REGISTERED_MODEL, str(field("name")))]
