@@ -131,6 +131,10 @@ class AuthStore:
             return conn.execute(sa.select(*columns).where(users.c.username == username)).first()
 
     def get_user(self, username: object) -> User:
+        if not isinstance(username, str) or not username:
+            raise MlflowException(
+                f"Invalid username {username!r}: a non-empty string", INVALID_PARAMETER_VALUE
+            )
         row = self._row(username, users.c.id, users.c.username, users.c.is_admin)
         if row is None:
             raise MlflowException(
