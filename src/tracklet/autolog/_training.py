@@ -154,25 +154,27 @@ class RunLogger:
     ) -> None:
         """Buffer per-step metrics; they are queued in batches of about a thousand points (a
         training step pays for building the points only)."""
-        from tracklet.entities import Metric
-
         now = int(time.time() * 1000)
         step = step or 0
         buffer = self._buffer
+        # Plain tuples here; the Metric entities are built once per batch, off the step's path.
         for key, value in metrics.items():
-            buffer.append(
-                Metric(key, value, now, step, None, None, model_id, self.run_id)
-                if model_id
-                else Metric(key, value, now, step)
-            )
+            buffer.append((key, value, now, step, model_id))
         if len(buffer) >= _BUFFERED_POINTS:
             self.flush_metrics()
 
     def flush_metrics(self) -> None:
         """Queue the buffered per-step metrics."""
+        from tracklet.entities import Metric
+
         if self._buffer:
             buffer, self._buffer = self._buffer, []
-            self._queue(self.run_id, metrics=buffer)
+            run_id = self.run_id
+            points = [
+                Metric(k, v, t, s, None, None, m, run_id) if m else Metric(k, v, t, s)
+                for k, v, t, s, m in buffer
+            ]
+            self._queue(run_id, metrics=points)
 
     def _queue(self, run_id: str, **batch: Any) -> None:
         self._pending[run_id] = self.client.log_batch(run_id, synchronous=False, **batch)

@@ -8,6 +8,7 @@ them, which is what makes ``log_model`` fast (MLflow spends seconds there).
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 import platform
@@ -26,7 +27,10 @@ PYTHON_VERSION = platform.python_version()
 _BUILD_PACKAGES = ("pip", "setuptools", "wheel")
 
 
+@functools.cache
 def installed_version(package: str) -> str | None:
+    """The installed version of ``package`` (read once per process: a metadata lookup scans
+    ``sys.path`` and costs milliseconds, and a model logged later pins what is imported)."""
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:

@@ -126,7 +126,9 @@ class Model:
     def to_yaml(self) -> str:
         import yaml
 
-        return str(yaml.safe_dump(self.to_dict(), default_flow_style=False))
+        # libyaml's dumper when present: the same text, several times faster than PyYAML's.
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return str(yaml.dump(self.to_dict(), Dumper=dumper, default_flow_style=False))
 
     def save(self, path: str) -> None:
         """Write the MLmodel file ``path``."""

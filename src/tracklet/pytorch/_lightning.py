@@ -105,6 +105,7 @@ def _callback_classes(pl: Any) -> tuple[type, type]:
                         and isinstance(result, torch.Tensor)
                     ):
                         self.example = (inputs[0].detach().cpu(), result.detach().cpu())
+                    self.restore_forward()  # one batch is enough: later steps call the original
                 return result
 
             module.forward = forward

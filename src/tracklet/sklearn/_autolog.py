@@ -310,9 +310,9 @@ def _log_posttraining(
                 error,
             )
             metrics = {}
+    if sklearn.base.is_classifier(estimator) and y is not None:
+        _plot_in_background(flavor, logger, estimator, x, y, sample_weight)
     with content.make_tmpdir() as directory:
-        if sklearn.base.is_classifier(estimator) and y is not None:
-            content.classifier_plots(estimator, prefix, x, y, sample_weight, directory)
         if hasattr(estimator, "score") and y is not None:
             try:
                 metrics[prefix + "score"] = content.score(estimator, x, y, sample_weight)
@@ -338,6 +338,28 @@ def _log_posttraining(
         with open(f"{directory}/estimator.html", "w", encoding="utf-8") as f:
             f.write(content.estimator_html(estimator))
         logger.client.log_artifacts(logger.run_id, directory)
+
+
+def _plot_in_background(
+    flavor: str, logger: RunLogger, estimator: Any, x: Any, y: Any, sample_weight: Any
+) -> None:
+    """Draw the training plots on the artifact worker (drawing is most of autologging's cost);
+    what they need is computed here, from the estimator as this fit left it."""
+    from tracklet.autolog import warn
+    from tracklet.tracking import background
+
+    data = content.classifier_plot_data(estimator, x, y, sample_weight)
+    client, run_id = logger.client, logger.run_id
+
+    def draw_and_upload() -> None:
+        try:
+            with content.make_tmpdir() as directory:
+                content.render_classifier_plots(data, content.TRAINING_PREFIX, directory)
+                client.log_artifacts(run_id, directory)
+        except Exception as error:
+            warn(flavor, "Failed to log the training plots of run %s: %s", run_id, error)
+
+    background.submit(run_id, draw_and_upload)
 
 
 def _example_and_signature(flavor: str, estimator: Any, x: Any) -> tuple[Any, Any]:

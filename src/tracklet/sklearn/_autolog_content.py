@@ -88,12 +88,18 @@ def classifier_metrics(
     y_pred = estimator.predict(x)
     common = {"y_true": y_true, "y_pred": y_pred, "sample_weight": sample_weight}
     scored = {**common, "pos_label": pos_label, "average": average}
-    metrics: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
-        (prefix + "precision_score", m.precision_score, scored),
-        (prefix + "recall_score", m.recall_score, scored),
-        (prefix + "f1_score", m.f1_score, scored),
-        (prefix + "accuracy_score", m.accuracy_score, {**common, "normalize": True}),
-    ]
+    # precision_score, recall_score and f1_score each compute all three: compute them once.
+    values = _compute(
+        [(prefix + "precision_recall_fscore", m.precision_recall_fscore_support, scored)]
+    ).pop(prefix + "precision_recall_fscore", None)
+    metrics: list[tuple[str, Callable[..., Any], dict[str, Any]]] = []
+    if values is None:  # its warning is logged; MLflow would log one for each of the three
+        metrics += [
+            (prefix + "precision_score", m.precision_score, scored),
+            (prefix + "recall_score", m.recall_score, scored),
+            (prefix + "f1_score", m.f1_score, scored),
+        ]
+    metrics.append((prefix + "accuracy_score", m.accuracy_score, {**common, "normalize": True}))
     if hasattr(estimator, "predict_proba"):
         proba = estimator.predict_proba(x)
         metrics.append(
@@ -118,7 +124,16 @@ def classifier_metrics(
                 },
             )
         )
-    return _compute(metrics)
+    computed = _compute(metrics)
+    if values is not None:
+        precision, recall, f1, _ = values
+        computed = {
+            prefix + "precision_score": precision,
+            prefix + "recall_score": recall,
+            prefix + "f1_score": f1,
+            **computed,
+        }
+    return computed
 
 
 def regressor_metrics(
@@ -145,55 +160,106 @@ def regressor_metrics(
     return values
 
 
-def classifier_plots(
-    estimator: Any, prefix: str, x: Any, y_true: Any, sample_weight: Any, directory: str
-) -> None:
+def classifier_plot_data(estimator: Any, x: Any, y_true: Any, sample_weight: Any) -> dict[str, Any]:
+    """What the training plots need, computed from the estimator now (on the training thread:
+    the estimator may be refitted by the time the plots are drawn): the predictions, and for
+    binary labels the positive-class scores, as sklearn's ``*Display.from_estimator`` get them.
+    """
+    import numpy as np
+    from sklearn.metrics import RocCurveDisplay
+
+    labels = getattr(estimator, "classes_", None)
+    data: dict[str, Any] = {
+        "y_true": np.asarray(y_true).copy(),
+        "y_pred": estimator.predict(x),
+        "sample_weight": None if sample_weight is None else np.asarray(sample_weight).copy(),
+        "labels": len(labels if labels is not None else set(y_true)),
+    }
+    if len(set(y_true)) == 2:
+        try:
+            # response_method="auto": predict_proba, else decision_function (sklearn's rule).
+            score, pos_label, name = RocCurveDisplay._validate_and_get_response_values(
+                estimator, x, y_true, response_method="auto", pos_label=None, name=None
+            )
+            data["binary"] = (score, pos_label, name)
+        except Exception as error:
+            data["binary_error"] = error
+    return data
+
+
+def render_classifier_plots(data: dict[str, Any], prefix: str, directory: str) -> None:
     """The normalized confusion matrix, and for binary labels the ROC and precision-recall
-    curves, as PNG files named as MLflow names them, drawn as MLflow draws them."""
-    import matplotlib
+    curves, as PNG files named as MLflow names them, drawn as MLflow draws them (through
+    ``*Display.from_predictions``, which ``from_estimator`` calls)."""
     from matplotlib.figure import Figure
     from sklearn.metrics import ConfusionMatrixDisplay, PrecisionRecallDisplay, RocCurveDisplay
 
-    labels = getattr(estimator, "classes_", None)
-    if labels is None:
-        labels = set(y_true)
-    plots: list[tuple[str, str, Callable[..., Any], dict[str, Any], Any]] = [
+    y_true, weight = data["y_true"], data["sample_weight"]
+    # (name, title, draw, arguments, font size, figure size): MLflow's styles, given to each
+    # figure rather than through rcParams (global state: the user's thread may be plotting).
+    plots: list[tuple[str, str, Callable[..., Any], dict[str, Any], float, Any]] = [
         (
             "confusion_matrix",
             "Normalized confusion matrix",
-            ConfusionMatrixDisplay.from_estimator,
-            {"normalize": "true", "cmap": "Blues"},
-            {"font.size": min(8.0, 50.0 / len(labels)), "axes.labelsize": 8.0, "figure.dpi": 175},
+            ConfusionMatrixDisplay.from_predictions,
+            {"y_pred": data["y_pred"], "normalize": "true", "cmap": "Blues"},
+            min(8.0, 50.0 / max(data["labels"], 1)),
+            (6.0, 4.0),
         )
     ]
-    if len(set(y_true)) == 2:
-        plots.append(("roc_curve", "ROC curve", RocCurveDisplay.from_estimator, {}, {}))
+    binary = data.get("binary")
+    if binary is not None or "binary_error" in data:
+        score, pos_label, name = binary or (None, None, None)
+        curve = {"y_score": score, "pos_label": pos_label, "name": name}
+        plots.append(("roc_curve", "ROC curve", RocCurveDisplay.from_predictions, curve, 8.0, None))
         plots.append(
             (
                 "precision_recall_curve",
                 "Precision recall curve",
-                PrecisionRecallDisplay.from_estimator,
-                {},
-                {},
+                PrecisionRecallDisplay.from_predictions,
+                curve,
+                8.0,
+                None,
             )
         )
-    style: Any = {"savefig.dpi": 175, "figure.autolayout": True, "font.size": 8}
-    for name, title, draw, extra, figure_style in plots:
+    for name, title, draw, extra, font_size, size in plots:
         try:
+            if name != "confusion_matrix" and "binary_error" in data:
+                raise data["binary_error"]
             # A pyplot-free Figure: no global figure registry, no GUI backend.
-            with matplotlib.rc_context(style), matplotlib.rc_context(figure_style):
-                figure = Figure(figsize=(6.0, 4.0)) if figure_style else Figure()
-                ax = figure.subplots()
-                display = draw(estimator, x, y_true, sample_weight=sample_weight, ax=ax, **extra)
-                display.ax_.set_title(title)
-                figure.savefig(os.path.join(directory, f"{prefix}{name}.png"), format="png")
+            figure = Figure(figsize=size, layout="tight")
+            ax = figure.subplots()
+            display = draw(y_true=y_true, sample_weight=weight, ax=ax, **extra)
+            display.ax_.set_title(title)
+            _set_font_sizes(figure, display, font_size)
+            figure.savefig(os.path.join(directory, f"{prefix}{name}.png"), format="png", dpi=175)
         except Exception as error:
             _logger.warning(
                 "%s failed. The artifact %s will not be recorded. Artifact error: %s",
-                getattr(draw, "__qualname__", draw),
+                str(getattr(draw, "__qualname__", draw)).replace(
+                    "from_predictions", "from_estimator"
+                ),
                 prefix + name,
                 error,
             )
+
+
+def _set_font_sizes(figure: Any, display: Any, font_size: float) -> None:
+    """MLflow's rc styles (``font.size``, ``axes.labelsize: 8``) applied to one figure."""
+    for ax in figure.axes:
+        ax.tick_params(labelsize=font_size)
+        ax.xaxis.label.set_fontsize(8.0)
+        ax.yaxis.label.set_fontsize(8.0)
+        ax.title.set_fontsize(font_size * 1.2)  # axes.titlesize "large"
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                text.set_fontsize(font_size)
+    values = getattr(display, "text_", None)  # the confusion matrix's cell texts
+    if values is not None:
+        for item in values.flat:
+            if item is not None:
+                item.set_fontsize(font_size)
 
 
 def estimator_html(estimator: Any) -> str:

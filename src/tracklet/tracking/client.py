@@ -24,6 +24,7 @@ from tracklet.entities import (
 )
 from tracklet.store.base import TrackingStore
 from tracklet.store.schemes import get_store
+from tracklet.tracking import background
 from tracklet.tracking import uri as tracking_uri_module
 from tracklet.tracking.async_logging import (
     AsyncLogger,
@@ -316,7 +317,9 @@ class MlflowClient(
         return self._store.get_metric_history(run_id, key)
 
     def flush_async_logging(self) -> None:
-        """Wait until every point queued with ``synchronous=False`` (by any run) is written."""
+        """Wait until every point queued with ``synchronous=False`` (by any run) is written, and
+        every artifact queued off the caller's thread (autologging's plots)."""
+        background.wait()
         flush_store(self._store)
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from tracklet.artifacts.paths import validate_relative_path
 from tracklet.artifacts.registry import get_artifact_repository
 from tracklet.exceptions import MlflowException
+from tracklet.tracking import background
 from tracklet.tracking.run_model_artifacts import download_run_artifact
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class ArtifactsClientMixin:
                 raise MlflowException.invalid_parameter_value(
                     f"Invalid runs URI {uri!r}: expected runs:/<run_id>/<path>"
                 )
+            background.wait(run_id)
             root = self.get_run(run_id).info.artifact_uri
             return str(root), validate_relative_path(path)
         if uri.startswith("models:"):
@@ -120,6 +122,7 @@ class ArtifactsClientMixin:
         if artifact_uri.startswith("runs:"):  # maybe a logged model named after the run
             run_id, _, path = artifact_uri[len("runs:") :].lstrip("/").partition("/")
             if run_id:
+                background.wait(run_id)
                 return download_run_artifact(self, run_id, path, dst_path)
         root, path = self._resolve_artifact_uri(artifact_uri)
         return self._repository(root).download_artifacts(path, dst_path)
@@ -320,6 +323,7 @@ class ArtifactsClientMixin:
         Returns:
             A list of FileInfo (``path``, ``is_dir``, ``file_size``), empty for a missing path.
         """
+        background.wait(run_id)
         return self._run_repository(run_id).list_artifacts(path)
 
     def download_artifacts(
@@ -339,6 +343,7 @@ class ArtifactsClientMixin:
         Raises:
             MlflowException: RESOURCE_DOES_NOT_EXIST for a missing artifact.
         """
+        background.wait(run_id)
         return download_run_artifact(self, run_id, path, dst_path)
 
     # ------------------------------------------------------------------ logged models

@@ -22,7 +22,7 @@ from tracklet.entities import (
     Param,
     RunTag,
 )
-from tracklet.tracking import _state, system_tags
+from tracklet.tracking import _state, background, system_tags
 from tracklet.tracking.async_logging import RunOperations, flush_all
 from tracklet.tracking.client import MlflowClient
 from tracklet.tracking.context import current_client, dataset_entity
@@ -407,5 +407,7 @@ def log_outputs(models: list[LoggedModelOutput] | None = None) -> None:
 
 
 def flush_async_logging() -> None:
-    """Wait until every point logged with ``synchronous=False`` is written (by every client)."""
+    """Wait until every point logged with ``synchronous=False`` is written (by every client),
+    and every artifact queued off the caller's thread (autologging's plots)."""
+    background.wait()
     flush_all()
