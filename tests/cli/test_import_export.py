@@ -235,6 +235,25 @@ def test_interrupted_import_resumes(
     )
 
 
+def test_import_with_reader_processes(source: dict[str, Any], tmp_path: Path) -> None:
+    """Metric points read by worker processes (big imports) land as when read inline."""
+    inline, parallel = tmp_path / "inline.db", tmp_path / "parallel.db"
+    run("import", source["uri"], "--to", f"sqlite:///{inline}", "--workers", "0")
+    run(
+        "import",
+        source["uri"],
+        "--to",
+        f"sqlite:///{parallel}",
+        "--batch-size",
+        "1",
+        "--workers",
+        "2",
+    )
+    assert snapshot(MlflowClient(f"sqlite:///{parallel}"), source) == snapshot(
+        MlflowClient(f"sqlite:///{inline}"), source
+    )
+
+
 def test_export_is_opened_by_mlflow(source: dict[str, Any], tmp_path: Path) -> None:
     middle = f"sqlite:///{tmp_path / 'tracklet.db'}"
     run("import", source["uri"], "--to", middle)

@@ -59,12 +59,20 @@ def _database_uri(uri: str, role: str) -> str:
     show_default=True,
     help="Runs written per transaction (an interrupted import resumes after the last one).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Processes reading metric points beside the writer (default: one per core, up to 4, "
+    "for imports of 8 batches or more; 0 reads in this process).",
+)
 def import_(
     source: str,
     to_uri: str | None,
     keep_artifact_locations: bool,
     artifacts_destination: str | None,
     batch_size: int,
+    workers: int | None,
 ) -> None:
     """Import an MLflow store into tracklet, ids kept: experiments, runs with every metric
     point, params, tags, datasets, logged models, registered models and traces; artifacts are
@@ -89,6 +97,7 @@ def import_(
                     copy_artifacts=not keep_artifact_locations,
                     artifacts_destination=artifacts_destination,
                     batch_size=batch_size,
+                    workers=workers,
                 )
                 counts = import_database(_database_uri(source, "source"), store, options, progress)
         finally:

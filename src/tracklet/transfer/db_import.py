@@ -13,28 +13,28 @@ interruption, skips the runs already there and adds the rest.
 
 from __future__ import annotations
 
-import itertools
+import multiprocessing
+import os
 import posixpath
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.store.sql import metric_codec
 from tracklet.store.sql import schema as ours
 from tracklet.transfer import mlflow_tables as theirs
 from tracklet.transfer.artifact_copy import copy_tree, resolve
 from tracklet.transfer.bulk import compile_text, creation_seqs, insert_ignore
 from tracklet.transfer.db_import_extra import import_models, import_registry, import_traces
+from tracklet.transfer.metric_reader import MetricRows, read_metrics, read_metrics_job
 
 if TYPE_CHECKING:
     from tracklet.store.sql.store import SqlStore
 
-_MAX_CHUNK_POINTS = 65536
 Progress = Callable[[int | None, str, str], Any]
 
 
@@ -45,6 +45,8 @@ class ImportOptions:
     copy_artifacts: bool = True
     artifacts_destination: str | None = None
     batch_size: int = 50
+    # Processes reading metric points beside the writer; None: one per core for big imports.
+    workers: int | None = None
 
 
 def import_database(
@@ -61,7 +63,7 @@ def import_database(
             source = _Source(wrapper.driver_connection, engine.dialect.name)
             locations = _import_experiments(source, store, options, counts)
             import_models(source, store, options, locations, counts)
-            _import_runs(source, store, options, locations, counts, progress)
+            _import_runs(source_uri, source, store, options, locations, counts, progress)
             import_registry(source, store, counts)
             import_traces(source, store, counts)
         finally:
@@ -196,6 +198,7 @@ def _import_experiments(
 
 
 def _import_runs(
+    source_uri: str,
     source: _Source,
     store: SqlStore,
     options: ImportOptions,
@@ -224,11 +227,27 @@ def _import_runs(
         present = {row[0] for row in cursor.fetchall()}
     todo = [row for row in all_runs if row[0] not in present]
     counts["runs already present"] += len(all_runs) - len(todo)
-    with progress(len(todo), "Importing runs", "run") as bar:
-        for start in range(0, len(todo), options.batch_size):
-            batch = todo[start : start + options.batch_size]
-            _import_run_batch(source, store, options, locations, batch, counts)
-            bar.update(len(batch))
+    batches = [todo[at : at + options.batch_size] for at in range(0, len(todo), options.batch_size)]
+    workers = options.workers
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(batches) >= 8 else 0
+    pool = None
+    if workers and len(batches) > 1:
+        # Spawned, not forked: this process has the store's threads and connections.
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        points: Iterator[MetricRows] = pool.map(
+            read_metrics_job, [source_uri] * len(batches), [[r[0] for r in b] for b in batches]
+        )
+    else:
+        points = (read_metrics(source.dbapi, source.dialect, [r[0] for r in b]) for b in batches)
+    try:
+        with progress(len(todo), "Importing runs", "run") as bar:
+            for batch, metric_rows in zip(batches, points, strict=True):
+                _import_run_batch(source, store, options, locations, batch, metric_rows, counts)
+                bar.update(len(batch))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _in(column: Any, values: Iterable[str]) -> Any:
@@ -241,6 +260,7 @@ def _import_run_batch(
     options: ImportOptions,
     locations: dict[str, str],
     batch: list[Any],
+    metric_rows: MetricRows,
     counts: Counter[str],
 ) -> None:
     ids = [row[0] for row in batch]
@@ -278,7 +298,7 @@ def _import_run_batch(
             sa.select(t.c.run_uuid, t.c.key, t.c.value).where(_in(t.c.run_uuid, ids))
         )
     ]
-    chunks, latest, points = _metric_rows(source, ids)
+    chunks, latest, points = metric_rows
     dataset_links, input_tag_rows, model_inputs, model_outputs = _input_rows(source, ids)
     with store._writer.transaction() as db:
         cursor = db.dbapi.cursor()
@@ -296,60 +316,6 @@ def _import_run_batch(
         insert_ignore(cursor, d, ours.input_tags, input_tag_rows)
         counts["model inputs"] += insert_ignore(cursor, d, ours.run_model_inputs, model_inputs)
         counts["model outputs"] += insert_ignore(cursor, d, ours.run_model_outputs, model_outputs)
-
-
-def _metric_rows(
-    source: _Source, ids: list[str]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
-    """metric_chunks and latest_metrics rows of these runs, and the number of points."""
-    m = theirs.metrics
-    chunks: list[dict[str, Any]] = []
-    latest: list[dict[str, Any]] = []
-    total = 0
-    text, _ = compile_text(
-        sa.select(m.c.run_uuid, m.c.key, m.c.step, m.c.timestamp, m.c.value, m.c.is_nan)
-        .where(m.c.run_uuid == sa.bindparam("run_uuid"))
-        .order_by(m.c.key, m.c.step, m.c.timestamp),
-        source.dialect,
-    )
-    cursor = source.dbapi.cursor()
-    for run_id in ids:
-        cursor.execute(text, {"run_uuid": run_id})
-        for (run_uuid, key), group in itertools.groupby(cursor.fetchall(), key=itemgetter(0, 1)):
-            _, _, steps, timestamps, values, nans = zip(*group, strict=True)
-            if any(nans):  # MLflow stores NaN as 0 with is_nan set
-                values = tuple(
-                    float("nan") if nan else v for v, nan in zip(values, nans, strict=True)
-                )
-            n = len(steps)
-            total += n
-            for at in range(0, n, _MAX_CHUNK_POINTS):
-                end = at + _MAX_CHUNK_POINTS
-                chunks.append(
-                    {
-                        "run_uuid": run_uuid,
-                        "key": key,
-                        "n": min(n, end) - at,
-                        "data": metric_codec.pack_points(
-                            steps[at:end], timestamps[at:end], values[at:end]
-                        ),
-                    }
-                )
-            step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
-            is_nan = value != value
-            latest.append(
-                {
-                    "run_uuid": run_uuid,
-                    "key": key,
-                    "value": None if is_nan else value,
-                    "is_nan": is_nan,
-                    "timestamp": timestamp,
-                    "step": step,
-                    "tail_n": 0,
-                    "tail": b"",
-                }
-            )
-    return chunks, latest, total
 
 
 def _input_rows(
