@@ -59,8 +59,8 @@ def make_mlflow_db(path: Path, runs: int, metrics: int, steps: int) -> list[str]
     for i, run_id in enumerate(ids):
         start = BASE_TIME + i * 1000
         db.execute(
-            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, "
-            "status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, "
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
+            "user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, "
             "experiment_id) VALUES (?, ?, 'UNKNOWN', '', '', 'bench', 'FINISHED', ?, ?, '', "
             "'active', ?, 1)",
             (run_id, f"run-{i}", start, start + steps, str(path.parent / "mlruns" / "1" / run_id)),
@@ -71,15 +71,28 @@ def make_mlflow_db(path: Path, runs: int, metrics: int, steps: int) -> list[str]
         )
         db.executemany(
             "INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?)",
-            [("mlflow.runName", f"run-{i}", run_id), ("mlflow.user", "bench", run_id), ("t", "x", run_id)],
+            [
+                ("mlflow.runName", f"run-{i}", run_id),
+                ("mlflow.user", "bench", run_id),
+                ("t", "x", run_id),
+            ],
         )
         db.executemany(
-            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, 0)",
-            [(key, s / (k + 1), start + s, run_id, s) for k, key in enumerate(keys) for s in range(steps)],
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+            "VALUES (?, ?, ?, ?, ?, 0)",
+            [
+                (key, s / (k + 1), start + s, run_id, s)
+                for k, key in enumerate(keys)
+                for s in range(steps)
+            ],
         )
         db.executemany(
-            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES (?, ?, ?, ?, 0, ?)",
-            [(key, (steps - 1) / (k + 1), start + steps - 1, steps - 1, run_id) for k, key in enumerate(keys)],
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES (?, ?, ?, ?, 0, ?)",
+            [
+                (key, (steps - 1) / (k + 1), start + steps - 1, steps - 1, run_id)
+                for k, key in enumerate(keys)
+            ],
         )
         if i % 100 == 99:
             db.commit()
@@ -91,9 +104,12 @@ def make_mlflow_db(path: Path, runs: int, metrics: int, steps: int) -> list[str]
 def _check_with_mlflow(uri: str, run_id: str, steps: int) -> None:
     code = (
         "import mlflow, sys; c = mlflow.MlflowClient(sys.argv[1]);"
-        "h = c.get_metric_history(sys.argv[2], 'metric_0'); assert len(h) == int(sys.argv[3]), len(h)"
+        "h = c.get_metric_history(sys.argv[2], 'metric_0');"
+        "assert len(h) == int(sys.argv[3]), len(h)"
     )
-    subprocess.run([sys.executable, "-c", code, uri, run_id, str(steps)], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-c", code, uri, run_id, str(steps)], check=True, capture_output=True
+    )
 
 
 def _mlflow_copy_per_run(src_uri: str, dst_dir: Path, sample: int) -> float:
@@ -180,10 +196,16 @@ def main() -> None:
         ours, theirs = [], []
         mlflow_env = dict(os.environ, MLFLOW_TRACKING_URI=f"sqlite:///{list_db}")
         for _ in range(3):
-            t, out = _timed([*tracklet_cli, "runs", "list", "-x", "1", "--tracking-uri", list_uri], base, env)
+            t, out = _timed(
+                [*tracklet_cli, "runs", "list", "-x", "1", "--tracking-uri", list_uri], base, env
+            )
             assert len(out.splitlines()) == args.list_runs + 2, out[-500:]
             ours.append(t)
-            t, out = _timed([sys.executable, "-m", "mlflow", "runs", "list", "--experiment-id", "1"], base, mlflow_env)
+            t, out = _timed(
+                [sys.executable, "-m", "mlflow", "runs", "list", "--experiment-id", "1"],
+                base,
+                mlflow_env,
+            )
             theirs.append(t)
         rows.append(
             Row(
