@@ -72,6 +72,12 @@ for (const name of outputs) {
   );
 }
 
+// Starts the runs table's first request (a default view of one experiment: no filter, no order)
+// while the modules load; runs-data.ts takes it over (server/ui/static.py allows it by hash). No
+// localStorage here: its first read in a fresh profile can stall for a while; a test's smaller
+// "tracklet.runsPage" makes another key, and the app asks anew.
+const BOOT = `(function(){var m=/^#\\/experiments\\/([^/?]+)(\\/runs)?\\/?$/.exec(location.hash);if(!m)return;var n=200,ids=[decodeURIComponent(m[1])];window.__tlBoot={key:JSON.stringify([ids,"",[],n]),promise:fetch("ajax-api/2.0/tracklet/runs/search-columns",{method:"POST",headers:{"Content-Type":"application/json"},body:JSON.stringify({experiment_ids:ids,filter:"",order_by:[],max_results:n}),priority:"high"}).then(function(r){if(!r.ok)throw r.status;return r.json()})};window.__tlBoot.promise.catch(function(){})})();`;
+
 const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -79,6 +85,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>tracklet</title>
 <link rel="icon" href="data:,">
+<script>${BOOT}</script>
 ${css.map((c) => `<link rel="stylesheet" href="static-files/assets/${c}">`).join("\n")}
 ${preload.map((p) => `<link rel="modulepreload" href="static-files/assets/${p}">`).join("\n")}
 <script type="module" src="static-files/assets/${entry}"></script>

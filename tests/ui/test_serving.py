@@ -3,7 +3,9 @@ precompressed by Accept-Encoding and immutable, 304s, gzip on the UI's JSON, and
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import re
 import warnings
 from collections.abc import Iterator
@@ -40,6 +42,11 @@ def test_index_at_root_with_csp_and_etag(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/html")
     assert "default-src 'self'" in response.headers["content-security-policy"]
     assert "script-src 'self'" in response.headers["content-security-policy"]
+    # The one inline script (the runs table's bootstrap fetch) is allowed by its hash only.
+    [inline] = re.findall(r"<script>(.*?)</script>", response.text, re.S)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    script_src = response.headers["content-security-policy"].split("script-src ")[1].split(";")[0]
+    assert script_src == f"'self' 'sha256-{digest}'"
     assert response.headers["cache-control"] == "no-cache"
     again = client.get("/", headers={"If-None-Match": response.headers["etag"]})
     assert again.status_code == 304

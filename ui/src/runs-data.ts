@@ -72,6 +72,16 @@ function body(q: Query, max: number, token?: string) {
   };
 }
 
+/** The first page index.html's bootstrap asked for already, if it is this query's (once; on
+ * any failure the request is made again, for its error message). */
+function takeBoot(q: Query): Promise<RunColumns> | null {
+  const w = window as { __tlBoot?: { key: string; promise: Promise<RunColumns> } };
+  const boot = w.__tlBoot;
+  delete w.__tlBoot;
+  if (!boot || boot.key !== JSON.stringify([q.experimentIds, q.filter, q.orderBy, FIRST_PAGE])) return null;
+  return boot.promise.catch(() => tracklet<RunColumns>("runs/search-columns", body(q, FIRST_PAGE)));
+}
+
 /**
  * The runs of a query for the windowed table. The first page (keyset, fast) shows the first
  * rows; the second request, a window of the server's snapshot of the whole query, gives the
@@ -104,7 +114,7 @@ export class RunsLoader {
     // The first page (keyset, fast) shows the first rows; then the window, from the server's
     // snapshot of the whole query, gives the total and the rows after them. (Not both at once:
     // the whole query would slow the first page down.)
-    const first = await tracklet<RunColumns>("runs/search-columns", body(this.q, FIRST_PAGE));
+    const first = await (takeBoot(this.q) ?? tracklet<RunColumns>("runs/search-columns", body(this.q, FIRST_PAGE)));
     if (this.stopped) return;
     if (!first.next_page_token) {
       this.stopped = true; // every run is here; the window's answer is not needed
