@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from tracklet import env, validation
@@ -260,7 +261,8 @@ class MlflowClient(
             metrics = [Metric("acc", 0.9, 0, 1)]
             client.log_batch(run_id, metrics=metrics, params=[Param("lr", "0.1")])
         """
-        metrics = [m if type(m.value) is float else _numeric_metric(m) for m in metrics]
+        if set(map(type, map(_VALUE, metrics))) - _FLOAT:  # C-level pass: usually all floats
+            metrics = [m if type(m.value) is float else _numeric_metric(m) for m in metrics]
         params = [p if isinstance(p.value, str) else Param(p.key, str(p.value)) for p in params]
         tags = [t if isinstance(t.value, str) else RunTag(t.key, str(t.value)) for t in tags]
         if _is_async(synchronous):
@@ -270,6 +272,34 @@ class MlflowClient(
         if metrics or params or tags:
             self._store.log_batch(run_id, metrics, params, tags)
         return None
+
+    def _log_metric_step(
+        self,
+        run_id: str,
+        metrics: Mapping[str, Any],
+        timestamp: int,
+        step: int,
+        synchronous: bool | None,
+    ) -> bool:
+        """Fluent ``log_metrics`` without a Metric object per value: the values of one step
+        as columns, written as ``log_batch`` would (all or nothing, checked keys). Only for
+        the common case, float values written synchronously; False (nothing done) otherwise."""
+        if (
+            _is_async(synchronous)
+            or not metrics
+            or not validation.known_valid_keys.issuperset(metrics)  # else errors name the point
+            or set(map(type, metrics.values())) - _FLOAT
+            or type(step) is not int
+            or not validation.INT64_MIN <= step <= validation.INT64_MAX
+            or type(timestamp) is not int
+            or timestamp < 0
+        ):
+            return False
+        steps, timestamps = (step,), (timestamp,)
+        self._store.log_metric_columns(
+            run_id, {key: (steps, timestamps, (value,)) for key, value in metrics.items()}
+        )
+        return True
 
     def log_inputs(
         self,
@@ -321,6 +351,10 @@ class MlflowClient(
         every artifact queued off the caller's thread (autologging's plots)."""
         background.wait()
         flush_store(self._store)
+
+
+_FLOAT = {float}
+_VALUE = attrgetter("value")
 
 
 def _numeric_metric(metric: Metric) -> Metric:

@@ -22,6 +22,7 @@ from tracklet.entities import (
     Param,
     RunTag,
 )
+from tracklet.entities.metric import new_metric
 from tracklet.tracking import _state, background, system_tags
 from tracklet.tracking.async_logging import RunOperations, flush_all
 from tracklet.tracking.client import MlflowClient
@@ -243,12 +244,21 @@ def log_metrics(
         dataset_name, dataset_digest = _link_metric_inputs(client, run_id, model_id, dataset)
     timestamp = timestamp if timestamp is not None else _now_ms()
     step = step or 0
-    batch = [
-        Metric(key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id)
-        if model_id or dataset_name
-        else Metric(key, value, timestamp, step)
-        for key, value in metrics.items()
-    ]
+    if not (model_id or dataset_name) and client._log_metric_step(
+        run_id, metrics, timestamp, step, synchronous
+    ):
+        return None
+    if model_id or dataset_name:
+        batch = [
+            Metric(key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id)
+            for key, value in metrics.items()
+        ]
+    else:
+        # The unchecked constructor (twice as fast): the store checks every point.
+        batch = [
+            new_metric(key, value, timestamp, step, None, None, None, None)
+            for key, value in metrics.items()
+        ]
     return client.log_batch(run_id, metrics=batch, synchronous=synchronous)
 
 

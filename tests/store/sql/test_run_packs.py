@@ -158,11 +158,20 @@ def test_a_search_repacks_runs_changed_after_they_ended(store: SqlStore) -> None
     (again,) = _search(store, experiment_id)  # now read from the new pack
     assert isinstance(again.data.metric_objs, LatestMetrics)
     assert again == found
-    # A running run is not packed by a search: it would only be cleared by the next write.
+    # A run that never ended (a killed job) is packed by a search too; its next write clears
+    # the pack, and the run reads fresh.
     running = store.create_run(experiment_id, "u", T0, [], "live").info.run_id
+    store.log_metric(running, Metric("acc", 0.5, T0, 0))
     _search(store, experiment_id)
     assert store._repacker.flush()
+    assert decode(_packs(store)[running])[1]["mlflow.runName"] == "live"
+    packed = store.get_run(running)
+    assert isinstance(packed.data.metric_objs, LatestMetrics)
+    assert packed.info.status == "RUNNING"
+    assert packed.data.metrics == {"acc": 0.5}
+    store.log_metric(running, Metric("acc", 0.75, T0 + 1, 1))
     assert running not in _packs(store)
+    assert store.get_run(running).data.metrics == {"acc": 0.75}
 
 
 def test_an_older_point_keeps_the_pack(store: SqlStore) -> None:

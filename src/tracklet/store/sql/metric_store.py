@@ -4,6 +4,7 @@ tags, all or nothing), columns, and history; statements in ``metrics`` and ``run
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter, itemgetter
 
 from tracklet import validation
 from tracklet.entities import Metric, MetricHistory, Param, RunTag
@@ -50,14 +51,14 @@ class MetricSqlStore(SqlStoreBase):
     ) -> None:
         series = linked = flat = None
         if metrics:
-            check = _indexed_check
             if self._defers_wide_batches and metric_batches.is_wide(
-                len({m.key for m in metrics}), len(metrics)
+                len(set(map(_KEY, metrics))), len(metrics)
             ):
-                flat = metric_queries.flatten(metrics, check)
+                flat = metric_queries.flatten(metrics, _indexed_check)
             else:
-                series = metric_queries.group_by_key(metrics, check)
-            linked = [_checked_metric(m) for m in metrics if m.model_id]
+                series = metric_queries.group_by_key(metrics, _indexed_check)
+            if any(map(_MODEL_ID, metrics)):
+                linked = [_checked_metric(m) for m in metrics if m.model_id]
         checked_params = [
             Param(*validation.validate_param(p.key, p.value, f"params[{i}]"))
             for i, p in enumerate(params)
@@ -84,17 +85,25 @@ class MetricSqlStore(SqlStoreBase):
             self._deferred_some(len(flat[0]))
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
-        for key, (steps, timestamps, values) in series.items():
-            validation.validate_key(key, "metric key")
-            if not len(steps) == len(timestamps) == len(values):
-                raise MlflowException(
-                    f"Metric '{key}': steps, timestamps and values differ in length",
-                    INVALID_PARAMETER_VALUE,
-                )
-        points = sum(len(columns[0]) for columns in series.values())
+        if not validation.known_valid_keys.issuperset(series):
+            for key in series:
+                validation.validate_key(key, "metric key")
+        # C-level passes over the columns: a step of a hundred keys has a hundred of each.
+        columns = list(series.values())
+        counts = list(map(len, map(_FIRST, columns)))
+        if counts != list(map(len, map(_SECOND, columns))) or counts != list(
+            map(len, map(_THIRD, columns))
+        ):
+            for key, (steps, timestamps, values) in series.items():
+                if not len(steps) == len(timestamps) == len(values):
+                    raise MlflowException(
+                        f"Metric '{key}': steps, timestamps and values differ in length",
+                        INVALID_PARAMETER_VALUE,
+                    )
+        points = sum(counts)
         flat = None
         if self._defers_wide_batches and metric_batches.is_wide(len(series), points):
-            flat = metric_queries.flatten_series(series)
+            flat = metric_queries.flatten_series(series, points)
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             if flat:
@@ -112,6 +121,11 @@ class MetricSqlStore(SqlStoreBase):
                     raise run_queries.not_found(run_id)
                 return MetricHistory(metric_key, [], [], [], run_id)
         return history
+
+
+_KEY = attrgetter("key")
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
+_MODEL_ID = attrgetter("model_id")
 
 
 def _indexed_check(metric: Metric, index: int) -> Metric:

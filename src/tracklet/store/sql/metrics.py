@@ -9,7 +9,8 @@ grows past ``TAIL_FLUSH_POINTS`` it moves into ``metric_chunks`` in a transactio
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -201,18 +202,21 @@ _FLOAT = {float}
 _INT = {int}
 
 
-def flatten_series(series: Mapping[str, MetricColumns]) -> FlatPoints:
-    """Columns grouped by key (already checked) as parallel columns."""
-    keys: list[str] = []
-    steps: list[int] = []
-    timestamps: list[int] = []
-    values: list[float] = []
-    for key, (key_steps, key_timestamps, key_values) in series.items():
-        keys += [key] * len(key_steps)
-        steps += key_steps
-        timestamps += key_timestamps
-        values += key_values
-    return keys, steps, timestamps, values
+def flatten_series(series: Mapping[str, MetricColumns], points: int) -> FlatPoints:
+    """Columns grouped by key (already checked), ``points`` in all, as parallel columns."""
+    columns = series.values()
+    if points == len(series):  # a point a key: C-level passes
+        keys = list(series)
+    else:
+        keys = []
+        for key, key_columns in series.items():
+            keys += [key] * len(key_columns[0])
+    return (
+        keys,
+        list(chain.from_iterable(map(itemgetter(0), columns))),
+        list(chain.from_iterable(map(itemgetter(1), columns))),
+        list(chain.from_iterable(map(itemgetter(2), columns))),
+    )
 
 
 def group_by_key(

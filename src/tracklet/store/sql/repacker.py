@@ -1,8 +1,9 @@
-"""Packing ended runs that searches find without a pack, off the read path.
+"""Packing runs that searches find without a pack, off the read path.
 
 A run gets its pack when it ends (``run_packs``). Runs that ended before the database had packs,
-and runs changed after they ended (a tag set from a notebook a week later), have none and are
-read from their parts: three times slower. Searches hand those run ids here; a thread of the
+runs changed after they ended (a tag set from a notebook a week later), and runs that never
+ended (a job killed without ``end_run``) have none and are read from their parts: three times
+slower. Searches hand those run ids here; a thread of the
 store's own gathers them for a moment and packs them in small write transactions. A search
 never waits for the write lock, and a logging thread of the same process waits at most one
 small transaction. Runs still pending when the process exits are packed at exit (for a few

@@ -165,7 +165,7 @@ class RunSqlStore(SqlStoreBase):
         **kwargs: P.kwargs,
     ) -> PageT:
         """One page of a run search, built with the collector paused (see gc_pause); the
-        page's ended runs that have no pack go to the repacker."""
+        page's runs that have no pack go to the repacker."""
         with self._reader() as db, gc_paused():
             page, unpacked = search(db, *args, **kwargs)
         if unpacked:

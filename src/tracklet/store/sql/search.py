@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
 
 from tracklet import validation
-from tracklet.entities import Experiment, LifecycleStage, PagedList, Run, RunStatus, ViewType
+from tracklet.entities import Experiment, LifecycleStage, PagedList, Run, ViewType
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.search import EXPERIMENTS, RUNS
 from tracklet.search import page_token as tokens
@@ -383,8 +383,8 @@ def search_runs(
         page_token: the token of the previous page, or None for the first page.
 
     Returns:
-        The page, with ``token`` set when more runs follow; and the ids of its ended runs that
-        have no pack (see ``repacker``).
+        The page, with ``token`` set when more runs follow; and the ids of its runs that have
+        no pack (see ``repacker``).
 
     Raises:
         MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order, page size, token or
@@ -395,7 +395,7 @@ def search_runs(
     )
     infos = [run_queries.info_from_row(row) for row in rows]
     packs = [row[PACK_COLUMN] for row in rows]
-    return PagedList(run_parts.load_runs(db, infos, packs), token), _ended_unpacked(rows)
+    return PagedList(run_parts.load_runs(db, infos, packs), token), _unpacked(rows)
 
 
 def search_runs_columns(
@@ -413,16 +413,14 @@ def search_runs_columns(
         db, experiment_ids, filter_string, run_view_type, max_results, order_by, page_token
     )
     packs = [row[PACK_COLUMN] for row in rows]
-    return run_parts.load_columns(db, rows, packs, token), _ended_unpacked(rows)
+    return run_parts.load_columns(db, rows, packs, token), _unpacked(rows)
 
 
-_ENDED = frozenset(status.name for status in RunStatus if RunStatus.is_terminated(status))
-_STATUS_COLUMN = next(i for i, c in enumerate(run_queries.INFO_COLUMNS) if c is runs.c.status)
-
-
-def _ended_unpacked(rows: Sequence[Any]) -> list[str]:
-    """The ids of the page's ended runs without a pack."""
-    return [row[0] for row in rows if row[PACK_COLUMN] is None and row[_STATUS_COLUMN] in _ENDED]
+def _unpacked(rows: Sequence[Any]) -> list[str]:
+    """The ids of the page's runs without a pack. Unfinished ones too: a job killed without
+    ``end_run`` leaves its run RUNNING for good, and large experiments hold many; a run still
+    logging loses its pack at its next write (one trigger update), at most once a search."""
+    return [row[0] for row in rows if row[PACK_COLUMN] is None]
 
 
 # ---------------------------------------------------------------------- experiments
