@@ -3,9 +3,9 @@
 Every server process holds one boto3 client and no state of its own, so any number of processes
 on any number of hosts serve the same artifacts. Memory stays bounded whatever the file size:
 
-- uploads are cut into parts of ``PART_SIZE`` bytes; while one part goes to S3 the next is read
-  from the client (at most about three parts in memory per upload), and a body smaller than one
-  part goes up as one object. A failed or abandoned upload is aborted, so no object appears;
+- uploads are cut into parts of ``PART_SIZE`` bytes; while up to ``PARTS_IN_FLIGHT`` parts go to
+  S3 the next is read from the client (a few parts in memory per upload), and a body smaller than
+  one part goes up as one object. A failed or abandoned upload is aborted, so no object appears;
 - downloads stream the object (or the requested byte range) in 1 MiB chunks.
 
 MLflow's multipart protocol (``mpu/create|complete|abort``) hands the client presigned part URLs,
@@ -31,6 +31,9 @@ from tracklet.server.artifact_files import UploadTooLarge, _relative
 from tracklet.server.downloads import content_disposition, guess_mime_type
 
 PART_SIZE = 8 * 1024 * 1024  # S3's smallest part is 5 MiB (the last one may be shorter)
+# Parts of one upload on the wire while the next is read from the client: throughput near a
+# direct upload's, memory bounded by (PARTS_IN_FLIGHT + 1) parts per upload.
+PARTS_IN_FLIGHT = 1
 PRESIGNED_PART_SECONDS = 3600
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -132,18 +135,19 @@ class S3Artifacts:
         buffer = bytearray()
         size = 0
         upload_id: str | None = None
-        etags: list[tuple[int, str]] = []
-        in_flight: asyncio.Future[str] | None = None
+        parts: list[asyncio.Future[str]] = []  # part i+1's ETag, in order
 
         async def send_part(data: bytes) -> None:
-            nonlocal upload_id, in_flight
+            nonlocal upload_id
             if upload_id is None:
                 upload_id = await run_in_threadpool(self.objects.create_multipart, relative)
-            if in_flight is not None:  # one part on the wire while the next one is read
-                etags.append((len(etags) + 1, await in_flight))
-            number = len(etags) + 1
-            in_flight = asyncio.ensure_future(
-                run_in_threadpool(self.objects.upload_part, relative, upload_id, number, data)
+            if len(parts) >= PARTS_IN_FLIGHT:  # bounded: wait for the oldest part on the wire
+                await parts[-PARTS_IN_FLIGHT]
+            number = len(parts) + 1
+            parts.append(
+                asyncio.ensure_future(
+                    run_in_threadpool(self.objects.upload_part, relative, upload_id, number, data)
+                )
             )
 
         try:
@@ -160,15 +164,13 @@ class S3Artifacts:
                 return size
             if buffer:
                 await send_part(bytes(buffer))
-            assert in_flight is not None
-            etags.append((len(etags) + 1, await in_flight))
-            in_flight = None
+            etags = [(number, await part) for number, part in enumerate(parts, start=1)]
             await run_in_threadpool(self.objects.complete_multipart, relative, upload_id, etags)
             return size
         except BaseException:
-            if in_flight is not None:
+            for part in parts:
                 with contextlib.suppress(BaseException):
-                    await in_flight
+                    await part
             if upload_id is not None:
                 with contextlib.suppress(Exception):
                     await run_in_threadpool(self.objects.abort_multipart, relative, upload_id)

@@ -1,0 +1,586 @@
+"""Scale-out (issue 17): the deployment of docs/DEPLOY.md measured on one machine.
+
+    python -m bench.bench_scaleout                      # the issue's sizes (1 GiB, 100k runs)
+    python -m bench.bench_scaleout --artifact-mib 64 --runs 2000 --batches 10   # quick
+    python -m bench.bench_scaleout --only artifact      # one workload (artifact, logbatch, search)
+
+Workloads and the issue's targets:
+
+- **artifact**: one file up and down through ``tracklet server --artifacts-destination s3://...``
+  (plain streamed PUT and GET through the proxy) against boto3 straight to the same S3 server
+  (moto's server mode in this process), with the server's RSS growth sampled every 20 ms; MLflow's
+  server on the same bucket for comparison. Targets: RSS growth <= 64 MiB, proxy >= 80% of
+  direct-to-S3 throughput.
+- **logbatch**: 4 client processes send ``log-batch`` requests (10 keys x 100 steps each) to 3
+  server processes on one PostgreSQL schema, each request to a server picked at random; every
+  point is then counted back. Target: >= 400k points/s in total, 0 lost. MLflow's 3 servers on
+  their own schema for comparison (``--no-mlflow`` skips them).
+- **search**: ``runs/search`` latency at ``--runs`` runs (100k) over REST on PostgreSQL while 4
+  clients write. Target: p95 <= 50 ms.
+
+PostgreSQL comes from ``--postgres`` (default: TRACKLET_TEST_POSTGRES_URI or
+postgresql://postgres@127.0.0.1:5432/test); each workload uses a fresh schema, dropped after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench._common import ROOT, Row, emit, print_table
+
+MIB = 1024 * 1024
+MODULE = "bench.bench_scaleout"
+CREDS = {
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+QUIET = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+KEYS, STEPS = 10, 100  # one log-batch request: 10 keys x 100 steps = 1000 points
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _rss_tree(pid: int) -> int:
+    """Resident bytes of ``pid`` and all its descendants."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        pending.extend(children.get(current, []))
+        try:
+            with open(f"/proc/{current}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+class Server:
+    """``tracklet server`` or ``mlflow server`` as a subprocess (its own process group)."""
+
+    def __init__(self, kind: str, workdir: Path, backend: str, env: dict[str, str], **kw: str):
+        self.kind = kind
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["--backend-store-uri", backend, "--host", "127.0.0.1", "--port", str(self.port)]
+        if "destination" in kw:
+            args += ["--artifacts-destination", kw["destination"]]
+        if kind == "tracklet":
+            argv = [sys.executable, "-m", "tracklet", "server", *args]
+        else:
+            mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
+            argv = [mlflow, "server", *args, "--workers", "1"]
+        full_env = {**env, **QUIET, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=workdir,
+            env=full_env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / f"{kind}-{self.port}.log", "ab"),  # noqa: SIM115
+            start_new_session=True,
+        )
+
+    def wait(self, timeout: float = 180) -> Server:
+        deadline = time.monotonic() + timeout
+        while not _healthy(self.url):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{self.kind} server did not start (see its log)")
+            time.sleep(0.1)
+        return self
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+def _server_env(s3: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "AWS_"))}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "src"), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    if s3:
+        env.update(CREDS, MLFLOW_S3_ENDPOINT_URL=s3)
+    return env
+
+
+@contextmanager
+def _schema(postgres: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema; the URI that works in it (search_path), dropped after."""
+    import psycopg
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {name}")
+    sep = "&" if "?" in postgres else "?"
+    options = urllib.parse.quote(f"-csearch_path={name}")
+    try:
+        yield f"{postgres}{sep}options={options}"
+    finally:
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+
+# ---------------------------------------------------------------------------------- artifact
+
+
+def _moto() -> tuple[Any, str]:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a line per request otherwise
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    return server, f"http://{host}:{port}"
+
+
+def _make_file(path: Path, mib: int) -> None:
+    block = os.urandom(MIB)
+    with open(path, "wb") as f:
+        for i in range(mib):
+            f.write(block[i % 997 :] + block[: i % 997])  # every MiB different
+
+
+def _file_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as f:
+        while chunk := f.read(MIB):
+            yield chunk
+
+
+def _through_proxy(server: Server, src: Path, dst: Path) -> dict[str, float]:
+    """PUT then GET ``src`` through the server's proxy; seconds each and peak RSS growth."""
+    import httpx
+
+    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/bench/{uuid.uuid4().hex}/blob.bin"
+    size = src.stat().st_size
+    with httpx.Client(timeout=600) as http:
+        http.put(f"{url}.warm", content=b"x" * MIB).raise_for_status()  # imports, connections
+        time.sleep(0.5)
+        base = _rss_tree(server.proc.pid)
+        peak = [base]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _rss_tree(server.proc.pid))
+                time.sleep(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        t0 = time.perf_counter()
+        headers = {"Content-Length": str(size)}
+        http.put(url, content=_file_chunks(src), headers=headers).raise_for_status()
+        t1 = time.perf_counter()
+        with http.stream("GET", url) as response, open(dst, "wb") as out:
+            response.raise_for_status()
+            for chunk in response.iter_bytes(MIB):
+                out.write(chunk)
+        t2 = time.perf_counter()
+        done.set()
+        sampler.join()
+    assert dst.stat().st_size == size
+    return {"up": t1 - t0, "down": t2 - t1, "rss_growth": (peak[0] - base) / MIB}
+
+
+def _direct(s3_url: str, bucket: str, src: Path, dst: Path) -> dict[str, float]:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_url, **_boto_creds())
+    key = f"direct/{uuid.uuid4().hex}/blob.bin"
+    t0 = time.perf_counter()
+    client.upload_file(str(src), bucket, key)
+    t1 = time.perf_counter()
+    client.download_file(bucket, key, str(dst))
+    t2 = time.perf_counter()
+    client.delete_object(Bucket=bucket, Key=key)
+    return {"up": t1 - t0, "down": t2 - t1}
+
+
+def _boto_creds() -> dict[str, str]:
+    return {
+        "aws_access_key_id": CREDS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": CREDS["AWS_SECRET_ACCESS_KEY"],
+        "region_name": CREDS["AWS_DEFAULT_REGION"],
+    }
+
+
+def _empty_bucket(s3_url: str, bucket: str) -> None:
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_url, **_boto_creds())
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for obj in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=obj["Key"])
+
+
+def bench_artifact(args: argparse.Namespace, work: Path) -> list[Row]:
+    import boto3
+
+    moto, s3_url = _moto()
+    bucket = "bench"
+    boto3.client("s3", endpoint_url=s3_url, **_boto_creds()).create_bucket(Bucket=bucket)
+    src, dst = work / "src.bin", work / "dst.bin"
+    _make_file(src, args.artifact_mib)
+    size_mib = float(args.artifact_mib)
+    results: dict[str, dict[str, float]] = {}
+    try:
+        results["direct"] = _direct(s3_url, bucket, src, dst)
+        kinds = ["tracklet"] + ([] if args.no_mlflow else ["mlflow"])
+        for kind in kinds:
+            server = Server(
+                kind,
+                work,
+                f"sqlite:///{work / f'{kind}.db'}",
+                _server_env(s3_url),
+                destination=f"s3://{bucket}/{kind}",
+            ).wait()
+            try:
+                results[kind] = _through_proxy(server, src, dst)
+            finally:
+                server.stop()
+            _empty_bucket(s3_url, bucket)
+    finally:
+        moto.stop()
+    direct = results["direct"]
+    rows = []
+    for phase in ("up", "down"):
+        direct_rate = size_mib / direct[phase]
+        tracklet_rate = size_mib / results["tracklet"][phase]
+        mlflow_rate = size_mib / results["mlflow"][phase] if "mlflow" in results else None
+        rows.append(
+            Row(
+                f"{args.artifact_mib} MiB {phase} through the proxy",
+                "MiB/s",
+                mlflow_rate,
+                tracklet_rate,
+                ">= 80% of direct",
+                note=f"direct S3 {direct_rate:,.0f} MiB/s; tracklet "
+                f"{tracklet_rate / direct_rate:.0%} of it",
+            )
+        )
+    rows.append(
+        Row(
+            "server RSS growth during up+down",
+            "MiB",
+            results["mlflow"]["rss_growth"] if "mlflow" in results else None,
+            results["tracklet"]["rss_growth"],
+            "<= 64 MiB",
+            higher_is_better=False,
+        )
+    )
+    return rows
+
+
+# ---------------------------------------------------------------------------------- log-batch
+
+
+def _cluster(kind: str, uri: str, work: Path, count: int = 3) -> list[Server]:
+    env = _server_env()
+    if kind == "tracklet":
+        subprocess.run(
+            [sys.executable, "-m", "tracklet", "db", "upgrade", uri],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+    else:
+        uri = uri.replace("postgresql://", "postgresql+psycopg://", 1)  # no psycopg2 here
+        mlflow = os.path.join(os.path.dirname(sys.executable), "mlflow")
+        subprocess.run([mlflow, "db", "upgrade", uri], env=env, check=True, capture_output=True)
+    servers = [Server(kind, work, uri, env) for _ in range(count)]
+    return [s.wait() for s in servers]
+
+
+def _writers(urls: list[str], run_ids: list[str], batches: int, until: float = 0) -> list[Any]:
+    go = time.time() + 1.0  # every writer starts at the same moment
+    env = {**_server_env(), **QUIET}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                MODULE,
+                "worker",
+                run_id,
+                str(batches),
+                str(go),
+                str(until),
+                *urls,
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for run_id in run_ids
+    ]
+    return procs
+
+
+def _collect(procs: list[Any]) -> list[dict[str, Any]]:
+    results = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=3600)
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def _runs(url: str, count: int) -> tuple[str, list[str]]:
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60) as http:
+        created = http.post("/api/2.0/mlflow/experiments/create", json={"name": uuid.uuid4().hex})
+        experiment = created.json()["experiment_id"]
+        run_ids = [
+            http.post("/api/2.0/mlflow/runs/create", json={"experiment_id": experiment}).json()[
+                "run"
+            ]["info"]["run_id"]
+            for _ in range(count)
+        ]
+    return experiment, run_ids
+
+
+def _count_points(url: str, run_ids: list[str]) -> int:
+    import httpx
+
+    total = 0
+    with httpx.Client(base_url=url, timeout=120) as http:
+        for run_id in run_ids:
+            for key in range(KEYS):
+                history = http.get(
+                    "/api/2.0/mlflow/metrics/get-history",
+                    params={"run_id": run_id, "metric_key": f"m{key}"},
+                ).json()
+                total += len(history.get("metrics", []))
+    return total
+
+
+def bench_logbatch(args: argparse.Namespace, work: Path) -> list[Row]:
+    rates: dict[str, float] = {}
+    lost: dict[str, int] = {}
+    for kind in ["tracklet"] + ([] if args.no_mlflow else ["mlflow"]):
+        with _schema(args.postgres) as uri:
+            servers = _cluster(kind, uri, work)
+            try:
+                urls = [s.url for s in servers]
+                _, run_ids = _runs(urls[0], 4)
+                results = _collect(_writers(urls, run_ids, args.batches))
+                sent = sum(r["points"] for r in results)
+                elapsed = max(r["t1"] for r in results) - min(r["t0"] for r in results)
+                rates[kind] = sent / elapsed
+                lost[kind] = sent - _count_points(urls[-1], run_ids)
+            finally:
+                for s in servers:
+                    s.stop()
+    note = ", ".join(f"{k} lost {v}" for k, v in lost.items())
+    return [
+        Row(
+            f"log-batch 4 clients x {args.batches} x 1000 points, 3 servers, PostgreSQL",
+            "points/s",
+            rates.get("mlflow"),
+            rates["tracklet"],
+            ">= 400k/s, 0 lost",
+            note=note,
+        )
+    ]
+
+
+def worker(run_id: str, batches: int, go: float, until: float, urls: list[str]) -> None:
+    """One writing client: ``batches`` log-batch requests (or until ``until``), random servers."""
+    import httpx
+
+    clients = [httpx.Client(base_url=u, timeout=120) for u in urls]
+    rng = random.Random(run_id)
+    time.sleep(max(0.0, go - time.time()))
+    t0 = time.time()
+    points = failed = 0
+    batch = 0
+    while (until and time.time() < until) or (not until and batch < batches):
+        metrics = [
+            {"key": f"m{k}", "value": s * 0.1, "timestamp": 1_700_000_000_000 + s, "step": s}
+            for k in range(KEYS)
+            for s in range(batch * STEPS, (batch + 1) * STEPS)
+        ]
+        response = rng.choice(clients).post(
+            "/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": metrics}
+        )
+        if response.status_code == 200:
+            points += len(metrics)
+        else:
+            failed += 1
+        batch += 1
+    emit({"points": points, "failed": failed, "t0": t0, "t1": time.time()})
+
+
+# ---------------------------------------------------------------------------------- search
+
+
+def _populate(uri: str, count: int) -> str:
+    """``count`` finished runs with a metric, a param and a tag each, straight into the store."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tracklet.entities import Metric, Param, RunTag
+    from tracklet.store.sql.store import SqlStore
+
+    store = SqlStore(uri)
+    experiment = store.create_experiment(f"search-{uuid.uuid4().hex[:6]}")
+    now = int(time.time() * 1000)
+
+    def one(i: int) -> None:
+        run = store.create_run(experiment, "bench", now + i, [], f"run-{i}")
+        run_id = run.info.run_id
+        store.log_batch(
+            run_id,
+            metrics=[Metric("acc", (i % 1000) / 1000, now, 0)],
+            params=[Param("lr", str([0.1, 0.01, 0.001][i % 3]))],
+            tags=[RunTag("team", f"t{i % 7}")],
+        )
+        store.update_run_info(run_id, "FINISHED", now + i + 1, None)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        for n, _ in enumerate(pool.map(one, range(count)), start=1):
+            if n % 5000 == 0:
+                rate = n / (time.perf_counter() - started)
+                print(f"  populated {n:,}/{count:,} runs ({rate:,.0f}/s)", file=sys.stderr)
+    store.close()
+    return str(experiment)
+
+
+def bench_search(args: argparse.Namespace, work: Path) -> list[Row]:
+    import httpx
+
+    rows = []
+    with _schema(args.postgres) as uri:
+        servers = _cluster("tracklet", uri, work)
+        try:
+            experiment = _populate(uri, args.runs)
+            urls = [s.url for s in servers]
+            _, writer_runs = _runs(urls[0], 4)
+            queries = {
+                "default order": {},
+                "filter + order": {
+                    "filter": "metrics.acc >= 0.05 and params.lr = '0.01'",
+                    "order_by": ["metrics.acc DESC"],
+                },
+            }
+            until = time.time() + 1.0 + args.search_seconds * len(queries) + 5
+            procs = _writers(urls, writer_runs, 0, until)
+            time.sleep(1.5)  # the writers are under way
+            clients = [httpx.Client(base_url=u, timeout=60) for u in urls]
+            for name, extra in queries.items():
+                body = {"experiment_ids": [experiment], "max_results": 100, **extra}
+                latencies = []
+                stop = time.time() + args.search_seconds
+                while time.time() < stop:
+                    http = random.choice(clients)
+                    t0 = time.perf_counter()
+                    response = http.post("/api/2.0/mlflow/runs/search", json=body)
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                    response.raise_for_status()
+                    assert response.json().get("runs"), name
+                p95 = statistics.quantiles(latencies, n=20)[-1]
+                rows.append(
+                    Row(
+                        f"search_runs p95, {args.runs:,} runs, {name}, 4 writers",
+                        "ms",
+                        None,
+                        p95,
+                        "<= 50 ms",
+                        higher_is_better=False,
+                        note=f"median {statistics.median(latencies):.1f} ms, "
+                        f"{len(latencies)} queries",
+                    )
+                )
+            written = sum(r["points"] for r in _collect(procs))
+            rows[-1].note += f"; writers logged {written:,} points meanwhile"
+        finally:
+            for s in servers:
+                s.stop()
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        run_id, batches, go, until, *urls = sys.argv[2:]
+        worker(run_id, int(batches), float(go), float(until), urls)
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--artifact-mib", type=int, default=1024, help="artifact size (MiB)")
+    parser.add_argument("--batches", type=int, default=50, help="log-batch requests per client")
+    parser.add_argument("--runs", type=int, default=100_000, help="runs in the search workload")
+    parser.add_argument("--search-seconds", type=float, default=10, help="per query shape")
+    parser.add_argument("--only", default="artifact,logbatch,search")
+    parser.add_argument("--no-mlflow", action="store_true", help="skip MLflow's servers")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TRACKLET_TEST_POSTGRES_URI")
+        or "postgresql://postgres@127.0.0.1:5432/test",
+    )
+    args = parser.parse_args()
+    load = os.getloadavg()[0]
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-scaleout-") as tmp:
+        work = Path(tmp)
+        for name in args.only.split(","):
+            print(f"running {name} ...", file=sys.stderr)
+            started = time.perf_counter()
+            rows += {"artifact": bench_artifact, "logbatch": bench_logbatch}.get(
+                name, bench_search
+            )(args, work)
+            print(f"  {name} took {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    print_table(
+        f"Scale-out (issue 17), load average {load:.1f} at start, "
+        f"{os.cpu_count()} CPUs: python -m {MODULE} {' '.join(sys.argv[1:])}",
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
