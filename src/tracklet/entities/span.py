@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import time
 import traceback
@@ -85,6 +86,9 @@ class SpanStatusCode(str, Enum):
             f"{[c.value for c in cls]}",
             INVALID_PARAMETER_VALUE,
         )
+
+
+_PROTO_NAMES = {code: code.to_proto_name() for code in SpanStatusCode}
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +189,9 @@ def otel_trace_id_hex(trace_id: str) -> str:
     return trace_id.removeprefix(TRACE_ID_PREFIX)
 
 
+@functools.lru_cache(maxsize=4096)
 def _b64(hex_id: str) -> str:
+    # Cached: a trace's id, and a parent's span id, recur in every span of a batch.
     return binascii.b2a_base64(bytes.fromhex(hex_id), newline=False).decode("ascii")
 
 
@@ -275,7 +281,7 @@ class Span(_Entity):
             "end_time_unix_nano": self.end_time_ns,
             "events": [event.to_dict() for event in self.events],
             "status": {
-                "code": self.status.status_code.to_proto_name(),
+                "code": _PROTO_NAMES[self.status.status_code],
                 "message": self.status.description,
             },
             "attributes": dict(self.raw_attributes),

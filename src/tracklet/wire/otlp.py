@@ -255,11 +255,14 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
             elif key == 0x6A:
                 links.append(_link(buf, pos, stop))
             elif key == 0x7A:
-                for tag, _w, s, e in _fields(buf, pos, stop):
-                    if tag == 0x12:
-                        message = _text(buf, s, e)
-                    elif tag == 0x18:
-                        code = e
+                if stop - pos == 2 and buf[pos] == 0x18 and buf[pos + 1] < 0x80:
+                    code = buf[pos + 1]  # the usual status: a code alone, one byte
+                else:
+                    for tag, _w, s, e in _fields(buf, pos, stop):
+                        if tag == 0x12:
+                            message = _text(buf, s, e)
+                        elif tag == 0x18:
+                            code = e
             pos = stop
         elif wire == 1:
             if pos + 8 > end:
@@ -290,9 +293,34 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
         end_ns or None,
         status,
         raw,
-        tuple(events),
-        tuple(links),
+        tuple(events) if events else (),
+        tuple(links) if links else (),
     )
+
+
+def _scope_spans(buf: bytes, pos: int, end: int, ids: _Ids, spans: list[Span]) -> None:
+    """The spans (field 2) of a ScopeSpans, read in one loop: hundreds per message."""
+    append = spans.append
+    while pos < end:
+        key = buf[pos]
+        pos += 1
+        if key > 0x7F:
+            key, pos = _varint(buf, pos - 1)
+        if key & 7 != 2:
+            pos = _skip(buf, pos, key & 7)
+            continue
+        size = buf[pos]
+        pos += 1
+        if size > 0x7F:
+            size, pos = _varint(buf, pos - 1)
+        stop = pos + size
+        if stop > end:
+            raise ProtobufError("truncated field")
+        if key == 0x12:
+            append(_span(buf, pos, stop, ids))
+        pos = stop
+    if pos != end:
+        raise ProtobufError("truncated scope spans")
 
 
 def spans_from_protobuf(body: bytes) -> list[Span]:
@@ -304,13 +332,8 @@ def spans_from_protobuf(body: bytes) -> list[Span]:
             if key != 0x0A:
                 continue
             for k, _w, s, e in _fields(body, start, stop):
-                if k != 0x12:
-                    continue
-                spans.extend(
-                    _span(body, s2, e2, ids)
-                    for k2, _w2, s2, e2 in _fields(body, s, e)
-                    if k2 == 0x12
-                )
+                if k == 0x12:
+                    _scope_spans(body, s, e, ids, spans)
     except (IndexError, struct.error):
         raise ProtobufError("truncated message") from None
     return spans

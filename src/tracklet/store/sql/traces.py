@@ -7,6 +7,7 @@ create a trace from its spans before the client's StartTraceV3 arrives, and the 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -157,15 +158,20 @@ def check_tag(key: str, value: str) -> tuple[str, str]:
     return key, str(value)[:MAX_TAG_VALUE]
 
 
+@functools.lru_cache(maxsize=256)
+def _traces_root(artifact_location: str) -> str:
+    # Parsed once per experiment location, not once per trace (OTLP ingest writes thousands).
+    return append_to_uri_path(artifact_location, "traces").rstrip("/")
+
+
 def stored_info(
     info: TraceInfo, artifact_location: str, has_spans: bool, finalized: bool = True
 ) -> TraceInfo:
     """The info as the tracking store keeps it: MLflow's server tags and metadata added
     (``infoFinalized`` once a client sent the info, not for one made from spans)."""
     tags = dict(info.tags)
-    tags[TraceTagKey.ARTIFACT_LOCATION] = append_to_uri_path(
-        artifact_location, "traces", info.trace_id, "artifacts"
-    )
+    trace_id = info.trace_id.strip("/")
+    tags[TraceTagKey.ARTIFACT_LOCATION] = f"{_traces_root(artifact_location)}/{trace_id}/artifacts"
     if has_spans:
         tags[TraceTagKey.SPANS_LOCATION] = SPANS_IN_TRACKING_STORE
     metadata = dict(info.trace_metadata)
