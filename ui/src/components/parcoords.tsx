@@ -15,7 +15,16 @@ interface Scale {
   max: number;
 }
 
-function scaleOf(axis: Axis): Scale {
+const NON_FINITE = new Set(["NaN", "Infinity", "-Infinity"]);
+
+/** A metric's NaN or ±Inf (MLflow's JSON strings, or numbers) has no place on an axis: missing. */
+function placeable(v: number | string | null): number | string | null {
+  if (v === null || (typeof v === "number" ? !Number.isFinite(v) : NON_FINITE.has(v))) return null;
+  return v;
+}
+
+function scaleOf(raw: Axis): Scale {
+  const axis = { ...raw, values: raw.values.map(placeable) };
   const numeric = axis.values.every((v) => v === null || (typeof v === "number" ? true : v.trim() !== "" && !isNaN(Number(v))));
   if (numeric) {
     const nums = axis.values.filter((v) => v !== null).map(Number);
@@ -28,7 +37,8 @@ function scaleOf(axis: Axis): Scale {
 }
 
 /** Position 0..1 of a value on its axis (null for a missing value). */
-function position(scale: Scale, v: number | string | null): number | null {
+function position(scale: Scale, raw: number | string | null): number | null {
+  const v = placeable(raw);
   if (v === null) return null;
   const n = scale.categorical ? scale.categorical.indexOf(String(v)) : Number(v);
   return (n - scale.min) / (scale.max - scale.min);

@@ -428,7 +428,16 @@ export function RunsView({ experimentIds }: { experimentIds: string[] }) {
             row={renderRow}
             focus={focus}
             testid="runs-grid"
-            onRange={(first, last) => loader.current?.want(first, last)}
+            onRange={(first, last) => {
+              // Display rows to the table's rows (pinned ones sit above their place).
+              let lo = Infinity;
+              let hi = -1;
+              for (let i = first; i < last; i++) {
+                const r = rows[i];
+                if (r?.kind === "run" && !r.pinned) (lo = Math.min(lo, r.index)), (hi = Math.max(hi, r.index));
+              }
+              if (hi >= 0) loader.current?.want(lo, hi + 1);
+            }}
           />
         ) : error ? (
           <ErrorBox error={null} />
