@@ -146,9 +146,14 @@ if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
     from tracklet import tracking as tracking
     from tracklet import types as types
     from tracklet import xgboost as xgboost
+    from tracklet.models.evaluation import evaluate as evaluate
 
 
 def __getattr__(name: str) -> object:
+    if name == "evaluate":  # mlflow.evaluate: the models' evaluation API, loaded on first use
+        from tracklet.models.evaluation import evaluate
+
+        return evaluate
     if name in _LAZY_SUBMODULES:
         import importlib
 
@@ -181,6 +186,7 @@ __all__ = [
     "enable_system_metrics_logging",
     "end_run",
     "entities",
+    "evaluate",
     "finalize_logged_model",
     "flush_async_logging",
     "flush_trace_async_logging",
