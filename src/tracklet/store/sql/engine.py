@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from tracklet import env
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.sql.compiled import Db
+from tracklet.store.sql.file_lock import FileLock
 from tracklet.store.sql.fork_gate import GATE, keep_inherited
 
 
@@ -125,12 +126,14 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 class WriteLock:
-    """The writer's lock, taken inside the fork gate: whoever holds it may be inside SQLite."""
+    """The writer's lock, taken inside the fork gate: whoever holds it may be inside SQLite.
+    On a SQLite file it also holds the file's lock shared by every process (``file_lock``)."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_file", "_lock")
 
-    def __init__(self) -> None:
+    def __init__(self, file_lock: FileLock | None = None) -> None:
         self._lock = threading.Lock()
+        self._file = file_lock
 
     def acquire(self) -> None:
         GATE.enter()
@@ -139,8 +142,17 @@ class WriteLock:
         except BaseException:
             GATE.leave()
             raise
+        if self._file is not None:
+            try:
+                self._file.acquire()
+            except BaseException:
+                self._lock.release()
+                GATE.leave()
+                raise
 
     def release(self) -> None:
+        if self._file is not None:
+            self._file.release()
         self._lock.release()
         GATE.leave()
 
@@ -199,10 +211,11 @@ class _Transaction:
 class Writer:
     """The store's one write connection, its lock, and its transactions."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, file_lock: FileLock | None = None) -> None:
         self._engine = engine
         self.dialect_name = engine.dialect.name
-        self.lock = WriteLock()
+        self._file_lock = file_lock
+        self.lock = WriteLock(file_lock)
         self._raw: Any = None
         self._db: Db | None = None
         self.begin_sql = "BEGIN IMMEDIATE" if is_sqlite(engine) else "BEGIN"
@@ -233,7 +246,9 @@ class Writer:
     def forget_after_fork(self) -> None:
         # The parent's connection must not be used (nor closed) in a forked child.
         keep_inherited(self._raw)
-        self.lock = WriteLock()
+        if self._file_lock is not None:
+            self._file_lock.forget_after_fork()
+        self.lock = WriteLock(self._file_lock)
         self._raw = self._db = None
 
     def close(self) -> None:
@@ -241,3 +256,5 @@ class Writer:
             if self._raw is not None:
                 self._raw.close()
             self._raw = self._db = None
+        if self._file_lock is not None:
+            self._file_lock.close()

@@ -29,6 +29,7 @@ from tracklet.store.sql.engine import (
     normalize_db_uri,
     sqlite_path,
 )
+from tracklet.store.sql.file_lock import FileLock
 from tracklet.store.sql.fork_gate import GATE, keep_inherited
 from tracklet.store.sql.repacker import Repacker
 from tracklet.store.sql.schema_version import ensure_schema
@@ -65,9 +66,16 @@ class SqlStoreBase:
         db_uri = normalize_db_uri(tracking_uri)
         self.artifact_root = default_artifact_root or _local_artifact_root(db_uri)
         self._engine = create_sql_engine(db_uri)
+        # Every tracklet process writing a SQLite file queues on one lock in the kernel
+        # instead of polling SQLite's (see file_lock); opening a fresh file included.
+        file_lock = FileLock(sqlite_path(self._engine)) if is_sqlite(self._engine) else None
         with GATE:
-            ensure_schema(self._engine, self.artifact_root)
-        self._writer = Writer(self._engine)
+            if file_lock is None:
+                ensure_schema(self._engine, self.artifact_root)
+            else:
+                with file_lock:
+                    ensure_schema(self._engine, self.artifact_root)
+        self._writer = Writer(self._engine, file_lock)
         self._repacker = Repacker(self._writer)
         self._checkpointer = (
             Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
