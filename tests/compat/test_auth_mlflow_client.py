@@ -127,3 +127,40 @@ def test_mlflow_auth_client_and_permissions(auth_url: str, tmp_path: Path) -> No
     auth.delete_user("bob")
     with pytest.raises(MlflowException, match="not found"):
         auth.get_user("bob")
+
+
+def test_mlflow_client_traces_follow_the_experiment_permission(auth_url: str) -> None:
+    """Trace routes follow the trace's experiment: with the default READ, MLflow's client reads
+    and searches another user's traces but cannot tag them; EDIT lets it."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+    from mlflow.server.auth.client import AuthServiceClient
+
+    _as(*ADMIN)
+    auth = AuthServiceClient(auth_url)
+    auth.create_user("carol", "carol password")
+    mlflow.set_tracking_uri(auth_url)
+    experiment = mlflow.set_experiment("traced").experiment_id
+
+    @mlflow.trace
+    def answer(x: int) -> int:
+        return x + 1
+
+    answer(1)
+    mlflow.flush_trace_async_logging()
+    trace_id = mlflow.get_last_active_trace_id()
+    assert trace_id is not None
+
+    _as("carol", "carol password")
+    carol = MlflowClient(auth_url)
+    assert carol.get_trace(trace_id).data.spans[0].name == "answer"
+    found = carol.search_traces(locations=[experiment])
+    assert [t.info.trace_id for t in found] == [trace_id]
+    with pytest.raises(MlflowException, match=r"403|Permission denied"):
+        carol.set_trace_tag(trace_id, "reviewed", "yes")
+    _as(*ADMIN)
+    auth.grant_user_permission("carol", "experiment", experiment, "EDIT")
+    _as("carol", "carol password")
+    MlflowClient(auth_url).set_trace_tag(trace_id, "reviewed", "yes")
+    assert MlflowClient(auth_url).get_trace(trace_id).info.tags["reviewed"] == "yes"

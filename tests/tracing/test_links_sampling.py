@@ -8,7 +8,7 @@ import pytest
 from tests.tracing.links_scenario import EXPECTED, run_links_scenario
 
 import tracklet as mlflow
-from tracklet.entities import Link
+from tracklet.entities import Link, Span
 from tracklet.exceptions import MlflowException
 
 
@@ -54,3 +54,38 @@ def test_environment_sampling_ratio(tracking_uri: str, monkeypatch: pytest.Monke
     assert all(int(t.info.trace_id[-16:], 16) < 2**63 for t in kept)
     assert [t.data.spans[0].name for t in infos].count("always") == 1
     assert "never" not in [t.data.spans[0].name for t in infos]
+
+
+def test_links_read_from_otlp_protobuf_and_json() -> None:
+    """Links as OpenTelemetry's own protobuf classes write them (the SDK's exporter, MLflow's
+    client), read from protobuf and from its JSON form alike; bytes attributes as base64."""
+    from google.protobuf.json_format import MessageToDict
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from tracklet.wire.otlp import spans_from_json, spans_from_protobuf
+
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = b"\x01" * 16, b"\x02" * 8, "s"
+    span.start_time_unix_nano, span.end_time_unix_nano = 10, 20
+    for target, attributes in ((b"\x03", {"why": "retry", "raw": b"\xff"}), (b"\x04", {})):
+        link = span.links.add()
+        link.trace_id, link.span_id = target * 16, target * 8
+        for key, value in attributes.items():
+            kv = link.attributes.add()
+            kv.key = key
+            if isinstance(value, bytes):
+                kv.value.bytes_value = value
+            else:
+                kv.value.string_value = value
+    expected = (
+        Link("tr-" + "03" * 16, "03" * 8, {"why": "retry", "raw": "/w=="}),
+        Link("tr-" + "04" * 16, "04" * 8, None),
+    )
+    (decoded,) = spans_from_protobuf(request.SerializeToString())
+    assert decoded.links == expected
+    (from_json,) = spans_from_json(MessageToDict(request))
+    assert from_json.links == expected
+    assert Span.from_dict(decoded.to_dict()).links == expected
