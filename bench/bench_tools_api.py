@@ -28,7 +28,7 @@ def _tracklet_cycle_cost(uri: str, cycles: int) -> float:
 
     client = tracklet.MlflowClient(uri)
     run_id = client.create_run(client.create_experiment("bench")).info.run_id
-    monitor = SystemMetricsMonitor(run_id, client)
+    monitor = SystemMetricsMonitor(run_id, client=client)
     monitor.sample()
     monitor.publish()
     flush_store(client._store)

@@ -105,7 +105,7 @@ def test_samples_are_averaged_per_step_with_node_id(sqlite_uri: str) -> None:
     tracklet.set_system_metrics_node_id("node_7")
     client = tracklet.MlflowClient()
     run = tracklet.start_run()
-    monitor = SystemMetricsMonitor(run.info.run_id, client, probes=[_Counter()])
+    monitor = SystemMetricsMonitor(run.info.run_id, client=client, probes=[_Counter()])
     assert (monitor.samples_before_logging, monitor.prefix) == (3, "system/node_7/")
     for _ in range(6):
         monitor.sample()
@@ -234,10 +234,27 @@ def test_publish_queues_through_the_async_logger(sqlite_uri: str) -> None:
         return original(run_id, metrics=metrics, synchronous=synchronous, **kw)
 
     client.log_batch = spy  # type: ignore[method-assign]
-    monitor = SystemMetricsMonitor(run.info.run_id, client, probes=[_Counter()])
+    monitor = SystemMetricsMonitor(run.info.run_id, client=client, probes=[_Counter()])
     monitor.sample()
     monitor.publish()
     tracklet.end_run()
     assert [(m.key, m.value, m.step) for m in seen[0][0]] == [("system/count", 1.0, 0)]
     assert seen[0][1] is False
     assert _system_history(client, run.info.run_id, "system/count") == [(0, 1.0)]
+
+
+def test_monitor_takes_mlflows_arguments(sqlite_uri: str) -> None:
+    import inspect
+
+    from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor as Theirs
+
+    theirs = list(inspect.signature(Theirs).parameters)
+    assert list(inspect.signature(SystemMetricsMonitor).parameters)[: len(theirs)] == theirs
+    tracklet.set_tracking_uri(sqlite_uri)
+    run_id = tracklet.start_run().info.run_id
+    monitor = SystemMetricsMonitor(run_id, sampling_interval=0.05, tracking_uri=sqlite_uri)
+    monitor.start()
+    time.sleep(0.3)
+    monitor.finish()
+    tracklet.end_run()
+    assert "system/cpu_utilization_percentage" in tracklet.get_run(run_id).data.metrics

@@ -91,7 +91,7 @@ def start_monitor(run_id: str, client: MlflowClient, resume: bool) -> None:
     Raises:
         ImportError: if psutil is not installed (naming the extra to install).
     """
-    monitor = SystemMetricsMonitor(run_id, client, resume_logging=resume)
+    monitor = SystemMetricsMonitor(run_id, resume_logging=resume, client=client)
     with _lock:
         previous = _monitors.pop(run_id, None)
         _monitors[run_id] = monitor

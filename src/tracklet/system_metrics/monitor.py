@@ -33,9 +33,11 @@ DEFAULT_SAMPLES_BEFORE_LOGGING = 1
 class SystemMetricsMonitor:
     """Samples the machine on a daemon thread and logs to one run.
 
+    The arguments are MLflow's (``mlflow.system_metrics.system_metrics_monitor``), so code that
+    drives a monitor itself (``start()`` ... ``finish()``) runs unchanged.
+
     Args:
         run_id: The run to log to.
-        client: The client of the run's store.
         sampling_interval: Seconds between samples; ``MLFLOW_SYSTEM_METRICS_SAMPLING_INTERVAL``
             wins when set.
         samples_before_logging: Samples averaged into each logged point;
@@ -43,6 +45,8 @@ class SystemMetricsMonitor:
         resume_logging: Continue after the run's largest ``system/`` step instead of at 0.
         node_id: Logged as ``system/<node_id>/...`` (multi-node training);
             ``MLFLOW_SYSTEM_METRICS_NODE_ID`` wins when set.
+        tracking_uri: The run's store; the tracking URI in force if None.
+        client: The client of the run's store (instead of ``tracking_uri``).
         probes: What to sample; CPU, disk, network and NVIDIA GPUs by default.
 
     Raises:
@@ -52,13 +56,19 @@ class SystemMetricsMonitor:
     def __init__(
         self,
         run_id: str,
-        client: MlflowClient,
         sampling_interval: float = DEFAULT_SAMPLING_INTERVAL,
         samples_before_logging: int = DEFAULT_SAMPLES_BEFORE_LOGGING,
         resume_logging: bool = False,
         node_id: str | None = None,
+        tracking_uri: str | None = None,
+        *,
+        client: MlflowClient | None = None,
         probes: list[Probe] | None = None,
     ) -> None:
+        if client is None:
+            from tracklet.tracking.client import MlflowClient
+
+            client = MlflowClient(tracking_uri)
         self.run_id = run_id
         self.client = client
         self.sampling_interval = (
