@@ -79,7 +79,7 @@ def proxy(
     settings = ServerSettings(
         backend_store_uri=f"sqlite:///{tmp_path / 'server.db'}",
         artifacts_destination=f"s3://{bucket}/root",
-        max_artifact_bytes=getattr(request, "param", 10**12),
+        **getattr(request, "param", {}),
     )
     port = free_port()
     config = uvicorn.Config(create_app(settings), port=port, log_level="warning")
@@ -174,7 +174,7 @@ def test_large_streamed_upload_goes_up_in_parts(proxy: Proxy) -> None:
     assert httpx.get(proxy.artifact("big/blob.bin")).content == data
 
 
-@pytest.mark.parametrize("proxy", [9 * MIB], indirect=True)
+@pytest.mark.parametrize("proxy", [{"max_artifact_bytes": 9 * MIB}], indirect=True)
 def test_upload_over_the_limit_leaves_nothing(proxy: Proxy) -> None:
     def body() -> Iterator[bytes]:
         for _ in range(20):
@@ -284,3 +284,33 @@ def test_root_cannot_be_deleted(proxy: Proxy) -> None:
     httpx.put(proxy.artifact("keep/me.txt2"), content=b"y")
     assert httpx.delete(proxy.artifact("keep/me.txt")).status_code == 200
     assert proxy.keys() == ["root/keep/me.txt2"]
+
+
+@pytest.mark.parametrize("proxy", [{"presigned_urls": False}], indirect=True)
+def test_no_presigned_urls_keeps_every_byte_on_the_proxy(
+    proxy: Proxy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--no-presigned-urls``: nothing is advertised, MLflow's 501 answers the multipart
+    endpoints, and a client's large file streams through the proxy (in its own parts)."""
+    info = httpx.get(f"{proxy.url}/api/3.0/mlflow/server-info").json()
+    assert info["multipart_uploads_enabled"] is False
+    assert info["multipart_downloads_enabled"] is False
+    created = httpx.post(
+        f"{proxy.url}/api/2.0/mlflow-artifacts/mpu/create/x",
+        json={"path": "/tmp/a.bin", "num_parts": 1},
+    )
+    assert created.status_code == 501
+    assert created.json()["message"].startswith("Multipart upload is not supported")
+    presigned = httpx.get(f"{proxy.url}/api/2.0/mlflow-artifacts/presigned/x/a.bin")
+    assert presigned.status_code == 501
+    monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(5 * MIB))
+    big = tmp_path / "weights.bin"
+    payload = os.urandom(MIB) * 11
+    big.write_bytes(payload)
+    repo = get_artifact_repository("mlflow-artifacts:/4/run/artifacts", proxy.url)
+    repo.log_artifact(str(big))
+    head = proxy.s3.head_object(Bucket=proxy.bucket, Key="root/4/run/artifacts/weights.bin")
+    assert head["ETag"].strip('"').endswith("-2")  # the proxy's 8 MiB parts
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    assert Path(repo.download_artifacts("weights.bin", str(dst))).read_bytes() == payload

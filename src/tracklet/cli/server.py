@@ -95,6 +95,16 @@ def _options(func: Any) -> Any:
             "credentials and region from boto3's usual chain; clients need none).",
         ),
         click.option(
+            "--presigned-urls/--no-presigned-urls",
+            envvar="TRACKLET_PRESIGNED_URLS",
+            default=True,
+            show_default=True,
+            help="With an s3:// --artifacts-destination, let clients send large files in "
+            "presigned parts and read downloads from presigned URLs (as MLflow's server does; "
+            "clients then need to reach the object store, not credentials). Off: every byte "
+            "goes through this server.",
+        ),
+        click.option(
             "--host",
             "-h",
             default="127.0.0.1",
@@ -255,6 +265,7 @@ def _settings(options: dict[str, Any]) -> Any:
         max_request_bytes=parse_size(options["max_request_size"]),
         max_artifact_bytes=parse_size(options["max_artifact_size"]),
         static_prefix=options["static_prefix"],
+        presigned_urls=options.get("presigned_urls", True),
         app_name=options.get("app_name"),
         auth_database_uri=_auth_uri(options.get("auth_database_uri") or "sqlite:///basic_auth.db"),
         auth_default_permission=options.get("auth_default_permission") or "READ",

@@ -42,6 +42,9 @@ class ServerSettings:
         max_request_bytes: Largest JSON request body accepted (413 above).
         max_artifact_bytes: Largest artifact upload accepted (413 above).
         static_prefix: A path prefix every route is served under (e.g. ``/mlflow``).
+        presigned_urls: With an object-store destination, hand clients presigned URLs for
+            multipart uploads and downloads (MLflow's behaviour); off, every byte goes
+            through the proxy (for clients that cannot reach the object store).
         app_name: ``"basic-auth"`` turns on users and permissions (server/auth/); None: off.
         auth_database_uri: The users-and-grants database (default: basic_auth.db beside the
             working directory, as MLflow's).
@@ -60,6 +63,7 @@ class ServerSettings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES
     static_prefix: str = ""
+    presigned_urls: bool = True
     app_name: str | None = None
     auth_database_uri: str = "sqlite:///basic_auth.db"
     auth_default_permission: str = "READ"

@@ -87,7 +87,7 @@ async def delete(request: Request) -> Response:
 
 def _multipart(request: Request) -> S3Artifacts:
     proxy = _proxy(request)
-    if not isinstance(proxy, S3Artifacts):
+    if not isinstance(proxy, S3Artifacts) or not state_of(request).settings.presigned_urls:
         # MLflow's text: its client falls back to a plain upload when the message starts so.
         raise MlflowException(
             "Multipart upload is not supported for the current artifact repository",
@@ -182,7 +182,7 @@ async def presigned_download(request: Request) -> Response:
     proxy = _proxy(request)
     if proxy is None:
         return _disabled(request)
-    if not isinstance(proxy, S3Artifacts):
+    if not isinstance(proxy, S3Artifacts) or not state_of(request).settings.presigned_urls:
         raise MlflowException(
             "Multipart download is not supported for the current artifact repository",
             NOT_IMPLEMENTED,

@@ -24,7 +24,9 @@ async def version(request: Request) -> Response:
 def server_info(state: ServerState, req: dict[str, Any]) -> dict[str, Any]:
     # Multipart uploads and presigned downloads are offered when the proxy stores in object
     # storage, as MLflow's server does; on a local destination clients keep to plain PUT/GET.
-    multipart = bool(getattr(state.proxy, "supports_multipart", False))
+    multipart = state.settings.presigned_urls and bool(
+        getattr(state.proxy, "supports_multipart", False)
+    )
     return {
         "store_type": "SqlStore",
         "workspaces_enabled": False,
