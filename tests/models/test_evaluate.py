@@ -149,6 +149,25 @@ def test_logged_model_gets_the_metrics_and_the_run_the_dataset(store: str) -> No
     assert tracklet.evaluate is tracklet.models.evaluate
 
 
+def test_saved_results_load_in_tracklet_and_mlflow(store: str, tmp_path: Path) -> None:
+    import mlflow
+
+    data = pd.DataFrame({"x": [0.1, 0.4, 0.6, 0.9], "label": [0, 0, 1, 1], "pred": [0, 1, 1, 1]})
+    result = tracklet.models.evaluate(
+        data=data, predictions="pred", targets="label", model_type="classifier",
+        evaluator_config=QUIET,
+    )  # fmt: skip
+    result.save(str(tmp_path / "saved"))
+    for loaded in (
+        tracklet.models.EvaluationResult.load(str(tmp_path / "saved")),
+        mlflow.models.EvaluationResult.load(str(tmp_path / "saved")),
+    ):
+        assert loaded.metrics == result.metrics
+        matrix = loaded.artifacts["confusion_matrix"]
+        assert matrix.uri == result.artifacts["confusion_matrix"].uri
+        assert matrix.content.size == result.artifacts["confusion_matrix"].content.size
+
+
 def test_predictions_column_and_a_function_model(store: str) -> None:
     data = pd.DataFrame({"x": [0.1, 0.4, 0.6, 0.9], "label": [0, 0, 1, 1], "pred": [0, 1, 1, 1]})
     result = tracklet.models.evaluate(

@@ -5,7 +5,13 @@ run and its ``content`` loaded from the file that was logged."""
 from __future__ import annotations
 
 import json
+import os
+import posixpath
+import urllib.parse
 from typing import Any
+
+# save() writes MLflow's class names, so mlflow's EvaluationResult.load reads tracklet's too.
+_MLFLOW_MODULE = "mlflow.models.evaluation.artifacts"
 
 
 class EvaluationArtifact:
@@ -26,6 +32,15 @@ class EvaluationArtifact:
     def _load(self, path: str) -> Any:
         with open(path, "rb") as f:
             return f.read()
+
+    def _save(self, path: str) -> None:
+        with open(path, "wb") as f:
+            f.write(self._content)
+
+    @property
+    def file_name(self) -> str:
+        """The artifact's file name (the last part of its URI's path)."""
+        return posixpath.basename(urllib.parse.urlparse(self._uri).path)
 
     @property
     def uri(self) -> str:
@@ -51,6 +66,9 @@ class ImageEvaluationArtifact(EvaluationArtifact):
             image.load()
             return image.copy()
 
+    def _save(self, path: str) -> None:
+        self._content.save(path)
+
 
 class CsvEvaluationArtifact(EvaluationArtifact):
     """A CSV table; ``content`` is a pandas DataFrame."""
@@ -60,6 +78,9 @@ class CsvEvaluationArtifact(EvaluationArtifact):
 
         return pd.read_csv(path)
 
+    def _save(self, path: str) -> None:
+        self._content.to_csv(path, index=False)
+
 
 class JsonEvaluationArtifact(EvaluationArtifact):
     """A JSON file; ``content`` is the parsed value."""
@@ -67,6 +88,10 @@ class JsonEvaluationArtifact(EvaluationArtifact):
     def _load(self, path: str) -> Any:
         with open(path, encoding="utf-8") as f:
             return json.load(f)
+
+    def _save(self, path: str) -> None:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(self._content, f)
 
 
 class EvaluationResult:
@@ -102,6 +127,50 @@ class EvaluationResult:
     def run_id(self) -> str | None:
         """The run the results were logged to."""
         return self._run_id
+
+    def save(self, path: str) -> None:
+        """Write the results to a local directory in MLflow's layout (``metrics.json``,
+        ``artifacts_metadata.json``, ``artifacts/``), which ``load`` (tracklet's or MLflow's)
+        reads back.
+
+        Args:
+            path: The directory (made if missing).
+        """
+        os.makedirs(os.path.join(path, "artifacts"), exist_ok=True)
+        with open(os.path.join(path, "metrics.json"), "w", encoding="utf-8") as f:
+            json.dump(self._metrics, f, default=float)
+        metadata = {
+            name: {"uri": a.uri, "class_name": f"{_MLFLOW_MODULE}.{type(a).__name__}"}
+            for name, a in self._artifacts.items()
+        }
+        with open(os.path.join(path, "artifacts_metadata.json"), "w", encoding="utf-8") as f:
+            json.dump(metadata, f)
+        for artifact in self._artifacts.values():
+            artifact._save(os.path.join(path, "artifacts", artifact.file_name))
+
+    @classmethod
+    def load(cls, path: str) -> EvaluationResult:
+        """Read results written by ``save`` (tracklet's or MLflow's).
+
+        Args:
+            path: The directory ``save`` wrote.
+
+        Returns:
+            The EvaluationResult (without a run id, as MLflow's).
+        """
+        with open(os.path.join(path, "metrics.json"), encoding="utf-8") as f:
+            metrics = json.load(f)
+        with open(os.path.join(path, "artifacts_metadata.json"), encoding="utf-8") as f:
+            metadata = json.load(f)
+        kinds = {k.__name__: k for k in (ImageEvaluationArtifact, CsvEvaluationArtifact,
+                                          JsonEvaluationArtifact)}  # fmt: skip
+        artifacts: dict[str, EvaluationArtifact] = {}
+        for name, meta in metadata.items():
+            kind = kinds.get(meta["class_name"].rsplit(".", 1)[-1], EvaluationArtifact)
+            file_name = posixpath.basename(urllib.parse.urlparse(meta["uri"]).path)
+            local = os.path.join(path, "artifacts", file_name)
+            artifacts[name] = kind(uri=meta["uri"], local_path=local)
+        return cls(metrics, artifacts)
 
     def __repr__(self) -> str:
         return f"EvaluationResult(metrics={self._metrics}, artifacts={list(self._artifacts)})"
