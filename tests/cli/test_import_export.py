@@ -33,7 +33,7 @@ def _value(v: float) -> Any:
     return "nan" if isinstance(v, float) and math.isnan(v) else v
 
 
-def snapshot(client: Any, made: dict[str, Any]) -> dict[str, Any]:
+def snapshot(client: Any, made: dict[str, Any], traces: bool = True) -> dict[str, Any]:
     """Everything an MLflow-compatible client reads back, normalised for comparison (artifact
     locations aside: they move when artifacts are copied)."""
     experiments = {
@@ -112,8 +112,10 @@ def snapshot(client: Any, made: dict[str, Any]) -> dict[str, Any]:
         version.current_stage,
         version.creation_timestamp,
     )
+    if not traces:
+        return {"experiments": experiments, "runs": runs, "models": models, "registry": registry}
     trace = client.get_trace(made["trace_id"])
-    traces = (
+    trace_view = (
         trace.info.trace_id,
         str(trace.info.state),
         trace.info.request_time,
@@ -127,7 +129,7 @@ def snapshot(client: Any, made: dict[str, Any]) -> dict[str, Any]:
         "runs": runs,
         "models": models,
         "registry": registry,
-        "traces": traces,
+        "traces": trace_view,
     }
 
 
@@ -143,12 +145,12 @@ def _artifacts(client: Any, run_id: str) -> dict[str, str]:
     return files
 
 
-def _mlflow_snapshot(uri: str, made: dict[str, Any]) -> dict[str, Any]:
+def _mlflow_snapshot(uri: str, made: dict[str, Any], traces: bool = True) -> dict[str, Any]:
     import mlflow
 
     mlflow.set_tracking_uri(uri)
     try:
-        return snapshot(mlflow.MlflowClient(uri), made)
+        return snapshot(mlflow.MlflowClient(uri), made, traces)
     finally:
         mlflow.set_tracking_uri(None)
 
@@ -274,10 +276,56 @@ def test_refusals(source: dict[str, Any], tmp_path: Path) -> None:
     clash = run("import", source["uri"], "--to", ours, ok=False).output
     assert "ids are kept" in clash
     assert "Traceback" not in clash
-    not_db = run("import", "http://127.0.0.1:1", "--to", ours, ok=False).output
+    not_db = run("import", source["uri"], "--to", "http://127.0.0.1:1", ok=False).output
     assert "not a database URI" in not_db
     tracklet_db = run("import", ours, "--to", f"sqlite:///{tmp_path / 'x.db'}", ok=False).output
     assert "is a tracklet database" in tracklet_db
     missing = run("export", f"sqlite:///{tmp_path / 'nodir' / 'x.db'}", "--from", ours, ok=False)
     assert "directory does not exist" in missing.output
     assert not os.path.exists(tmp_path / "nodir")
+
+
+def test_import_from_a_running_server(source: dict[str, Any], tmp_path: Path) -> None:
+    """The MLflow store served over MLflow's REST protocol (by tracklet's server, which the
+    compat suite holds to MLflow's answers; ``mlflow server`` takes too long to start for a
+    unit test) and imported from its URL: what MLflow's client reads from the original
+    database, tracklet reads from the import (traces need the database)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from tracklet.server.app import create_app
+    from tracklet.server.settings import ServerSettings
+
+    served = f"sqlite:///{tmp_path / 'served.db'}"
+    run("import", source["uri"], "--to", served, "--keep-artifact-locations")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = ServerSettings(backend_store_uri=served, artifacts_destination=str(tmp_path / "a"))
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.02)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        dest = f"sqlite:///{tmp_path / 'from-server.db'}"
+        out = run("import", url, "--to", dest).output
+        assert _count(out, "runs") == len(source["runs"])
+        assert snapshot(MlflowClient(dest), source, traces=False) == _mlflow_snapshot(
+            source["uri"], source, traces=False
+        )
+        assert _artifacts(MlflowClient(dest), source["runs"][0]) == {
+            "notes/readme.txt": "notes 0 0"
+        }
+        again = run("import", url, "--to", dest).output
+        assert _count(again, "runs already present") == len(source["runs"])
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -76,8 +76,9 @@ def import_(
 ) -> None:
     """Import an MLflow store into tracklet, ids kept: experiments, runs with every metric
     point, params, tags, datasets, logged models, registered models and traces; artifacts are
-    copied. SOURCE is an MLflow database URI (sqlite:///mlflow.db, postgresql://...) or a
-    TensorBoard log directory (scalars become runs). Running it again adds only what is new;
+    copied. SOURCE is an MLflow database URI (sqlite:///mlflow.db, postgresql://...), a
+    running tracking server's URL (read over REST; traces are not), or a TensorBoard log
+    directory (scalars become runs). Running it again adds only what is new;
     an interrupted import resumes."""
     from tracklet.store.sql.store import SqlStore
 
@@ -86,7 +87,15 @@ def import_(
     with mlflow_errors():
         store = SqlStore(destination)
         try:
-            if os.path.isdir(source):
+            if source.startswith(("http://", "https://")):
+                from tracklet.transfer.db_import import ImportOptions
+                from tracklet.transfer.server_import import import_server
+
+                options = ImportOptions(
+                    copy_artifacts=not keep_artifact_locations, batch_size=batch_size
+                )
+                counts = import_server(source, store, options, progress)
+            elif os.path.isdir(source):
                 from tracklet.transfer.tensorboard import import_tensorboard
 
                 counts = import_tensorboard(source, store, progress)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import posixpath
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -24,13 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.store.sql import schema as ours
 from tracklet.transfer import mlflow_tables as theirs
-from tracklet.transfer.artifact_copy import copy_tree, resolve
-from tracklet.transfer.bulk import compile_text, creation_seqs, insert_ignore
+from tracklet.transfer.bulk import compile_text
 from tracklet.transfer.db_import_extra import import_models, import_registry, import_traces
 from tracklet.transfer.metric_reader import MetricRows, read_metrics, read_metrics_job
+from tracklet.transfer.writer import write_experiments, write_runs
 
 if TYPE_CHECKING:
     from tracklet.store.sql.store import SqlStore
@@ -117,47 +114,6 @@ def _import_experiments(
             e.c.last_update_time,
         ).order_by(e.c.experiment_id)
     )
-    with store._reader() as db:
-        cursor = db.dbapi.cursor()
-        cursor.execute("SELECT experiment_id, name, artifact_location FROM experiments")
-        existing = {str(r[0]): (r[1], r[2]) for r in cursor.fetchall()}
-    names = {name: eid for eid, (name, _) in existing.items()}
-    locations: dict[str, str] = {}
-    new_rows = []
-    for eid, name, location, stage, created, updated in rows:
-        eid = str(eid)
-        if eid in existing:
-            if existing[eid][0] != name and eid != "0":
-                raise MlflowException(
-                    f"Experiment id {eid} is {existing[eid][0]!r} in the destination but "
-                    f"{name!r} in the source: ids are kept, so import into a new database (or "
-                    "the one this source was imported into before).",
-                    INVALID_PARAMETER_VALUE,
-                )
-            locations[eid] = existing[eid][1]
-            continue
-        if name in names:
-            raise MlflowException(
-                f"The destination already has an experiment named {name!r} (id {names[name]}); "
-                f"the source's has id {eid}.",
-                INVALID_PARAMETER_VALUE,
-            )
-        target = (
-            posixpath.join(store.artifact_root.rstrip("/"), eid)
-            if options.copy_artifacts
-            else location
-        )
-        locations[eid] = target
-        new_rows.append(
-            {
-                "experiment_id": int(eid),
-                "name": name,
-                "artifact_location": target,
-                "lifecycle_stage": stage or "active",
-                "creation_time": created,
-                "last_update_time": updated,
-            }
-        )
     t = theirs.experiment_tags
     tag_rows = [
         {"experiment_id": int(r[0]), "key": r[1], "value": r[2]}
@@ -188,13 +144,7 @@ def _import_experiments(
             )
         )
     ]
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        counts["experiments"] += insert_ignore(cursor, db.dialect_name, ours.experiments, new_rows)
-        insert_ignore(cursor, db.dialect_name, ours.experiment_tags, tag_rows)
-        insert_ignore(cursor, db.dialect_name, ours.datasets, dataset_rows)
-    counts["datasets"] += len(dataset_rows)
-    return locations
+    return write_experiments(store, options, rows, tag_rows, dataset_rows, counts)
 
 
 def _import_runs(
@@ -264,27 +214,6 @@ def _import_run_batch(
     counts: Counter[str],
 ) -> None:
     ids = [row[0] for row in batch]
-    run_rows = []
-    for run_id, eid, name, user, status, start, end, deleted, stage, uri in batch:
-        target = uri
-        if options.copy_artifacts:
-            target = posixpath.join(locations[str(eid)], run_id, "artifacts")
-            if uri and copy_tree(resolve(uri, options.artifacts_destination), target):
-                counts["run artifact directories copied"] += 1
-        run_rows.append(
-            {
-                "run_uuid": run_id,
-                "experiment_id": int(eid),
-                "name": name,
-                "user_id": user,
-                "status": status or "RUNNING",
-                "start_time": start,
-                "end_time": end,
-                "deleted_time": deleted,
-                "lifecycle_stage": stage or "active",
-                "artifact_uri": target,
-            }
-        )
     p, t = theirs.params, theirs.tags
     params = [
         {"run_uuid": row[0], "key": row[1], "value": row[2]}
@@ -298,24 +227,17 @@ def _import_run_batch(
             sa.select(t.c.run_uuid, t.c.key, t.c.value).where(_in(t.c.run_uuid, ids))
         )
     ]
-    chunks, latest, points = metric_rows
-    dataset_links, input_tag_rows, model_inputs, model_outputs = _input_rows(source, ids)
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        d = db.dialect_name
-        for row, seq in zip(run_rows, creation_seqs(cursor, d, "runs", len(run_rows)), strict=True):
-            row["creation_seq"] = seq
-        counts["runs"] += insert_ignore(cursor, d, ours.runs, run_rows)
-        counts["params"] += insert_ignore(cursor, d, ours.params, params)
-        counts["tags"] += insert_ignore(cursor, d, ours.tags, tags)
-        insert_ignore(cursor, d, ours.latest_metrics, latest)
-        insert_ignore(cursor, d, ours.metric_chunks, chunks)
-        counts["metric series"] += len(latest)
-        counts["metric points"] += points
-        counts["dataset inputs"] += insert_ignore(cursor, d, ours.run_dataset_inputs, dataset_links)
-        insert_ignore(cursor, d, ours.input_tags, input_tag_rows)
-        counts["model inputs"] += insert_ignore(cursor, d, ours.run_model_inputs, model_inputs)
-        counts["model outputs"] += insert_ignore(cursor, d, ours.run_model_outputs, model_outputs)
+    write_runs(
+        store,
+        options,
+        locations,
+        batch,
+        params,
+        tags,
+        metric_rows,
+        _input_rows(source, ids),
+        counts,
+    )
 
 
 def _input_rows(
