@@ -94,6 +94,7 @@ export class RunsLoader {
   private snapshot = "";
   private first: RunColumns | null = null;
   private pending = new Set<number>();
+  private wanted = new Set<Promise<unknown>>();
   private stopped = false;
 
   constructor(
@@ -127,6 +128,8 @@ export class RunsLoader {
     const n = this.table.n;
     for (let at = 0; at < n && !this.stopped && this.table.loaded; at += CHUNK) {
       if (this.isLoaded(at, Math.min(n, at + CHUNK))) continue;
+      // The rows scrolled to come first: the next chunk waits for them.
+      while (this.wanted.size) await Promise.allSettled([...this.wanted]);
       await this.fetch(at, CHUNK);
     }
   }
@@ -154,7 +157,12 @@ export class RunsLoader {
     const block = Math.floor(start / 50);
     if (this.pending.has(block)) return;
     this.pending.add(block);
-    this.fetch(start, last - first + 2 * AROUND).finally(() => this.pending.delete(block));
+    // (A failed window is left unfetched: scrolling to it again retries.)
+    const request = this.fetch(start, last - first + 2 * AROUND).catch(() => null).finally(() => {
+      this.pending.delete(block);
+      this.wanted.delete(request);
+    });
+    this.wanted.add(request);
   }
 
   private isLoaded(first: number, last: number): boolean {

@@ -133,10 +133,16 @@ async def _window(request: Request, body: dict[str, Any], experiment_ids: list[s
     if snapshot is None:
         store = state_of(request).store
         snapshot = snapshots.add(query, await run_in_threadpool(windows.run_query, store, query))
-    part = windows.window(snapshot.columns, offset, offset + limit)
-    out = to_json(part)
-    out.update(total=snapshot.columns.size, offset=offset, snapshot=snapshot.id)
-    return json_reply(request, out)
+    found = snapshot
+
+    def reply() -> Response:
+        out = to_json(windows.window(found.columns, offset, offset + limit))
+        out.update(total=found.columns.size, offset=offset, snapshot=found.id)
+        return json_reply(request, out)
+
+    # Off the event loop: a background chunk's encoding must not hold up the window a scroll
+    # asks for meanwhile.
+    return await run_in_threadpool(reply)
 
 
 def _snapshots(request: Request) -> windows.Snapshots:
