@@ -19,7 +19,7 @@ from tracklet import validation
 from tracklet.entities import LifecycleStage, Metric, MetricHistory
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import metric_codec
-from tracklet.store.sql.compiled import Compiled, Db, bp, insert_for, literal, stmt
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
 from tracklet.store.sql.schema import latest_metrics, metric_chunks, runs
 
 # A tail longer than this many points is moved into metric_chunks. Every append rewrites the
@@ -96,6 +96,39 @@ def _append(dialect_name: str) -> Any:
     )
 
 
+def _append_arrays(dialect_name: str) -> Any:
+    """PostgreSQL: every key's append in one statement, from arrays (one per column). A
+    statement per key would also run the pack trigger once per key (statement triggers)."""
+    from sqlalchemy.dialects import postgresql
+
+    def array(name: str, item: Any) -> Any:
+        return sa.cast(bp(name), postgresql.ARRAY(item))
+
+    rows = (
+        sa.func.unnest(
+            array("run_uuid", sa.String),
+            array("key", sa.String),
+            array("value", sa.Float),
+            array("is_nan", sa.Boolean),
+            array("timestamp", sa.BigInteger),
+            array("step", sa.BigInteger),
+            array("count", sa.Integer),
+            array("points", sa.LargeBinary),
+        )
+        .table_valued(*_POINT_COLUMNS)
+        .render_derived()
+    )
+    insert = insert_for(dialect_name)(latest_metrics).from_select(
+        _POINT_COLUMNS, sa.select(*(rows.c[name] for name in _POINT_COLUMNS))
+    )
+    return insert.on_conflict_do_update(
+        index_elements=[lm.run_uuid, lm.key], set_=_append_set_clause(insert.excluded)
+    )
+
+
+_APPEND_ARRAYS = Compiled(_append_arrays)
+_ARRAY_PARAMS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "count", "points")
+
 # (run_uuid, key, value, is_nan, timestamp, step, points, count) -> RETURNING tail_n; no row
 # when the run is missing or not active.
 APPEND_POINT_GUARDED = Compiled(_append_guarded)
@@ -112,6 +145,21 @@ _TAIL_TO_CHUNK = stmt(
         sa.select(lm.run_uuid, lm.key, lm.tail_n, lm.tail).where(
             lm.run_uuid == bp("run_uuid"), lm.key == bp("key"), lm.tail_n > _ZERO
         ),
+    )
+)
+_TAILS_TO_CHUNKS = stmt(
+    lambda: metric_chunks.insert().from_select(
+        ["run_uuid", "key", "n", "data"],
+        sa.select(lm.run_uuid, lm.key, lm.tail_n, lm.tail).where(
+            lm.run_uuid == bp("run_uuid"), lm.key.in_(expanding("keys")), lm.tail_n > _ZERO
+        ),
+    )
+)
+_CLEAR_TAILS = stmt(
+    lambda: (
+        latest_metrics.update()
+        .where(lm.run_uuid == bp("run_uuid"), lm.key.in_(expanding("keys")))
+        .values(tail=bp("empty", sa.LargeBinary), tail_n=_ZERO)
     )
 )
 _CLEAR_TAIL = stmt(
@@ -162,6 +210,14 @@ def move_tail(db: Db, run_id: str, key: str) -> None:
     keys = {"run_uuid": run_id, "key": key}
     db.execute(_TAIL_TO_CHUNK, keys)
     db.execute(_CLEAR_TAIL, {**keys, "empty": b""})
+
+
+def move_tails(db: Db, run_id: str, keys: Sequence[str]) -> None:
+    """Move several keys' full tails into chunks: two statements, whatever their number."""
+    for start in range(0, len(keys), 500):  # well inside SQLite's bound-parameter limit
+        some = keys[start : start + 500]
+        db.execute_in(_TAILS_TO_CHUNKS, "keys", some, {"run_uuid": run_id}).close()
+        db.execute_in(_CLEAR_TAILS, "keys", some, {"run_uuid": run_id, "empty": b""}).close()
 
 
 # A batch's points as parallel columns: each point's key, step, timestamp and value.
@@ -306,9 +362,14 @@ def write_series(
                 )
         appends.append(row)
     db.executemany(_INSERT_CHUNK, chunks)
-    db.executemany(_APPEND_POINTS, appends)
-    for key in full_tails:
-        move_tail(db, run_id, key)
+    if db.dialect_name == "postgresql" and len(appends) > 1:
+        db.execute(
+            _APPEND_ARRAYS, {name: [row[name] for row in appends] for name in _ARRAY_PARAMS}
+        ).close()
+    else:
+        db.executemany(_APPEND_POINTS, appends)
+    if full_tails:
+        move_tails(db, run_id, full_tails)
     if len(tail_sizes) > _MAX_TRACKED_TAILS:
         tail_sizes.clear()
 
