@@ -243,8 +243,11 @@ def _direct(s3_url: str, bucket: str, src: Path, dst: Path) -> dict[str, float]:
     return {"up": t1 - t0, "down": t2 - t1}
 
 
-def _boto_creds() -> dict[str, str]:
+def _boto_creds() -> dict[str, Any]:
+    from botocore.config import Config
+
     return {
+        "config": Config(read_timeout=900),  # moto assembles a 1 GiB object slowly
         "aws_access_key_id": CREDS["AWS_ACCESS_KEY_ID"],
         "aws_secret_access_key": CREDS["AWS_SECRET_ACCESS_KEY"],
         "region_name": CREDS["AWS_DEFAULT_REGION"],

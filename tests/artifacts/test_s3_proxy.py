@@ -4,6 +4,7 @@ multipart endpoints, presigned downloads, and the path-safety rules of the local
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -16,6 +17,7 @@ import httpx
 import pytest
 
 from tracklet.artifacts.registry import get_artifact_repository
+from tracklet.artifacts.s3_objects import S3Objects, multipart_etag
 
 from .conftest import RoundTrip
 
@@ -170,7 +172,7 @@ def test_large_streamed_upload_goes_up_in_parts(proxy: Proxy) -> None:
     assert httpx.put(proxy.artifact("big/blob.bin"), content=body()).status_code == 200
     head = proxy.s3.head_object(Bucket=proxy.bucket, Key="root/big/blob.bin")
     assert head["ContentLength"] == len(data)
-    assert head["ETag"].strip('"').endswith("-3")  # 8 + 8 + 1 MiB parts
+    assert head["ETag"].strip('"').endswith("-3")  # 8 + 8 + 1 MiB (and a bit) parts
     assert httpx.get(proxy.artifact("big/blob.bin")).content == data
 
 
@@ -314,3 +316,39 @@ def test_no_presigned_urls_keeps_every_byte_on_the_proxy(
     dst = tmp_path / "dst"
     dst.mkdir()
     assert Path(repo.download_artifacts("weights.bin", str(dst))).read_bytes() == payload
+
+
+class _LostAnswer:
+    """A boto3 client whose CompleteMultipartUpload fails after (or instead of) doing it."""
+
+    def __init__(self, s3: Any, completes: bool) -> None:
+        self.s3 = s3
+        self.completes = completes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.s3, name)
+
+    def complete_multipart_upload(self, **kwargs: Any) -> None:
+        if self.completes:
+            self.s3.complete_multipart_upload(**kwargs)
+        raise ConnectionError("connection reset")
+
+
+def test_complete_whose_answer_was_lost(proxy: Proxy) -> None:
+    """A CompleteMultipartUpload whose answer is lost (after botocore's retries) has succeeded
+    if the object is made of exactly its parts; otherwise the error stands."""
+    for completes in (True, False):
+        objects = S3Objects(f"s3://{proxy.bucket}/root", _LostAnswer(proxy.s3, completes))
+        key = f"m/{completes}.bin"
+        upload_id = objects.create_multipart(key)
+        parts = [b"a" * (5 * MIB), b"b"]
+        etags = [(n, objects.upload_part(key, upload_id, n, p)) for n, p in enumerate(parts, 1)]
+        assert [e.strip('"') for _, e in etags] == [hashlib.md5(p).hexdigest() for p in parts]
+        if completes:
+            objects.complete_multipart(key, upload_id, etags)
+            head = proxy.s3.head_object(Bucket=proxy.bucket, Key=f"root/{key}")
+            assert head["ETag"].strip('"') == multipart_etag(etags)
+        else:
+            with pytest.raises(ConnectionError):
+                objects.complete_multipart(key, upload_id, etags)
+            objects.abort_multipart(key, upload_id)

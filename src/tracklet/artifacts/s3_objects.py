@@ -11,6 +11,7 @@ shared config, instance roles).
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,11 @@ MAX_PARTS = 10_000  # S3's limit on parts of one multipart upload
 _MISSING = ("404", "NoSuchKey", "NotFound")
 
 
+# CompleteMultipartUpload of a large object can take minutes (S3 keeps the connection alive
+# meanwhile); botocore's 60 s default would time out and retry it while the first still runs.
+_READ_TIMEOUT = 900
+
+
 def new_client(max_connections: int = 32) -> Any:
     """A thread-safe boto3 S3 client (one per server process, shared by its threads)."""
     import boto3  # extra "s3"; imported when a server proxies to S3
@@ -35,8 +41,14 @@ def new_client(max_connections: int = 32) -> Any:
         "s3",
         endpoint_url=env.MLFLOW_S3_ENDPOINT_URL.get(),
         verify=not env.MLFLOW_S3_IGNORE_TLS.get(),
-        config=Config(max_pool_connections=max_connections),
+        config=Config(max_pool_connections=max_connections, read_timeout=_READ_TIMEOUT),
     )
+
+
+def multipart_etag(etags: list[tuple[int, str]]) -> str:
+    """The ETag S3 gives the object a multipart upload of these parts completes into."""
+    digests = b"".join(bytes.fromhex(etag.strip('"')) for _, etag in sorted(etags))
+    return f"{hashlib.md5(digests, usedforsecurity=False).hexdigest()}-{len(etags)}"
 
 
 def _is_missing(error: Exception) -> bool:
@@ -184,12 +196,22 @@ class S3Objects:
     ) -> None:
         """Join the parts ``(number, etag)`` into the object."""
         parts = [{"PartNumber": number, "ETag": etag} for number, etag in sorted(etags)]
-        self.s3.complete_multipart_upload(
-            Bucket=self.bucket,
-            Key=self.key(relative),
-            UploadId=upload_id,
-            MultipartUpload={"Parts": parts},
-        )
+        try:
+            self.s3.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=self.key(relative),
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+            )
+        except Exception:
+            # A retried request (a connection lost mid-call) finds the upload already completed
+            # by the first: done if the object is exactly these parts.
+            try:
+                head = self.s3.head_object(Bucket=self.bucket, Key=self.key(relative))
+            except Exception:
+                head = {}
+            if str(head.get("ETag", "")).strip('"') != multipart_etag(etags):
+                raise
 
     def abort_multipart(self, relative: str, upload_id: str) -> None:
         """Abort an upload: its parts are dropped and no object appears."""
