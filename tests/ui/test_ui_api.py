@@ -245,3 +245,23 @@ def test_event_feeds_are_shared_per_watched_set_and_advance_a_cursor() -> None:
         assert hub.feeds == 0
 
     asyncio.run(scenario())
+
+
+def test_snapshots_keep_the_newest_within_their_cell_budget(monkeypatch: Any) -> None:
+    from tracklet.server.ui import windows
+    from tracklet.store.run_columns import RunColumns
+
+    def columns(n: int) -> RunColumns:
+        info = {name: [None] * n for name in ("run_id", "status")}
+        return RunColumns(n, info, {"m": [0.0] * n}, {}, {})
+
+    monkeypatch.setattr(windows, "MAX_CELLS", 1000)
+    snapshots = windows.Snapshots(capacity=3)
+    query: windows.Query = (("1",), "", 1, ())
+    old = snapshots.add(query, columns(200))  # 600 cells
+    new = snapshots.add(query, columns(200))  # 1,200 in all: the older one goes
+    assert snapshots.find(old.id, query) is None
+    assert snapshots.find(new.id, query) is new
+    assert snapshots.find(new.id, (("2",), "", 1, ())) is None  # an id names its query
+    huge = snapshots.add(query, columns(5000))  # over budget alone: kept, being the newest
+    assert snapshots.latest(query) is huge

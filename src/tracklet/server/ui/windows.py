@@ -24,6 +24,8 @@ from tracklet.store.run_columns import NAN, RunColumns
 
 MAX_RUNS = 50_000
 CAPACITY = 4
+# Cells (runs x columns) kept at most, over all snapshots but the newest: ~100 bytes a cell.
+MAX_CELLS = 3_000_000
 TTL_SECONDS = 300.0
 
 Query = tuple[tuple[str, ...], str, int, tuple[str, ...]]
@@ -70,13 +72,21 @@ class Snapshots:
         snapshot = Snapshot(secrets.token_hex(8), query, columns)
         with self._lock:
             self._items[snapshot.id] = (time.monotonic(), snapshot)
-            while len(self._items) > self._capacity:
+            while len(self._items) > 1 and (
+                len(self._items) > self._capacity
+                or sum(_cells(s.columns) for _, s in self._items.values()) > MAX_CELLS
+            ):
                 self._items.popitem(last=False)
         return snapshot
 
     def _expire(self, now: float) -> None:
         for key in [k for k, (used, _) in self._items.items() if now - used > self._ttl]:
             del self._items[key]
+
+
+def _cells(columns: RunColumns) -> int:
+    keys = len(columns.info) + len(columns.metrics) + len(columns.params) + len(columns.tags)
+    return columns.size * keys
 
 
 def run_query(store: TrackingStore, query: Query) -> RunColumns:
