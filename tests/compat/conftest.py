@@ -105,6 +105,10 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
         "127.0.0.1",
         "--port",
         str(port),
+        # One process: four (the default) each import MLflow, and on a loaded machine its
+        # supervisor kills workers slow to answer its health pings, so it never comes up.
+        "--workers",
+        "1",
     ]
     with open(root / "server.log", "wb") as log:
         process = subprocess.Popen(
