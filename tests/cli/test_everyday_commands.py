@@ -244,11 +244,11 @@ def test_artifacts_commands(uri: str, tmp_path: Path) -> None:
     assert run("artifacts", "download", "--tracking-uri", uri, ok=False).exit_code == 2
 
 
-def test_gc_removes_deleted_runs_and_experiments(tmp_path: Path) -> None:
-    uri = f"sqlite:///{tmp_path / 'gc.db'}"
+def test_gc_removes_deleted_runs_and_experiments(store_uri: str) -> None:
+    uri = store_uri  # SQLite and PostgreSQL
     client = MlflowClient(uri)
     experiment_id, run_ids = _experiment_with_runs(uri, "gc-cli", 3)
-    local = tmp_path / "f.txt"
+    local = Path("f.txt")
     local.write_text("x")
     client.log_artifact(run_ids[0], str(local))
     artifact_dir = Path(client.get_run(run_ids[0]).info.artifact_uri or "")
