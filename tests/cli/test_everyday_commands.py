@@ -47,10 +47,12 @@ def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     sock.close()
 
 
-@pytest.fixture(params=["sqlite", "server"])
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "server"])
 def uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'cli.db'}"
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_uri"))
     return str(request.getfixturevalue("server_uri"))
 
 
