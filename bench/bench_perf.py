@@ -373,6 +373,8 @@ def main() -> None:
             )
             if m:
                 lost += f"; mlflow: {m['failed']} failed"
+            elif not args.skip_mlflow:
+                lost += "; mlflow crashed (no result)"
             rows.append(
                 Row(
                     f"{processes} processes x 50 runs, fresh SQLite file",
