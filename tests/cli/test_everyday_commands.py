@@ -290,3 +290,25 @@ def test_gc_removes_deleted_runs_and_experiments(store_uri: str) -> None:
 def test_gc_refuses_a_server_uri(server_uri: str) -> None:
     refused = run("gc", "--tracking-uri", server_uri, ok=False)
     assert "--backend-store-uri" in refused.output
+
+
+def test_runs_list_reads_sqlite_directly_as_the_store_does(tmp_path: Path) -> None:
+    """``runs list`` on a SQLite file skips SQLAlchemy (start-up time); its rows are the
+    store's, in every view, after renames through the tag and through update_run."""
+    from tracklet.cli.runs import _sqlite_rows, _store_rows
+
+    uri = f"sqlite:///{tmp_path / 'fast.db'}"
+    experiment_id, run_ids = _experiment_with_runs(uri, "fast", 4)
+    client = MlflowClient(uri)
+    client.set_tag(run_ids[0], "mlflow.runName", "renamed-by-tag")
+    client.update_run(run_ids[1], name="renamed-by-update")
+    client.delete_run(run_ids[2])
+    for view in ("active_only", "deleted_only", "all"):
+        fast = _sqlite_rows(uri, experiment_id, view)
+        assert fast is not None
+        assert sorted(fast) == sorted(_store_rows(uri, experiment_id, view))
+    names = {r[2]: r[1] for r in _sqlite_rows(uri, experiment_id, "all") or []}
+    assert names[run_ids[0]] == "renamed-by-tag"
+    assert names[run_ids[1]] == "renamed-by-update"
+    assert _sqlite_rows(f"sqlite:///{tmp_path / 'missing.db'}", experiment_id, "all") is None
+    assert _sqlite_rows(uri, "abc", "all") is None
