@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -280,6 +281,13 @@ def test_refusals(source: dict[str, Any], tmp_path: Path) -> None:
     assert "not a database URI" in not_db
     tracklet_db = run("import", ours, "--to", f"sqlite:///{tmp_path / 'x.db'}", ok=False).output
     assert "is a tracklet database" in tracklet_db
+    old = tmp_path / "old-mlflow.db"
+    shutil.copy(source["uri"][len("sqlite:///") :], old)
+    with sqlite3.connect(old) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '1b5f0d9ad7c1'")
+    stale = run("import", f"sqlite:///{old}", "--to", ours, ok=False).output
+    assert "mlflow db upgrade" in stale
+    assert "1b5f0d9ad7c1" in stale
     missing = run("export", f"sqlite:///{tmp_path / 'nodir' / 'x.db'}", "--from", ours, ok=False)
     assert "directory does not exist" in missing.output
     assert not os.path.exists(tmp_path / "nodir")

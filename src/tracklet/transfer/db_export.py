@@ -25,6 +25,7 @@ from tracklet.store.sql import metric_codec
 from tracklet.transfer import mlflow_tables as theirs
 from tracklet.transfer.bulk import insert_ignore
 from tracklet.transfer.db_export_extra import export_models, export_registry, export_traces
+from tracklet.transfer.source import check_revision
 
 if TYPE_CHECKING:
     from tracklet.store.sql.store import SqlStore
@@ -80,6 +81,7 @@ def _open_destination(uri: str) -> sa.engine.Engine:
             "MLflow 3.17.2's schema) or into a database MLflow has opened (mlflow db upgrade).",
             INVALID_PARAMETER_VALUE,
         )
+    check_revision(engine, uri)
     return engine
 
 

@@ -39,7 +39,28 @@ def mlflow_engine(uri: str, must_exist: bool = True) -> sa.engine.Engine:
                 f"{uri} has no MLflow tracking tables (experiments, runs, metrics)",
                 INVALID_PARAMETER_VALUE,
             )
+        check_revision(engine, uri)
     return engine
+
+
+# The alembic revision of MLflow 3.17.2's schema, whose tables import and export read and write.
+MLFLOW_REVISION = "dc11669786a5"
+
+
+def check_revision(engine: sa.engine.Engine, uri: str) -> None:
+    """Refuse an MLflow database at another schema revision (its columns may differ)."""
+    with engine.connect() as connection:
+        found = [
+            r[0] for r in connection.execute(sa.text("SELECT version_num FROM alembic_version"))
+        ]
+    if found != [MLFLOW_REVISION]:
+        engine.dispose()
+        raise MlflowException(
+            f"{uri} is at MLflow schema revision {', '.join(found) or 'none'}, not MLflow "
+            f"3.17.2's ({MLFLOW_REVISION}). Bring it there first with MLflow 3.17.2: "
+            f"mlflow db upgrade {uri}",
+            INVALID_PARAMETER_VALUE,
+        )
 
 
 def raw(engine: sa.engine.Engine) -> Any:
