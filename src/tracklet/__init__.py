@@ -125,8 +125,10 @@ _LAZY_SUBMODULES = frozenset(
         "lightgbm",
         "models",
         "pyfunc",
+        "pyspark",
         "pytorch",
         "sklearn",
+        "spark",
         "tracking",
         "types",
         "xgboost",
@@ -141,8 +143,10 @@ if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
     from tracklet import lightgbm as lightgbm
     from tracklet import models as models
     from tracklet import pyfunc as pyfunc
+    from tracklet import pyspark as pyspark
     from tracklet import pytorch as pytorch
     from tracklet import sklearn as sklearn
+    from tracklet import spark as spark
     from tracklet import tracking as tracking
     from tracklet import types as types
     from tracklet import xgboost as xgboost

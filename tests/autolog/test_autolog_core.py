@@ -194,6 +194,29 @@ def test_post_import_hook_runs_once_the_module_is_imported(
         sys.modules.pop("tracklet_hook_probe", None)
 
 
+def test_a_later_import_keeps_a_flavor_autolog_called_after_a_global_disable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracklet.autolog import LIBRARY_TO_FLAVOR
+
+    # A second library of the flavor, imported only after the user's own sklearn.autolog()
+    # (as pytorch_lightning is imported by pytorch.autolog() after lightning).
+    (tmp_path / "tracklet_second_lib.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(LIBRARY_TO_FLAVOR, "tracklet_second_lib", "sklearn")
+    tracklet.autolog(disable=True)
+    _fast()
+    assert patched("sklearn")
+    try:
+        import tracklet_second_lib  # type: ignore[import-not-found]  # noqa: F401
+
+        assert patched("sklearn")  # the earlier global disable's hook left the user's call alone
+        assert not _config.is_disabled("sklearn")
+    finally:
+        _hooks.unregister_post_import_hooks("tracklet_second_lib")
+        sys.modules.pop("tracklet_second_lib", None)
+
+
 def test_autolog_before_importing_sklearn(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""

@@ -128,8 +128,8 @@ def test_source_json_round_trip(source: Any) -> None:
 
 
 def test_unknown_source_type_cannot_be_parsed() -> None:
-    with pytest.raises(MlflowException, match="unrecognized source type: spark") as e:
-        get_dataset_source_from_json('{"path": "x"}', "spark")
+    with pytest.raises(MlflowException, match="unrecognized source type: nowhere") as e:
+        get_dataset_source_from_json('{"path": "x"}', "nowhere")
     assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 

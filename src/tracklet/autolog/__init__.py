@@ -15,9 +15,11 @@ from types import ModuleType
 from typing import Any
 
 from tracklet.autolog._config import (
+    CONFIGURED_AT,
     GLOBALLY_CONFIGURED,
     INTEGRATIONS,
     conf_lock,
+    configurations,
     disable_autologging,
     get_config,
     is_disabled,
@@ -51,7 +53,9 @@ LIBRARY_TO_FLAVOR = {
     "pyspark.ml": "pyspark.ml",
 }
 # The flavors with an autolog() in this version of tracklet.
-SUPPORTED_FLAVORS = frozenset({"keras", "lightgbm", "pytorch", "sklearn", "xgboost"})
+SUPPORTED_FLAVORS = frozenset(
+    {"keras", "lightgbm", "pyspark.ml", "pytorch", "sklearn", "spark", "xgboost"}
+)
 
 __all__ = [
     "INTEGRATIONS",
@@ -120,10 +124,17 @@ def autolog(
         "extra_tags": extra_tags,
     }
     excluded = set(exclude_flavors or ())
+    called_at = next(configurations)
 
     def setup(module: ModuleType) -> None:
         with conf_lock:
-            _enable_flavor(LIBRARY_TO_FLAVOR[module.__name__], module.__name__, options)
+            flavor = LIBRARY_TO_FLAVOR[module.__name__]
+            previous = INTEGRATIONS.get(flavor) or {}
+            if previous.get(CONFIGURED_AT, 0) > called_at and not previous.get(
+                GLOBALLY_CONFIGURED, False
+            ):
+                return  # the user called the flavor's own autolog() since: theirs wins
+            _enable_flavor(flavor, module.__name__, options)
 
     for library, flavor in sorted(LIBRARY_TO_FLAVOR.items()):
         if flavor in SUPPORTED_FLAVORS and flavor not in excluded:

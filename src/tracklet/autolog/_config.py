@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import logging
 import re
 import threading
@@ -22,6 +23,10 @@ _logger = logging.getLogger("tracklet.autolog")
 INTEGRATIONS: dict[str, dict[str, Any]] = {}
 # Set in a config by tracklet.autolog(): a later flavor.autolog() by the user wins over it.
 GLOBALLY_CONFIGURED = "globally_configured"
+# Each autolog() call stamps its config with the next number: a post-import hook of an earlier
+# tracklet.autolog() call can tell that the user configured the flavor after it.
+CONFIGURED_AT = "configured_at"
+configurations = itertools.count(1)
 # Enabling and disabling hold this lock (reentrant: autolog() calls each flavor's autolog()).
 conf_lock = threading.RLock()
 _globally_disabled = threading.local()

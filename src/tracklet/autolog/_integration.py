@@ -34,6 +34,7 @@ def autologging_integration(name: str) -> Callable[[F], F]:
                 config = dict(defaults)
                 config.update(zip(names, args, strict=False))
                 config.update(kwargs)
+                config[_config.CONFIGURED_AT] = next(_config.configurations)
                 _config.INTEGRATIONS[name] = config
                 revert_patches(name)
                 if config.get("disable"):

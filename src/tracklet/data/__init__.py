@@ -1,4 +1,5 @@
-"""Datasets for ``log_input``: ``from_pandas``, ``from_numpy`` and their sources.
+"""Datasets for ``log_input``: ``from_pandas``, ``from_numpy``, ``from_spark``,
+``from_huggingface`` and their sources.
 
 Names, digests, schemas, profiles and source JSON are MLflow's, so a run logged with
 ``tracklet.data.from_pandas(df)`` records what ``mlflow.data.from_pandas(df)`` would::
@@ -9,7 +10,7 @@ Names, digests, schemas, profiles and source JSON are MLflow's, so a run logged 
     with mlflow.start_run():
         mlflow.log_input(dataset, context="training")
 
-pandas and numpy are imported only when a dataset is built from them.
+pandas, numpy, pyspark and ``datasets`` are imported only when a dataset is built from them.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from tracklet.data import sources
 from tracklet.data.dataset import Dataset
 from tracklet.data.dataset_source import DatasetSource
 from tracklet.data.dataset_source_registry import get_dataset_source_from_json
+from tracklet.data.huggingface_dataset import HuggingFaceDataset, from_huggingface
 from tracklet.data.numpy_dataset import NumpyDataset, from_numpy
 from tracklet.data.pandas_dataset import PandasDataset, from_pandas
+from tracklet.data.spark_dataset import SparkDataset, from_spark
 from tracklet.entities import Dataset as DatasetEntity
 from tracklet.entities import DatasetInput
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
@@ -29,10 +32,14 @@ from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 __all__ = [
     "Dataset",
     "DatasetSource",
+    "HuggingFaceDataset",
     "NumpyDataset",
     "PandasDataset",
+    "SparkDataset",
+    "from_huggingface",
     "from_numpy",
     "from_pandas",
+    "from_spark",
     "get_source",
     "sources",
 ]

@@ -13,11 +13,15 @@ from tracklet.data.artifact_dataset_sources import ARTIFACT_DATASET_SOURCES
 from tracklet.data.code_dataset_source import CodeDatasetSource
 from tracklet.data.dataset_source import DatasetSource
 from tracklet.data.http_dataset_source import HTTPDatasetSource
+from tracklet.data.huggingface_dataset_source import HuggingFaceDatasetSource
+from tracklet.data.spark_dataset import SparkDatasetSource
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
 
 _sources: list[type[DatasetSource]] = [
     *ARTIFACT_DATASET_SOURCES,
     HTTPDatasetSource,
+    SparkDatasetSource,
+    HuggingFaceDatasetSource,
     CodeDatasetSource,
 ]
 

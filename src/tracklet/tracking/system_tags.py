@@ -12,6 +12,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 
 from tracklet import env
 from tracklet.entities import SourceType
@@ -158,6 +159,17 @@ def _strip_credentials(url: str) -> str:
     return re.sub(r"^(\w+://)[^/@]+@", r"\1", url)
 
 
+_context_providers: list[Callable[[], dict[str, str]]] = []
+
+
+def register_context_provider(provider: Callable[[], dict[str, str]]) -> None:
+    """Add tags to every new run's context (MLflow's run-context-provider registry):
+    ``provider()`` is called for each run, after the default tags (Spark datasource
+    autologging's ``sparkDatasourceInfo`` comes this way). Registering twice is a no-op."""
+    if provider not in _context_providers:
+        _context_providers.append(provider)
+
+
 def context_tags() -> dict[str, str]:
     """MLflow's default, git and MLFLOW_RUN_CONTEXT tags for a new run."""
     main_file = _main_file()
@@ -175,6 +187,8 @@ def context_tags() -> dict[str, str]:
             parsed = None
         if isinstance(parsed, dict):
             tags.update({str(k): str(v) for k, v in parsed.items()})
+    for provider in _context_providers:
+        tags.update(provider())
     return tags
 
 
