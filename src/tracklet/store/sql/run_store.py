@@ -165,8 +165,10 @@ class RunSqlStore(SqlStoreBase):
         **kwargs: P.kwargs,
     ) -> PageT:
         """One page of a run search, built with the collector paused (see gc_pause); the
-        page's runs that have no pack go to the repacker."""
+        page's runs that have no pack go to the repacker. Missing planner statistics are
+        gathered first (see planner_stats)."""
         with self._reader() as db, gc_paused():
+            self._planner_stats.ensure(db)
             page, unpacked = search(db, *args, **kwargs)
         if unpacked:
             self._repacker.submit(unpacked)

@@ -31,6 +31,7 @@ from tracklet.store.sql.engine import (
 )
 from tracklet.store.sql.file_lock import FileLock
 from tracklet.store.sql.fork_gate import GATE, keep_inherited
+from tracklet.store.sql.planner_stats import PlannerStats
 from tracklet.store.sql.repacker import Repacker
 from tracklet.store.sql.schema_version import ensure_schema
 
@@ -85,6 +86,7 @@ class SqlStoreBase:
         if self._checkpointer is not None:
             self._checkpointer.ensure_started()
         self._dialect_name = self._engine.dialect.name
+        self._planner_stats = PlannerStats(self._dialect_name)
         # Points per (run, metric) in the row-per-point tail, kept by the metric writes.
         self._tail_sizes: dict[tuple[str, str], int] = self._writer.tail_sizes
         # Wide batches are written as one row and folded before reads (see metric_batches).
@@ -156,6 +158,7 @@ class SqlStoreBase:
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
         self._repacker.forget_after_fork()
+        self._planner_stats = PlannerStats(self._dialect_name)  # its lock may be held
         if self._checkpointer is not None:
             self._checkpointer.forget_after_fork()
             self._checkpointer.ensure_started()
