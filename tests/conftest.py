@@ -26,15 +26,30 @@ from tracklet.tracking import fluent as _fluent
 POSTGRES_URI = env.TRACKLET_TEST_POSTGRES_URI.get() or "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test: its own working directory, environment and tracking state."""
-    saved_env = dict(os.environ)
+def _clear_tracking_environment() -> None:
     for name in list(os.environ):
         if name.startswith("MLFLOW_") or (
             name.startswith("TRACKLET_") and name != "TRACKLET_TEST_POSTGRES_URI"
         ):
             del os.environ[name]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_environment() -> Iterator[None]:
+    """Module-scoped fixtures run before ``_isolated``: give them a clean environment too, and
+    take back what they set (``set_experiment`` exports MLFLOW_EXPERIMENT_ID, say)."""
+    saved_env = dict(os.environ)
+    _clear_tracking_environment()
+    yield
+    os.environ.clear()
+    os.environ.update(saved_env)
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test: its own working directory, environment and tracking state."""
+    saved_env = dict(os.environ)
+    _clear_tracking_environment()
     monkeypatch.chdir(tmp_path)
     _state.reset()
     yield

@@ -49,13 +49,22 @@ def _dialect_for(dialect_name: str) -> Dialect:
 class Compiled:
     """A statement built by ``build(dialect_name)`` and compiled on first use per dialect."""
 
-    def __init__(self, build: Callable[[str], ClauseElement]) -> None:
+    def __init__(
+        self,
+        build: Callable[[str], ClauseElement],
+        dialects: tuple[str, ...] = ("sqlite", "postgresql"),
+    ) -> None:
         self._build = build
+        self.dialects = dialects  # a statement written for one dialect (arrays, say) names it
         self._text: dict[str, str] = {}
 
     def text(self, dialect_name: str) -> str:
         text = self._text.get(dialect_name)
         if text is None:
+            if dialect_name not in self.dialects:
+                raise ValueError(
+                    f"this statement is written for {self.dialects}, not {dialect_name}"
+                )
             statement = self._build(dialect_name)
             compiled = statement.compile(dialect=_dialect_for(dialect_name))
             constants = [b.key for b in compiled.binds.values() if b.value is not None]  # type: ignore[attr-defined]

@@ -126,7 +126,7 @@ def _append_arrays(dialect_name: str) -> Any:
     )
 
 
-_APPEND_ARRAYS = Compiled(_append_arrays)
+_APPEND_ARRAYS = Compiled(_append_arrays, dialects=("postgresql",))
 _ARRAY_PARAMS = ("run_uuid", "key", "value", "is_nan", "timestamp", "step", "count", "points")
 
 # (run_uuid, key, value, is_nan, timestamp, step, points, count) -> RETURNING tail_n; no row
