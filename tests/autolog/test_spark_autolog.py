@@ -119,7 +119,8 @@ def test_pipeline_fit_and_evaluation_match_mlflow(
     expected = mlflow.pyfunc.load_model(oracle_dir)
     assert list(loaded.predict(pdf)) == list(expected.predict(pdf))
     ours_signature, their_signature = loaded.metadata.signature, expected.metadata.signature
-    assert ours_signature is not None and their_signature is not None
+    assert ours_signature is not None
+    assert their_signature is not None
     assert ours_signature.outputs == their_signature.outputs
     # MLflow gathers the feature columns in a set, so its order follows the process's string
     # hash seed; tracklet keeps the DataFrame's order.
