@@ -278,7 +278,7 @@ def test_random_span_trees_round_trip(store: SqlStore, tree: list[Any]) -> None:
 def test_span_row_type_and_content(raw: str | None) -> None:
     """The row's type column is the span's decoded type (NUL dropped), and its content reads
     back as the span, whichever JSON encoder wrote it."""
-    from tracklet.store.sql import traces as trace_queries
+    from tracklet.store.sql import span_rows
 
     attributes = {"mlflow.traceRequestId": '"tr-1"', "big": str(2**70)}
     if raw is not None:
@@ -287,9 +287,31 @@ def test_span_row_type_and_content(raw: str | None) -> None:
         span = Span(
             "tr-" + "1" * 32, "2" * 16, None, "n", 1, 2, SpanStatus("OK"), attributes, events
         )
-        row = trace_queries.span_row(span)
+        row = dict(zip(span_rows.SPAN_COLUMNS, span_rows.span_row(span), strict=True))
         expected = span.span_type
         assert row["type"] == (None if expected is None else expected.replace("\x00", ""))
         back = Span.from_dict(json.loads(row["content"]))
         assert back.raw_attributes == span.raw_attributes
         assert repr(back.events) == repr(span.events)
+
+
+@pytest.mark.parametrize(
+    ("name", "parent", "end", "message"),
+    [
+        ("n", None, 2, ""),
+        ('café \u2603 "q" \\ \n', "3" * 16, None, "boom"),
+        ("\ud800", None, 5, "x"),
+    ],
+)
+def test_span_content_formatted_is_to_dict(
+    name: str, parent: str | None, end: int | None, message: str
+) -> None:
+    """The content written by string formatting decodes to exactly the span's dictionary."""
+    from tracklet.store.sql import span_rows
+
+    attributes = {"mlflow.traceRequestId": '"tr-1"', "k\u00e9": '"v\\u00e9"', "n": "7"}
+    span = Span(
+        "tr-" + "a" * 32, "2" * 16, parent, name, 1, end, SpanStatus("ERROR", message), attributes
+    )
+    content = dict(zip(span_rows.SPAN_COLUMNS, span_rows.span_row(span), strict=True))["content"]
+    assert json.loads(content) == span.to_dict()

@@ -25,7 +25,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
-Params = Mapping[str, Any]
+Params = Mapping[str, Any] | Sequence[Any]  # named binds, or positional ones
 
 
 def insert_for(dialect_name: str) -> Any:

@@ -13,7 +13,7 @@ from tracklet import validation
 from tracklet.entities import PagedList, Span, Trace, TraceInfo
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.sql import experiments as experiment_queries
-from tracklet.store.sql import trace_search
+from tracklet.store.sql import span_rows, trace_search
 from tracklet.store.sql import traces as trace_queries
 from tracklet.store.sql.compiled import Db
 from tracklet.store.sql.store_base import SqlStoreBase
@@ -65,9 +65,7 @@ class TraceSqlStore(SqlStoreBase):
                 info = trace_queries.stored_info(trace.info, locations[experiment_id], has_spans)
                 infos.append((info, experiment_id))
             trace_queries.write_infos(db, infos)
-            trace_queries.write_spans(
-                db, [trace_queries.span_row(s) for t in traces for s in t.data.spans]
-            )
+            span_rows.write_spans(db, [span_rows.span_row(s) for t in traces for s in t.data.spans])
 
     def start_trace(self, trace_info: TraceInfo) -> TraceInfo:
         _check_trace_id(trace_info.trace_id)
@@ -99,7 +97,7 @@ class TraceSqlStore(SqlStoreBase):
                     infos.append((trace_queries.stored_info(info, location, True, False), parsed))
             # One statement per table for the whole request, whatever its number of traces.
             trace_queries.write_infos(db, infos)
-            trace_queries.write_spans(db, map(trace_queries.span_row, spans))
+            span_rows.write_spans(db, map(span_rows.span_row, spans))
             trace_queries.mark_spans_stored(db, known)
         return spans
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
-from tracklet import jsonio
 from tracklet.entities import (
     Span,
     SpanStatusCode,
@@ -24,7 +23,7 @@ from tracklet.entities import (
     TraceLocation,
     TraceState,
 )
-from tracklet.entities.span import SpanAttributeKey, decode_attribute
+from tracklet.entities.span import SpanAttributeKey
 from tracklet.entities.trace import (
     SPANS_IN_TRACKING_STORE,
     TraceMetadataKey,
@@ -75,19 +74,6 @@ def _upsert_key_value(table: sa.Table) -> Compiled:
     return Compiled(build)
 
 
-def _upsert_span(dialect_name: str) -> Any:
-    values = {c.name: bp(c.name) for c in spans.columns}
-    insert = insert_for(dialect_name)(spans).values(**values)
-    updated = {
-        name: getattr(insert.excluded, name)
-        for name in values
-        if name not in ("trace_id", "span_id")
-    }
-    return insert.on_conflict_do_update(
-        index_elements=[spans.c.trace_id, spans.c.span_id], set_=updated
-    )
-
-
 def _link_run(dialect_name: str) -> Any:
     insert = insert_for(dialect_name)(trace_run_links).values(
         trace_id=bp("trace_id"), run_id=bp("run_id")
@@ -98,7 +84,6 @@ def _link_run(dialect_name: str) -> Any:
 _UPSERT_INFO = Compiled(_upsert_info)
 _UPSERT_TAG = _upsert_key_value(trace_tags)
 _UPSERT_METADATA = _upsert_key_value(trace_metadata)
-_UPSERT_SPAN = Compiled(_upsert_span)
 _LINK_RUN = Compiled(_link_run)
 _INFOS = stmt(lambda: sa.select(*INFO_COLUMNS).where(ti.trace_id.in_(expanding("ids"))))
 _EXISTING = stmt(lambda: sa.select(ti.trace_id).where(ti.trace_id.in_(expanding("ids"))))
@@ -224,56 +209,6 @@ def write_infos(db: Db, infos: Sequence[tuple[TraceInfo, int]]) -> None:
     db.executemany(_UPSERT_INFO, rows)
     db.executemany(_UPSERT_TAG, tags)
     db.executemany(_UPSERT_METADATA, metadata)
-
-
-# json.dumps(..., separators=(",", ":"), default=str) without an encoder built per call.
-_dump_content = json.JSONEncoder(separators=(",", ":"), default=str).encode
-
-
-def _span_type(span: Span) -> str | None:
-    raw = span.raw_attributes.get(SpanAttributeKey.SPAN_TYPE)
-    if raw is None:
-        return None
-    # The usual JSON string without escapes is read without the JSON parser.
-    if len(raw) > 1 and raw[0] == raw[-1] == '"' and '"' not in raw[1:-1] and "\\" not in raw:
-        text = raw[1:-1]
-    else:
-        value = decode_attribute(raw)
-        if value is None:
-            return None
-        text = str(value)
-    # PostgreSQL text cannot hold NUL; the content keeps the exact value (JSON-escaped).
-    return text.replace("\x00", "")
-
-
-def span_row(span: Span) -> dict[str, Any]:
-    return {
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_id,
-        "name": span.name.replace("\x00", ""),
-        "type": _span_type(span),
-        "status": span.status.status_code.value,
-        "start_time_unix_nano": span.start_time_ns,
-        "end_time_unix_nano": span.end_time_ns,
-        "content": _content(span),
-    }
-
-
-def _content(span: Span) -> str:
-    data = span.to_dict()
-    # orjson (when installed) is several times faster; event and link attributes are raw
-    # values, where it would write NaN as null, so those spans take the standard encoder.
-    if not span.events and not span.links:
-        try:
-            return jsonio.dumps(data).decode()
-        except TypeError:  # a value orjson refuses (a >64-bit integer, say)
-            pass
-    return _dump_content(data)
-
-
-def write_spans(db: Db, rows: Iterable[Mapping[str, Any]]) -> None:
-    db.executemany(_UPSERT_SPAN, rows)
 
 
 def mark_spans_stored(db: Db, trace_ids: Iterable[str]) -> None:
