@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from tracklet.entities import Metric, Param, Run, RunTag, ViewType
 from tracklet.entities.metric import LatestMetrics
 from tracklet.store.run_columns import RunColumns
-from tracklet.store.sql import migrations
+from tracklet.store.sql import metric_batches, migrations
 from tracklet.store.sql.engine import normalize_db_uri
 from tracklet.store.sql.run_pack_codec import decode, encode
 from tracklet.store.sql.schema import runs
@@ -50,7 +50,7 @@ def _search(store: SqlStore, experiment_id: str, page_size: int = 1000) -> list[
             return found
 
 
-def _ended_run(store: SqlStore, experiment_id: str, i: int = 0) -> str:
+def _ended_run(store: SqlStore, experiment_id: str, i: int = 0, *, end: bool = True) -> str:
     run_id = store.create_run(
         experiment_id, "u", T0 + i, [RunTag("team", f"t{i % 3}")], None
     ).info.run_id
@@ -66,7 +66,8 @@ def _ended_run(store: SqlStore, experiment_id: str, i: int = 0) -> str:
         params=[Param("lr", "0.01"), Param("é ü", 'ünïcode "quoted"')],
         tags=[RunTag("empty", "")],
     )
-    store.update_run_info(run_id, "FINISHED", T0 + 100, None)
+    if end:
+        store.update_run_info(run_id, "FINISHED", T0 + 100, None)
     return run_id
 
 
@@ -172,6 +173,45 @@ def test_a_search_repacks_runs_changed_after_they_ended(store: SqlStore) -> None
     store.log_metric(running, Metric("acc", 0.75, T0 + 1, 1))
     assert running not in _packs(store)
     assert store.get_run(running).data.metrics == {"acc": 0.75}
+
+
+def _wide_batch(store: SqlStore, run_id: str) -> None:
+    # Wide enough to be deferred as one metric_batches row, folded at the next read.
+    keys = [f"k{i:02d}" for i in range(metric_batches.WIDE_KEYS)]
+    assert metric_batches.is_wide(len(keys), len(keys))
+    store.log_batch(run_id, metrics=[Metric(k, 2.0, T0 + 60, 0) for k in keys], params=[], tags=[])
+
+
+RUNNING_WRITES = {**WRITES, "wide_batch": _wide_batch}
+
+
+@pytest.mark.parametrize("write", list(RUNNING_WRITES))
+def test_every_write_clears_the_pack_of_a_running_run(store: SqlStore, write: str) -> None:
+    """A run that never ended is packed by the search that reads it; every kind of later write
+    (the deferred wide batch included) clears that pack, and reads see the write."""
+    experiment_id = store.create_experiment("packs")
+    run_id = _ended_run(store, experiment_id, end=False)
+    other = _ended_run(store, experiment_id, 1)
+    assert set(_packs(store)) == {other}
+    _search(store, experiment_id)
+    assert store.wait_for_packing()
+    assert set(_packs(store)) == {run_id, other}
+    packed = store.get_run(run_id)
+    assert packed.info.status == "RUNNING"
+    assert isinstance(packed.data.metric_objs, LatestMetrics)
+
+    RUNNING_WRITES[write](store, run_id)
+    assert set(_packs(store)) == {other}  # only the written run lost its pack
+    (found,) = (run for run in _search(store, experiment_id) if run.info.run_id == run_id)
+    assert not isinstance(found.data.metric_objs, LatestMetrics)  # read from its parts
+    assert found.data != packed.data
+    if write == "wide_batch":
+        assert found.data.metrics["k00"] == 2.0
+        assert len(store.get_metric_history(run_id, "k15")) == 1
+    # The search handed it over again: packed with the write in it.
+    assert store.wait_for_packing()
+    assert run_id in _packs(store)
+    assert found == store.get_run(run_id) == _from_parts(store, run_id)
 
 
 def test_an_older_point_keeps_the_pack(store: SqlStore) -> None:

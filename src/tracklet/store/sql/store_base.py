@@ -107,6 +107,12 @@ class SqlStoreBase:
     def engine(self) -> sa.engine.Engine:
         return self._engine
 
+    def wait_for_packing(self, timeout: float = 30.0) -> bool:
+        """Wait until the runs searches handed to the repacker so far are packed (see
+        ``repacker``); False if ``timeout`` seconds passed first. Benchmarks and tests call it
+        to read the steady state, where a search a moment after the first reads packs."""
+        return self._repacker.flush(timeout)
+
     def close(self) -> None:
         """Stop the background helpers, checkpoint the WAL and close every connection."""
         self._repacker.stop()
