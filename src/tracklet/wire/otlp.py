@@ -212,12 +212,6 @@ class _Ids:
         return found
 
 
-def _span_id(raw: bytes) -> str:
-    if len(raw) != 8:
-        raise ProtobufError(f"expected an 8-byte span id, got {len(raw)} bytes")
-    return raw.hex()
-
-
 def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
     trace_id = span_id = parent = b""
     name, start_ns, end_ns = "", 0, 0
@@ -278,7 +272,11 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
         raise ProtobufError("truncated span")
     if not trace_id or not span_id:
         raise ProtobufError("a span without trace_id or span_id")
-    request_id, encoded_request_id = ids.of(trace_id)
+    found = ids.known.get(trace_id)
+    request_id, encoded_request_id = ids.of(trace_id) if found is None else found
+    if len(span_id) != 8 or (parent and len(parent) != 8):
+        size = len(span_id) if len(span_id) != 8 else len(parent)
+        raise ProtobufError(f"expected an 8-byte span id, got {size} bytes")
     raw[_REQUEST_ID] = encoded_request_id
     if message or not 0 <= code <= 2:
         status = SpanStatus(SpanStatusCode.from_any(code), message)
@@ -286,8 +284,8 @@ def _span(buf: bytes, pos: int, end: int, ids: _Ids) -> Span:
         status = _STATUSES[code]
     return _new_span(
         request_id,
-        _span_id(span_id),
-        _span_id(parent) if parent else None,
+        span_id.hex(),
+        parent.hex() if parent else None,
         name,
         start_ns,
         end_ns or None,

@@ -81,7 +81,13 @@ class TraceSqlStore(SqlStoreBase):
         parsed = validation.parse_experiment_id(experiment_id)
         by_trace: dict[str, list[Span]] = {}
         for span in spans:
-            by_trace.setdefault(_check_trace_id(span.trace_id), []).append(span)
+            try:
+                group = by_trace.get(span.trace_id)
+            except TypeError:  # unhashable: refused with the message below
+                group = None
+            if group is None:  # each trace's id checked once, not once per span
+                group = by_trace[_check_trace_id(span.trace_id)] = []
+            group.append(span)
         with self._writer.transaction() as db:
             location = experiment_queries.require_active(db, parsed)
             known = trace_queries.existing(db, list(by_trace))
