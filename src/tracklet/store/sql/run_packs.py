@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from tracklet.store.sql import metric_batches, run_pack_codec
 from tracklet.store.sql.compiled import Db, bp, literal, stmt
@@ -38,6 +37,8 @@ _SET_PACK = stmt(
 # PostgreSQL: the exclusive side of the triggers' shared locks, on the runs' buckets in order
 # (so two packers cannot deadlock).
 def _lock_buckets() -> Any:
+    from sqlalchemy.dialects import postgresql  # only PostgreSQL stores pay its import
+
     ids = sa.func.unnest(bp("ids", postgresql.ARRAY(sa.String))).table_valued("id").render_derived()
     bucket = sa.func.hashtext(ids.c.id).op("&")(literal(str(PACK_LOCK_BUCKETS - 1)))
     buckets = sa.select(bucket.label("bucket")).distinct().subquery()

@@ -19,7 +19,6 @@ from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
 from tracklet.entities import (
     Dataset,
@@ -67,7 +66,7 @@ def _by_position(table: sa.Table, *columns: str, order_by: Sequence[str] = ("key
         if dialect_name == "postgresql":
             return (
                 sa.select(table.c.run_uuid, *selected)
-                .where(table.c.run_uuid == sa.any_(bp("ids", postgresql.ARRAY(sa.String))))
+                .where(table.c.run_uuid == sa.any_(bp("ids", _id_array())))
                 .order_by(table.c.run_uuid, *ordered)
             )
         ids = sa.func.json_each(bp("ids")).table_valued("key", "value").alias("ids")
@@ -105,12 +104,20 @@ LATEST = _by_position(latest_metrics, "key", "value", "timestamp", "step")
 LATEST_VALUES = _by_position(latest_metrics, "key", "value")
 
 
+def _id_array() -> Any:
+    # Imported here: the PostgreSQL dialect costs ~50 ms of start-up that SQLite processes
+    # (eight starting at once, say) need not pay (see compiled).
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql.ARRAY(sa.String)
+
+
 # The rarer parts (dataset and model inputs, model outputs), read only when their tables have
 # rows, by run id.
 def _in_ids(column: Any, dialect_name: str) -> Any:
     """``column`` is one of the ids bound to the parameter ``ids`` (see ``ids_param``)."""
     if dialect_name == "postgresql":
-        return column == sa.any_(bp("ids", postgresql.ARRAY(sa.String)))
+        return column == sa.any_(bp("ids", _id_array()))
     return column.in_(sa.select(sa.func.json_each(bp("ids")).table_valued("value").c.value))
 
 
