@@ -127,11 +127,13 @@ def _content(span: Span) -> str:
     return _dump_content(data)
 
 
-class _Positional(Compiled):
-    """A statement whose named binds become positional (``?`` / ``%s``), in their order."""
+class Positional(Compiled):
+    """A statement whose named binds become positional (``?`` / ``%s``): rows are tuples of
+    ``columns``, which binds faster than dicts when a request writes hundreds."""
 
-    def __init__(self, build: Any) -> None:
+    def __init__(self, build: Any, columns: tuple[str, ...]) -> None:
         super().__init__(build)
+        self.columns = columns
         self._positional: dict[str, str] = {}
 
     def text(self, dialect_name: str) -> str:
@@ -140,14 +142,14 @@ class _Positional(Compiled):
             named = super().text(dialect_name)
             pattern = r"%\((\w+)\)s" if dialect_name == "postgresql" else r"(?<!:):(\w+)"
             order = tuple(re.findall(pattern, named))
-            if order != SPAN_COLUMNS:  # the rows are built in this order
-                raise TypeError(f"binds {order} are not in the order {SPAN_COLUMNS}")
+            if order != self.columns:  # the rows are built in this order
+                raise TypeError(f"binds {order} are not in the order {self.columns}")
             text = re.sub(pattern, "%s" if dialect_name == "postgresql" else "?", named)
             self._positional[dialect_name] = text
         return text
 
 
-_INSERT_SPAN = _Positional(_upsert_span)
+_INSERT_SPAN = Positional(_upsert_span, SPAN_COLUMNS)
 
 
 def write_spans(db: Db, rows: Iterable[tuple[Any, ...]]) -> None:
@@ -155,4 +157,4 @@ def write_spans(db: Db, rows: Iterable[tuple[Any, ...]]) -> None:
     db.executemany(_INSERT_SPAN, rows)
 
 
-__all__ = ["SPAN_COLUMNS", "span_row", "write_spans"]
+__all__ = ["SPAN_COLUMNS", "Positional", "span_row", "write_spans"]

@@ -32,6 +32,7 @@ from tracklet.entities.trace import (
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
 from tracklet.store.sql.schema import spans, trace_info, trace_metadata, trace_run_links, trace_tags
+from tracklet.store.sql.span_rows import Positional
 from tracklet.store.trace_base import trace_not_found
 from tracklet.uri import append_to_uri_path
 
@@ -62,7 +63,7 @@ def _upsert_info(dialect_name: str) -> Any:
     return insert.on_conflict_do_update(index_elements=[ti.trace_id], set_=updated)
 
 
-def _upsert_key_value(table: sa.Table) -> Compiled:
+def _key_value_upsert(table: sa.Table) -> Any:
     def build(dialect_name: str) -> Any:
         insert = insert_for(dialect_name)(table).values(
             trace_id=bp("trace_id"), key=bp("key"), value=bp("value")
@@ -71,7 +72,7 @@ def _upsert_key_value(table: sa.Table) -> Compiled:
             index_elements=[table.c.trace_id, table.c.key], set_={"value": insert.excluded.value}
         )
 
-    return Compiled(build)
+    return build
 
 
 def _link_run(dialect_name: str) -> Any:
@@ -81,9 +82,12 @@ def _link_run(dialect_name: str) -> Any:
     return insert.on_conflict_do_nothing()
 
 
-_UPSERT_INFO = Compiled(_upsert_info)
-_UPSERT_TAG = _upsert_key_value(trace_tags)
-_UPSERT_METADATA = _upsert_key_value(trace_metadata)
+_UPSERT_TAG = Compiled(_key_value_upsert(trace_tags))
+# Positional twins for the many rows of an OTLP request: (trace_id, key, value) tuples.
+_KEY_VALUE = ("trace_id", "key", "value")
+_WRITE_INFO = Positional(_upsert_info, tuple(c.name for c in trace_info.columns))
+_WRITE_TAG = Positional(_key_value_upsert(trace_tags), _KEY_VALUE)
+_WRITE_METADATA = Positional(_key_value_upsert(trace_metadata), _KEY_VALUE)
 _LINK_RUN = Compiled(_link_run)
 _INFOS = stmt(lambda: sa.select(*INFO_COLUMNS).where(ti.trace_id.in_(expanding("ids"))))
 _EXISTING = stmt(lambda: sa.select(ti.trace_id).where(ti.trace_id.in_(expanding("ids"))))
@@ -183,43 +187,39 @@ def write_info(db: Db, info: TraceInfo, experiment_id: int) -> None:
 
 def write_infos(db: Db, infos: Sequence[tuple[TraceInfo, int]]) -> None:
     """``write_info`` for many traces: three statements, whatever their number."""
-    rows: list[dict[str, Any]] = []
-    tags: list[dict[str, Any]] = []
-    metadata: list[dict[str, Any]] = []
+    rows: list[tuple[Any, ...]] = []
+    tags: list[tuple[str, str, str]] = []
+    metadata: list[tuple[str, str, str]] = []
     for info, experiment_id in infos:
         meta = info.trace_metadata
-        rows.append(
-            {
-                "trace_id": info.trace_id,
-                "experiment_id": experiment_id,
-                "timestamp_ms": info.request_time,
-                "execution_time_ms": info.execution_duration,
-                "status": info.state.value,
-                "client_request_id": info.client_request_id,
-                "request_preview": info.request_preview,
-                "response_preview": info.response_preview,
-                "name": _truncate(info.tags.get(TraceTagKey.TRACE_NAME), 500),
-                "model_id": meta.get(TraceMetadataKey.MODEL_ID),
-                "run_id": meta.get(TraceMetadataKey.SOURCE_RUN),
-            }
-        )
         tid = info.trace_id
-        tags.extend({"trace_id": tid, "key": k, "value": v} for k, v in info.tags.items())
-        metadata.extend({"trace_id": tid, "key": k, "value": v} for k, v in meta.items())
-    db.executemany(_UPSERT_INFO, rows)
-    db.executemany(_UPSERT_TAG, tags)
-    db.executemany(_UPSERT_METADATA, metadata)
+        rows.append(
+            (  # trace_info's columns, in order
+                tid,
+                experiment_id,
+                info.request_time,
+                info.execution_duration,
+                info.state.value,
+                info.client_request_id,
+                info.request_preview,
+                info.response_preview,
+                _truncate(info.tags.get(TraceTagKey.TRACE_NAME), 500),
+                meta.get(TraceMetadataKey.MODEL_ID),
+                meta.get(TraceMetadataKey.SOURCE_RUN),
+            )
+        )
+        tags.extend([(tid, k, v) for k, v in info.tags.items()])
+        metadata.extend([(tid, k, v) for k, v in meta.items()])
+    db.executemany(_WRITE_INFO, rows)
+    db.executemany(_WRITE_TAG, tags)
+    db.executemany(_WRITE_METADATA, metadata)
 
 
 def mark_spans_stored(db: Db, trace_ids: Iterable[str]) -> None:
     """Tag traces whose spans this store holds (clients then read spans from it, not from
     artifacts), as MLflow's store does whenever it writes spans."""
     db.executemany(
-        _UPSERT_TAG,
-        [
-            {"trace_id": t, "key": TraceTagKey.SPANS_LOCATION, "value": SPANS_IN_TRACKING_STORE}
-            for t in trace_ids
-        ],
+        _WRITE_TAG, [(t, TraceTagKey.SPANS_LOCATION, SPANS_IN_TRACKING_STORE) for t in trace_ids]
     )
 
 
