@@ -125,8 +125,12 @@ def measure(kind: str, url: str, ids: dict[str, str], runs: int, browser: Any) -
     )
     if kind == "tracklet":
         page.get_by_test_id("run-count").filter(has_text=f"{runs + 1:,} runs").wait_for()
-        page.get_by_test_id("runs-grid").evaluate("el => el.scrollTop = el.scrollHeight")
-        out["last_row"] = _when(page, VISIBLE, "run-00000")
+        # Timed from the scroll, not from navigation: the 2 s wait above is the bench's own.
+        scrolled = page.get_by_test_id("runs-grid").evaluate(
+            "el => { el.scrollTop = el.scrollHeight; return performance.now(); }"
+        )
+        shown = _when(page, VISIBLE, "run-00000")
+        out["last_row"] = None if shown is None else shown - float(scrolled) / 1000
     else:
         out["last_row"] = None  # MLflow pages 100 runs per "load more" click
     context.close()
@@ -207,7 +211,7 @@ def main() -> None:
         f"(median of {args.repeat} cold loads, headless Chromium)",
         [
             row(f"{args.runs:,}-run experiment: first row visible", "first_row", "s", "<= 0.5 s"),
-            row("... last row visible after scrolling", "last_row", "s", "<= 1 s",
+            row("... last row visible after scrolling to the end", "last_row", "s", "<= 1 s",
                 "MLflow: load more, 100 runs a click"),
             row(f"{args.points:,}-step metric chart drawn", "chart", "s", "<= 1 s",
                 f"tracklet: both spikes visible: {spikes}"),
