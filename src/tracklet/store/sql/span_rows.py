@@ -67,7 +67,7 @@ def span_row(span: Span) -> tuple[Any, ...]:
         span.parent_id,
         span.name.replace("\x00", ""),
         _span_type(span),
-        span.status.status_code.value,
+        _STATUS_VALUES[span.status.status_code],
         span.start_time_ns,
         span.end_time_ns,
         _content(span),
@@ -75,12 +75,16 @@ def span_row(span: Span) -> tuple[Any, ...]:
 
 
 _PROTO_NAMES = {code: code.to_proto_name() for code in SpanStatusCode}
+_STATUS_VALUES = {code: code.value for code in SpanStatusCode}  # no enum property per span
 
 
 @functools.lru_cache(maxsize=4096)
 def _b64(hex_id: str) -> str:
     # Cached: a trace's id, and a parent's span id, recur in every span of a request.
-    return binascii.b2a_base64(bytes.fromhex(hex_id), newline=False).decode("ascii")
+    return _b2a(bytes.fromhex(hex_id), newline=False).decode("ascii")
+
+
+_b2a = binascii.b2a_base64  # a span's own id, unique: not worth a cache entry
 
 
 def _plain_content(span: Span) -> str:
@@ -98,7 +102,7 @@ def _plain_content(span: Span) -> str:
     status = span.status
     return (
         f'{{"trace_id":"{_b64(otel_trace_id_hex(span.trace_id))}",'
-        f'"span_id":"{_b64(span.span_id)}",'
+        f'"span_id":"{_b2a(bytes.fromhex(span.span_id), newline=False).decode()}",'
         f'"parent_span_id":{_ascii(_b64(parent)) if parent else "null"},'
         f'"name":{_ascii(span.name)},'
         f'"start_time_unix_nano":{start},'
