@@ -28,7 +28,7 @@ from bench.bench_server import QUIET, _free_port, _healthy
 
 API = "/api/2.0/mlflow"
 USER, PASSWORD = "bench-admin", "a-long-bench-password-1"
-MLFLOW_ADMIN = ("admin", "password1234")  # MLflow's basic-auth default admin
+MLFLOW_ADMIN = ("admin", "a-long-bench-password-2")  # set in its basic_auth.ini
 
 
 def _start(kind: str, workdir: Path, auth: bool) -> tuple[subprocess.Popen[bytes], str]:
@@ -51,6 +51,7 @@ def _start(kind: str, workdir: Path, auth: bool) -> tuple[subprocess.Popen[bytes
         command += ["--app-name", "basic-auth"]
         env |= {"TRACKLET_ADMIN_USERNAME": USER, "TRACKLET_ADMIN_PASSWORD": PASSWORD}
         env["MLFLOW_AUTH_CONFIG_PATH"] = str(_mlflow_auth_config(workdir))
+        env["MLFLOW_FLASK_SERVER_SECRET_KEY"] = "bench-secret"  # MLflow's auth requires one
     log = open(workdir / "server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
