@@ -4,16 +4,24 @@ idempotence (twice -> no duplicates) and resumption after an interruption."""
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from tests.cli.mlflow_scenario import make_mlflow_store
+from tests.cli.transfer_checks import (
+    _artifacts,
+    _count,
+    _mlflow_snapshot,
+    _row_counts,
+    run,
+    snapshot,
+)
 
 from tracklet.cli import main
 from tracklet.tracking.client import MlflowClient
@@ -22,138 +30,6 @@ from tracklet.tracking.client import MlflowClient
 @pytest.fixture(scope="module")
 def source(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return make_mlflow_store(tmp_path_factory.mktemp("mlflow"))
-
-
-def run(*args: str, ok: bool = True) -> Result:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=not ok)
-    assert (result.exit_code == 0) is ok, result.output
-    return result
-
-
-def _value(v: float) -> Any:
-    return "nan" if isinstance(v, float) and math.isnan(v) else v
-
-
-def snapshot(client: Any, made: dict[str, Any], traces: bool = True) -> dict[str, Any]:
-    """Everything an MLflow-compatible client reads back, normalised for comparison (artifact
-    locations aside: they move when artifacts are copied)."""
-    experiments = {
-        e.experiment_id: (
-            e.name,
-            e.lifecycle_stage,
-            dict(e.tags),
-            e.creation_time,
-            e.last_update_time,
-        )
-        for e in client.search_experiments(view_type=3)
-        if e.experiment_id != "0"
-    }
-    runs = {}
-    for run in client.search_runs(made["experiments"], run_view_type=3, max_results=1000):
-        info = run.info
-        histories = {
-            key: sorted(
-                (m.step, m.timestamp, _value(m.value))
-                for m in client.get_metric_history(info.run_id, key)
-            )
-            for key in run.data.metrics
-        }
-        runs[info.run_id] = {
-            "info": (
-                info.experiment_id,
-                info.run_name,
-                info.user_id,
-                info.status,
-                info.start_time,
-                info.end_time,
-                info.lifecycle_stage,
-            ),
-            "metrics": {k: _value(v) for k, v in run.data.metrics.items()},
-            "params": dict(run.data.params),
-            "tags": dict(run.data.tags),
-            "histories": histories,
-            "datasets": sorted(
-                (
-                    d.dataset.name,
-                    d.dataset.digest,
-                    d.dataset.source_type,
-                    d.dataset.source,
-                    d.dataset.schema,
-                    d.dataset.profile,
-                    sorted((t.key, t.value) for t in d.tags),
-                )
-                for d in run.inputs.dataset_inputs
-            ),
-            "outputs": sorted((o.model_id, o.step) for o in run.outputs.model_outputs),
-        }
-    models = {
-        m.model_id: (
-            m.name,
-            str(m.status).split(".")[-1].upper(),
-            m.source_run_id,
-            m.experiment_id,
-            dict(m.params),
-            dict(m.tags),
-            sorted((x.key, x.value, x.step, x.run_id) for x in m.metrics or []),
-            m.creation_timestamp,
-        )
-        for m in client.search_logged_models(made["experiments"])
-    }
-    registered = client.get_registered_model("reg")
-    version = client.get_model_version("reg", "1")
-    registry = (
-        registered.name,
-        registered.description,
-        dict(registered.tags),
-        {k: str(v) for k, v in registered.aliases.items()},  # tracklet says "1" where MLflow says 1
-        version.source,
-        version.run_id,
-        dict(version.tags),
-        version.status,
-        version.current_stage,
-        version.creation_timestamp,
-    )
-    if not traces:
-        return {"experiments": experiments, "runs": runs, "models": models, "registry": registry}
-    trace = client.get_trace(made["trace_id"])
-    trace_view = (
-        trace.info.trace_id,
-        str(trace.info.state),
-        trace.info.request_time,
-        trace.info.execution_duration,
-        [s.name for s in trace.data.spans],
-        [s.inputs for s in trace.data.spans],
-        [s.outputs for s in trace.data.spans],
-    )
-    return {
-        "experiments": experiments,
-        "runs": runs,
-        "models": models,
-        "registry": registry,
-        "traces": trace_view,
-    }
-
-
-def _artifacts(client: Any, run_id: str) -> dict[str, str]:
-    files = {}
-    pending = [None]
-    while pending:
-        for info in client.list_artifacts(run_id, pending.pop()):
-            if info.is_dir:
-                pending.append(info.path)
-            else:
-                files[info.path] = Path(client.download_artifacts(run_id, info.path)).read_text()
-    return files
-
-
-def _mlflow_snapshot(uri: str, made: dict[str, Any], traces: bool = True) -> dict[str, Any]:
-    import mlflow
-
-    mlflow.set_tracking_uri(uri)
-    try:
-        return snapshot(mlflow.MlflowClient(uri), made, traces)
-    finally:
-        mlflow.set_tracking_uri(None)
 
 
 def test_import_keeps_every_entity_and_point(source: dict[str, Any], store_uri: str) -> None:
@@ -170,23 +46,6 @@ def test_import_keeps_every_entity_and_point(source: dict[str, Any], store_uri: 
         assert _artifacts(ours, run_id) != {}
     model = ours.get_logged_model(source["model_id"])
     assert Path(model.artifact_location, "MLmodel").read_text() == "flavors: {}\n"
-
-
-def _count(summary: str, what: str) -> int:
-    """A count from the import's summary table."""
-    line = next(line for line in summary.splitlines() if line.startswith(what + " "))
-    return int(line.split()[-1])
-
-
-def _row_counts(db_path: str) -> dict[str, int]:
-    connection = sqlite3.connect(db_path)
-    try:
-        names = [
-            r[0] for r in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        ]
-        return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
-    finally:
-        connection.close()
 
 
 def test_import_twice_adds_nothing(source: dict[str, Any], tmp_path: Path) -> None:
@@ -297,7 +156,7 @@ def test_import_from_a_running_server(source: dict[str, Any], tmp_path: Path) ->
     """The MLflow store served over MLflow's REST protocol (by tracklet's server, which the
     compat suite holds to MLflow's answers; ``mlflow server`` takes too long to start for a
     unit test) and imported from its URL: what MLflow's client reads from the original
-    database, tracklet reads from the import (traces need the database)."""
+    database, tracklet reads from the import, traces with their spans included."""
     import socket
     import threading
     import time
@@ -325,9 +184,8 @@ def test_import_from_a_running_server(source: dict[str, Any], tmp_path: Path) ->
         dest = f"sqlite:///{tmp_path / 'from-server.db'}"
         out = run("import", url, "--to", dest).output
         assert _count(out, "runs") == len(source["runs"])
-        assert snapshot(MlflowClient(dest), source, traces=False) == _mlflow_snapshot(
-            source["uri"], source, traces=False
-        )
+        assert _count(out, "traces") == 1
+        assert snapshot(MlflowClient(dest), source) == _mlflow_snapshot(source["uri"], source)
         assert _artifacts(MlflowClient(dest), source["runs"][0]) == {
             "notes/readme.txt": "notes 0 0"
         }
@@ -337,3 +195,98 @@ def test_import_from_a_running_server(source: dict[str, Any], tmp_path: Path) ->
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def _trace_detail(client: Any, trace_id: str) -> dict[str, Any]:
+    """A trace's info, tags, metadata and every span field, as a client reads them (the tags
+    naming where the spans and artifacts live aside: they differ between stores by design)."""
+    trace = client.get_trace(trace_id)
+    info = trace.info
+    moved = {"mlflow.artifactLocation", "mlflow.trace.spansLocation"}
+    return {
+        "info": (
+            info.trace_id,
+            info.experiment_id,
+            str(info.state).rpartition(".")[2],
+            info.request_time,
+            info.execution_duration,
+            info.request_preview,
+            info.response_preview,
+            info.client_request_id,
+        ),
+        "tags": {k: v for k, v in info.tags.items() if k not in moved},
+        "metadata": dict(info.trace_metadata),
+        "spans": [
+            (
+                s.span_id,
+                s.parent_id,
+                s.name,
+                s.start_time_ns,
+                s.end_time_ns,
+                str(s.status.status_code).rpartition(".")[2],
+                s.span_type,
+                s.inputs,
+                s.outputs,
+                dict(s.attributes),
+            )
+            for s in trace.data.spans
+        ],
+    }
+
+
+@pytest.fixture
+def mlflows_server(
+    source: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """MLflow 3.17.2's own tracking server app (what ``mlflow server`` serves, its Flask
+    handlers) on the source database, in a thread: ``mlflow server`` as a process takes 15 s
+    to start on an idle machine and a minute on a busy one."""
+    import threading
+
+    import mlflow
+    from mlflow.server import app, handlers
+    from werkzeug.serving import make_server
+
+    monkeypatch.setenv("_MLFLOW_SERVER_FILE_STORE", source["uri"])
+    monkeypatch.setenv("_MLFLOW_SERVER_ARTIFACT_ROOT", str(tmp_path / "mlartifacts"))
+    handlers._tracking_store = handlers._model_registry_store = None
+    saved = dict(os.environ)
+    # Opened now, not at the first request: opening sets MLflow's tracking and registry URIs
+    # (globals and environment), taken back here before any test reads its own store.
+    handlers._get_tracking_store()
+    handlers._get_model_registry_store()
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+    os.environ.clear()
+    os.environ.update(saved)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        handlers._tracking_store = handlers._model_registry_store = None
+
+
+def test_import_traces_from_mlflows_server(
+    source: dict[str, Any], mlflows_server: str, tmp_path: Path
+) -> None:
+    """Traces read over REST from MLflow's own server (info, tags, metadata, spans) are what
+    MLflow's client reads from that server; the rest of the store comes along too."""
+    import mlflow
+
+    dest = f"sqlite:///{tmp_path / 'from-mlflow.db'}"
+    out = run("import", mlflows_server, "--to", dest, "--keep-artifact-locations").output
+    assert _count(out, "traces") == 1
+    assert _count(out, "spans") == 1
+    ours = MlflowClient(dest)
+    theirs = mlflow.MlflowClient(mlflows_server)
+    mine = _trace_detail(ours, source["trace_id"])
+    assert mine == _trace_detail(theirs, source["trace_id"])
+    assert mine["spans"][0][2] == "predict"
+    assert mine["spans"][0][7] == {"x": 1}
+    assert snapshot(ours, source) == _mlflow_snapshot(source["uri"], source)
+    again = run("import", mlflows_server, "--to", dest).output
+    assert "traces " not in again  # nothing new

@@ -29,6 +29,15 @@ def _database_uri(uri: str, role: str) -> str:
     return uri
 
 
+def _local_source(source: str) -> str:
+    """A ``file:`` URI (an mlruns directory as MLflow's tracking URI names it) as its path."""
+    if source.startswith("file:"):
+        from tracklet.transfer.artifact_copy import local_path
+
+        return local_path(source) or source
+    return source
+
+
 @click.command("import")
 @click.argument("source")
 @click.option(
@@ -77,12 +86,14 @@ def import_(
 ) -> None:
     """Import an MLflow store into tracklet, ids kept: experiments, runs with every metric
     point, params, tags, datasets, logged models, registered models and traces; artifacts are
-    copied. SOURCE is an MLflow database URI (sqlite:///mlflow.db, postgresql://...), a
-    running tracking server's URL (read over REST; traces are not), or a TensorBoard log
-    directory (scalars become runs). Running it again adds only what is new;
-    an interrupted import resumes."""
+    copied. SOURCE is an MLflow database URI (sqlite:///mlflow.db, postgresql://...), an
+    MLflow mlruns directory (./mlruns or file:///.../mlruns, MLflow's file store), a running
+    tracking server's URL (read over REST), or a TensorBoard log directory (scalars become
+    runs). Running it again adds only what is new; an interrupted import resumes."""
     from tracklet.store.sql.store import SqlStore
+    from tracklet.transfer.mlruns_reader import is_mlruns
 
+    source = _local_source(source)
     destination = _database_uri(resolve_uri(to_uri), "destination")
     started = time.perf_counter()
     with mlflow_errors():
@@ -96,6 +107,14 @@ def import_(
                     copy_artifacts=not keep_artifact_locations, batch_size=batch_size
                 )
                 counts = import_server(source, store, options, progress)
+            elif os.path.isdir(source) and is_mlruns(source):
+                from tracklet.transfer.db_import import ImportOptions
+                from tracklet.transfer.mlruns_import import import_mlruns
+
+                options = ImportOptions(
+                    copy_artifacts=not keep_artifact_locations, batch_size=batch_size
+                )
+                counts = import_mlruns(source, store, options, progress)
             elif os.path.isdir(source):
                 from tracklet.transfer.tensorboard import import_tensorboard
 

@@ -68,7 +68,7 @@ def import_database(
             wrapper.close()
     finally:
         engine.dispose()
-    _advance_sequences(store)
+    advance_sequences(store)
     return counts
 
 
@@ -299,7 +299,7 @@ def _input_rows(
     return datasets, tags, models_in, models_out
 
 
-def _advance_sequences(store: SqlStore) -> None:
+def advance_sequences(store: SqlStore) -> None:
     """PostgreSQL: experiment ids were inserted as they were, so move the id sequence past them
     (SQLite takes max(id) + 1 by itself)."""
     if store.engine.dialect.name != "postgresql":

@@ -5,25 +5,22 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from tracklet.store.sql import schema as ours
 from tracklet.transfer import mlflow_tables as theirs
 from tracklet.transfer.artifact_copy import copy_tree, resolve
-from tracklet.transfer.bulk import creation_seqs, insert_ignore
+from tracklet.transfer.writer_extra import (
+    present,
+    write_logged_models,
+    write_registry,
+    write_traces,
+)
 
 if TYPE_CHECKING:
     from tracklet.store.sql.store import SqlStore
     from tracklet.transfer.db_import import ImportOptions, _Source
-
-
-def _present(store: SqlStore, sql: str) -> set[Any]:
-    with store._reader() as db:
-        cursor = db.dbapi.cursor()
-        cursor.execute(sql)
-        return {row[0] if len(row) == 1 else tuple(row) for row in cursor.fetchall()}
 
 
 def import_models(
@@ -37,7 +34,7 @@ def import_models(
     if "logged_models" not in source.tables:
         return
     lm = theirs.logged_models
-    present = _present(store, "SELECT model_id FROM logged_models")
+    done = present(store, "SELECT model_id FROM logged_models")
     rows = [
         r
         for r in source.rows(
@@ -55,7 +52,7 @@ def import_models(
                 lm.c.lifecycle_stage,
             )
         )
-        if r[0] not in present
+        if r[0] not in done
     ]
     if not rows:
         return
@@ -120,16 +117,7 @@ def import_models(
             ).where(m.c.model_id.in_(ids))
         )
     ]
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        d = db.dialect_name
-        seqs = creation_seqs(cursor, d, "logged_models", len(models))
-        for model, seq in zip(models, seqs, strict=True):
-            model["creation_seq"] = seq
-        counts["logged models"] += insert_ignore(cursor, d, ours.logged_models, models)
-        insert_ignore(cursor, d, ours.logged_model_tags, tags)
-        insert_ignore(cursor, d, ours.logged_model_params, params)
-        insert_ignore(cursor, d, ours.logged_model_metrics, metrics)
+    write_logged_models(store, models, tags, params, metrics, counts)
 
 
 def import_registry(source: _Source, store: SqlStore, counts: Counter[str]) -> None:
@@ -200,17 +188,7 @@ def import_registry(source: _Source, store: SqlStore, counts: Counter[str]) -> N
         {"name": r[0], "alias": r[1], "version": r[2]}
         for r in source.rows(sa.select(al.c.name, al.c.alias, al.c.version))
     ]
-    present = _present(store, "SELECT name FROM registered_models")
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        d = db.dialect_name
-        insert_ignore(cursor, d, ours.registered_models, models)
-        insert_ignore(cursor, d, ours.model_versions, versions)
-        insert_ignore(cursor, d, ours.registered_model_tags, model_tags)
-        insert_ignore(cursor, d, ours.model_version_tags, version_tags)
-        insert_ignore(cursor, d, ours.registered_model_aliases, aliases)
-    counts["registered models"] += sum(1 for m in models if m["name"] not in present)
-    counts["model versions (total)"] += len(versions)
+    write_registry(store, models, versions, model_tags, version_tags, aliases, counts)
 
 
 def _model_id_of(source: str | None) -> str | None:
@@ -224,7 +202,7 @@ def import_traces(source: _Source, store: SqlStore, counts: Counter[str]) -> Non
     if "trace_info" not in source.tables:
         return
     ti = theirs.trace_info
-    present = _present(store, "SELECT trace_id FROM trace_info")
+    done = present(store, "SELECT trace_id FROM trace_info")
     rows = [
         r
         for r in source.rows(
@@ -240,7 +218,7 @@ def import_traces(source: _Source, store: SqlStore, counts: Counter[str]) -> Non
                 ti.c.trace_name,
             )
         )
-        if r[0] not in present
+        if r[0] not in done
     ]
     if not rows:
         return
@@ -305,10 +283,4 @@ def import_traces(source: _Source, store: SqlStore, counts: Counter[str]) -> Non
         if "spans" in source.tables
         else []
     )
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        d = db.dialect_name
-        counts["traces"] += insert_ignore(cursor, d, ours.trace_info, infos)
-        insert_ignore(cursor, d, ours.trace_tags, tags)
-        insert_ignore(cursor, d, ours.trace_metadata, metadata)
-        counts["spans"] += insert_ignore(cursor, d, ours.spans, span_rows)
+    write_traces(store, infos, tags, metadata, span_rows, counts)

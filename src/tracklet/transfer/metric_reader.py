@@ -5,6 +5,7 @@ reads batches of runs on the other cores while it writes)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,32 +62,47 @@ def read_metrics(dbapi: Any, dialect: str, ids: list[str]) -> MetricRows:
             steps, timestamps, values = zip(*cursor.fetchall(), strict=True)
             if None in values:
                 values = tuple(float("nan") if v is None else v for v in values)
-            n = len(steps)
-            total += n
-            for at in range(0, n, _MAX_CHUNK_POINTS):
-                end = at + _MAX_CHUNK_POINTS
-                chunks.append(
-                    {
-                        "run_uuid": run_id,
-                        "key": key,
-                        "n": min(n, end) - at,
-                        "data": metric_codec.pack_points(
-                            steps[at:end], timestamps[at:end], values[at:end]
-                        ),
-                    }
-                )
-            step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
-            is_nan = value != value
-            latest.append(
-                {
-                    "run_uuid": run_id,
-                    "key": key,
-                    "value": None if is_nan else value,
-                    "is_nan": is_nan,
-                    "timestamp": timestamp,
-                    "step": step,
-                    "tail_n": 0,
-                    "tail": b"",
-                }
-            )
+            total += series_rows(run_id, key, steps, timestamps, values, chunks, latest)
     return chunks, latest, total
+
+
+def series_rows(
+    run_id: str,
+    key: str,
+    steps: Sequence[int],
+    timestamps: Sequence[int],
+    values: Sequence[float],
+    chunks: list[dict[str, Any]],
+    latest: list[dict[str, Any]],
+) -> int:
+    """Append one (run, key) history's metric_chunks rows (packed, 64k points a chunk) and its
+    latest_metrics row (MLflow's latest: max step, then timestamp, then value); returns the
+    number of points. Shared by every import source."""
+    n = len(steps)
+    if n == 0:
+        return 0
+    for at in range(0, n, _MAX_CHUNK_POINTS):
+        end = at + _MAX_CHUNK_POINTS
+        chunks.append(
+            {
+                "run_uuid": run_id,
+                "key": key,
+                "n": min(n, end) - at,
+                "data": metric_codec.pack_points(steps[at:end], timestamps[at:end], values[at:end]),
+            }
+        )
+    step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
+    is_nan = value != value
+    latest.append(
+        {
+            "run_uuid": run_id,
+            "key": key,
+            "value": None if is_nan else value,
+            "is_nan": is_nan,
+            "timestamp": timestamp,
+            "step": step,
+            "tail_n": 0,
+            "tail": b"",
+        }
+    )
+    return n

@@ -5,8 +5,8 @@ through its REST API, written into tracklet's tables with the same writer as a d
 What the REST API does not say is made up as MLflow's store would have it: a deleted run's
 ``deleted_time`` is the time of the import (``tracklet gc --older-than`` counts from it), and a
 dataset's id is derived from its experiment, name and digest. Artifacts are copied through the
-server (its ``mlflow-artifacts`` proxy, or the locations it reports). Traces are not read over
-REST; import the server's database for those.
+server (its ``mlflow-artifacts`` proxy, or the locations it reports). Traces come with their
+tags, metadata and spans (``BatchGetTraces``), the spans then kept in the tracking store.
 """
 
 from __future__ import annotations
@@ -18,12 +18,17 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from tracklet.store.sql import metric_codec
-from tracklet.store.sql import schema as ours
 from tracklet.transfer.artifact_copy import copy_tree
-from tracklet.transfer.bulk import creation_seqs, insert_ignore
-from tracklet.transfer.metric_reader import MetricRows
+from tracklet.transfer.metric_reader import MetricRows, series_rows
 from tracklet.transfer.writer import InputRows, Rows, write_experiments, write_runs
+from tracklet.transfer.writer_extra import (
+    metric_value,
+    present,
+    trace_rows,
+    write_logged_models,
+    write_registry,
+    write_traces,
+)
 
 if TYPE_CHECKING:
     from tracklet.entities import Run
@@ -92,6 +97,7 @@ def import_server(
         _import_models(source, store, options, locations, ids, url, counts)
         _import_runs(source, store, options, locations, runs, url, counts, progress)
         _import_registry(source, store, counts)
+        _import_traces(source, store, ids, counts)
     finally:
         source.close()
     return counts
@@ -104,6 +110,10 @@ def _search_runs(source: RestStore, experiment_id: str, token: str | None) -> An
 def _search_versions(source: RestStore, name: str, token: str | None) -> Any:
     quoted = name.replace("'", "\\'")
     return source.search_model_versions(f"name = '{quoted}'", page_token=token)
+
+
+def _search_traces(source: RestStore, experiment_id: str, token: str | None) -> Any:
+    return source.search_traces([experiment_id], max_results=500, page_token=token)
 
 
 def _dataset_uuid(run: Run, name: str, digest: str) -> str:
@@ -120,11 +130,8 @@ def _import_runs(
     counts: Counter[str],
     progress: Progress,
 ) -> None:
-    with store._reader() as db:
-        cursor = db.dbapi.cursor()
-        cursor.execute("SELECT run_uuid FROM runs")
-        present = {row[0] for row in cursor.fetchall()}
-    todo = [run for run in runs if run.info.run_id not in present]
+    done = present(store, "SELECT run_uuid FROM runs")
+    todo = [run for run in runs if run.info.run_id not in done]
     counts["runs already present"] += len(runs) - len(todo)
     now = int(time.time() * 1000)
     with progress(len(todo), "Importing runs", "run") as bar:
@@ -179,31 +186,7 @@ def _metrics(source: RestStore, batch: list[Run]) -> MetricRows:
         for key in run.data.metrics:
             history = source.get_metric_history(run_id, key)
             steps, timestamps, values = history.steps, history.timestamps, history.values
-            if not steps:
-                continue
-            total += len(steps)
-            chunks.append(
-                {
-                    "run_uuid": run_id,
-                    "key": key,
-                    "n": len(steps),
-                    "data": metric_codec.pack_points(steps, timestamps, values),
-                }
-            )
-            step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
-            nan = value != value
-            latest.append(
-                {
-                    "run_uuid": run_id,
-                    "key": key,
-                    "value": None if nan else value,
-                    "is_nan": nan,
-                    "timestamp": timestamp,
-                    "step": step,
-                    "tail_n": 0,
-                    "tail": b"",
-                }
-            )
+            total += series_rows(run_id, key, steps, timestamps, values, chunks, latest)
     return chunks, latest, total
 
 
@@ -243,14 +226,11 @@ def _import_models(
 ) -> None:
     import posixpath
 
-    with store._reader() as db:
-        cursor = db.dbapi.cursor()
-        cursor.execute("SELECT model_id FROM logged_models")
-        present = {row[0] for row in cursor.fetchall()}
+    done = present(store, "SELECT model_id FROM logged_models")
     found = [
         m
         for m in _pages(lambda t: source.search_logged_models(experiment_ids, page_token=t))
-        if m.model_id not in present
+        if m.model_id not in done
     ]
     if not found:
         return
@@ -286,8 +266,7 @@ def _import_models(
         {
             "model_id": m.model_id,
             "key": x.key,
-            "value": None if x.value != x.value else x.value,
-            "is_nan": x.value != x.value,
+            **metric_value(x.value),
             "timestamp": x.timestamp,
             "step": x.step,
             "run_uuid": x.run_id,
@@ -297,17 +276,7 @@ def _import_models(
         for m in found
         for x in m.metrics or []
     ]
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        d = db.dialect_name
-        for model, seq in zip(
-            models, creation_seqs(cursor, d, "logged_models", len(models)), strict=True
-        ):
-            model["creation_seq"] = seq
-        counts["logged models"] += insert_ignore(cursor, d, ours.logged_models, models)
-        insert_ignore(cursor, d, ours.logged_model_tags, tags)
-        insert_ignore(cursor, d, ours.logged_model_params, params)
-        insert_ignore(cursor, d, ours.logged_model_metrics, metrics)
+    write_logged_models(store, models, tags, params, metrics, counts)
 
 
 def _status_number(status: Any) -> int:
@@ -351,40 +320,40 @@ def _import_registry(source: RestStore, store: SqlStore, counts: Counter[str]) -
         }
         for v in versions
     ]
-    with store._reader() as db:
-        cursor = db.dbapi.cursor()
-        cursor.execute("SELECT name FROM registered_models")
-        present = {row[0] for row in cursor.fetchall()}
-    with store._writer.transaction() as db:
-        cursor = db.dbapi.cursor()
-        d = db.dialect_name
-        insert_ignore(cursor, d, ours.registered_models, model_rows)
-        insert_ignore(cursor, d, ours.model_versions, version_rows)
-        insert_ignore(
-            cursor,
-            d,
-            ours.registered_model_tags,
-            [{"name": m.name, "key": k, "value": v} for m in registered for k, v in m.tags.items()],
-        )
-        insert_ignore(
-            cursor,
-            d,
-            ours.model_version_tags,
-            [
-                {"name": v.name, "version": int(v.version), "key": k, "value": val}
-                for v in versions
-                for k, val in v.tags.items()
-            ],
-        )
-        insert_ignore(
-            cursor,
-            d,
-            ours.registered_model_aliases,
-            [
-                {"name": m.name, "alias": a, "version": int(ver)}
-                for m in registered
-                for a, ver in m.aliases.items()
-            ],
-        )
-    counts["registered models"] += sum(1 for m in registered if m.name not in present)
-    counts["model versions (total)"] += len(versions)
+    model_tags = [
+        {"name": m.name, "key": k, "value": v} for m in registered for k, v in m.tags.items()
+    ]
+    version_tags = [
+        {"name": v.name, "version": int(v.version), "key": k, "value": val}
+        for v in versions
+        for k, val in v.tags.items()
+    ]
+    aliases = [
+        {"name": m.name, "alias": a, "version": int(ver)}
+        for m in registered
+        for a, ver in m.aliases.items()
+    ]
+    write_registry(store, model_rows, version_rows, model_tags, version_tags, aliases, counts)
+
+
+def _import_traces(
+    source: RestStore, store: SqlStore, experiment_ids: list[str], counts: Counter[str]
+) -> None:
+    """Traces not yet in the destination, read 100 at a time with their spans."""
+    done = present(store, "SELECT trace_id FROM trace_info")
+    infos = [
+        info
+        for eid in experiment_ids
+        for info in _pages(functools.partial(_search_traces, source, eid))
+        if info.trace_id not in done
+    ]
+    for at in range(0, len(infos), 100):
+        chunk = infos[at : at + 100]
+        full = {t.trace_id: t for t in source.batch_get_traces([i.trace_id for i in chunk])}
+        traces = []
+        for info in chunk:
+            trace = full.get(info.trace_id)
+            spans = list(trace.data.spans) if trace is not None else []
+            whole = trace.info if trace is not None else info
+            traces.append((whole, int(whole.experiment_id or info.experiment_id or "0"), spans))
+        write_traces(store, *trace_rows(traces), counts)

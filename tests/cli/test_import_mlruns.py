@@ -1,0 +1,202 @@
+"""``tracklet import ./mlruns``: an MLflow 3.17.2 FileStore directory made here by MLflow itself
+(``MLFLOW_ALLOW_FILE_STORE=true``: 3.17.2 refuses a file: tracking URI without it), imported and
+compared entity by entity, point by point, with what MLflow's client reads from it; twice adds
+nothing; an interrupted import resumes."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from tests.cli.transfer_checks import _artifacts, _count, _row_counts, run, snapshot
+
+from tracklet.cli import main
+from tracklet.tracking.client import MlflowClient
+
+
+@pytest.fixture
+def allow_file_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+
+
+def make_mlruns(base: Path) -> dict[str, Any]:
+    """An mlruns directory written by MLflow: two live experiments and a deleted one, runs with
+    NaN, infinite values and negative steps, params, tags, a dataset input, an artifact, a
+    deleted run, a logged model with metrics and files, a registered model with a version,
+    tags and an alias, and a trace."""
+    import mlflow
+    import pandas as pd
+    from mlflow import MlflowClient as TheirClient
+    from mlflow.entities import Metric, Param, RunTag
+
+    uri = (base / "mlruns").as_uri()
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    client = TheirClient(uri)
+    made: dict[str, Any] = {"uri": uri, "path": str(base / "mlruns"), "runs": []}
+    try:
+        ids = [client.create_experiment(f"exp-{e}", tags={"team": f"t{e}"}) for e in range(3)]
+        made["experiments"] = ids
+        frame = pd.DataFrame({"x": [1, 2, 3], "y": [0.1, 0.2, 0.3]})
+        for e, experiment_id in enumerate(ids):
+            for r in range(2):
+                with mlflow.start_run(experiment_id=experiment_id, run_name=f"run-{e}-{r}") as run:
+                    t = 1_700_000_000_000
+                    metrics = [Metric("loss", 1.0 / (i + 1), t + i, i - 2) for i in range(5)]
+                    metrics += [
+                        Metric("loss", math.nan, t + 9, -5),
+                        Metric("acc", 0.5, t, 1),
+                        Metric("acc", 0.7, t + 1, 1),  # a repeated step
+                        Metric("big", math.inf, t, 0),
+                        Metric("big", -math.inf, t + 1, 1),
+                        Metric("odd", math.nan, t, 0),
+                    ]
+                    client.log_batch(
+                        run.info.run_id,
+                        metrics=metrics,
+                        params=[Param("lr", str(0.1 * (r + 1))), Param("nested/key", "v")],
+                        tags=[RunTag("stage", "dev"), RunTag("index", str(r))],
+                    )
+                    mlflow.log_text(f"notes {e} {r}", "notes/readme.txt")
+                    mlflow.log_input(mlflow.data.from_pandas(frame, name="data"), context="train")
+                    made["runs"].append(run.info.run_id)
+        with mlflow.start_run(experiment_id=ids[0], run_name="with-model") as run:
+            model = mlflow.initialize_logged_model(
+                name="net", source_run_id=run.info.run_id, params={"depth": "3"}, tags={"k": "v"}
+            )
+            mlflow.log_metric("val", 0.5, step=1, model_id=model.model_id)
+            client.log_outputs(
+                run.info.run_id, [mlflow.entities.LoggedModelOutput(model.model_id, 1)]
+            )
+            model_dir = base / "model_files"
+            model_dir.mkdir()
+            (model_dir / "MLmodel").write_text("flavors: {}\n")
+            client.log_model_artifacts(model.model_id, str(model_dir))
+            mlflow.finalize_logged_model(model.model_id, "READY")
+            made["runs"].append(run.info.run_id)
+            made["model_id"] = model.model_id
+        client.create_registered_model("reg", tags={"owner": "me"}, description="a model")
+        version = client.create_model_version(
+            "reg", f"models:/{made['model_id']}", run_id=made["runs"][-1], tags={"v": "1"}
+        )
+        client.create_model_version("reg", f"models:/{made['model_id']}", run_id=made["runs"][-1])
+        client.set_registered_model_alias("reg", "champion", version.version)
+        with mlflow.start_run(experiment_id=ids[1], run_name="gone") as run:
+            mlflow.log_metric("m", 1.0)
+        client.delete_run(run.info.run_id)
+        made["runs"].append(run.info.run_id)
+        mlflow.set_experiment(experiment_id=ids[0])
+
+        @mlflow.trace(name="predict")
+        def predict(x: int) -> int:
+            return x + 1
+
+        predict(1)
+        made["trace_id"] = mlflow.get_last_active_trace_id()
+        mlflow.flush_trace_async_logging()
+        client.delete_experiment(ids[2])
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+    return made
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    try:
+        yield make_mlruns(tmp_path_factory.mktemp("mlruns"))
+    finally:
+        os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
+
+
+def _their_snapshot(made: dict[str, Any]) -> dict[str, Any]:
+    import mlflow
+
+    mlflow.set_tracking_uri(made["uri"])
+    mlflow.set_registry_uri(made["uri"])
+    try:
+        return snapshot(mlflow.MlflowClient(made["uri"], made["uri"]), made)
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+
+
+@pytest.mark.usefixtures("allow_file_store")
+def test_import_mlruns_keeps_every_entity_and_point(source: dict[str, Any], store_uri: str) -> None:
+    out = run("import", source["path"], "--to", store_uri).output
+    assert _count(out, "runs") == len(source["runs"])
+    assert _count(out, "traces") == 1
+    ours = MlflowClient(store_uri)
+    mine, theirs = snapshot(ours, source), _their_snapshot(source)
+    assert mine == theirs
+    # The scenario's values made it (not an empty store equal to an empty store).
+    history = mine["runs"][source["runs"][0]]["histories"]
+    assert (-5, 1_700_000_000_009, "nan") in history["loss"]
+    assert [v for _, _, v in history["big"]] == [math.inf, -math.inf]
+    assert mine["experiments"][source["experiments"][2]][1] == "deleted"
+    assert ours.get_run(source["runs"][-1]).info.lifecycle_stage == "deleted"
+    assert ours.get_model_version("reg", "2").version == "2"
+    assert ours.get_model_version_by_alias("reg", "champion").version == "1"
+    assert len(mine["runs"][source["runs"][0]]["datasets"]) == 1
+    import mlflow
+
+    theirs_client = mlflow.MlflowClient(source["uri"])
+    for run_id in source["runs"][:2]:  # copied artifacts, same files and contents
+        assert _artifacts(ours, run_id) == _artifacts(theirs_client, run_id) != {}
+    model = ours.get_logged_model(source["model_id"])
+    assert Path(model.artifact_location, "MLmodel").read_text() == "flavors: {}\n"
+
+
+@pytest.mark.usefixtures("allow_file_store")
+def test_import_mlruns_twice_adds_nothing(source: dict[str, Any], tmp_path: Path) -> None:
+    dest = tmp_path / "twice.db"
+    # A file: URI names the directory as MLflow's tracking URI does.
+    run("import", source["uri"], "--to", f"sqlite:///{dest}", "--keep-artifact-locations")
+    first = _row_counts(str(dest))
+    assert first["runs"] == len(source["runs"])
+    again = run("import", source["path"], "--to", f"sqlite:///{dest}").output
+    assert _count(again, "runs already present") == len(source["runs"])
+    assert _row_counts(str(dest)) == first
+    ours = MlflowClient(f"sqlite:///{dest}")
+    assert ours.get_run(source["runs"][0]).info.artifact_uri.startswith(source["uri"])
+    assert _artifacts(ours, source["runs"][0]) == {"notes/readme.txt": "notes 0 0"}
+
+
+@pytest.mark.usefixtures("allow_file_store")
+def test_interrupted_mlruns_import_resumes(
+    source: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tracklet.transfer import mlruns_import
+
+    clean = tmp_path / "clean.db"
+    run("import", source["path"], "--to", f"sqlite:///{clean}")
+    dest = tmp_path / "resumed.db"
+    real = mlruns_import.import_run_batch
+    calls = []
+
+    def failing(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # as if ^C in the middle of the import
+        real(*args)
+
+    monkeypatch.setattr(mlruns_import, "import_run_batch", failing)
+    interrupted = CliRunner().invoke(
+        main, ["import", source["path"], "--to", f"sqlite:///{dest}", "--batch-size", "2"]
+    )
+    assert interrupted.exit_code == 1
+    partial = _row_counts(str(dest))
+    assert 0 < partial["runs"] < len(source["runs"])
+    monkeypatch.setattr(mlruns_import, "import_run_batch", real)
+    resumed = run("import", source["path"], "--to", f"sqlite:///{dest}", "--batch-size", "2")
+    assert _count(resumed.output, "runs already present") == partial["runs"]
+    assert _row_counts(str(dest)) == _row_counts(str(clean))
+    assert snapshot(MlflowClient(f"sqlite:///{dest}"), source) == snapshot(
+        MlflowClient(f"sqlite:///{clean}"), source
+    )
