@@ -10,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 
-def make_mlflow_store(base: Path, runs_per_experiment: int = 2) -> dict[str, Any]:
-    """Create ``base/mlflow.db`` (+ ``base/mlruns``) with MLflow; returns the ids made."""
+def make_mlflow_store(
+    base: Path, runs_per_experiment: int = 2, uri: str | None = None
+) -> dict[str, Any]:
+    """Create ``base/mlflow.db`` (or fill the database at ``uri``, whose schema MLflow
+    creates) and ``base/mlruns`` with MLflow; returns the ids made."""
     import mlflow
     import pandas as pd
     from mlflow import MlflowClient
@@ -21,8 +24,9 @@ def make_mlflow_store(base: Path, runs_per_experiment: int = 2) -> dict[str, Any
 
     # The schema MLflow 3.17.2 creates, from tracklet's snapshot of it: MLflow opens it without
     # running its ~100 migrations (20 s on a loaded machine), and the test proves the snapshot.
-    _create_mlflow_sqlite(str(base / "mlflow.db"))
-    uri = f"sqlite:///{base / 'mlflow.db'}"
+    if uri is None:
+        _create_mlflow_sqlite(str(base / "mlflow.db"))
+        uri = f"sqlite:///{base / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
     made: dict[str, Any] = {"uri": uri, "runs": [], "experiments": []}
