@@ -19,6 +19,7 @@ from tests.cli.transfer_checks import (
     _count,
     _mlflow_snapshot,
     _row_counts,
+    interrupt_at,
     run,
     snapshot,
 )
@@ -70,16 +71,7 @@ def test_interrupted_import_resumes(
     clean = tmp_path / "clean.db"
     run("import", source["uri"], "--to", f"sqlite:///{clean}")
     dest = tmp_path / "resumed.db"
-    real = db_import._import_run_batch
-    calls = []
-
-    def failing(*args: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # as if ^C in the middle of the import
-        real(*args)
-
-    monkeypatch.setattr(db_import, "_import_run_batch", failing)
+    real = interrupt_at(monkeypatch, db_import, "_import_run_batch")
     interrupted = CliRunner().invoke(
         main, ["import", source["uri"], "--to", f"sqlite:///{dest}", "--batch-size", "2"]
     )

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from tests.cli.transfer_checks import _artifacts, _count, _row_counts, run, snapshot
+from tests.cli.transfer_checks import (
+    _artifacts,
+    _count,
+    _row_counts,
+    interrupt_at,
+    run,
+    snapshot,
+)
 
 from tracklet.cli import main
 from tracklet.tracking.client import MlflowClient
@@ -177,16 +184,7 @@ def test_interrupted_mlruns_import_resumes(
     clean = tmp_path / "clean.db"
     run("import", source["path"], "--to", f"sqlite:///{clean}")
     dest = tmp_path / "resumed.db"
-    real = mlruns_import.import_run_batch
-    calls = []
-
-    def failing(*args: Any) -> None:
-        calls.append(1)
-        if len(calls) == 2:
-            raise KeyboardInterrupt  # as if ^C in the middle of the import
-        real(*args)
-
-    monkeypatch.setattr(mlruns_import, "import_run_batch", failing)
+    real = interrupt_at(monkeypatch, mlruns_import, "import_run_batch")
     interrupted = CliRunner().invoke(
         main, ["import", source["path"], "--to", f"sqlite:///{dest}", "--batch-size", "2"]
     )

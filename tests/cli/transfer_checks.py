@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from tracklet.cli import main
@@ -161,3 +162,19 @@ def _row_counts(db_path: str) -> dict[str, int]:
         return {n: connection.execute(f'SELECT COUNT(*) FROM "{n}"').fetchone()[0] for n in names}
     finally:
         connection.close()
+
+
+def interrupt_at(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, call: int = 2) -> Any:
+    """Make ``module.name`` (a batch writer) raise KeyboardInterrupt at its ``call``-th call,
+    as ^C in the middle of an import would; returns the real function, to put back."""
+    real = getattr(module, name)
+    calls = []
+
+    def failing(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == call:
+            raise KeyboardInterrupt
+        real(*args)
+
+    monkeypatch.setattr(module, name, failing)
+    return real

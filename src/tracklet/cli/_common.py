@@ -83,6 +83,14 @@ def mlflow_errors() -> Iterator[None]:
         raise click.ClickException(f"{error.error_code}: {message}") from None
 
 
+def act(tracking_uri: str | None, call: Callable[[MlflowClient], object], message: str) -> None:
+    """One client call under ``mlflow_errors``, then MLflow's message for it (the lifecycle
+    commands: rename, delete, restore)."""
+    with mlflow_errors():
+        call(client(tracking_uri))
+    click.echo(message)
+
+
 def format_time(ms: int | None) -> str:
     """Milliseconds since the epoch as MLflow's CLI prints them (local time, to the second)."""
     if ms is None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from tracklet.cli._common import (
     VIEWS,
+    act,
     client,
     echo_json,
     format_time,
@@ -111,9 +112,11 @@ def _absolute(location: str) -> str:
 @tracking_uri_option
 def rename(experiment_id: str, new_name: str, tracking_uri: str | None) -> None:
     """Rename an active experiment."""
-    with mlflow_errors():
-        client(tracking_uri).rename_experiment(experiment_id, new_name)
-    click.echo(f"Experiment with id {experiment_id} has been renamed to '{new_name}'.")
+    act(
+        tracking_uri,
+        lambda c: c.rename_experiment(experiment_id, new_name),
+        f"Experiment with id {experiment_id} has been renamed to '{new_name}'.",
+    )
 
 
 @experiments.command("delete")
@@ -122,9 +125,11 @@ def rename(experiment_id: str, new_name: str, tracking_uri: str | None) -> None:
 def delete(experiment_id: str, tracking_uri: str | None) -> None:
     """Mark an experiment and its runs deleted (``restore`` brings them back; ``tracklet gc``
     removes them for good)."""
-    with mlflow_errors():
-        client(tracking_uri).delete_experiment(experiment_id)
-    click.echo(f"Experiment with ID {experiment_id} has been deleted.")
+    act(
+        tracking_uri,
+        lambda c: c.delete_experiment(experiment_id),
+        f"Experiment with ID {experiment_id} has been deleted.",
+    )
 
 
 @experiments.command("restore")
@@ -132,9 +137,11 @@ def delete(experiment_id: str, tracking_uri: str | None) -> None:
 @tracking_uri_option
 def restore(experiment_id: str, tracking_uri: str | None) -> None:
     """Restore a deleted experiment and its runs."""
-    with mlflow_errors():
-        client(tracking_uri).restore_experiment(experiment_id)
-    click.echo(f"Experiment with id {experiment_id} has been restored.")
+    act(
+        tracking_uri,
+        lambda c: c.restore_experiment(experiment_id),
+        f"Experiment with id {experiment_id} has been restored.",
+    )
 
 
 @experiments.command("csv")

@@ -13,6 +13,7 @@ import click
 
 from tracklet.cli._common import (
     VIEWS,
+    act,
     client,
     echo_json,
     format_time,
@@ -137,9 +138,7 @@ def describe_run(run_id: str, tracking_uri: str | None) -> None:
 @tracking_uri_option
 def delete_run(run_id: str, tracking_uri: str | None) -> None:
     """Mark a run deleted (``restore`` brings it back; ``tracklet gc`` removes it for good)."""
-    with mlflow_errors():
-        client(tracking_uri).delete_run(run_id)
-    click.echo(f"Run with ID {run_id} has been deleted.")
+    act(tracking_uri, lambda c: c.delete_run(run_id), f"Run with ID {run_id} has been deleted.")
 
 
 @runs.command("restore")
@@ -147,9 +146,7 @@ def delete_run(run_id: str, tracking_uri: str | None) -> None:
 @tracking_uri_option
 def restore_run(run_id: str, tracking_uri: str | None) -> None:
     """Restore a deleted run."""
-    with mlflow_errors():
-        client(tracking_uri).restore_run(run_id)
-    click.echo(f"Run with id {run_id} has been restored.")
+    act(tracking_uri, lambda c: c.restore_run(run_id), f"Run with id {run_id} has been restored.")
 
 
 def run_to_dictionary(run: Run) -> dict[str, Any]:

@@ -106,33 +106,8 @@ def export_registry(src: Any, dest: Any, dialect: str, counts: Counter[str]) -> 
         return
     names = {m["name"] for m in models}
     versions = [
-        dict(
-            zip(
-                (
-                    "name",
-                    "version",
-                    "creation_time",
-                    "last_updated_time",
-                    "description",
-                    "user_id",
-                    "current_stage",
-                    "source",
-                    "run_id",
-                    "status",
-                    "status_message",
-                    "run_link",
-                    "storage_location",
-                ),
-                r,
-                strict=True,
-            )
-        )
-        for r in _all(
-            src,
-            "SELECT name, version, creation_time, last_updated_time, description, user_id, "
-            "current_stage, source, run_id, status, status_message, run_link, storage_location "
-            "FROM model_versions",
-        )
+        dict(zip(theirs.VERSION_FIELDS, r, strict=True))
+        for r in _all(src, f"SELECT {', '.join(theirs.VERSION_FIELDS)} FROM model_versions")
         if r[0] in names
     ]
     model_tags = [
@@ -205,23 +180,8 @@ def export_traces(src: Any, dest: Any, dialect: str, counts: Counter[str]) -> No
         if t in experiment_of
     ]
     spans = [
-        {
-            "trace_id": r[0],
-            "experiment_id": experiment_of[r[0]],
-            "span_id": r[1],
-            "parent_span_id": r[2],
-            "name": r[3],
-            "type": r[4],
-            "status": r[5],
-            "start_time_unix_nano": r[6],
-            "end_time_unix_nano": r[7],
-            "content": r[8],
-        }
-        for r in _all(
-            src,
-            "SELECT trace_id, span_id, parent_span_id, name, type, status, "
-            "start_time_unix_nano, end_time_unix_nano, content FROM spans",
-        )
+        {**dict(zip(theirs.SPAN_FIELDS, r, strict=True)), "experiment_id": experiment_of[r[0]]}
+        for r in _all(src, f"SELECT {', '.join(theirs.SPAN_FIELDS)} FROM spans")
         if r[0] in experiment_of
     ]
     cursor = dest.cursor()

@@ -255,29 +255,11 @@ def import_traces(source: _Source, store: SqlStore, counts: Counter[str]) -> Non
     ]
     span_rows = (
         [
-            {
-                "trace_id": r[0],
-                "span_id": r[1],
-                "parent_span_id": r[2],
-                "name": r[3],
-                "type": r[4],
-                "status": r[5],
-                "start_time_unix_nano": r[6],
-                "end_time_unix_nano": r[7],
-                "content": r[8],
-            }
+            dict(zip(theirs.SPAN_FIELDS, r, strict=True))
             for r in source.rows(
-                sa.select(
-                    sp.c.trace_id,
-                    sp.c.span_id,
-                    sp.c.parent_span_id,
-                    sp.c.name,
-                    sp.c.type,
-                    sp.c.status,
-                    sp.c.start_time_unix_nano,
-                    sp.c.end_time_unix_nano,
-                    sp.c.content,
-                ).where(sp.c.trace_id.in_(ids))
+                sa.select(*(sp.c[name] for name in theirs.SPAN_FIELDS)).where(
+                    sp.c.trace_id.in_(ids)
+                )
             )
         ]
         if "spans" in source.tables

@@ -148,3 +148,13 @@ spans = _t(
     "content",
 )
 alembic_version = _t("alembic_version", "version_num")
+
+
+def names(table: TableClause, *leave_out: str) -> tuple[str, ...]:
+    """A table's column names in order (the rows import and export copy as they are)."""
+    return tuple(c.name for c in table.columns if c.name not in leave_out)
+
+
+# The span columns tracklet's ``spans`` table shares with MLflow's (all but experiment_id).
+SPAN_FIELDS = names(spans, "experiment_id")
+VERSION_FIELDS = names(model_versions)
