@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,10 @@ def test_import_mlruns_keeps_every_entity_and_point(source: dict[str, Any], stor
         assert _artifacts(ours, run_id) == _artifacts(theirs_client, run_id) != {}
     model = ours.get_logged_model(source["model_id"])
     assert Path(model.artifact_location, "MLmodel").read_text() == "flavors: {}\n"
+    # A deleted experiment's files moved into .trash while its metas still name the old
+    # place (MLflow's client finds nothing there); the import copies them from .trash.
+    gone = source["runs"][4]  # the first run of the deleted experiment
+    assert _artifacts(ours, gone) == {"notes/readme.txt": "notes 2 0"}
 
 
 @pytest.mark.usefixtures("allow_file_store")
@@ -198,3 +203,18 @@ def test_interrupted_mlruns_import_resumes(
     assert snapshot(MlflowClient(f"sqlite:///{dest}"), source) == snapshot(
         MlflowClient(f"sqlite:///{clean}"), source
     )
+
+
+@pytest.mark.usefixtures("allow_file_store")
+def test_malformed_metric_file_is_refused(source: dict[str, Any], tmp_path: Path) -> None:
+    copy = tmp_path / "mlruns"
+    shutil.copytree(source["path"], copy)
+    run_dir = next(p for p in copy.glob("*/*") if (p / "metrics" / "loss").is_file())
+    with open(run_dir / "metrics" / "loss", "a") as file:
+        file.write("1700000000000 not-a-number 3\n")
+    dest = tmp_path / "bad.db"
+    out = run("import", str(copy), "--to", f"sqlite:///{dest}", "--batch-size", "100", ok=False)
+    assert "INVALID_PARAMETER_VALUE" in out.output
+    assert f"{run_dir / 'metrics' / 'loss'}, line 7" in out.output
+    assert "Traceback" not in out.output
+    assert _row_counts(str(dest))["runs"] == 0  # the batch holding that run: nothing written

@@ -17,6 +17,7 @@ import os
 import posixpath
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tracklet.transfer import mlruns_reader as mr
@@ -134,8 +135,9 @@ def _import_models(
         model_id, eid = meta["model_id"], _eid(meta)
         target = meta.get("artifact_location")
         if options.copy_artifacts:
+            files = _files_at(target, os.path.join(directory, "artifacts"))
             target = posixpath.join(locations[eid], "models", model_id, "artifacts")
-            if meta.get("artifact_location") and copy_tree(meta["artifact_location"], target):
+            if files and copy_tree(files, target):
                 counts["logged model artifact directories copied"] += 1
         models.append(
             {
@@ -176,6 +178,16 @@ def _import_models(
     write_logged_models(store, models, tags, params, metrics, counts)
 
 
+def _files_at(recorded: str | None, own: str) -> str | None:
+    """Where an entity's artifacts are to be read: the location its meta records, or, when
+    that is gone, the ``artifacts`` folder inside its own directory (an experiment deleted
+    into ``.trash`` keeps its files there, while its metas still name the old place)."""
+    path = local_path(recorded) if recorded else None
+    if (path is None and recorded) or (path is not None and os.path.exists(path)):
+        return recorded
+    return Path(own).as_uri() if os.path.isdir(own) else recorded
+
+
 def _model_status(status: Any) -> int:
     """LoggedModelStatus as MLflow's enum number (the FileStore writes the number)."""
     if isinstance(status, int):
@@ -195,9 +207,12 @@ def _import_runs(
     done = present(store, "SELECT run_uuid FROM runs")
     found = [
         (directory, meta)
-        for experiment_dir, _ in experiments
+        for experiment_dir, experiment in experiments
         for directory in mr.run_dirs(experiment_dir)
         if (meta := mr.read_yaml(directory)) is not None
+        # MLflow ignores a run whose meta names another experiment (or none), and so do we.
+        and str(meta.get("experiment_id")) == _eid(experiment)
+        and (meta.get("run_id") or meta.get("run_uuid"))
     ]
     todo = [(d, meta) for d, meta in found if _run_id(meta) not in done]
     counts["runs already present"] += len(found) - len(todo)
@@ -241,7 +256,9 @@ def import_run_batch(
                 meta.get("end_time"),
                 meta.get("deleted_time"),
                 meta.get("lifecycle_stage") or "active",
-                meta.get("artifact_uri"),
+                _files_at(meta.get("artifact_uri"), os.path.join(directory, "artifacts"))
+                if options.copy_artifacts
+                else meta.get("artifact_uri"),
             )
         )
         params += [
@@ -316,7 +333,9 @@ def _import_traces(
                 continue
             tags = mr.key_values(os.path.join(directory, "tags"))
             metadata = mr.key_values(os.path.join(directory, "request_metadata"))
-            artifacts = tags.get(TraceTagKey.ARTIFACT_LOCATION)
+            artifacts = _files_at(
+                tags.get(TraceTagKey.ARTIFACT_LOCATION), os.path.join(directory, "artifacts")
+            )
             spans = [Span.from_dict(s) for s in _span_dicts(artifacts)]
             if options.copy_artifacts and artifacts:
                 target = posixpath.join(locations[eid], "traces", info.trace_id, "artifacts")

@@ -18,10 +18,13 @@ Keys may hold ``/``: a key is a file's path under its folder.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
+
+from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 
 TRASH = ".trash"
 REGISTRY = "models"
@@ -32,6 +35,7 @@ RUN_STATUS = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILL
 Series = tuple[list[int], list[int], list[float]]
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_THREE_FIELDS = re.compile(r"(?:[^ \n]+ [^ \n]+ [^ \n]+\n)*")
 
 
 def read_yaml(directory: str, name: str = "meta.yaml") -> dict[str, Any] | None:
@@ -121,14 +125,46 @@ def metric_series(run_dir: str) -> dict[str, Series]:
     """A run's metric histories: key -> (steps, timestamps, values), in the file's order."""
     out: dict[str, Series] = {}
     for key, path in _files(os.path.join(run_dir, "metrics")):
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+        if text and not text.endswith("\n"):
+            text += "\n"
+        if _THREE_FIELDS.fullmatch(text):
+            # What MLflow writes ("%s %s %s\n"), converted a column at a time: no list per line.
+            tokens = text.split()
+            try:
+                series = (
+                    list(map(int, tokens[2::3])),
+                    list(map(int, tokens[0::3])),
+                    list(map(float, tokens[1::3])),
+                )
+            except ValueError:
+                pass  # the line-by-line reading below names the line
+            else:
+                if tokens:
+                    out[key] = series
+                continue
         steps, timestamps, values = [], [], []
-        for parts in _lines(path):
-            timestamps.append(int(parts[0]))
-            values.append(float(parts[1]))
-            steps.append(int(parts[2]) if len(parts) == 3 else 0)
+        for number, parts in enumerate(_lines(path), 1):
+            if len(parts) not in (2, 3, 5):
+                _malformed(path, number, "2, 3 or 5 fields (timestamp value [step [dataset]])")
+            try:
+                timestamps.append(int(parts[0]))
+                values.append(float(parts[1]))
+                steps.append(int(parts[2]) if len(parts) > 2 else 0)
+            except ValueError:
+                _malformed(path, number, "an integer timestamp, a number and an integer step")
         if steps:
             out[key] = (steps, timestamps, values)
     return out
+
+
+def _malformed(path: str, line: int, expected: str) -> NoReturn:
+    raise MlflowException(
+        f"Metric file {path}, line {line}: expected {expected}. Fix or remove the line and "
+        "import again (what was imported is kept).",
+        INVALID_PARAMETER_VALUE,
+    )
 
 
 def vertices(run_dir: str, folder: str) -> list[dict[str, Any]]:
@@ -157,9 +193,15 @@ def model_metrics(model_dir: str) -> list[tuple[str, int, float, int, str, str |
     """(key, timestamp, value, step, run id, dataset name, dataset digest) of every point."""
     out = []
     for key, path in _files(os.path.join(model_dir, "metrics")):
-        for parts in _lines(path):
+        for number, parts in enumerate(_lines(path), 1):
+            if len(parts) not in (4, 6):
+                _malformed(path, number, "4 or 6 fields (timestamp value step run [dataset])")
             name, digest = (parts[4], parts[5]) if len(parts) == 6 else (None, None)
-            out.append((key, int(parts[0]), float(parts[1]), int(parts[2]), parts[3], name, digest))
+            try:
+                point = (int(parts[0]), float(parts[1]), int(parts[2]))
+            except ValueError:
+                _malformed(path, number, "an integer timestamp, a number and an integer step")
+            out.append((key, *point, parts[3], name, digest))
     return out
 
 
