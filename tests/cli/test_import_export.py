@@ -20,6 +20,7 @@ from tests.cli.transfer_checks import (
     _mlflow_snapshot,
     _row_counts,
     interrupt_at,
+    mlflow_server_app,
     run,
     snapshot,
 )
@@ -227,39 +228,9 @@ def _trace_detail(client: Any, trace_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def mlflows_server(
-    source: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
-    """MLflow 3.17.2's own tracking server app (what ``mlflow server`` serves, its Flask
-    handlers) on the source database, in a thread: ``mlflow server`` as a process takes 15 s
-    to start on an idle machine and a minute on a busy one."""
-    import threading
-
-    import mlflow
-    from mlflow.server import app, handlers
-    from werkzeug.serving import make_server
-
-    monkeypatch.setenv("_MLFLOW_SERVER_FILE_STORE", source["uri"])
-    monkeypatch.setenv("_MLFLOW_SERVER_ARTIFACT_ROOT", str(tmp_path / "mlartifacts"))
-    handlers._tracking_store = handlers._model_registry_store = None
-    saved = dict(os.environ)
-    # Opened now, not at the first request: opening sets MLflow's tracking and registry URIs
-    # (globals and environment), taken back here before any test reads its own store.
-    handlers._get_tracking_store()
-    handlers._get_model_registry_store()
-    mlflow.set_tracking_uri(None)
-    mlflow.set_registry_uri(None)
-    os.environ.clear()
-    os.environ.update(saved)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(10)
-        handlers._tracking_store = handlers._model_registry_store = None
+def mlflows_server(source: dict[str, Any], tmp_path: Path) -> Iterator[str]:
+    with mlflow_server_app(source["uri"], str(tmp_path / "mlartifacts")) as url:
+        yield url
 
 
 def test_import_traces_from_mlflows_server(

@@ -19,6 +19,7 @@ from tests.cli.transfer_checks import (
     _count,
     _row_counts,
     interrupt_at,
+    mlflow_server_app,
     run,
     snapshot,
 )
@@ -218,3 +219,15 @@ def test_malformed_metric_file_is_refused(source: dict[str, Any], tmp_path: Path
     assert f"{run_dir / 'metrics' / 'loss'}, line 7" in out.output
     assert "Traceback" not in out.output
     assert _row_counts(str(dest))["runs"] == 0  # the batch holding that run: nothing written
+
+
+@pytest.mark.usefixtures("allow_file_store")
+def test_import_from_mlflows_server_on_a_file_store(source: dict[str, Any], tmp_path: Path) -> None:
+    """MLflow's server on the mlruns answers BatchGetTraces with NOT_IMPLEMENTED: the trace's
+    spans come from its traces.json, as MLflow's client reads them."""
+    dest = f"sqlite:///{tmp_path / 'served.db'}"
+    with mlflow_server_app(source["uri"], str(tmp_path / "mlartifacts")) as url:
+        out = run("import", url, "--to", dest).output
+    assert _count(out, "traces") == 1
+    assert _count(out, "spans") == 1
+    assert snapshot(MlflowClient(dest), source) == _their_snapshot(source)

@@ -5,7 +5,10 @@ SQLite file's rows."""
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +181,37 @@ def interrupt_at(monkeypatch: pytest.MonkeyPatch, module: Any, name: str, call: 
 
     monkeypatch.setattr(module, name, failing)
     return real
+
+
+@contextmanager
+def mlflow_server_app(store_uri: str, artifact_root: str) -> Iterator[str]:
+    """MLflow 3.17.2's own tracking server app (what ``mlflow server`` serves: its Flask
+    handlers) on ``store_uri``, in a thread; yields its URL. ``mlflow server`` as a process
+    takes 15 s to start on an idle machine and a minute on a busy one."""
+    import threading
+
+    import mlflow
+    from mlflow.server import app, handlers
+    from werkzeug.serving import make_server
+
+    saved = dict(os.environ)
+    os.environ["_MLFLOW_SERVER_FILE_STORE"] = store_uri
+    os.environ["_MLFLOW_SERVER_ARTIFACT_ROOT"] = artifact_root
+    handlers._tracking_store = handlers._model_registry_store = None
+    # Opened now, not at the first request: opening sets MLflow's tracking and registry URIs
+    # (globals and environment), taken back here before the test reads its own stores.
+    handlers._get_tracking_store()
+    handlers._get_model_registry_store()
+    mlflow.set_tracking_uri(None)
+    mlflow.set_registry_uri(None)
+    os.environ.clear()
+    os.environ.update(saved)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(10)
+        handlers._tracking_store = handlers._model_registry_store = None

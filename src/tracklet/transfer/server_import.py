@@ -31,7 +31,7 @@ from tracklet.transfer.writer_extra import (
 )
 
 if TYPE_CHECKING:
-    from tracklet.entities import Run
+    from tracklet.entities import Run, Span
     from tracklet.store.rest.store import RestStore
     from tracklet.store.sql.store import SqlStore
     from tracklet.transfer.db_import import ImportOptions
@@ -97,7 +97,7 @@ def import_server(
         _import_models(source, store, options, locations, ids, url, counts)
         _import_runs(source, store, options, locations, runs, url, counts, progress)
         _import_registry(source, store, counts)
-        _import_traces(source, store, ids, counts)
+        _import_traces(source, store, ids, url, counts)
     finally:
         source.close()
     return counts
@@ -337,9 +337,14 @@ def _import_registry(source: RestStore, store: SqlStore, counts: Counter[str]) -
 
 
 def _import_traces(
-    source: RestStore, store: SqlStore, experiment_ids: list[str], counts: Counter[str]
+    source: RestStore, store: SqlStore, experiment_ids: list[str], url: str, counts: Counter[str]
 ) -> None:
-    """Traces not yet in the destination, read 100 at a time with their spans."""
+    """Traces not yet in the destination, read 100 at a time with their spans: from
+    ``BatchGetTraces``, or, where the server cannot (a file store answers NOT_IMPLEMENTED) or
+    keeps a trace's spans as an artifact, from the trace's ``traces.json`` as MLflow's client
+    reads it."""
+    from tracklet.exceptions import MlflowException
+
     done = present(store, "SELECT trace_id FROM trace_info")
     infos = [
         info
@@ -349,11 +354,37 @@ def _import_traces(
     ]
     for at in range(0, len(infos), 100):
         chunk = infos[at : at + 100]
-        full = {t.trace_id: t for t in source.batch_get_traces([i.trace_id for i in chunk])}
+        try:
+            full = {t.trace_id: t for t in source.batch_get_traces([i.trace_id for i in chunk])}
+        except MlflowException:
+            full = {}
         traces = []
         for info in chunk:
             trace = full.get(info.trace_id)
-            spans = list(trace.data.spans) if trace is not None else []
             whole = trace.info if trace is not None else info
+            spans = list(trace.data.spans) if trace is not None else []
+            if not spans:
+                spans = _artifact_spans(whole.tags.get("mlflow.artifactLocation"), url)
             traces.append((whole, int(whole.experiment_id or info.experiment_id or "0"), spans))
         write_traces(store, *trace_rows(traces), counts)
+
+
+def _artifact_spans(location: str | None, url: str) -> list[Span]:
+    """The spans of a trace's ``traces.json`` at its artifact location (none when absent)."""
+    if not location:
+        return []
+    import json
+    import tempfile
+
+    from tracklet.artifacts.registry import get_artifact_repository
+    from tracklet.entities import Span
+    from tracklet.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory(prefix="tracklet-import-") as tmp:
+        try:
+            path = get_artifact_repository(location, url).download_artifacts("traces.json", tmp)
+            with open(path, encoding="utf-8") as file:
+                data = json.load(file)
+        except (MlflowException, OSError, ValueError):
+            return []
+    return [Span.from_dict(span) for span in data.get("spans") or []]
