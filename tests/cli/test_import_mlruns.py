@@ -231,3 +231,53 @@ def test_import_from_mlflows_server_on_a_file_store(source: dict[str, Any], tmp_
     assert _count(out, "traces") == 1
     assert _count(out, "spans") == 1
     assert snapshot(MlflowClient(dest), source) == _their_snapshot(source)
+
+
+@pytest.mark.usefixtures("allow_file_store")
+def test_import_an_older_mlruns_layout(tmp_path: Path) -> None:
+    """What older MLflow releases wrote, read as MLflow 3.17.2 reads it: an integer experiment
+    id, a run meta without run_name or lifecycle_stage (its name in the mlflow.runName tag),
+    metric lines of two fields (step 0) and no .trash folder."""
+    import mlflow
+
+    root = tmp_path / "mlruns"
+    experiment, run_dir = root / "5", root / "5" / ("a" * 32)
+    for folder in ("metrics", "params", "tags", "artifacts"):
+        (run_dir / folder).mkdir(parents=True)
+    (experiment / "meta.yaml").write_text(
+        f"artifact_location: {experiment}\nexperiment_id: 5\nlifecycle_stage: active\nname: old\n"
+    )
+    (run_dir / "meta.yaml").write_text(
+        f"artifact_uri: {run_dir / 'artifacts'}\nend_time: 1500000000500\n"
+        f"experiment_id: '5'\nrun_id: {'a' * 32}\nrun_uuid: {'a' * 32}\n"
+        "start_time: 1500000000000\nstatus: 4\n"
+        "user_id: someone\n"
+    )
+    (run_dir / "metrics" / "m").write_text("1500000000001 0.5\n1500000000002 nan\n")
+    (run_dir / "params" / "p").write_text("1")
+    (run_dir / "tags" / "mlflow.runName").write_text("legacy")
+    dest = f"sqlite:///{tmp_path / 'old.db'}"
+    out = run("import", str(root), "--to", dest).output
+    assert _count(out, "runs") == 1
+    ours, theirs = MlflowClient(dest), mlflow.MlflowClient(root.as_uri())
+
+    def view(client: Any) -> tuple[Any, ...]:
+        got = client.get_run("a" * 32)
+        history = [
+            (m.step, m.timestamp, "nan" if math.isnan(m.value) else m.value)
+            for m in client.get_metric_history("a" * 32, "m")
+        ]
+        experiment = client.get_experiment("5")
+        return (
+            experiment.name,
+            got.info.run_name,
+            got.info.status,
+            got.info.lifecycle_stage,
+            got.info.start_time,
+            got.info.end_time,
+            dict(got.data.params),
+            history,
+        )
+
+    assert view(ours) == view(theirs)
+    assert view(ours)[1:3] == ("legacy", "FAILED")
