@@ -1,14 +1,15 @@
 """Wide metric batches (many keys, a point or a few each): every guarantee of the direct path.
 
-On SQLite such a batch is written as one ``metric_batches`` row and folded before reads; on
-PostgreSQL it is written directly. Either way, on return the points are in the history in
-MLflow's order, the latest values are MLflow's, searches filter and order by them, and a pack
-never holds a stale value. Compared with MLflow 3.17.2 running the same batches.
+Such a batch is written as one ``metric_batches`` row and folded before reads, by this store
+or another one on the same database (another server process). On return the points are in the
+history in MLflow's order, the latest values are MLflow's, searches filter and order by them,
+and a pack never holds a stale value. Compared with MLflow 3.17.2 running the same batches.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 from tracklet.entities import Metric, Param, RunTag, ViewType
 from tracklet.exceptions import MlflowException
-from tracklet.store.sql import metric_batches
+from tracklet.store.sql import metric_batches, run_packs
 from tracklet.store.sql.store import SqlStore
 
 T0 = 1_700_000_000_000
@@ -129,12 +130,12 @@ def test_a_bad_point_writes_nothing(store: SqlStore) -> None:
 
 
 def test_many_folds_move_tails_into_chunks(
-    sqlite_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A small fold threshold: this writer folds every few batches by itself, and the tails
     # pass their flush size, moving into metric_chunks; histories stay whole and ordered.
     monkeypatch.setattr(metric_batches, "FOLD_POINTS", 3 * len(KEYS))
-    store = SqlStore(sqlite_uri, str(tmp_path / "a"))
+    store = SqlStore(store_uri, str(tmp_path / "a"))
     try:
         _, run_id = _new_run(store)
         for step in range(100):
@@ -149,9 +150,9 @@ def test_many_folds_move_tails_into_chunks(
         store.close()
 
 
-def test_another_store_on_the_file_reads_pending_batches(sqlite_uri: str, tmp_path: Path) -> None:
-    writer = SqlStore(sqlite_uri, str(tmp_path / "a"))
-    reader = SqlStore(sqlite_uri, str(tmp_path / "a"))
+def test_another_store_reads_pending_batches(store_uri: str, tmp_path: Path) -> None:
+    writer = SqlStore(store_uri, str(tmp_path / "a"))
+    reader = SqlStore(store_uri, str(tmp_path / "a"))
     try:
         experiment_id, run_id = _new_run(writer)
         writer.log_batch(run_id, metrics=_wide(0))
@@ -211,3 +212,74 @@ def test_same_histories_and_latest_values_as_mlflow(tmp_path: Path) -> None:
             ), key
     finally:
         ours.close()
+
+
+def test_a_run_with_pending_batches_is_packed_only_after_they_fold(postgres_uri: str) -> None:
+    # PostgreSQL: the packer leaves a run with a pending batch unpacked (folding there could
+    # deadlock with another process's fold); the next search packs it with the batch's values.
+    store = SqlStore(postgres_uri)
+    try:
+        experiment_id, run_id = _new_run(store)
+        store.log_batch(run_id, metrics=_wide(0))
+        with store._writer.transaction() as db:  # as the repacker does, before any read folds
+            run_packs.pack_runs(db, [run_id], store._tail_sizes)
+        assert _count(store, "SELECT count(*) FROM runs WHERE pack IS NOT NULL") == 0
+        (found,) = store.search_runs([experiment_id], "", ViewType.ALL)
+        assert found.data.metrics == {key: _value(i, 0) for i, key in enumerate(KEYS)}
+        assert store.wait_for_packing()
+        assert _count(store, "SELECT count(*) FROM runs WHERE pack IS NOT NULL") == 1
+        (packed,) = store.search_runs([experiment_id], f"metrics.`{KEYS[2]}` = 2", ViewType.ALL)
+        assert packed.data.metrics == found.data.metrics
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["narrow", "wide"])
+def test_a_batch_for_a_deleted_or_missing_run_writes_nothing(store: SqlStore, wide: bool) -> None:
+    _, run_id = _new_run(store)
+    batch = _wide(0, KEYS if wide else KEYS[:3])
+    store.delete_run(run_id)
+    with pytest.raises(MlflowException) as error:
+        store.log_batch(run_id, metrics=batch)
+    assert error.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(MlflowException) as missing:
+        store.log_batch("0" * 32, metrics=batch)
+    assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    store.restore_run(run_id)
+    assert store.get_run(run_id).data.metrics == {}
+    assert _count(store, "SELECT count(*) FROM metric_chunks") == 0
+    assert _count(store, "SELECT count(*) FROM metric_batches") == 0
+
+
+def test_writers_in_two_stores_lose_no_point(store_uri: str, tmp_path: Path) -> None:
+    # Two stores (two server processes) and two threads each append to the same keys' tails,
+    # which fill and move into chunks while the others append: every point is kept once.
+    stores = [SqlStore(store_uri, str(tmp_path / "a")) for _ in range(2)]
+    try:
+        _, run_id = _new_run(stores[0])
+        keys = KEYS[:4]
+        steps_per_writer = 60
+
+        def write(writer: int) -> None:
+            store = stores[writer % 2]
+            for i in range(steps_per_writer):
+                step = writer * steps_per_writer + i
+                store.log_batch(run_id, metrics=_wide(step, keys))
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        total = 4 * steps_per_writer
+        for i, key in enumerate(keys):
+            history = stores[1].get_metric_history(run_id, key)
+            assert sorted(m.step for m in history) == list(range(total)), key
+            assert {m.step: m.value for m in history} == {s: _value(i, s) for s in range(total)}
+        assert stores[0].get_run(run_id).data.metrics == {
+            key: _value(i, total - 1) for i, key in enumerate(keys)
+        }
+        assert _count(stores[0], "SELECT count(*) FROM metric_chunks") > 0  # tails moved
+    finally:
+        for store in stores:
+            store.close()

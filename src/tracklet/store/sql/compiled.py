@@ -12,6 +12,7 @@ replacement, not a recompilation.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
@@ -53,9 +54,13 @@ class Compiled:
         self,
         build: Callable[[str], ClauseElement],
         dialects: tuple[str, ...] = ("sqlite", "postgresql"),
+        binary: bool = False,
     ) -> None:
         self._build = build
         self.dialects = dialects  # a statement written for one dialect (arrays, say) names it
+        # PostgreSQL: every parameter sent in binary (``%(name)b``): psycopg dumps an array of
+        # a thousand bytea or float values as text with a regex substitution per value.
+        self._binary = binary
         self._text: dict[str, str] = {}
 
     def text(self, dialect_name: str) -> str:
@@ -73,8 +78,13 @@ class Compiled:
                 # caller would never pass; write it with literal() instead.
                 raise TypeError(f"constant bound parameters {constants} in {compiled}")
             text = str(compiled)
+            if self._binary and dialect_name == "postgresql":
+                text = _BINARY_PARAM.sub(r"%(\1)b", text)
             self._text[dialect_name] = text
         return text
+
+
+_BINARY_PARAM = re.compile(r"%\((\w+)\)s")
 
 
 def stmt(build: Callable[[], ClauseElement]) -> Compiled:

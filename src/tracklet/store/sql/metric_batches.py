@@ -10,8 +10,9 @@ usual layout, one upsert of the latest value and one chunk per key for all the r
 together, so the per-key cost is paid once per fold, not once per step. A fold runs
 
 - before any read of the store (``SqlStoreBase._reader`` looks for pending rows first, in one
-  indexed probe), in this process or another one sharing the file;
-- before a run is packed (``run_packs.pack_runs``), in the packer's transaction;
+  indexed probe), in this process or another one sharing the database;
+- before a run is packed (``run_packs.pack_runs``), in the packer's transaction (on SQLite; on
+  PostgreSQL a run with pending rows is left unpacked until a read has folded them);
 - when a writer has deferred ``FOLD_POINTS`` points since its last fold, so pending rows stay
   few even if nothing reads.
 
@@ -28,13 +29,14 @@ import sqlalchemy as sa
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import metric_codec
 from tracklet.store.sql import metrics as metric_queries
-from tracklet.store.sql.compiled import Db, bp, stmt
+from tracklet.store.sql.compiled import Db, bp, expanding, stmt
 from tracklet.store.sql.schema import metric_batches
 
-# Where wide batches are deferred. PostgreSQL writes them directly: its statement triggers
-# and pipelined executemany make a row per key cheaper there, and a probe before every read
-# would cost a round trip.
-DEFERRING_DIALECTS = ("sqlite",)
+# Where wide batches are deferred: both. On PostgreSQL a 1,000-key batch written directly is a
+# 1,000-row upsert of latest_metrics (30-100 ms, more as dead row versions pile up between
+# vacuums) where its one row costs about a millisecond; the probe before a read is one round
+# trip of an index-only query.
+DEFERRING_DIALECTS = ("sqlite", "postgresql")
 # A batch with at least this many keys of few points (each would be a row of its own) is
 # written as one row; narrower batches take the direct path, which costs them little.
 WIDE_KEYS = 16
@@ -53,6 +55,9 @@ _TAKE_ALL = stmt(
     lambda: metric_batches.delete().returning(mb.batch_id, mb.run_uuid, mb.metric_keys, mb.data)
 )
 _ANY = stmt(lambda: sa.select(sa.exists(sa.select(mb.batch_id))))
+_RUNS_PENDING = stmt(
+    lambda: sa.select(mb.run_uuid).distinct().where(mb.run_uuid.in_(expanding("ids")))
+)
 
 
 def is_wide(key_count: int, point_count: int) -> bool:
@@ -71,6 +76,11 @@ def write(db: Db, run_id: str, points: metric_queries.FlatPoints) -> None:
             "data": metric_codec.pack_points(steps, timestamps, values),
         },
     ).close()
+
+
+def runs_pending(db: Db, run_ids: Sequence[str]) -> set[str]:
+    """Which of these runs have batches waiting to be folded."""
+    return {row[0] for row in db.execute_in(_RUNS_PENDING, "ids", run_ids).fetchall()}
 
 
 def any_pending(db: Db) -> bool:

@@ -11,7 +11,7 @@ from tracklet.entities import Metric, MetricHistory, Param, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import logged_models as model_queries
-from tracklet.store.sql import metric_batches
+from tracklet.store.sql import metric_batches, pg_points
 from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
 from tracklet.store.sql import runs as run_queries
@@ -69,6 +69,9 @@ class MetricSqlStore(SqlStoreBase):
             RunTag(*validation.validate_tag(t.key, t.value, f"tags[{i}]"))
             for i, t in enumerate(tags)
         ]
+        if self._one_statement_batches and not (checked_params or checked_tags or linked):
+            self._write_points(run_id, series, flat)
+            return
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             if checked_params:
@@ -104,6 +107,9 @@ class MetricSqlStore(SqlStoreBase):
         flat = None
         if self._defers_wide_batches and metric_batches.is_wide(len(series), points):
             flat = metric_queries.flatten_series(series, points)
+        if self._one_statement_batches:
+            self._write_points(run_id, None if flat else series, flat)
+            return
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             if flat:
@@ -112,6 +118,31 @@ class MetricSqlStore(SqlStoreBase):
                 metric_queries.write_series(db, run_id, series, self._tail_sizes)
         if flat:
             self._deferred_some(points)
+
+    def _write_points(
+        self,
+        run_id: str,
+        series: Mapping[str, MetricColumns] | None,
+        flat: metric_queries.FlatPoints | None,
+    ) -> None:
+        """PostgreSQL: points in one statement on a pooled connection (see ``pg_points``)."""
+        full_tails: list[str] | None = []
+        written = True
+        with self._statements.connection() as db:
+            if flat:
+                written = pg_points.write_wide(db, run_id, flat)
+            elif series:
+                full_tails = pg_points.write_series(db, run_id, series, self._tail_sizes)
+                written = full_tails is not None
+        if not written:
+            with self._reader() as db:
+                run_queries.require_active(db, run_id)
+            raise MlflowException(f"Run {run_id} could not be written", INVALID_PARAMETER_VALUE)
+        if full_tails:
+            with self._statements.connection() as db:
+                pg_points.move_tails(db, run_id, full_tails)
+        if flat:
+            self._deferred_some(len(flat[0]))
 
     def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
         with self._reader() as db:

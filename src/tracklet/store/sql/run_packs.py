@@ -93,10 +93,17 @@ def pack_runs(db: Db, run_ids: Sequence[str], tail_sizes: dict[tuple[str, str], 
     if not ids:
         return
     lock_runs(db, ids)
-    # Wide metric batches become latest values first; the pending rows are few (see
-    # metric_batches), and on SQLite nothing else writes meanwhile.
-    if db.dialect_name in metric_batches.DEFERRING_DIALECTS:
+    if db.dialect_name == "sqlite":
+        # Wide metric batches become latest values first; the pending rows are few (see
+        # metric_batches), and on SQLite nothing else writes meanwhile.
         metric_batches.fold(db, tail_sizes)
+    else:
+        # PostgreSQL: a fold here could deadlock with another process's fold (its pack
+        # trigger waits for the locks held here, this waits for its rows). A run with a pending
+        # batch is left unpacked instead: the batch committed before the locks were taken (a
+        # later one waits for them, then clears the pack), and the next search hands it over.
+        pending = metric_batches.runs_pending(db, ids)
+        ids = [run_id for run_id in ids if run_id not in pending]
     db.executemany(_SET_PACK, [{"run_uuid": run_id, "pack": _pack(db, run_id)} for run_id in ids])
 
 

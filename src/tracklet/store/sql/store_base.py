@@ -34,6 +34,7 @@ from tracklet.store.sql.fork_gate import GATE, keep_inherited
 from tracklet.store.sql.planner_stats import PlannerStats
 from tracklet.store.sql.repacker import Repacker
 from tracklet.store.sql.schema_version import ensure_schema
+from tracklet.store.sql.statement_pool import StatementPool
 
 ARTIFACTS_FOLDER = "artifacts"
 DEFAULT_ARTIFACT_DIR = "tracklet-artifacts"
@@ -92,6 +93,9 @@ class SqlStoreBase:
         # Wide batches are written as one row and folded before reads (see metric_batches).
         self._defers_wide_batches = self._dialect_name in metric_batches.DEFERRING_DIALECTS
         self._deferred_points = 0
+        # PostgreSQL: a metrics-only batch is one statement on a pooled connection (pg_points).
+        self._one_statement_batches = self._dialect_name == "postgresql"
+        self._statements = StatementPool(self._engine)
         _open_stores.add(self)
 
     @property
@@ -116,6 +120,7 @@ class SqlStoreBase:
     def close(self) -> None:
         """Stop the background helpers, checkpoint the WAL and close every connection."""
         self._repacker.stop()
+        self._statements.close()
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer.checkpoint_if_needed()
@@ -163,6 +168,7 @@ class SqlStoreBase:
 
     def _after_fork(self) -> None:
         self._writer.forget_after_fork()
+        self._statements.forget_after_fork()
         self._repacker.forget_after_fork()
         self._planner_stats = PlannerStats(self._dialect_name)  # its lock may be held
         if self._checkpointer is not None:

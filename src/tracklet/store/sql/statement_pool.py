@@ -1,0 +1,76 @@
+"""PostgreSQL connections for one-statement writes (``pg_points``), kept checked out.
+
+The engine's pool pings a connection at every checkout (``pool_pre_ping``): a round trip as
+dear as a small write's statement. Writers here keep up to ``IDLE`` connections of their own
+between calls instead, so a write is the statement's round trip alone. A connection that fails
+(the server restarted, say) is invalidated, not reused.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from tracklet.store.sql.compiled import Db
+from tracklet.store.sql.fork_gate import GATE, keep_inherited
+
+IDLE = 4  # connections kept between writes (more are checked out while more write at once)
+
+
+class StatementPool:
+    """Checked-out autocommit connections reused for one-statement writes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[Db]:
+        with GATE:
+            with self._lock:
+                raw = self._idle.pop() if self._idle else None
+            if raw is None:
+                raw = self._engine.raw_connection()
+            try:
+                yield Db(raw.driver_connection, self._engine.dialect.name)
+            except BaseException as error:
+                if _is_broken(raw, error):
+                    raw.invalidate()
+                    raw.close()
+                    raise
+                self._keep(raw)
+                raise
+            self._keep(raw)
+
+    def _keep(self, raw: Any) -> None:
+        with self._lock:
+            if len(self._idle) < IDLE:
+                self._idle.append(raw)
+                return
+        raw.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for raw in idle:
+            raw.close()
+
+    def forget_after_fork(self) -> None:
+        # The parent's connections must not be used (nor closed) in a forked child.
+        for raw in self._idle:
+            keep_inherited(raw)
+        self._idle = []
+        self._lock = threading.Lock()
+
+
+def _is_broken(raw: Any, error: BaseException) -> bool:
+    """Whether the connection is unusable after ``error`` (closed, or in a failed state)."""
+    connection = raw.driver_connection
+    if connection is None or connection.closed or connection.broken:
+        return True
+    return type(error).__name__ == "OperationalError"
