@@ -36,6 +36,10 @@ def test_compare_diff_parallel_coordinates_scatter(page: Any, ui_server: UiServe
     chart = page.get_by_test_id("parcoords")
     assert chart.get_attribute("data-lines") == "5"
     assert chart.get_attribute("data-axes") == "depth|lr|acc|loss"
+    # the canvas says how many polylines it holds once drawn (the benchmark times it)
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=parcoords]').dataset.drawn === '5'"
+    )
     # Brush the top part of the "acc" axis (acc = 0.5 .. 0.9): the top half keeps 3 runs.
     chart.scroll_into_view_if_needed()
     box = chart.bounding_box()

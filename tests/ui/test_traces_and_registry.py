@@ -40,7 +40,9 @@ def _span(trace: str, span: str, parent: str, name: str, start: int, end: int, i
     return out
 
 
-def _trace(http: httpx.Client, experiment_id: str, hex_id: str, topic: str) -> str:
+def _trace(
+    http: httpx.Client, experiment_id: str, hex_id: str, topic: str, request: str = '{"q": "hi"}'
+) -> str:
     t0 = 1_700_000_000 * 10**9
     spans = [
         _span(hex_id, "1" * 16, "", "agent", t0, t0 + 500_000_000, ({"q": "hi"}, "hello")),
@@ -56,7 +58,7 @@ def _trace(http: httpx.Client, experiment_id: str, hex_id: str, topic: str) -> s
         "request_time": "2026-01-01T00:00:00Z",
         "execution_duration": "0.5s",
         "state": "OK",
-        "request_preview": '{"q": "hi"}',
+        "request_preview": request,
         "response_preview": '"hello"',
         "tags": {"topic": topic},
     }
@@ -102,6 +104,51 @@ def test_traces_list_search_and_span_tree(page: Any, ui_server: UiServer) -> Non
     assert "temperature" in attributes
     assert "mlflow.spanInputs" not in attributes
     shoot(page, "trace")
+
+
+def test_trace_previews_are_single_line_cells(page: Any, ui_server: UiServer) -> None:
+    # A long, multi-line request (pretty-printed JSON) stays one truncated line in its row.
+    http = httpx.Client(base_url=ui_server.url)
+    experiment_id = http.post(
+        "/api/2.0/mlflow/experiments/create", json={"name": "ui-trace-previews"}
+    ).json()["experiment_id"]
+    long_request = json.dumps({"messages": [{"role": "user", "content": "x" * 80}] * 12}, indent=2)
+    _trace(http, experiment_id, "c" * 32, "long", request=long_request)
+    _trace(http, experiment_id, "d" * 32, "short")
+    http.close()
+    page.goto(f"{ui_server.url}/#/experiments/{experiment_id}/traces")
+    page.get_by_test_id("trace-row").nth(1).wait_for()
+    cells = page.get_by_test_id("trace-row").evaluate_all(
+        """rows => rows.map(row => {
+          const cell = row.querySelector('[data-testid=trace-request]');
+          const text = cell.firstElementChild;
+          const style = getComputedStyle(cell);
+          return {
+            row: row.getBoundingClientRect().height,
+            cell: cell.getBoundingClientRect().height,
+            text: text.getBoundingClientRect().height,
+            line: parseFloat(getComputedStyle(text).lineHeight) || 20,
+            truncated: text.scrollWidth > text.clientWidth,
+            border: style.borderTopWidth + " " + style.borderLeftWidth,
+            title: cell.title,
+            id: row.dataset.traceId,
+          };
+        })"""
+    )
+    assert len(cells) == 2
+    for cell in cells:
+        assert cell["cell"] <= cell["row"]
+        assert cell["text"] <= cell["line"] + 1  # one line of text
+        assert cell["border"] == "0px 0px"  # no box drawn around it
+    by_id = {cell["id"]: cell for cell in cells}
+    long_cell, short_cell = by_id["tr-" + "c" * 32], by_id["tr-" + "d" * 32]
+    # the whole preview in the title (the server may cut a long preview, not this short)
+    assert len(long_cell["title"]) > 500
+    assert long_cell["title"][:500] == long_request[:500]
+    assert long_cell["truncated"]
+    assert not short_cell["truncated"]
+    # the long text makes its row no taller (give or take the 1px border the last row lacks)
+    assert abs(long_cell["row"] - short_cell["row"]) <= 1
 
 
 def test_registry_models_versions_and_links(

@@ -151,8 +151,12 @@ function TracesList({ experimentId }: { experimentId: string }) {
                   <td class="mono">
                     <a href={`#/experiments/${experimentId}/traces/${t.trace_id}`}>{t.trace_id}</a>
                   </td>
-                  <td class="preview">{t.request_preview ?? ""}</td>
-                  <td class="preview">{t.response_preview ?? ""}</td>
+                  <td class="trace-io" data-testid="trace-request" title={t.request_preview ?? ""}>
+                    <div>{t.request_preview ?? ""}</div>
+                  </td>
+                  <td class="trace-io" data-testid="trace-response" title={t.response_preview ?? ""}>
+                    <div>{t.response_preview ?? ""}</div>
+                  </td>
                   <td>{fmtTime(Date.parse(t.request_time))}</td>
                   <td>{fmtSeconds(seconds(t.execution_duration))}</td>
                   <td>
