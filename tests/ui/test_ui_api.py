@@ -209,42 +209,63 @@ def test_series_rejects_bad_requests(client: TestClient) -> None:
         assert name in response.json()["message"]
 
 
-def test_event_feeds_are_shared_per_watched_set_and_advance_a_cursor() -> None:
+def test_event_feeds_are_shared_per_watched_set_and_follow_the_store_cursor(
+    tmp_path: Any,
+) -> None:
     import asyncio
 
-    from tracklet.server.ui.events import Hub
+    from tracklet.entities import Metric
+    from tracklet.server.ui.events import Hub, Watch
+    from tracklet.store.sql.store import SqlStore
 
-    state: dict[str, tuple[str, int | None]] = {"r1": ("RUNNING", None)}
+    store = SqlStore(f"sqlite:///{tmp_path / 's.db'}")
+    experiment_id = store.create_experiment("feeds")
+    r1 = store.create_run(experiment_id, "u", 1, [], "r1").info.run_id
     reads: list[int] = []
+    changed_runs = store.changed_runs
 
-    def snapshot() -> tuple[dict[str, tuple[str, int | None]], dict[tuple[str, str], Any]]:
+    def counted(*args: Any) -> Any:
         reads.append(1)
-        return dict(state), {}
+        return changed_runs(*args)
+
+    store.changed_runs = counted  # type: ignore[method-assign]
 
     async def scenario() -> None:
         hub = Hub(poll_seconds=0.01)
-        a = hub.subscribe("experiments:1", snapshot, run_feed=False)
-        b = hub.subscribe("experiments:1", snapshot, run_feed=False)
+        watch = Watch(store, experiment_ids=[experiment_id])
+        a = await hub.subscribe("experiments:1", watch)
+        b = await hub.subscribe("experiments:1", watch)
         assert hub.feeds == 1
-        while len(reads) < 2:  # the baseline read and a poll after it
+        while len(reads) < 2:
             await asyncio.sleep(0.01)
-        state["r1"] = ("FINISHED", 5)
-        state["r2"] = ("RUNNING", None)
+        store.update_run_info(r1, "FINISHED", 5, None)
+        r2 = store.create_run(experiment_id, "u", 2, [], "r2").info.run_id
         first = await asyncio.wait_for(a.get(), 30)
         assert first == await asyncio.wait_for(b.get(), 30)
-        assert first.startswith("id: 1\nevent: runs\n")
-        assert '{"run_id":"r1","status":"FINISHED","end_time":5}' in first
-        assert '"r2"' in first
+        assert first.startswith(f"id: {store.change_cursor()}\nevent: runs\n")  # the store's
+        assert f'{{"run_id":"{r1}","status":"FINISHED","end_time":5}}' in first
+        assert r2 in first
+        store.log_metric(r2, Metric("loss", 1.0, 1, 0))  # experiment feeds: status changes only
         polls, started = len(reads), asyncio.get_running_loop().time()
         await asyncio.sleep(0.1)
         elapsed = asyncio.get_running_loop().time() - started
-        assert a.empty()  # nothing changed: no event, and one read per poll for both streams
-        assert len(reads) - polls <= elapsed / 0.01 + 1
+        assert a.empty()
+        assert len(reads) - polls <= elapsed / 0.01 + 1  # one read per poll for both streams
         hub.unsubscribe("experiments:1", a)
         hub.unsubscribe("experiments:1", b)
         assert hub.feeds == 0
+        run_feed = await hub.subscribe("run:" + r2, Watch(store, run_id=r2))
+        store.log_metric(r2, Metric("loss", 0.5, 2, 1))
+        moved = await asyncio.wait_for(run_feed.get(), 30)
+        assert "event: metrics\n" in moved
+        assert '"key":"loss","last_step":1' in moved
+        assert "event: runs" not in moved  # the run's status did not change
+        hub.unsubscribe("run:" + r2, run_feed)
 
-    asyncio.run(scenario())
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
 
 
 def test_snapshots_keep_the_newest_within_their_cell_budget(monkeypatch: Any) -> None:

@@ -107,7 +107,17 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
         f"tr_{table}_{event}_unpack"
         for table in ("params", "tags", "latest_metrics")
         for event in ("insert", "update", "delete")
-    } | {"tr_metric_batches_insert_unpack"}  # a wide batch's row (migration 0008)
+    } | {"tr_metric_batches_insert_unpack"} | {  # a wide batch's row (migration 0008)
+        # Every write to a run numbers it: the live updates' change cursor (migration 0009).
+        "tr_runs_insert_watched",
+        "tr_runs_update_watched",
+        "tr_metric_batches_insert_watched",
+        *(
+            f"tr_{t}_{e}_watched"
+            for t in ("params", "tags", "latest_metrics")
+            for e in ("insert", "update")
+        ),
+    }
     assert migrated_triggers == created_triggers
     assert re.search(
         r"\(key,substr\(\(?value\)?(::text)?,1,100\),run_uuid\)",

@@ -19,6 +19,7 @@ A future resource (the model registry, traces) adds ``model_registry_store.py`` 
 
 from __future__ import annotations
 
+from tracklet.store.sql.change_store import ChangeSqlStore
 from tracklet.store.sql.experiment_store import ExperimentSqlStore
 from tracklet.store.sql.input_store import InputSqlStore
 from tracklet.store.sql.logged_model_store import LoggedModelSqlStore
@@ -39,6 +40,7 @@ class SqlStore(
     LoggedModelSqlStore,
     ModelRegistrySqlStore,
     TraceSqlStore,
+    ChangeSqlStore,
     SqlStoreBase,
 ):
     """Experiments, runs and run data in a SQL database (``sqlite:///`` or ``postgresql://``).

@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0007_creation_order"
+HEAD = "0009_change_seq"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -21,6 +21,7 @@ KNOWN_REVISIONS = (
     "0008_metric_batches",
     # Chained after 0008, which landed first (the order of application is the chain's).
     "0007_creation_order",
+    "0009_change_seq",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from tracklet.store.sql.change_triggers import change_trigger_ddl
 from tracklet.store.sql.pack_triggers import pack_trigger_ddl
 
 # Alembic's version table under a name of our own, so that a database created by MLflow (which
@@ -100,6 +101,10 @@ runs = Table(
     # NULL once written (see ``creation_seq``); declared nullable so that migration 0007 adds it
     # without rebuilding the table on SQLite.
     Column("creation_seq", BigInteger),
+    # The store's change cursor: numbered afresh, increasing across the database, whenever the
+    # run or its metrics, params or tags are written (``change_triggers``); live updates read
+    # the runs numbered above the last number they saw. NULL for runs untouched since 0009.
+    Column("change_seq", BigInteger),
 )
 # The default search order, start_time DESC then creation DESC within experiments: walked in
 # that order with no sort, and backwards for ``start_time ASC``.
@@ -114,6 +119,10 @@ Index("ix_runs_creation_seq", runs.c.creation_seq, unique=True)
 # PostgreSQL numbers new rows from sequences (concurrent writers); SQLite's single writer
 # takes MAX + 1 in the INSERT itself.
 RUNS_CREATION_SEQ = Sequence("runs_creation_seq", metadata=metadata)
+# Live updates: an experiment's runs changed after a number, and the largest number (MAX).
+Index("ix_runs_experiment_id_change_seq", runs.c.experiment_id, runs.c.change_seq)
+Index("ix_runs_change_seq", runs.c.change_seq)
+RUNS_CHANGE_SEQ = Sequence("runs_change_seq", metadata=metadata)
 
 params = Table(
     "params",
@@ -368,4 +377,6 @@ Index(
 @event.listens_for(metadata, "after_create")
 def _create_pack_triggers(target: MetaData, connection: Connection, **_: object) -> None:
     for statement in pack_trigger_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+    for statement in change_trigger_ddl(connection.dialect.name):
         connection.exec_driver_sql(statement)

@@ -1,0 +1,100 @@
+"""The triggers that keep ``runs.change_seq``: a number, increasing across the whole database,
+that a run takes whenever it is created, its status / end time / name / lifecycle changes, or a
+metric, param or tag of it is written, whatever code path (or process, or server) wrote it.
+
+It is the store's change cursor for live updates (``store.change_base``): a reader remembers
+the largest number it has seen and asks for the runs numbered from it on, on any worker of any
+server over the database. SQLite numbers with MAX + 1 inside the writer's transaction (one
+writer at a time: commit order is number order); a run already holding the largest number keeps
+it, so readers look at the run holding their cursor again. PostgreSQL numbers from a sequence;
+two transactions may commit out of number order, so readers look back a window
+(``change_store.LOOK_BACK``)."""
+
+from __future__ import annotations
+
+# Tables whose rows belong to a run: a written row marks its run changed.
+_RUN_PARTS = ("latest_metrics", "metric_batches", "params", "tags")
+# The run's own columns the UI shows live.
+_RUN_COLUMNS = ("status", "end_time", "name", "lifecycle_stage")
+CHANGE_SEQUENCE = "runs_change_seq"
+
+
+def change_trigger_ddl(dialect_name: str) -> list[str]:
+    """The statements creating the triggers that number changed runs."""
+    if dialect_name == "sqlite":
+        # Row triggers: a batch of params, tags and metrics would renumber its run once per
+        # row. A run that holds the largest number already keeps it (two index probes instead
+        # of rewriting the row): readers look at the run holding their cursor again.
+        bump = (
+            "UPDATE runs SET change_seq = (SELECT COALESCE(MAX(change_seq), 0) + 1 FROM runs)"
+            " WHERE run_uuid = {row}.run_uuid"
+            " AND (change_seq IS NULL OR change_seq < (SELECT MAX(change_seq) FROM runs));"
+        )
+        statements = [
+            "CREATE TRIGGER tr_runs_insert_watched AFTER INSERT ON runs FOR EACH ROW BEGIN "
+            + bump.format(row="NEW")
+            + " END",
+            f"CREATE TRIGGER tr_runs_update_watched AFTER UPDATE OF {', '.join(_RUN_COLUMNS)}"
+            " ON runs FOR EACH ROW WHEN "
+            + " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _RUN_COLUMNS)
+            + " BEGIN "
+            + bump.format(row="NEW")
+            + " END",
+        ]
+        for table in _RUN_PARTS:
+            events = ("INSERT",) if table == "metric_batches" else ("INSERT", "UPDATE")
+            for event in events:
+                statements.append(
+                    f"CREATE TRIGGER tr_{table}_{event.lower()}_watched AFTER {event} ON {table}"
+                    " FOR EACH ROW BEGIN " + bump.format(row="NEW") + " END"
+                )
+        return statements
+    # PostgreSQL: the run's own row numbers itself before it is written; its parts number their
+    # runs once per statement (transition tables), not once per row of a wide batch. Triggers
+    # of one event fire in name order: "_watched" after "_unpack", which takes the pack lock
+    # before this takes the run's row lock, the order a packer takes them in (no deadlock).
+    statements = [
+        "CREATE FUNCTION tracklet_number_run() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  NEW.change_seq := nextval('{CHANGE_SEQUENCE}');\n"
+        "  RETURN NEW;\n"
+        "END $$",
+        "CREATE FUNCTION tracklet_number_changed_runs() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n"
+        f"  UPDATE runs SET change_seq = nextval('{CHANGE_SEQUENCE}')\n"
+        "    WHERE run_uuid IN (SELECT DISTINCT run_uuid FROM changed);\n"
+        "  RETURN NULL;\n"
+        "END $$",
+        "CREATE TRIGGER tr_runs_insert_watched BEFORE INSERT ON runs FOR EACH ROW"
+        " EXECUTE FUNCTION tracklet_number_run()",
+        f"CREATE TRIGGER tr_runs_update_watched BEFORE UPDATE OF {', '.join(_RUN_COLUMNS)}"
+        " ON runs FOR EACH ROW WHEN ("
+        + " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _RUN_COLUMNS)
+        + ") EXECUTE FUNCTION tracklet_number_run()",
+    ]
+    for table in _RUN_PARTS:
+        events = ("INSERT",) if table == "metric_batches" else ("INSERT", "UPDATE")
+        for event in events:
+            statements.append(
+                f"CREATE TRIGGER tr_{table}_{event.lower()}_watched AFTER {event} ON {table}"
+                " REFERENCING NEW TABLE AS changed FOR EACH STATEMENT"
+                " EXECUTE FUNCTION tracklet_number_changed_runs()"
+            )
+    return statements
+
+
+def drop_change_trigger_ddl(dialect_name: str) -> list[str]:
+    """The statements dropping them (a downgrade)."""
+    names = ["tr_runs_insert_watched", "tr_runs_update_watched"]
+    on = {"tr_runs_insert_watched": "runs", "tr_runs_update_watched": "runs"}
+    for table in _RUN_PARTS:
+        events = ("insert",) if table == "metric_batches" else ("insert", "update")
+        for event in events:
+            names.append(f"tr_{table}_{event}_watched")
+            on[f"tr_{table}_{event}_watched"] = table
+    if dialect_name == "sqlite":
+        return [f"DROP TRIGGER {name}" for name in names]
+    return [f"DROP TRIGGER {name} ON {on[name]}" for name in names] + [
+        "DROP FUNCTION tracklet_number_run()",
+        "DROP FUNCTION tracklet_number_changed_runs()",
+    ]
