@@ -74,3 +74,4 @@ def test_a_directory_without_event_files_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "holds no TensorBoard event files" in result.output
+    assert "nor a database URI" in result.output

@@ -129,7 +129,8 @@ def import_tensorboard(logdir: str, store: SqlStore, progress: Progress) -> Coun
     runs = _event_dirs(logdir)
     if not runs:
         raise MlflowException(
-            f"{logdir} holds no TensorBoard event files (*tfevents*) and is not a database URI",
+            f"{logdir} holds no TensorBoard event files (*tfevents*) and is not an MLflow "
+            "mlruns directory (<experiment id>/meta.yaml) nor a database URI",
             INVALID_PARAMETER_VALUE,
         )
     counts: Counter[str] = Counter()
