@@ -7,7 +7,8 @@
 - An exception raised by tracklet's logging is caught and reported as a warning (nothing,
   with ``silent=True``); the user's method still runs, and its result is returned.
 - With ``manage_run=True`` a fit outside any run gets its own run (tagged
-  ``mlflow.autologging``), ended FINISHED, or FAILED if the fit raises.
+  ``mlflow.autologging``), ended FINISHED, or FAILED if the fit raises; it ends once the work
+  autologging queued off the training thread for it is done (``tracking/background.py``).
 - Patches never stack: patching an already patched attribute wraps the original again, and
   :func:`revert_patches` puts every original back.
 """
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracklet.autolog import _config
+from tracklet.tracking import background
 
 _logger = logging.getLogger("tracklet.autolog")
 
@@ -183,19 +185,22 @@ def with_managed_run(
     tags = managed_run_tags(integration, extra_tags)
 
     def run_managed(original: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        from tracklet.tracking import fluent
+        from tracklet.tracking import fluent, fluent_runs
 
         started = None
         if fluent.active_run() is None and not _in_training_session():
             started = fluent.start_run(tags=tags)
+        # The run is ended once the model files queued off this thread are written (its
+        # readers wait for that); training returns without waiting for them.
+        end = fluent_runs.end_run_after_background_work
         try:
             result = patch_fn(original, *args, **kwargs)
         except BaseException:
             if started is not None:
-                fluent.end_run("FAILED")
+                end("FAILED")
             raise
         if started is not None:
-            fluent.end_run("FINISHED")
+            end("FINISHED")
         return result
 
     return run_managed
@@ -251,7 +256,8 @@ def safe_patch(
 
         # The patch sees the original's name and signature (metric names are built from them).
         functools.update_wrapper(call_original, original)
-        with _session(integration) as session:
+        # The artifact worker starts on this call's jobs once it returns (not in the middle).
+        with _session(integration) as session, background.held():
             try:
                 patch_fn(call_original, *args, **kwargs)
                 session.state = "succeeded"

@@ -100,6 +100,40 @@ def resolve_input_example_and_signature(
     return (example if log_input_example else None), signature
 
 
+def deferred_model_files(integration: str, name: str) -> Any:
+    """A context in which ``log_model`` writes the model's files on the artifact worker (the
+    autologged run ends, and its readers read, once they are written); a failure there is a
+    warning of ``integration`` (nothing if silent), never an error of training."""
+    from tracklet.autolog._patch import warn
+    from tracklet.models.flavor_log import deferred_writes
+
+    def on_error(error: BaseException) -> None:
+        warn(integration, "Failed to log the model %r: %s", name, error)
+
+    return deferred_writes(on_error)
+
+
+def wait_in_background(integration: str, logger: RunLogger) -> None:
+    """Wait for ``logger``'s queued writes on the artifact worker rather than here: the run's
+    end and its readers wait for that worker; a write's error is a warning of ``integration``
+    (as MLflow's autologging reports it)."""
+    from tracklet.autolog._patch import warn
+    from tracklet.tracking import background
+
+    def wait() -> None:
+        try:
+            logger.wait()
+        except Exception as error:
+            warn(
+                integration,
+                "Encountered unexpected error during %s autologging: %s",
+                integration,
+                error,
+            )
+
+    background.submit(logger.run_id, wait)
+
+
 class RunLogger:
     """Queues a run's params, tags and metrics on the asynchronous path (metrics keep their
     dataset and model links, as MLflow's autologging client writes them); :meth:`wait`

@@ -1,16 +1,46 @@
 """What every flavor's ``log_model`` does: save the model with the flavor's ``save_model`` and
-store it as a logged model's artifacts, linked to the active run."""
+store it as a logged model's artifacts, linked to the active run.
+
+Inside :func:`deferred_writes` (autologging), the logged model is created and linked to the
+run at once, and the rest (saving a copy of the model, uploading its files, marking it READY,
+registering it) is queued on the background worker (``tracking/background.py``): readers of
+the run or of the model wait for it, and a failure there is reported to ``on_error``.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
 import inspect
 import os
 import tempfile
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from tracklet.exceptions import MlflowException
 from tracklet.models.model import Model, ModelInfo
+
+
+class _Deferral(threading.local):
+    on_error: Callable[[BaseException], None] | None = None
+
+
+_deferral = _Deferral()
+
+
+@contextlib.contextmanager
+def deferred_writes(on_error: Callable[[BaseException], None]) -> Iterator[None]:
+    """``log_model`` calls of this thread queue the model's files on the background worker;
+    ``on_error`` receives what fails there (the model is then FAILED)."""
+    previous, _deferral.on_error = _deferral.on_error, on_error
+    try:
+        yield
+    finally:
+        _deferral.on_error = previous
+
 
 # A flavor's log_model arguments that describe the logged model rather than the saved files.
 _LOGGED_MODEL_ARGS = (
@@ -47,18 +77,26 @@ def log_flavor_model(
     if _takes_var_keywords(save_model):
         save_args.update(extra)
     logged = {key: save_args.pop(key) for key in _LOGGED_MODEL_ARGS if key in save_args}
-    info = log_model(save_model, flavor_name, **logged, **save_args)
-    if registered_name is not None:
+
+    def register(info: ModelInfo) -> None:
         from tracklet.tracking.client_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
         from tracklet.tracking.fluent_registry import register_model
 
         version = register_model(
             info.model_uri,
-            registered_name,
+            str(registered_name),
             DEFAULT_AWAIT_MAX_SLEEP_SECONDS if await_for is None else await_for,
         )
         info.registered_model_version = int(version.version)
-    return info
+
+    return log_model(
+        save_model,
+        flavor_name,
+        **logged,
+        then=register if registered_name is not None else None,
+        model_arg=next(iter(arguments), None),
+        **save_args,
+    )
 
 
 def _takes_var_keywords(fn: Callable[..., Any]) -> bool:
@@ -78,13 +116,18 @@ def log_model(
     step: int = 0,
     model_id: str | None = None,
     metadata: dict[str, Any] | None = None,
+    then: Callable[[ModelInfo], None] | None = None,
+    model_arg: str | None = None,
     **save_kwargs: Any,
 ) -> ModelInfo:
     """Save a model with ``save_model`` and store it as a logged model's artifacts.
 
     Without ``model_id``, a logged model is created in the active run's experiment (linked to
     the run as an output at ``step``, with the run's params); with one, the artifacts of that
-    initialized model are stored. The model ends READY, or FAILED if saving or uploading fails.
+    initialized model are stored. The model ends READY, or FAILED if saving or uploading fails;
+    ``then(info)`` runs once it is READY. Inside :func:`deferred_writes`, saving (a deep copy
+    of ``save_kwargs[model_arg]``, the model object) and what follows happen on the background
+    worker.
     """
     from tracklet.entities import LoggedModelOutput, LoggedModelStatus
     from tracklet.tracking.context import current_client
@@ -101,7 +144,8 @@ def log_model(
     active = active_run()
     run_id = active.info.run_id if active is not None else None
     # Fetched once: its params go to the model, its metrics at ``step`` are linked to it.
-    run = client.get_run(run_id) if run_id is not None else None
+    # Read as stored now: the run's work queued off this thread is not needed here.
+    run = client._run_now(run_id) if run_id is not None else None
     if model_id is not None:
         model = client.get_logged_model(model_id)
     else:
@@ -114,9 +158,17 @@ def log_model(
             model_type=model_type,
         )
     try:
+        on_error = _deferral.on_error
+        snapshot = None
+        if on_error is not None and run is not None:
+            snapshot = _snapshot(save_kwargs, model_arg)
         if run is not None:
             client.log_outputs(run.info.run_id, [LoggedModelOutput(model.model_id, step)])
-            _link_step_metrics(client, model.model_id, run, step)
+            # Deferred, the points linked are still those logged by now.
+            until = int(time.time() * 1000) if snapshot is not None else None
+            link = functools.partial(_link_step_metrics, client, model.model_id, run, step, until)
+            if snapshot is None:
+                link()
         mlflow_model = Model(
             artifact_path=model.artifact_location,
             run_id=run_id,
@@ -124,26 +176,92 @@ def log_model(
             model_id=model.model_id,
             metadata=metadata,
         )
-        with tempfile.TemporaryDirectory(prefix="tracklet-model-") as tmp:
-            local_path = os.path.join(tmp, "model")
-            save_model(path=local_path, mlflow_model=mlflow_model, **save_kwargs)
-            client.log_model_artifacts(model.model_id, local_path)
+        if on_error is not None and run_id is not None and snapshot is not None:
+            info = ModelInfo(mlflow_model, model)
+            _queue_write(client, run_id, info, link, save_model, snapshot, then, on_error)
+            return info
+        _write(client, model.model_id, mlflow_model, save_model, save_kwargs)
     except BaseException:
         client.finalize_logged_model(model.model_id, LoggedModelStatus.FAILED)
         raise
     logged = client.finalize_logged_model(model.model_id, LoggedModelStatus.READY)
-    return ModelInfo(mlflow_model, logged)
+    info = ModelInfo(mlflow_model, logged)
+    if then is not None:
+        then(info)
+    return info
 
 
-def _link_step_metrics(client: Any, model_id: str, run: Any, step: int) -> None:
-    """Copy the run's metric points at ``step`` to the model (MLflow does this on log)."""
+def _write(
+    client: Any,
+    model_id: str,
+    mlflow_model: Model,
+    save_model: Callable[..., None],
+    save_kwargs: dict[str, Any],
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="tracklet-model-") as tmp:
+        local_path = os.path.join(tmp, "model")
+        save_model(path=local_path, mlflow_model=mlflow_model, **save_kwargs)
+        client.log_model_artifacts(model_id, local_path)
+
+
+def _snapshot(save_kwargs: dict[str, Any], model_arg: str | None) -> dict[str, Any] | None:
+    """``save_kwargs`` with a deep copy of the model object (training may go on changing the
+    original), or None if it cannot be copied (the model is then written at once)."""
+    if model_arg is None or model_arg not in save_kwargs:
+        return None
+    try:
+        return {**save_kwargs, model_arg: copy.deepcopy(save_kwargs[model_arg])}
+    except Exception:
+        return None
+
+
+def _queue_write(
+    client: Any,
+    run_id: str,
+    info: ModelInfo,
+    link: Callable[[], None],
+    save_model: Callable[..., None],
+    save_kwargs: dict[str, Any],
+    then: Callable[[ModelInfo], None] | None,
+    on_error: Callable[[BaseException], None],
+) -> None:
+    from tracklet.entities import LoggedModelStatus
+    from tracklet.tracking import background
+
+    model_id = str(info.model_id)
+
+    def write() -> None:
+        try:
+            link()
+            _write(client, model_id, info._model, save_model, save_kwargs)
+        except Exception as error:
+            client.finalize_logged_model(model_id, LoggedModelStatus.FAILED)
+            on_error(error)
+            return
+        info._logged_model = client.finalize_logged_model(model_id, LoggedModelStatus.READY)
+        if then is not None:
+            try:
+                then(info)
+            except Exception as error:
+                on_error(error)
+
+    background.submit(run_id, write, model_id)
+
+
+def _link_step_metrics(client: Any, model_id: str, run: Any, step: int, until: int | None) -> None:
+    """Copy the run's metric points at ``step`` (those stamped by ``until``, in ms, if given)
+    to the model (MLflow does this on log)."""
     from tracklet.entities import Metric
 
     run_id = run.info.run_id
     linked = []
     for key in run.data.metrics:
         for m in client.get_metric_history(run_id, key):
-            if m.step == step and getattr(m, "model_id", None) is None:
+            if (
+                m.step == step
+                and (until is None or m.timestamp <= until)
+                and getattr(m, "model_id", None) is None
+            ):
                 linked.append(
                     Metric(
                         m.key,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tracklet.autolog import exception_safe_methods, get_config, model_logger
-from tracklet.autolog._training import RunLogger
+from tracklet.autolog._training import RunLogger, deferred_model_files, wait_in_background
 
 _logger = logging.getLogger("tracklet.autolog")
 FLAVOR = "pytorch"
@@ -263,18 +263,20 @@ def _after_fit(
             f.write(str(summary_cls(trainer.model, max_depth=-1)))
         fluent_artifacts.log_artifact(path)
     if get_config(FLAVOR, "log_models", True):
-        model_logger(FLAVOR)(
-            trainer.model,
-            name="model",
-            registered_model_name=get_config(FLAVOR, "registered_model_name"),
-            model_id=model_id,
-            signature=signature,
-            serialization_format="pickle",
-        )
+        # The files are written on the artifact worker, from a copy of the model.
+        with deferred_model_files(FLAVOR, "model"):
+            model_logger(FLAVOR)(
+                trainer.model,
+                name="model",
+                registered_model_name=get_config(FLAVOR, "registered_model_name"),
+                model_id=model_id,
+                signature=signature,
+                serialization_format="pickle",
+            )
         best = getattr(trainer.checkpoint_callback, "best_model_path", None)
         if early_stop is not None and best:
             fluent_artifacts.log_artifact(best, "restored_model_checkpoint")
-    logger.wait()
+    wait_in_background(FLAVOR, logger)
 
 
 def _model_summary_class(pl: Any) -> Any:

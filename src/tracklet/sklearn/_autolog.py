@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -27,9 +29,11 @@ from tracklet.autolog import (
 from tracklet.autolog._training import (
     INPUT_EXAMPLE_SAMPLE_ROWS,
     RunLogger,
+    deferred_model_files,
     resolve_input_example_and_signature,
 )
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.sklearn import _autolog_background as background_work
 from tracklet.sklearn import _autolog_content as content
 from tracklet.sklearn import _autolog_post as post
 from tracklet.sklearn._autolog_session import SklearnTrainingSession
@@ -231,8 +235,9 @@ def _fit_and_log(
         _log_pretraining(flavor, logger, estimator, x, y)
     result = original(estimator, *args, **kwargs)
     with logging_section(flavor):
+        # The params and metrics queued are waited for on the artifact worker, whose jobs the
+        # run's end and its readers wait for.
         _log_posttraining(flavor, logger, estimator, x, y, sample_weight)
-    logger.wait()
     return result
 
 
@@ -259,8 +264,10 @@ def _log_pretraining(flavor: str, logger: RunLogger, estimator: Any, x: Any, y: 
             )
 
 
-def _log_model(estimator: Any, name: str, **kwargs: Any) -> Any:
-    return model_logger(FLAVOR_NAME)(estimator, name=name, **kwargs)
+def _log_model(flavor: str, estimator: Any, name: str, **kwargs: Any) -> Any:
+    """Log the model; its files are written on the artifact worker (the run ends after)."""
+    with deferred_model_files(flavor, name):
+        return model_logger(FLAVOR_NAME)(estimator, name=name, **kwargs)
 
 
 def _log_posttraining(
@@ -278,6 +285,7 @@ def _log_posttraining(
         params = estimator.get_params(deep=not search)
         params |= {f"best_{k}": v for k, v in getattr(estimator, "best_params_", {}).items()}
         info = _log_model(
+            flavor,
             estimator,
             "model",
             signature=signature,
@@ -311,8 +319,9 @@ def _log_posttraining(
             )
             metrics = {}
     if sklearn.base.is_classifier(estimator) and y is not None:
-        _plot_in_background(flavor, logger, estimator, x, y, sample_weight)
-    with content.make_tmpdir() as directory:
+        background_work.plot(flavor, logger, estimator, x, y, sample_weight)
+    directory = tempfile.mkdtemp(prefix="tracklet-autolog-")
+    try:
         if hasattr(estimator, "score") and y is not None:
             try:
                 metrics[prefix + "score"] = content.score(estimator, x, y, sample_weight)
@@ -335,31 +344,10 @@ def _log_posttraining(
             _log_parameter_search(
                 flavor, logger, estimator, dataset, model_id, signature, example, directory
             )
-        with open(f"{directory}/estimator.html", "w", encoding="utf-8") as f:
-            f.write(content.estimator_html(estimator))
-        logger.client.log_artifacts(logger.run_id, directory)
-
-
-def _plot_in_background(
-    flavor: str, logger: RunLogger, estimator: Any, x: Any, y: Any, sample_weight: Any
-) -> None:
-    """Draw the training plots on the artifact worker (drawing is most of autologging's cost);
-    what they need is computed here, from the estimator as this fit left it."""
-    from tracklet.autolog import warn
-    from tracklet.tracking import background
-
-    data = content.classifier_plot_data(estimator, x, y, sample_weight)
-    client, run_id = logger.client, logger.run_id
-
-    def draw_and_upload() -> None:
-        try:
-            with content.make_tmpdir() as directory:
-                content.render_classifier_plots(data, content.TRAINING_PREFIX, directory)
-                client.log_artifacts(run_id, directory)
-        except Exception as error:
-            warn(flavor, "Failed to log the training plots of run %s: %s", run_id, error)
-
-    background.submit(run_id, draw_and_upload)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    background_work.upload(flavor, logger, estimator, directory)
 
 
 def _example_and_signature(flavor: str, estimator: Any, x: Any) -> tuple[Any, Any]:
@@ -406,6 +394,7 @@ def _log_parameter_search(
     if hasattr(estimator, "best_estimator_") and get_config(flavor, "log_models", True):
         best_params = estimator.best_estimator_.get_params(deep=True)
         info = _log_model(
+            flavor,
             estimator.best_estimator_,
             "best_estimator",
             signature=signature,

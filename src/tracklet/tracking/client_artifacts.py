@@ -40,6 +40,8 @@ class _Client(Protocol):
 
     def get_run(self, run_id: str) -> Run: ...
 
+    def _run_now(self, run_id: str) -> Run: ...
+
     def get_logged_model(self, model_id: str) -> LoggedModel: ...
 
     def set_tag(
@@ -86,7 +88,7 @@ class ArtifactsClientMixin:
         return repo
 
     def _run_repository(self: _Client, run_id: str) -> ArtifactRepository:
-        uri = self.get_run(run_id).info.artifact_uri
+        uri = self._run_now(run_id).info.artifact_uri  # readers wait for background work first
         if not uri:
             raise MlflowException(f"Run {run_id} has no artifact location")
         return self._repository(uri)
@@ -111,7 +113,9 @@ class ArtifactsClientMixin:
                 return client._resolve_artifact_uri(client._registered_model_source(uri))  # type: ignore[no-any-return]
             root = self.get_logged_model(model_id).artifact_location
             return root, validate_relative_path(path)
-        # A direct URI: the repository is its parent, the artifact its last segment.
+        # A direct URI (maybe a logged model's files being written): the repository is its
+        # parent, the artifact its last segment.
+        background.wait()
         stripped = uri.rstrip("/")
         parent, _, name = stripped.rpartition("/")
         if not parent or parent.endswith(":") or parent.endswith(":/"):

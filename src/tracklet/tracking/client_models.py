@@ -13,6 +13,7 @@ from tracklet.entities import (
     PagedList,
 )
 from tracklet.store.base import TrackingStore
+from tracklet.tracking import background
 
 
 class LoggedModelsClientMixin:
@@ -84,6 +85,7 @@ class LoggedModelsClientMixin:
         Raises:
             MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such model.
         """
+        background.wait(model_id)  # autologging writes a model's files off the training thread
         return self._store.get_logged_model(model_id)
 
     def delete_logged_model(self, model_id: str) -> None:
@@ -166,6 +168,7 @@ class LoggedModelsClientMixin:
             MlflowException: INVALID_PARAMETER_VALUE for a bad filter, order or page token.
         """
         ids: Sequence[str] = [str(e) for e in experiment_ids]
+        background.wait()
         return self._store.search_logged_models(
             ids, filter_string, datasets, max_results, order_by, page_token
         )

@@ -8,6 +8,7 @@ from typing import Any
 from tracklet.entities import PagedList, Run, RunInfo, RunStatus, RunTag, ViewType
 from tracklet.store.base import TrackingStore
 from tracklet.store.run_columns import RunColumns
+from tracklet.tracking import background
 from tracklet.tracking.async_logging import flush_store
 from tracklet.tracking.client_experiments import SEARCH_MAX_RESULTS_DEFAULT
 from tracklet.tracking.system_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_USER
@@ -76,6 +77,12 @@ class RunsClientMixin:
         Raises:
             MlflowException: RESOURCE_DOES_NOT_EXIST if there is no such run.
         """
+        background.wait(run_id)  # autologging's model files, and the end of its runs
+        return self._store.get_run(run_id)
+
+    def _run_now(self, run_id: str) -> Run:
+        """The run as stored now, without waiting for the work queued off the caller's thread
+        for it (for writers that only need its ids and locations)."""
         return self._store.get_run(run_id)
 
     def get_parent_run(self, run_id: str) -> Run | None:
@@ -197,6 +204,7 @@ class RunsClientMixin:
         """
         if isinstance(experiment_ids, str | int):
             experiment_ids = [str(experiment_ids)]
+        background.wait()
         return self._store.search_runs(
             experiment_ids=[str(e) for e in experiment_ids],
             filter_string=filter_string or "",

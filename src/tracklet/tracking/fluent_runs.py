@@ -10,13 +10,14 @@ import atexit
 import contextlib
 import logging
 import sys
+import time
 from types import TracebackType
 from typing import Any
 
 from tracklet import env, system_metrics
 from tracklet.entities import LifecycleStage, Run, RunStatus, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.tracking import _state, system_tags
+from tracklet.tracking import _state, background, system_tags
 from tracklet.tracking.client import MlflowClient
 from tracklet.tracking.context import current_client, current_experiment_id
 
@@ -204,17 +205,40 @@ def end_run(status: str = RunStatus.FINISHED.name) -> None:
     Raises:
         MlflowException: INVALID_PARAMETER_VALUE for an unknown status.
     """
+    _end_active_run(status, defer=False)
+
+
+def end_run_after_background_work(status: str = RunStatus.FINISHED.name) -> None:
+    """End the active run like :func:`end_run`, but without waiting for the work queued off
+    this thread for it (autologging's model files): the run stops being active now and is
+    ended, on the background worker, once that work is done. Its readers wait for it."""
+    _end_active_run(status, defer=True)
+
+
+def _end_active_run(status: str, defer: bool) -> None:
     stack = _state.run_stack()
     if not stack:
         return
     env.MLFLOW_RUN_ID.unset()
     run = stack.pop()
-    _state.set_last_active_run_id(run.info.run_id)
+    run_id = run.info.run_id
+    _state.set_last_active_run_id(run_id)
     with _state.lock:
-        _state.open_runs.pop(run.info.run_id, None)
+        _state.open_runs.pop(run_id, None)
     # Stopped first, so ending the run writes the last points it queued.
-    system_metrics.stop_monitor(run.info.run_id)
-    run.client.set_terminated(run.info.run_id, status)
+    system_metrics.stop_monitor(run_id)
+    client = run.client
+    if defer and background.pending(run_id):
+        RunStatus.from_string(status)  # a bad status is the caller's error, raised here
+        end_time = int(time.time() * 1000)  # when the run ended for its user
+
+        def end() -> None:
+            client.set_terminated(run_id, status, end_time=end_time)
+
+        background.submit(run_id, end)
+        return
+    background.wait(run_id)  # the run ends once everything queued for it is written
+    client.set_terminated(run_id, status)
 
 
 def active_run() -> ActiveRun | None:
