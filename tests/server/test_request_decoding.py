@@ -9,7 +9,7 @@ import pytest
 
 from tracklet.exceptions import MlflowException
 from tracklet.wire import endpoints as ep
-from tracklet.wire.codec import metric_columns_from_json
+from tracklet.wire.codec import metric_columns_from_json, plain_metric_points
 from tracklet.wire.decode import decode
 
 
@@ -78,3 +78,42 @@ def test_a_step_beyond_int64_in_a_batch_is_a_400_naming_it() -> None:
     with pytest.raises(MlflowException, match=r"metrics\[0\]\.step") as info:
         metric_columns_from_json(points)
     assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_plain_metric_points_are_parallel_columns_in_order() -> None:
+    points = [
+        {"key": "b", "value": 1.5, "timestamp": 11, "step": -1},
+        {"key": "a", "value": 0.0, "timestamp": 0, "step": 2**63 - 1},
+        {"key": "b", "value": -2.0, "timestamp": 2**63 - 1, "step": 3},
+    ]
+    assert plain_metric_points(points) == (
+        ["b", "a", "b"],
+        [-1, 2**63 - 1, 3],
+        [11, 0, 2**63 - 1],
+        [1.5, 0.0, -2.0],
+    )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"key": "a", "value": 1.0, "timestamp": 1},  # no step
+        {"key": "a", "value": 1, "timestamp": 1, "step": 0},  # an int value
+        {"key": "a", "value": "NaN", "timestamp": 1, "step": 0},
+        {"key": "a", "value": True, "timestamp": 1, "step": 0},
+        {"key": "a", "value": 1.0, "timestamp": True, "step": 0},
+        {"key": "a", "value": 1.0, "timestamp": -1, "step": 0},
+        {"key": "a", "value": 1.0, "timestamp": 2**63, "step": 0},
+        {"key": "a", "value": 1.0, "timestamp": 1, "step": -(2**63) - 1},
+        {"key": "a", "value": 1.0, "timestamp": 1, "step": 1.0},
+        {"key": "", "value": 1.0, "timestamp": 1, "step": 0},
+        {"key": 7, "value": 1.0, "timestamp": 1, "step": 0},
+        {"key": "a", "value": 1.0, "timestamp": 1, "step": 0, "model_id": "m-1"},
+        ["a", 1.0, 1, 0],
+    ],
+)
+def test_anything_unusual_leaves_plain_metric_points_to_the_careful_path(odd: object) -> None:
+    plain = {"key": "a", "value": 1.0, "timestamp": 1, "step": 0}
+    assert plain_metric_points([plain, plain]) is not None
+    assert plain_metric_points([plain, odd]) is None
+    assert plain_metric_points([]) is None

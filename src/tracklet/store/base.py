@@ -35,6 +35,8 @@ from tracklet.store.trace_base import TraceStore
 
 # One metric's points for one run, as columns: (steps, timestamps, values).
 MetricColumns = tuple[Sequence[int], Sequence[int], Sequence[float]]
+# Points as parallel columns, in order: each point's key, step, timestamp and value.
+MetricPoints = tuple[Sequence[str], Sequence[int], Sequence[int], Sequence[float]]
 
 
 @runtime_checkable
@@ -142,6 +144,11 @@ class RunDataStore(Protocol):
         """Many points of several metrics at once, as columns (the async logging path)."""
         ...
 
+    def log_metric_points(self, run_id: str, points: MetricPoints) -> None:
+        """Points as parallel columns, checked as for ``log_metric_columns`` (keys excepted):
+        all or nothing. The server's log-batch path: no grouping by key on the way."""
+        ...
+
     def log_inputs(
         self,
         run_id: str,
@@ -208,6 +215,13 @@ class TrackingStore(
     def is_local(self) -> bool:
         """True when calls stay on this machine and take microseconds (a SQLite file), so a
         server may run them on its event loop; False when each is a network round trip."""
+        ...
+
+    @property
+    def checks_points_remotely(self) -> bool:
+        """True when a server checks every point and words the errors (a REST store): then
+        ``log_metric_columns`` and ``log_batch`` send the same request for the same points,
+        invalid ones included, and a caller may take the cheaper."""
         ...
 
     def close(self) -> None: ...

@@ -287,7 +287,11 @@ class MlflowClient(
         if (
             _is_async(synchronous)
             or not metrics
-            or not validation.known_valid_keys.issuperset(metrics)  # else errors name the point
+            # Else errors name the point (a server names it whichever request it gets).
+            or not (
+                validation.known_valid_keys.issuperset(metrics)
+                or self._store.checks_points_remotely
+            )
             or set(map(type, metrics.values())) - _FLOAT
             or type(step) is not int
             or not validation.INT64_MIN <= step <= validation.INT64_MAX

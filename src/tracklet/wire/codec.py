@@ -10,6 +10,7 @@ endpoint table's ``MESSAGE`` fields find them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 from tracklet import validation
@@ -263,6 +264,43 @@ def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
         add_timestamp(timestamp)
         add_value(value)
     return series
+
+
+_POINT_FIELDS = itemgetter("key", "step", "timestamp", "value")
+_STR, _INT, _FLOAT = frozenset({str}), frozenset({int}), frozenset({float})
+
+
+def plain_metric_points(
+    items: list[Any],
+) -> tuple[list[str], list[int], list[int], list[float]] | None:
+    """Log-batch metric objects as parallel columns (keys, steps, timestamps, values) when
+    every one is plain: exactly ``key`` (a non-empty string), ``value`` (a float),
+    ``timestamp`` and ``step`` (ints in range), as ``_plain_columns`` requires. Checked by
+    C-level passes over the columns, no Python work per point. None otherwise (or if empty):
+    the caller takes the careful path, which also names what is wrong. Keys are not checked
+    against MLflow's key rules here."""
+    if not items:
+        return None
+    try:
+        rows = list(map(_POINT_FIELDS, items))
+    except (KeyError, TypeError, IndexError):  # not all objects, or a field missing
+        return None
+    if sum(map(len, items)) != 4 * len(items):  # each has the four: so nothing more either
+        return None  # (a model or dataset link, or an unknown field)
+    keys, steps, timestamps, values = map(list, zip(*rows, strict=True))
+    if (
+        set(map(type, values)) != _FLOAT
+        or set(map(type, timestamps)) != _INT
+        or set(map(type, steps)) != _INT
+        or set(map(type, keys)) != _STR
+        or "" in keys
+        or min(timestamps) < 0
+        or max(timestamps) > INT64_MAX
+        or min(steps) < INT64_MIN
+        or max(steps) > INT64_MAX
+    ):
+        return None
+    return keys, steps, timestamps, values
 
 
 def metric_columns_from_json(items: list[Any], path: str = "metrics") -> dict[str, Columns] | None:

@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from tracklet import validation
 from tracklet.entities import (
     Dataset,
     DatasetInput,
@@ -20,6 +21,8 @@ from tracklet.entities import (
 from tracklet.exceptions import MlflowException
 from tracklet.store.base import TrackingStore
 from tracklet.store.rest.store import RestStore
+from tracklet.tracking.client import MlflowClient
+from tracklet.wire import endpoints as ep
 
 
 def test_is_a_tracking_store(rest_store: RestStore) -> None:
@@ -108,6 +111,53 @@ def test_metric_columns_and_long_histories_page(rest_store: RestStore) -> None:
     assert history[-1].value == n - 1
     assert list(rest_store.get_metric_history(run_id, "b").values) == [math.inf, -math.inf]
     assert len(rest_store.get_metric_history(run_id, "unknown")) == 0
+
+
+def test_a_step_of_columns_is_the_log_batch_request(rest_store: RestStore) -> None:
+    run_id = rest_store.create_run("0", "me", 1, [], None).info.run_id
+    sent: list[dict[str, object]] = []
+    real_call = rest_store._call
+
+    def call(endpoint: ep.Endpoint, fields: dict[str, object] | None = None) -> object:
+        sent.append({"endpoint": endpoint.name, **(fields or {})})
+        return real_call(endpoint, fields)
+
+    rest_store._call = call  # type: ignore[method-assign]
+    columns = {"a": ([3], [7], [0.5]), "b": ([3], [7], [math.nan]), "c": ([3], [7], [math.inf])}
+    rest_store.log_metric_columns(run_id, columns)
+    rest_store.log_batch(
+        run_id,
+        [Metric(key, values[0], 7, 3) for key, (_, _, values) in columns.items()],
+    )
+    rest_store.log_metric_points(
+        run_id, (["a", "b", "c"], [3, 3, 3], [7, 7, 7], [0.5, math.nan, math.inf])
+    )
+    first, second, third = sent
+    assert first == second == third
+    assert first["metrics"] == [
+        {"key": "a", "value": 0.5, "timestamp": 7, "step": 3},
+        {"key": "b", "value": "NaN", "timestamp": 7, "step": 3},
+        {"key": "c", "value": "Infinity", "timestamp": 7, "step": 3},
+    ]
+    assert rest_store.get_run(run_id).data.metrics["a"] == 0.5
+    with pytest.raises(MlflowException, match="differ in length"):
+        rest_store.log_metric_columns(run_id, {"z": ([1], [2, 3], [0.5]), "a": ([1], [1], [1.0])})
+    assert [x["endpoint"] for x in sent].count("logBatch") == 3  # refused before any was sent
+    assert rest_store.checks_points_remotely
+
+    # Fluent log_metrics sends a step as columns even for keys never checked here: the
+    # server checks them (and names a bad one) whichever shape the request was built from.
+    client = MlflowClient("http://localhost")
+    client._store_cache = rest_store
+    step = {"never/seen/before": 1.0, "bad key!": 2.0}
+    assert not validation.known_valid_keys.intersection(step)
+    with pytest.raises(MlflowException, match="bad key!") as info:
+        client._log_metric_step(run_id, step, 9, 4, True)
+    assert info.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert sent[-1]["metrics"] == [
+        {"key": "never/seen/before", "value": 1.0, "timestamp": 9, "step": 4},
+        {"key": "bad key!", "value": 2.0, "timestamp": 9, "step": 4},
+    ]
 
 
 def test_search_runs_pages(rest_store: RestStore) -> None:

@@ -120,6 +120,23 @@ def test_metric_columns_path(store: SqlStore) -> None:
     assert store.get_run(run_id).data.metrics == {"a": 2499.5, "b": 1.5}
 
 
+def test_metric_points_wide_and_narrow(store: SqlStore) -> None:
+    run_id = _run(store)
+    keys = [f"k{i}" for i in range(100)]  # wide: one row, folded before any read
+    store.log_metric_points(run_id, (keys, [3] * 100, [9] * 100, [i / 4 for i in range(100)]))
+    store.log_metric_points(run_id, (["a", "b", "a"], [1, 1, 2], [5, 5, 6], [0.5, 1.5, 2.5]))
+    metrics = store.get_run(run_id).data.metrics
+    assert len(metrics) == 102
+    assert (metrics["k99"], metrics["a"], metrics["b"]) == (24.75, 2.5, 1.5)
+    assert _points(store.get_metric_history(run_id, "k7")) == [(9, 3, 1.75)]
+    assert _points(store.get_metric_history(run_id, "a")) == [(5, 1, 0.5), (6, 2, 2.5)]
+    with pytest.raises(MlflowException, match="differ in length"):
+        store.log_metric_points(run_id, (["a"], [1, 2], [5], [0.5]))
+    with pytest.raises(MlflowException, match="'bad key!'"):
+        store.log_metric_points(run_id, ([*keys[:20], "bad key!"], [0] * 21, [0] * 21, [0.0] * 21))
+    assert len(store.get_run(run_id).data.metrics) == 102  # nothing of it written
+
+
 def test_unknown_metric_key_and_run(store: SqlStore) -> None:
     run_id = _run(store)
     assert list(store.get_metric_history(run_id, "nothing")) == []

@@ -11,16 +11,19 @@ with its reason (``retry.py``), and the final error names the variables that set
 Other errors are raised at once as :class:`~tracklet.exceptions.MlflowException` carrying the
 server's error code. Connecting may take at most ``TRACKLET_HTTP_CONNECT_TIMEOUT`` (10 s, or
 ``MLFLOW_HTTP_REQUEST_TIMEOUT`` if smaller), so an unroutable host is reported in seconds.
-The transport is injectable, so tests run a REST store against the in-process ASGI app.
+Plain ``http://`` servers are reached through :mod:`.transport` (sockets, no httpx: most of
+the client's cost per request was httpx's); ``https://``, proxied URLs and an injected httpx
+transport (tests run a REST store against the in-process ASGI app) go through httpx.
 """
 
 from __future__ import annotations
 
+import base64
 import ssl
 import time
 import urllib.parse
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -50,6 +53,33 @@ def _headers() -> dict[str, str]:
     if token and not (env.MLFLOW_TRACKING_USERNAME.get() and env.MLFLOW_TRACKING_PASSWORD.get()):
         headers["Authorization"] = f"Bearer {token}"
     return headers
+
+
+def _direct_headers() -> list[tuple[str, str]]:
+    """:func:`_headers` with Basic credentials as the header httpx's BasicAuth would send."""
+    headers = _headers()
+    username = env.MLFLOW_TRACKING_USERNAME.get()
+    password = env.MLFLOW_TRACKING_PASSWORD.get()
+    if username and password:
+        pair = f"{username}:{password}".encode()
+        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+    return list(headers.items())
+
+
+class Response(Protocol):
+    """What callers read of an answer (an httpx.Response or a transport.Reply)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def url(self) -> object: ...
 
 
 def _verify() -> bool | ssl.SSLContext:
@@ -92,21 +122,28 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.retry = RetryPolicy()
         timeout = self.retry.timeout
+        connect_timeout = min(timeout, env.TRACKLET_HTTP_CONNECT_TIMEOUT.get())
+        self._direct: transport_module.DirectTransport | None = None
+        self._client: httpx.Client | None = None
         if transport is None and transport_module.suits(self.base_url):
-            transport = transport_module.StdlibTransport()
-        self._client = httpx.Client(
-            base_url=self.base_url + "/",
-            transport=transport,
-            auth=_auth(),
-            headers=_headers(),
-            timeout=httpx.Timeout(
-                timeout, connect=min(timeout, env.TRACKLET_HTTP_CONNECT_TIMEOUT.get())
-            ),
-            verify=_verify(),
-        )
+            self._direct = transport_module.DirectTransport(
+                self.base_url, _direct_headers(), timeout, connect_timeout
+            )
+        else:
+            self._client = httpx.Client(
+                base_url=self.base_url + "/",
+                transport=transport,
+                auth=_auth(),
+                headers=_headers(),
+                timeout=httpx.Timeout(timeout, connect=connect_timeout),
+                verify=_verify(),
+            )
 
     def close(self) -> None:
-        self._client.close()
+        if self._direct is not None:
+            self._direct.close()
+        if self._client is not None:
+            self._client.close()
 
     def call(
         self,
@@ -151,13 +188,32 @@ class HttpClient:
             raise MlflowException(f"Unexpected response from {endpoint.api_path}: {body[:200]!r}")
         return parsed
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: list[tuple[str, str]] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         policy = self.retry
         reporter: RetryReporter | None = None
         attempt = 0
         while True:
             try:
-                response = self._client.request(method, path, **kwargs)
+                response: Response
+                if self._direct is not None:
+                    response = self._direct.request(method, path, params or (), content, headers)
+                else:
+                    assert self._client is not None
+                    response = self._client.request(
+                        method,
+                        path,
+                        params=tuple(params) if params else None,
+                        content=content,
+                        headers=headers,
+                    )
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 reason = _connect_failure(exc)
                 reporter = reporter or RetryReporter(policy, self.base_url, f"{method} {path}")

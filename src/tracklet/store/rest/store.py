@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import httpx
@@ -31,7 +32,7 @@ from tracklet.entities import (
     ViewType,
 )
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
-from tracklet.store.base import MetricColumns
+from tracklet.store.base import MetricColumns, MetricPoints
 from tracklet.store.rest.http import HttpClient
 from tracklet.store.rest.logged_models import LoggedModelsOverRest
 from tracklet.store.rest.model_registry import ModelRegistryOverRest
@@ -80,6 +81,38 @@ def _metrics_json(metrics: Sequence[Metric]) -> list[dict[str, Any]]:
     return out
 
 
+def _one_point_each(series: Mapping[str, MetricColumns]) -> list[dict[str, Any]] | None:
+    """A step of fluent ``log_metrics`` (one finite point per key) at C speed; else None."""
+    try:
+        points = [
+            {"key": key, "value": value, "timestamp": timestamp, "step": step}
+            for key, ((step,), (timestamp,), (value,)) in series.items()
+        ]
+        total = sum(map(_VALUE, points))  # NaN or infinite if any value is (or it overflowed)
+    except (TypeError, ValueError):  # a column of another length, a value that is no number
+        return None
+    return None if total - total else points
+
+
+def _points_json(series: Mapping[str, MetricColumns]) -> list[dict[str, Any]]:
+    points: list[dict[str, Any]] = []
+    append = points.append
+    for key, (steps, timestamps, values) in series.items():
+        if not len(steps) == len(timestamps) == len(values):
+            raise MlflowException(
+                f"Metric '{key}': steps, timestamps and values differ in length",
+                "INVALID_PARAMETER_VALUE",
+            )
+        for step, timestamp, value in zip(steps, timestamps, values, strict=True):
+            append(
+                {"key": key, "value": encode_double(value), "timestamp": timestamp, "step": step}
+            )
+    return points
+
+
+_VALUE = itemgetter("value")
+
+
 def _batches(
     metrics: Sequence[Any], params: Sequence[Param], tags: Sequence[RunTag]
 ) -> Iterator[tuple[Sequence[Any], Sequence[Param], Sequence[RunTag]]]:
@@ -119,6 +152,11 @@ class RestStore(LoggedModelsOverRest, TracesOverRest, ModelRegistryOverRest):
     def is_local(self) -> bool:
         """False: every call is a round trip to the server."""
         return False
+
+    @property
+    def checks_points_remotely(self) -> bool:
+        """True: the server checks every point, and both metric methods send log-batch."""
+        return True
 
     def close(self) -> None:
         self._http.close()
@@ -324,28 +362,30 @@ class RestStore(LoggedModelsOverRest, TracesOverRest, ModelRegistryOverRest):
             self._call(ep.LOG_BATCH, fields)
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
-        """Columns sent as log-batch requests of 1000 points each (the async logging path)."""
-        pending: list[dict[str, Any]] = []
-        for key, (steps, timestamps, values) in series.items():
-            if not len(steps) == len(timestamps) == len(values):
-                raise MlflowException(
-                    f"Metric '{key}': steps, timestamps and values differ in length",
-                    "INVALID_PARAMETER_VALUE",
-                )
-            for step, timestamp, value in zip(steps, timestamps, values, strict=True):
-                pending.append(
-                    {
-                        "key": key,
-                        "value": encode_double(value),
-                        "timestamp": timestamp,
-                        "step": step,
-                    }
-                )
-                if len(pending) == MAX_METRICS_PER_REQUEST:
-                    self._call(ep.LOG_BATCH, {"run_id": run_id, "metrics": pending})
-                    pending = []
-        if pending:
-            self._call(ep.LOG_BATCH, {"run_id": run_id, "metrics": pending})
+        """Columns sent as log-batch requests of 1000 points each (fluent ``log_metrics`` and
+        the async logging path): the same request ``log_batch`` sends for those points."""
+        points = _one_point_each(series)
+        if points is None:
+            points = _points_json(series)
+        for start in range(0, len(points), MAX_METRICS_PER_REQUEST):
+            chunk = points[start : start + MAX_METRICS_PER_REQUEST]
+            self._call(ep.LOG_BATCH, {"run_id": run_id, "metrics": chunk})
+
+    def log_metric_points(self, run_id: str, points: MetricPoints) -> None:
+        """Parallel columns sent as log-batch requests of 1000 points each."""
+        keys, steps, timestamps, values = points
+        if not len(keys) == len(steps) == len(timestamps) == len(values):
+            raise MlflowException(
+                "Metric points: keys, steps, timestamps and values differ in length",
+                "INVALID_PARAMETER_VALUE",
+            )
+        body = [
+            {"key": key, "value": encode_double(value), "timestamp": timestamp, "step": step}
+            for key, step, timestamp, value in zip(keys, steps, timestamps, values, strict=True)
+        ]
+        for start in range(0, len(body), MAX_METRICS_PER_REQUEST):
+            chunk = body[start : start + MAX_METRICS_PER_REQUEST]
+            self._call(ep.LOG_BATCH, {"run_id": run_id, "metrics": chunk})
 
     def log_inputs(
         self,

@@ -9,7 +9,7 @@ from operator import attrgetter, itemgetter
 from tracklet import validation
 from tracklet.entities import Metric, MetricHistory, Param, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
-from tracklet.store.base import MetricColumns
+from tracklet.store.base import MetricColumns, MetricPoints
 from tracklet.store.sql import logged_models as model_queries
 from tracklet.store.sql import metric_batches, pg_points
 from tracklet.store.sql import metrics as metric_queries
@@ -144,6 +144,25 @@ class MetricSqlStore(SqlStoreBase):
         if flat:
             self._deferred_some(len(flat[0]))
 
+    def log_metric_points(self, run_id: str, points: MetricPoints) -> None:
+        keys, steps, timestamps, values = points
+        if not len(keys) == len(steps) == len(timestamps) == len(values):
+            raise MlflowException(
+                "Metric points: keys, steps, timestamps and values differ in length",
+                INVALID_PARAMETER_VALUE,
+            )
+        if not (self._defers_wide_batches and metric_batches.is_wide(len(set(keys)), len(keys))):
+            self.log_metric_columns(run_id, _grouped(points))
+            return
+        if not validation.known_valid_keys.issuperset(keys):
+            for key in keys:
+                validation.validate_key(key, "metric key")
+        flat = (list(keys), list(steps), list(timestamps), list(values))
+        with self._writer.transaction() as db:
+            run_queries.require_active(db, run_id)
+            metric_batches.write(db, run_id, flat)
+        self._deferred_some(len(keys))
+
     def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
         with self._reader() as db:
             history = metric_queries.read_history(db, run_id, metric_key)
@@ -152,6 +171,18 @@ class MetricSqlStore(SqlStoreBase):
                     raise run_queries.not_found(run_id)
                 return MetricHistory(metric_key, [], [], [], run_id)
         return history
+
+
+def _grouped(points: MetricPoints) -> Mapping[str, MetricColumns]:
+    series: dict[str, tuple[list[int], list[int], list[float]]] = {}
+    for key, step, timestamp, value in zip(*points, strict=True):
+        columns = series.get(key)
+        if columns is None:
+            columns = series[key] = ([], [], [])
+        columns[0].append(step)
+        columns[1].append(timestamp)
+        columns[2].append(value)
+    return series
 
 
 _KEY = attrgetter("key")

@@ -108,6 +108,11 @@ class SqlStoreBase:
         return self._dialect_name == "sqlite"
 
     @property
+    def checks_points_remotely(self) -> bool:
+        """False: this store checks points itself (and names them differently per method)."""
+        return False
+
+    @property
     def engine(self) -> sa.engine.Engine:
         return self._engine
 
