@@ -6,6 +6,7 @@ import json
 import urllib.parse
 from typing import Any
 
+import httpx
 from tests.ui.conftest import UiServer, browser_module, shoot
 from tests.ui.data import compare_runs
 
@@ -61,3 +62,35 @@ def test_compare_diff_parallel_coordinates_scatter(page: Any, ui_server: UiServe
         "() => document.querySelector('[data-key=loss] [data-testid=chart-canvas]')?.uplot"
     )
     shoot(page, "compare")
+
+
+def test_many_runs_plot_first_then_the_diff_table(page: Any, ui_server: UiServer) -> None:
+    # Over 50 runs the diff table mounts after the plots; it still comes, a column a run.
+    http = httpx.Client(base_url=ui_server.url + "/api/2.0/mlflow", timeout=30)
+    experiment_id = http.post("/experiments/create", json={"name": "ui-compare-many"}).json()[
+        "experiment_id"
+    ]
+    run_ids = []
+    for i in range(60):
+        run_id = http.post(
+            "/runs/create", json={"experiment_id": experiment_id, "run_name": f"many-{i}"}
+        ).json()["run"]["info"]["run_id"]
+        http.post(
+            "/runs/log-batch",
+            json={
+                "run_id": run_id,
+                "params": [{"key": "i", "value": str(i)}],
+                "metrics": [{"key": "acc", "value": i / 60, "timestamp": 1, "step": 0}],
+            },
+        )
+        run_ids.append(run_id)
+    http.close()
+    runs = urllib.parse.quote(json.dumps(run_ids))
+    experiments = urllib.parse.quote(json.dumps([experiment_id]))
+    page.goto(f"{ui_server.url}/#/compare-runs?runs={runs}&experiments={experiments}")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=parcoords]')?.dataset.drawn === '60'"
+    )
+    page.get_by_test_id("diff-table").wait_for()
+    headers = page.get_by_test_id("diff-table").locator("thead th").all_text_contents()
+    assert headers == ["Run", *(f"many-{i}" for i in range(60))]

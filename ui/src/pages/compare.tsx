@@ -11,20 +11,22 @@ import { jsonParam, route, setQuery } from "../router";
 
 const MAX_AXES = 10;
 const MAX_CHART_RUNS = 10;
+const DEFER_TABLE_RUNS = 50;
 
 async function loadRuns(runIds: string[], experiments: string[]): Promise<RunColumns> {
-  const pages: RunColumns[] = [];
-  for (let i = 0; i < runIds.length; i += 500) {
-    const ids = runIds.slice(i, i + 500).map((id) => `'${id.replace(/'/g, "")}'`);
-    pages.push(
-      await tracklet<RunColumns>("runs/search-columns", {
+  const chunks: string[][] = [];
+  for (let i = 0; i < runIds.length; i += 500) chunks.push(runIds.slice(i, i + 500));
+  // All pages at once (a 1,000-run comparison is two requests side by side).
+  const pages = await Promise.all(
+    chunks.map((chunk) =>
+      tracklet<RunColumns>("runs/search-columns", {
         experiment_ids: experiments,
-        filter: `attributes.run_id IN (${ids.join(", ")})`,
+        filter: `attributes.run_id IN (${chunk.map((id) => `'${id.replace(/'/g, "")}'`).join(", ")})`,
         max_results: 500,
         run_view_type: "ALL",
       }),
-    );
-  }
+    ),
+  );
   if (pages.length === 1) return pages[0];
   const columns: RunColumns["columns"] = {};
   const n = pages.reduce((s, p) => s + p.n, 0);
@@ -50,6 +52,16 @@ export function ComparePage() {
   const onlyDiff = q.get("diff") === "1";
   const [data, setData] = useState<RunColumns | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // The plots first: with many runs the diff table (a column a run) is most of the rendering,
+  // so it mounts after the frame that shows them.
+  const [tableShown, setTableShown] = useState(false);
+  useEffect(() => {
+    if (!data) return;
+    if (runIds.length <= DEFER_TABLE_RUNS) return setTableShown(true);
+    let timer = 0;
+    const frame = requestAnimationFrame(() => (timer = window.setTimeout(() => setTableShown(true), 0)));
+    return () => (cancelAnimationFrame(frame), clearTimeout(timer));
+  }, [data]);
   useEffect(() => {
     if (!experiments.length) {
       setError(new Error("The link names no experiments (experiments=[...])"));
@@ -145,7 +157,7 @@ export function ComparePage() {
             Only differences
           </label>
         </div>
-        <div style={{ overflow: "auto" }}>
+        {!tableShown ? <Spinner /> : <div style={{ overflow: "auto" }}>
           <table class="list diff" data-testid="diff-table">
             <thead>
               <tr>
@@ -163,7 +175,7 @@ export function ComparePage() {
               {section("Tags", tags)}
             </tbody>
           </table>
-        </div>
+        </div>}
       </section>
       <h2 style={{ marginTop: "18px" }}>Metrics{order.length > MAX_CHART_RUNS ? ` (first ${MAX_CHART_RUNS} runs)` : ""}</h2>
       <LazyChartGrid keys={metrics.map((m) => m.slice(8))} lines={chartLines} />
