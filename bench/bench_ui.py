@@ -4,7 +4,9 @@
 
 Both servers run as subprocesses on SQLite (bench_server.Server) and get the same data over the
 same REST calls (4 at a time): an experiment of ``--runs`` runs (5 params, 5 metrics, 3 tags
-each) and a run with ``--points`` steps of ``loss`` carrying a +1e6 and a -1e6 spike. Each figure
+each), a run with ``--points`` steps of ``loss`` carrying a +1e6 and a -1e6 spike, a run with 50
+metric keys of 1,000 steps (``keys50``) and a RUNNING run with 10 steps of ``loss`` (``live``).
+Each figure
 is the median of ``--repeat`` cold loads (a fresh browser context: no cache) of the same URLs
 (``#/experiments/<id>/runs``: MLflow 3.17's ``#/experiments/<id>`` is its GenAI overview),
 timed in the page from navigation start: a predicate that holds for both UIs (an element whose
@@ -12,15 +14,32 @@ own text is the run's name, laid out inside the viewport: MLflow's runs table ha
 ``<span>``, tracklet's as a link) is polled on every animation frame and answers
 ``performance.now()`` the first frame it holds, so Playwright's round trips do not count. The
 browser is Debian's /usr/bin/chromium (never a downloaded one).
+
+The other rows, each predicate the same for both UIs:
+
+* 50 charts: ``keys50``'s metrics page in a viewport tall enough to hold all 50 charts (so that
+  neither UI's lazy mounting decides), timed until 50 charts hold their data (tracklet's uPlot
+  or MLflow's Plotly graph, read from the element); the metric-data requests (tracklet's
+  ``metrics/series``, MLflow's ``get-history*``) are counted in the browser.
+* Parallel coordinates: ``#/compare-runs`` over 1,000 of the runs (5 params and 5 metrics: 10
+  axes), timed until the plot holds 1,000 lines (tracklet's canvas says how many it drew in
+  ``data-drawn``; MLflow's Plotly ``parcoords`` trace its values); what MLflow does instead is
+  noted.
+* Live update: ``live``'s metrics page open and drawn, a point logged over REST at a new step,
+  timed (wall clock, same machine) until a chart holds that step, waiting at most
+  ``LIVE_WAIT`` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import statistics
+import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -35,9 +54,14 @@ from bench.bench_server import Server
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 API = "/api/2.0/mlflow"
 TIMEOUT_MS = 60_000
+COMPARE_RUNS = 1000
+CHART_KEYS = 50
+LIVE_WAIT = 10.0
+# Tall enough for 50 charts in either UI's grid: all of them in the viewport at once.
+TALL = {"width": 1400, "height": 12_000}
 
 
-def _make_run(http: httpx.Client, experiment: str, i: int, base: int) -> None:
+def _make_run(http: httpx.Client, experiment: str, i: int, base: int) -> str:
     rng = random.Random(i)
     run = http.post(
         "/runs/create",
@@ -55,16 +79,33 @@ def _make_run(http: httpx.Client, experiment: str, i: int, base: int) -> None:
         },
     )
     http.post("/runs/update", json={"run_id": run, "status": "FINISHED", "end_time": base + i})
+    return str(run)
 
 
-def load(url: str, runs: int, points: int) -> dict[str, str]:
+def load(url: str, runs: int, points: int) -> dict[str, Any]:
     """The same data on either server; the ids the pages need."""
     http = httpx.Client(base_url=url + API, timeout=120)
     experiment = http.post("/experiments/create", json={"name": "ui-bench"}).json()["experiment_id"]
     rng = random.Random(1)
     base = 1_700_000_000_000
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda i: _make_run(http, experiment, i, base), range(runs)))
+        run_ids = list(pool.map(lambda i: _make_run(http, experiment, i, base), range(runs)))
+    keys50 = http.post(
+        "/runs/create", json={"experiment_id": experiment, "run_name": "keys50", "start_time": base}
+    ).json()["run"]["info"]["run_id"]
+    for k in range(CHART_KEYS):
+        batch = [
+            {"key": f"k{k:02d}", "value": math.sin(s / 50 + k), "timestamp": base + s, "step": s}
+            for s in range(1000)
+        ]
+        http.post("/runs/log-batch", json={"run_id": keys50, "metrics": batch})
+    live = http.post(
+        "/runs/create", json={"experiment_id": experiment, "run_name": "live", "start_time": base}
+    ).json()["run"]["info"]["run_id"]
+    batch = [
+        {"key": "loss", "value": 1 / (s + 1), "timestamp": base + s, "step": s} for s in range(10)
+    ]
+    http.post("/runs/log-batch", json={"run_id": live, "metrics": batch})
     hist = http.post(
         "/runs/create", json={"experiment_id": experiment, "run_name": "hist", "start_time": base}
     ).json()["run"]["info"]["run_id"]
@@ -79,7 +120,13 @@ def load(url: str, runs: int, points: int) -> dict[str, str]:
             batch.append({"key": "loss", "value": value, "timestamp": base + i, "step": i})
         http.post("/runs/log-batch", json={"run_id": hist, "metrics": batch})
     http.close()
-    return {"experiment": experiment, "hist": hist}
+    return {
+        "experiment": experiment,
+        "hist": hist,
+        "compare": run_ids[:COMPARE_RUNS],
+        "keys50": keys50,
+        "live": live,
+    }
 
 
 # In the page, polled every frame: performance.now() once an element whose own text is ``name``
@@ -100,18 +147,115 @@ SCROLL_TO_END_AND_FIND = (
     " if (grid) grid.scrollTop = grid.scrollHeight; return (" + VISIBLE + ")(name); }"
 )
 SELECTED = "(selector) => document.querySelector(selector) ? performance.now() : 0"
+# How many charts hold data: tracklet's uPlot (on its element) or MLflow's Plotly graph (its
+# traces on the graph's element, drawn into the plot's SVG).
+CHARTS_DRAWN = """(n) => {
+  const uplots = [...document.querySelectorAll('[data-testid=chart-canvas]')]
+    .filter(el => el.uplot && el.uplot.data[0].length > 0 && el.querySelector('canvas')).length;
+  const plotly = [...document.querySelectorAll('.js-plotly-plot')]
+    .filter(p => (p.data || []).some(t => t.x && t.x.length > 0)
+      && p.querySelector('.scatterlayer .trace path[d], .gl-container canvas')).length;
+  return Math.max(uplots, plotly) >= Number(n) ? performance.now() : 0;
+}"""
+# Parallel coordinates holding n lines: tracklet's canvas says how many it drew; MLflow's is a
+# Plotly parcoords trace (WebGL), drawn once its canvases are in the plot.
+PARCOORDS_DRAWN = """(n) => {
+  const ours = document.querySelector('[data-testid=parcoords]');
+  if (ours && Number(ours.dataset.drawn) >= Number(n)) return performance.now();
+  for (const p of document.querySelectorAll('.js-plotly-plot')) {
+    const t = (p.data || []).find(t => t.type === 'parcoords');
+    if (t && t.dimensions.length && t.dimensions[0].values.length >= Number(n)
+        && p.querySelector('.gl-canvas, canvas')) return performance.now();
+  }
+  return 0;
+}"""
+# What an MLflow compare page shows instead: the Plotly parcoords' lines, or a message.
+PARCOORDS_STATE = """() => {
+  for (const p of document.querySelectorAll('.js-plotly-plot')) {
+    const t = (p.data || []).find(t => t.type === 'parcoords');
+    if (t) return `parcoords of ${t.dimensions.length} axes x ${
+      t.dimensions.length ? t.dimensions[0].values.length : 0} lines`;
+  }
+  const text = document.body.innerText;
+  const said = text.match(/[^\\n]*(parallel|too many|maximum|limit)[^\\n]*/i);
+  return said ? 'no plot; page says: ' + said[0].slice(0, 120) : 'no parallel-coordinates plot';
+}"""
+# Date.now() once a chart holds x == step (tracklet's uPlot data, MLflow's Plotly traces).
+CHART_HAS_STEP = """(step) => {
+  const s = Number(step);
+  for (const el of document.querySelectorAll('[data-testid=chart-canvas]')) {
+    if (el.uplot && Array.from(el.uplot.data[0]).includes(s)) return Date.now();
+  }
+  for (const p of document.querySelectorAll('.js-plotly-plot')) {
+    for (const t of p.data || []) {
+      if (t.x && Array.from(t.x).map(Number).includes(s)) return Date.now();
+    }
+  }
+  return 0;
+}"""
 
 
-def _when(page: Any, predicate: str, arg: str) -> float | None:
+def _series_request(url: str) -> bool:
+    return "/metrics/series" in url or "get-history" in url
+
+
+def _when(page: Any, predicate: str, arg: str, timeout_ms: float = TIMEOUT_MS) -> float | None:
     """Seconds from navigation start to the first frame where ``predicate(arg)`` held."""
     try:
-        handle = page.wait_for_function(predicate, arg=arg, polling="raf", timeout=TIMEOUT_MS)
+        handle = page.wait_for_function(predicate, arg=arg, polling="raf", timeout=timeout_ms)
     except PlaywrightTimeout:
         return None
     return float(handle.json_value()) / 1000
 
 
-def measure(kind: str, url: str, ids: dict[str, str], runs: int, browser: Any) -> dict[str, Any]:
+def measure_more(
+    kind: str, url: str, ids: dict[str, Any], browser: Any, repeat: int
+) -> dict[str, Any]:
+    """One cold load each: 50 charts, parallel coordinates over 1,000 runs, a live update."""
+    out: dict[str, Any] = {}
+    experiment = ids["experiment"]
+    context = browser.new_context(viewport=TALL)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: _series_request(r.url) and requests.append(r.url))
+    page.goto(f"{url}/#/experiments/{experiment}/runs/{ids['keys50']}/model-metrics")
+    out["charts50"] = _when(page, CHARTS_DRAWN, str(CHART_KEYS), 2 * TIMEOUT_MS)  # MLflow: 22 s
+    page.wait_for_timeout(500)
+    out["charts50_requests"] = len(requests)
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    runs = json.dumps(ids["compare"], separators=(",", ":"))
+    page.goto(f"{url}/#/compare-runs?runs={runs}&experiments={json.dumps([experiment])}")
+    out["parcoords"] = _when(page, PARCOORDS_DRAWN, str(len(ids["compare"])))
+    out["parcoords_state"] = page.evaluate(PARCOORDS_STATE) if kind == "mlflow" else ""
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{url}/#/experiments/{experiment}/runs/{ids['live']}/model-metrics")
+    out["live_ready"] = _when(page, CHART_HAS_STEP, "9")
+    step = 10 + repeat
+    with httpx.Client(base_url=url + API, timeout=30) as http:
+        http.post(
+            "/runs/log-metric",
+            json={
+                "run_id": ids["live"],
+                "key": "loss",
+                "value": 0.01,
+                "timestamp": 2,
+                "step": step,
+            },
+        ).raise_for_status()
+    logged = time.time()
+    shown = _when(page, CHART_HAS_STEP, str(step), LIVE_WAIT * 1000)  # Date.now() / 1000
+    out["live"] = None if shown is None else max(0.0, shown - logged)
+    context.close()
+    return out
+
+
+def measure(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) -> dict[str, Any]:
     """One cold load of each page: JS bytes, first row, last row (tracklet), chart drawn."""
     out: dict[str, Any] = {}
     context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -187,9 +331,14 @@ def main() -> None:
             server = Server(kind, workdir)
             try:
                 ids = load(server.url, args.runs, args.points)
-                results[kind] = [
-                    measure(kind, server.url, ids, args.runs, browser) for _ in range(args.repeat)
-                ]
+                results[kind] = []
+                for repeat in range(args.repeat):
+                    result = {
+                        **measure(kind, server.url, ids, args.runs, browser),
+                        **measure_more(kind, server.url, ids, browser, repeat),
+                    }
+                    print(kind, json.dumps(result), file=sys.stderr, flush=True)  # as it goes
+                    results[kind].append(result)
             finally:
                 server.stop()
         browser.close()
@@ -206,6 +355,13 @@ def main() -> None:
         )
 
     spikes = all(r.get("spikes") for r in results["tracklet"])
+    mlflow_parcoords = sorted({r["parcoords_state"] for r in results["mlflow"]})
+    live_ready = {k: all(r["live_ready"] is not None for r in results[k]) for k in results}
+    mlflow_live = (
+        f"MLflow: not updated in {LIVE_WAIT:.0f} s"
+        if all(r["live"] is None for r in results["mlflow"])
+        else "MLflow: updated"
+    )
     print_table(
         f"Web UI, {args.runs:,} runs and a {args.points:,}-step metric "
         f"(median of {args.repeat} cold loads, headless Chromium)",
@@ -221,6 +377,14 @@ def main() -> None:
                 "compressed: mlflow "
                 f"{all(r['js_compressed'] for r in results['mlflow'])}, tracklet "
                 f"{all(r['js_compressed'] for r in results['tracklet'])}"),
+            row(f"run with {CHART_KEYS} metric keys: all {CHART_KEYS} charts drawn", "charts50",
+                "s", "<= 1 s"),
+            row("... metric-data requests for those charts", "charts50_requests", "n",
+                "<= 2"),
+            row(f"parallel coordinates, {len(ids['compare']):,} runs x 10 axes", "parcoords",
+                "s", "<= 1 s", "MLflow: " + "; ".join(mlflow_parcoords)),
+            row("live update: a logged point on the open run's chart", "live", "s",
+                "<= 3 s after logging", f"{mlflow_live} (chart drawn first: {live_ready})"),
         ],
     )  # fmt: skip
 
