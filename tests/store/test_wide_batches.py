@@ -245,6 +245,9 @@ def test_a_batch_for_a_deleted_or_missing_run_writes_nothing(store: SqlStore, wi
     with pytest.raises(MlflowException) as missing:
         store.log_batch("0" * 32, metrics=batch)
     assert missing.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    for empty in (lambda: store.log_batch(run_id), lambda: store.log_metric_columns(run_id, {})):
+        with pytest.raises(MlflowException, match="must be in the 'active' state"):
+            empty()  # nothing to write: still refused, as MLflow does
     store.restore_run(run_id)
     assert store.get_run(run_id).data.metrics == {}
     assert _count(store, "SELECT count(*) FROM metric_chunks") == 0
@@ -252,8 +255,9 @@ def test_a_batch_for_a_deleted_or_missing_run_writes_nothing(store: SqlStore, wi
 
 
 def test_writers_in_two_stores_lose_no_point(store_uri: str, tmp_path: Path) -> None:
-    # Two stores (two server processes) and two threads each append to the same keys' tails,
-    # which fill and move into chunks while the others append: every point is kept once.
+    # Two stores (two server processes) and two threads each append to the same keys' tails
+    # (batches, and single points), which fill and move into chunks while the others append:
+    # every point is kept once.
     stores = [SqlStore(store_uri, str(tmp_path / "a")) for _ in range(2)]
     try:
         _, run_id = _new_run(stores[0])
@@ -264,7 +268,11 @@ def test_writers_in_two_stores_lose_no_point(store_uri: str, tmp_path: Path) -> 
             store = stores[writer % 2]
             for i in range(steps_per_writer):
                 step = writer * steps_per_writer + i
-                store.log_batch(run_id, metrics=_wide(step, keys))
+                if writer < 2:
+                    store.log_batch(run_id, metrics=_wide(step, keys))
+                else:  # single points, the synchronous log_metric path
+                    for metric in _wide(step, keys):
+                        store.log_metric(run_id, metric)
 
         threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
         for thread in threads:

@@ -38,6 +38,9 @@ class MetricSqlStore(SqlStoreBase):
             raise MlflowException(f"Run {run_id} could not be written", INVALID_PARAMETER_VALUE)
 
     def _append_point(self, params: dict[str, object]) -> tuple[int] | None:
+        if self._one_statement_batches:  # PostgreSQL: beside other writers (see pg_points)
+            with self._statements.connection() as db:
+                return db.one(metric_queries.APPEND_POINT_GUARDED, params)  # type: ignore[no-any-return]
         writer = self._writer
         with writer.lock:
             return writer.db().one(metric_queries.APPEND_POINT_GUARDED, params)  # type: ignore[no-any-return]
@@ -69,7 +72,11 @@ class MetricSqlStore(SqlStoreBase):
             RunTag(*validation.validate_tag(t.key, t.value, f"tags[{i}]"))
             for i, t in enumerate(tags)
         ]
-        if self._one_statement_batches and not (checked_params or checked_tags or linked):
+        if (
+            self._one_statement_batches
+            and (series or flat)
+            and not (checked_params or checked_tags or linked)
+        ):
             self._write_points(run_id, series, flat)
             return
         with self._writer.transaction() as db:
@@ -107,7 +114,7 @@ class MetricSqlStore(SqlStoreBase):
         flat = None
         if self._defers_wide_batches and metric_batches.is_wide(len(series), points):
             flat = metric_queries.flatten_series(series, points)
-        if self._one_statement_batches:
+        if self._one_statement_batches and points:
             self._write_points(run_id, None if flat else series, flat)
             return
         with self._writer.transaction() as db:

@@ -208,6 +208,9 @@ def point_params(run_id: str, metric: Metric) -> dict[str, Any]:
 
 def move_tail(db: Db, run_id: str, key: str) -> None:
     """Move a full tail into a chunk (inside the caller's transaction)."""
+    if db.dialect_name == "postgresql":
+        move_tails(db, run_id, [key])  # one statement, the row locked (see pg_points)
+        return
     keys = {"run_uuid": run_id, "key": key}
     db.execute(_TAIL_TO_CHUNK, keys)
     db.execute(_CLEAR_TAIL, {**keys, "empty": b""})
