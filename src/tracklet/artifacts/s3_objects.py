@@ -41,7 +41,14 @@ def new_client(max_connections: int = 32) -> Any:
         "s3",
         endpoint_url=env.MLFLOW_S3_ENDPOINT_URL.get(),
         verify=not env.MLFLOW_S3_IGNORE_TLS.get(),
-        config=Config(max_pool_connections=max_connections, read_timeout=_READ_TIMEOUT),
+        config=Config(
+            max_pool_connections=max_connections,
+            read_timeout=_READ_TIMEOUT,
+            # Parts carry a CRC32 checksum S3 verifies; botocore would also SHA-256 every byte
+            # into the signature over plain http (not over https, where it trusts TLS and the
+            # checksum): the proxy's largest CPU cost per uploaded byte.
+            s3={"payload_signing_enabled": False},
+        ),
     )
 
 
