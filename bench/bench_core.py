@@ -2,6 +2,7 @@
 
     python -m bench.bench_core            # the full table (about 3 minutes)
     python -m bench.bench_core --quick    # fewer repeats
+    python -m bench.bench_core --skip-mlflow --only async   # one row (see ROWS)
 
 Every workload runs in a fresh interpreter and a fresh temporary directory (each library on
 its default local SQLite store there), ``--repeat`` times; the best run is reported.
@@ -207,6 +208,8 @@ def w_raw_sqlite(lib: str, n: str) -> None:
     emit({"rate": count / (time.perf_counter() - start)})
 
 
+ROWS = ("log_metric_sync", "async", "log_batch", "lifecycle", "history", "import", "crowd")
+
 WORKERS = {
     "log_metric_sync": w_log_metric_sync,
     "async": w_async,
@@ -224,8 +227,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, smaller workloads")
     parser.add_argument("--skip-mlflow", action="store_true", help="tracklet column only")
+    parser.add_argument(
+        "--only", choices=ROWS, action="append", help="these rows only (repeatable)"
+    )
     args = parser.parse_args()
     times = 1 if args.quick else args.repeat
+    wanted = set(args.only or ROWS)
 
     def both(
         name: str, key: str, m_args: tuple[str, ...], t_args: tuple[str, ...], higher: bool = True
@@ -237,86 +244,94 @@ def main() -> None:
         return theirs, ours
 
     rows: list[Row] = []
-    raw = repeat(lambda: run_worker(MODULE, "raw", "raw_sqlite", "10000"), times, "rate")
-    m, t = both("log_metric_sync", "rate", ("300",), ("10000",))
-    rows.append(
-        Row(
-            "sequential log_metric, synchronous",
-            "calls/s",
-            m and m["rate"],
-            t["rate"],
-            ">= 10,000 and >= 75% of raw",
-            note=f"raw SQLite commit/row: {raw['rate']:,.0f}/s = {t['rate'] / raw['rate']:.0%}",
+    if "log_metric_sync" in wanted:
+        raw = repeat(lambda: run_worker(MODULE, "raw", "raw_sqlite", "10000"), times, "rate")
+        m, t = both("log_metric_sync", "rate", ("300",), ("10000",))
+        rows.append(
+            Row(
+                "sequential log_metric, synchronous",
+                "calls/s",
+                m and m["rate"],
+                t["rate"],
+                ">= 10,000 and >= 75% of raw",
+                note=f"raw SQLite commit/row: {raw['rate']:,.0f}/s = {t['rate'] / raw['rate']:.0%}",
+            )
         )
-    )
-    m, t = both("async", "rate", ("3000",), ("300000",))
-    rows.append(
-        Row("async logging, end to end", "calls/s", m and m["rate"], t["rate"], ">= 300,000")
-    )
-    m, t = both("log_batch", "rate", ("6", "10"), ("300", "10"))
-    rows.append(
-        Row(
-            "log_batch, 1000 metrics/call (10 keys x 100 steps)",
-            "points/s",
-            m and m["rate"],
-            t["rate"],
-            ">= 1,000,000",
+    if "async" in wanted:
+        m, t = both("async", "rate", ("3000",), ("300000",))
+        rows.append(
+            Row("async logging, end to end", "calls/s", m and m["rate"], t["rate"], ">= 300,000")
         )
-    )
-    m, t = both("log_batch", "rate", ("6", "1000"), ("100", "1000"))
-    rows.append(
-        Row(
-            "log_batch, 1000 metrics/call (1000 keys x 1 step)",
-            "points/s",
-            m and m["rate"],
-            t["rate"],
-            "(extra row)",
+    if "log_batch" in wanted:
+        m, t = both("log_batch", "rate", ("6", "10"), ("300", "10"))
+        rows.append(
+            Row(
+                "log_batch, 1000 metrics/call (10 keys x 100 steps)",
+                "points/s",
+                m and m["rate"],
+                t["rate"],
+                ">= 1,000,000",
+            )
         )
-    )
-    m, t = both("lifecycle", "rate", ("20",), ("1000",))
-    rows.append(
-        Row(
-            "run lifecycle (start, 5 params, 5 metrics, 3 tags, end)",
-            "runs/s",
-            m and m["rate"],
-            t["rate"],
-            ">= 1,000",
+    if "log_batch" in wanted:
+        m, t = both("log_batch", "rate", ("6", "1000"), ("100", "1000"))
+        rows.append(
+            Row(
+                "log_batch, 1000 metrics/call (1000 keys x 1 step)",
+                "points/s",
+                m and m["rate"],
+                t["rate"],
+                "(extra row)",
+            )
         )
-    )
-    m, t = both("history", "seconds", ("100000",), ("100000",), higher=False)
-    rows.append(
-        Row(
-            "get_metric_history, 100k points",
-            "s",
-            m and m["seconds"],
-            t["seconds"],
-            "<= 0.050 s",
-            higher_is_better=False,
-            note=f"+{t['materialize']:.3f} s to build all 100k Metric objects",
+    if "lifecycle" in wanted:
+        m, t = both("lifecycle", "rate", ("20",), ("1000",))
+        rows.append(
+            Row(
+                "run lifecycle (start, 5 params, 5 metrics, 3 tags, end)",
+                "runs/s",
+                m and m["rate"],
+                t["rate"],
+                ">= 1,000",
+            )
         )
-    )
-    m, t = both("import", "seconds", (), (), higher=False)
-    rows.append(
-        Row(
-            "import time",
-            "s",
-            m and m["seconds"],
-            t["seconds"],
-            "<= 0.150 s",
-            higher_is_better=False,
+    if "history" in wanted:
+        m, t = both("history", "seconds", ("100000",), ("100000",), higher=False)
+        rows.append(
+            Row(
+                "get_metric_history, 100k points",
+                "s",
+                m and m["seconds"],
+                t["seconds"],
+                "<= 0.050 s",
+                higher_is_better=False,
+                note=f"+{t['materialize']:.3f} s to build all 100k Metric objects",
+            )
         )
-    )
-    m, t = both("crowd", "failed", ("4", "50"), ("4", "50"), higher=False)
-    rows.append(
-        Row(
-            "4 processes x 50 runs, fresh store: failed runs",
-            "of 200",
-            m and m["failed"],
-            t["failed"],
-            "0 failed",
-            higher_is_better=False,
+    if "import" in wanted:
+        m, t = both("import", "seconds", (), (), higher=False)
+        rows.append(
+            Row(
+                "import time",
+                "s",
+                m and m["seconds"],
+                t["seconds"],
+                "<= 0.150 s",
+                higher_is_better=False,
+            )
         )
-    )
+    if "crowd" in wanted:
+        m, t = both("crowd", "failed", ("4", "50"), ("4", "50"), higher=False)
+        rows.append(
+            Row(
+                "4 processes x 50 runs, fresh store: failed runs",
+                "of 200",
+                m and m["failed"],
+                t["failed"],
+                "0 failed",
+                higher_is_better=False,
+            )
+        )
     print_table("Core library: tracklet vs mlflow 3.17.2 (best of runs; local SQLite)", rows)
 
 

@@ -112,15 +112,15 @@ def test_tracklet_sync_replays_every_store_and_skips_live_spools(
         run_id = store.create_run("0", "", 0, [], None).info.run_id
         run_ids.append(run_id)
         orphan = spool_module.Spool(str(spool_dir), uri)
-        orphan.add_point((run_id, "acc"), 3, 7, 0.25)
-        orphan.add_point((run_id, "acc"), 4, 8, math.nan)
+        orphan.add_point(run_id, "acc", 3, 7, 0.25)
+        orphan.add_point(run_id, "acc", 4, 8, math.nan)
         batch = spool_module.Batch(
             run_id, [Param("p", "1")], [RunTag("t", "x")], [Metric("linked", 1.0, 9, 1)]
         )
         assert orphan.add_batch(batch)
         _abandon(orphan)  # as a killed process leaves it: lock released, file in place
     live = spool_module.Spool(str(spool_dir), uris[0])
-    live.add_point((run_ids[0], "live"), 1, 1, 1.0)
+    live.add_point(run_ids[0], "live", 1, 1, 1.0)
 
     result = CliRunner().invoke(cli, ["sync"])
     assert result.exit_code == 0, result.output
@@ -139,12 +139,12 @@ def test_tracklet_sync_replays_every_store_and_skips_live_spools(
 
 def test_stored_entries_are_not_replayed_and_a_torn_tail_is_ignored(tmp_path: Path) -> None:
     spool = spool_module.Spool(str(tmp_path), "sqlite:///x.db")
-    spool.add_point(("r", "k"), 1, 1, 1.0)
+    spool.add_point("r", "k", 1, 1, 1.0)
     spool.mark_stored(spool.end)
-    spool.add_point(("r", "k"), 2, 2, 2.0)
-    spool.add_point(("r", "j"), 3, 3, 3.0)
+    spool.add_point("r", "k", 2, 2, 2.0)
+    spool.add_point("r", "j", 3, 3, 3.0)
     end = spool.end
-    spool.add_point(("r", "k"), 4, 4, 4.0)
+    spool.add_point("r", "k", 4, 4, 4.0)
     data = bytearray(Path(spool.path).read_bytes())
     data[end] = 0  # the kind byte is written last: a record torn by a kill has none
     pending = spool_module.read(bytes(data))

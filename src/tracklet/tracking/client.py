@@ -8,9 +8,9 @@ the asynchronous logger when ``synchronous=False``.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from operator import attrgetter
+from time import time_ns
 from typing import Any
 
 from tracklet import env, validation
@@ -136,7 +136,7 @@ class MlflowClient(
         if key not in validation.known_valid_keys:
             key = validation.validate_key(key)
         if timestamp is None:
-            timestamp = int(time.time() * 1000)
+            timestamp = time_ns() // 1_000_000
         elif type(timestamp) is not int or timestamp < 0:
             timestamp = validation.validate_timestamp(key, timestamp)
         if type(value) is not float:
@@ -155,8 +155,7 @@ class MlflowClient(
                     key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id
                 )
                 return RunOperations(logger, run_id, logger.add_batch(run_id, [metric]))
-            logger.add_metric(run_id, key, value, timestamp, step)
-            return logger.handle(run_id)
+            return logger.add_metric(run_id, key, value, timestamp, step)
         self._store.log_metric(
             run_id,
             Metric(key, value, timestamp, step, dataset_name, dataset_digest, model_id, run_id)

@@ -186,6 +186,16 @@ def log_metric(
             for epoch in range(3):
                 tracklet.log_metric("loss", 1.0 / (epoch + 1), step=epoch)
     """
+    if run_id is None and model_id is None and dataset is None:
+        # The hot path of training loops (with synchronous=False, a few microseconds all told):
+        # the thread's active run, nothing to link. Read the thread state once, no helpers.
+        state = _state.local.state
+        stack = state.run_stack
+        if stack and state.active_model_id is None:
+            active = stack[-1]
+            return active.client.log_metric(
+                active.info.run_id, key, value, timestamp, step, synchronous
+            )
     run_id, client = _target(run_id)
     if model_id is None:
         model_id = _state.active_model_id()

@@ -97,7 +97,8 @@ class Spool:
         self._map[18 : 18 + len(uri)] = uri
         _APPLIED.pack_into(self._map, 8, HEADER)
         self.end = HEADER
-        self._series: dict[tuple[str, str], int] = {}
+        self._series: dict[str, dict[str, int]] = {}  # run_id -> key -> series number
+        self._count = 0
 
     def _reserve(self, size: int) -> None:
         # Blocks are allocated now: writing a mapped page that has no block on a full disk
@@ -118,25 +119,28 @@ class Spool:
         self._length = new_length
         return True
 
-    def add_point(self, series: tuple[str, str], step: int, timestamp: int, value: float) -> bool:
-        """Append one metric point of (run_id, key); False if the spool is full (the caller
-        must make the point durable otherwise: write it through). The hot path of async
-        logging: one dict lookup and one pack into the mapping."""
-        number = self._series.get(series)
+    def add_point(self, run_id: str, key: str, step: int, timestamp: int, value: float) -> bool:
+        """Append one metric point; False if the spool is full (the caller must make the
+        point durable otherwise: write it through). The hot path of async logging: two dict
+        lookups (identity hits on the caller's strings) and one pack into the mapping."""
         end = self.end
-        if number is None or end + _POINT_SIZE > self._length:
-            return self._add_point_slowly(series, step, timestamp, value)
+        try:
+            number = self._series[run_id][key]
+        except KeyError:
+            return self._add_point_slowly(run_id, key, step, timestamp, value)
+        if end + _POINT_SIZE > self._length:
+            return self._add_point_slowly(run_id, key, step, timestamp, value)
         _pack_point(self._map, end + 1, number, step, timestamp, value)
         self._map[end] = _KIND_POINT  # last: a torn record stays invisible
         self.end = end + _POINT_SIZE
         return True
 
     def _add_point_slowly(
-        self, series: tuple[str, str], step: int, timestamp: int, value: float
+        self, run_id: str, key: str, step: int, timestamp: int, value: float
     ) -> bool:
-        number = self._series.get(series)
+        number = self._series.get(run_id, {}).get(key)
         if number is None:
-            number = self._define(series)
+            number = self._define(run_id, key)
             if number is None:
                 return False
         if not self._room(_POINT_SIZE):
@@ -147,19 +151,20 @@ class Spool:
         self.end = end + _POINT_SIZE
         return True
 
-    def _define(self, series: tuple[str, str]) -> int | None:
-        run_id, key = (part.encode() for part in series)
-        size = 1 + _SERIES.size + len(run_id) + len(key)
+    def _define(self, run_id: str, key: str) -> int | None:
+        run_bytes, key_bytes = run_id.encode(), key.encode()
+        size = 1 + _SERIES.size + len(run_bytes) + len(key_bytes)
         if not self._room(size):
             return None
-        number = len(self._series)
+        number = self._count
         start = self.end + 1 + _SERIES.size
-        _SERIES.pack_into(self._map, self.end + 1, number, len(run_id), len(key))
-        self._map[start : start + len(run_id)] = run_id
-        self._map[start + len(run_id) : start + len(run_id) + len(key)] = key
+        _SERIES.pack_into(self._map, self.end + 1, number, len(run_bytes), len(key_bytes))
+        self._map[start : start + len(run_bytes)] = run_bytes
+        self._map[start + len(run_bytes) : start + len(run_bytes) + len(key_bytes)] = key_bytes
         self._map[self.end] = _KIND_SERIES
         self.end += size
-        self._series[series] = number
+        self._series.setdefault(run_id, {})[key] = number
+        self._count += 1
         return number
 
     def add_batch(self, batch: Batch) -> bool:
