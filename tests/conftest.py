@@ -137,3 +137,31 @@ def tracking_uri(store_uri: str) -> Iterator[str]:
     yield store_uri
     for flush in _state.trace_flushers:  # write pending traces before the store goes away
         flush()
+
+
+# The standing probe suite's counts (issue 9): tests record what they really sent with
+# ``record_property(name, count)``; the totals are printed at the end of every run. User
+# properties travel with the reports, so the sums hold under xdist too.
+PROBE_COUNTS = {
+    "traversal_probes": "traversal/LFI probes over the artifact routes and location forms",
+    "fuzzed_requests_sqlite": "fuzzed requests on SQLite",
+    "fuzzed_requests_postgres": "fuzzed requests on PostgreSQL",
+    "fuzzed_5xx": "fuzzed requests answered 5xx",
+}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    totals = dict.fromkeys(PROBE_COUNTS, 0)
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, value in getattr(report, "user_properties", ()):
+                if name in totals:
+                    totals[name] += int(value)
+    if any(totals.values()):
+        fuzzed = totals["fuzzed_requests_sqlite"] + totals["fuzzed_requests_postgres"]
+        terminalreporter.write_sep("-", "probe suite (issue 9)")
+        for name, label in PROBE_COUNTS.items():
+            terminalreporter.write_line(f"{totals[name]:>9,} {label}")
+        terminalreporter.write_line(f"{fuzzed:>9,} fuzzed requests in all")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,7 +60,7 @@ def _no_secret_in(directory: Path) -> bool:
 
 @pytest.mark.parametrize("probe", PROBES)
 def test_client_download_refuses_traversal(
-    run_with_secret: tuple[str, Path], tmp_path: Path, probe: str
+    run_with_secret: tuple[str, Path], tmp_path: Path, probe: str, record_property: Any
 ) -> None:
     run_id, _ = run_with_secret
     dst = tmp_path / "dst"
@@ -69,11 +70,12 @@ def test_client_download_refuses_traversal(
             MlflowClient().download_artifacts(run_id, probe, dst_path)
         assert e.value.error_code == "INVALID_PARAMETER_VALUE"
     assert _no_secret_in(dst)
+    record_property("traversal_probes", 2)
 
 
 @pytest.mark.parametrize("probe", PROBES)
 def test_module_download_and_list_refuse_traversal(
-    run_with_secret: tuple[str, Path], tmp_path: Path, probe: str
+    run_with_secret: tuple[str, Path], tmp_path: Path, probe: str, record_property: Any
 ) -> None:
     run_id, _ = run_with_secret
     dst = tmp_path / "dst"
@@ -91,11 +93,12 @@ def test_module_download_and_list_refuse_traversal(
             call()
         assert e.value.error_code == "INVALID_PARAMETER_VALUE", probe
     assert not dst.exists() or _no_secret_in(dst)
+    record_property("traversal_probes", len(calls))
 
 
 @pytest.mark.parametrize("path", ["escape/secret.txt", "escape", "sub/leak.txt"])
 def test_symlinks_leaving_the_root_are_refused(
-    run_with_secret: tuple[str, Path], tmp_path: Path, path: str
+    run_with_secret: tuple[str, Path], tmp_path: Path, path: str, record_property: Any
 ) -> None:
     run_id, _ = run_with_secret
     dst = tmp_path / "dst"
@@ -106,6 +109,7 @@ def test_symlinks_leaving_the_root_are_refused(
     with pytest.raises(MlflowException):
         MlflowClient().list_artifacts(run_id, path)
     assert _no_secret_in(dst)
+    record_property("traversal_probes", 2)
 
 
 def test_whole_root_download_skips_escaping_symlinks(
@@ -137,7 +141,9 @@ def test_download_never_writes_through_a_symlink_in_the_destination(
 
 
 @pytest.mark.parametrize("probe", ["../x", "/abs", "%2e%2e/x", "a\\b"])
-def test_uploads_refuse_crafted_destinations(tmp_path: Path, probe: str) -> None:
+def test_uploads_refuse_crafted_destinations(
+    tmp_path: Path, probe: str, record_property: Any
+) -> None:
     repo = LocalArtifactRepository(str(tmp_path / "root"))
     src = tmp_path / "f.txt"
     src.write_text("x")
@@ -147,6 +153,7 @@ def test_uploads_refuse_crafted_destinations(tmp_path: Path, probe: str) -> None
     with pytest.raises(MlflowException):
         repo.delete_artifacts(probe)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.txt"]
+    record_property("traversal_probes", 2)
 
 
 def test_upload_never_overwrites_through_a_symlink(tmp_path: Path) -> None:

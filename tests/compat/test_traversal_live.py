@@ -61,7 +61,7 @@ def _raw(url: str, method: str, path: str, body: bytes | None = None) -> tuple[i
 
 
 @pytest.mark.parametrize("probe", RAW_PATHS)
-def test_raw_probe(tracklet_server: Any, secret: Path, probe: str) -> None:
+def test_raw_probe(tracklet_server: Any, secret: Path, probe: str, record_property: Any) -> None:
     url = tracklet_server.url
     quoted = urllib.parse.quote(probe, safe="%/\\:")
     results = [
@@ -77,9 +77,12 @@ def test_raw_probe(tracklet_server: Any, secret: Path, probe: str) -> None:
     assert secret.read_bytes() == SECRET
     assert (tracklet_server.artifacts / "escape").is_symlink()
     assert not (tracklet_server.artifacts.parent / "overwritten").exists()
+    record_property("traversal_probes", len(results))
 
 
-def test_absolute_and_dotdot_request_targets(tracklet_server: Any, secret: Path) -> None:
+def test_absolute_and_dotdot_request_targets(
+    tracklet_server: Any, secret: Path, record_property: Any
+) -> None:
     for target in (
         f"{PREFIX}/../../../secret.txt",
         f"{PREFIX}//etc/passwd",
@@ -88,3 +91,4 @@ def test_absolute_and_dotdot_request_targets(tracklet_server: Any, secret: Path)
         status, body = _raw(tracklet_server.url, "GET", target)
         assert status in (400, 404)
         assert SECRET not in body
+        record_property("traversal_probes", 1)

@@ -22,7 +22,7 @@ ESCAPING = [
 
 
 @pytest.mark.parametrize("location", ESCAPING)
-def test_create_refuses_fragment_query_and_params(client, location: str) -> None:
+def test_create_refuses_fragment_query_and_params(client, location: str, record_property) -> None:
     response = client.post(
         "/api/2.0/mlflow/experiments/create", json={"name": "x", "artifact_location": location}
     )
@@ -30,15 +30,19 @@ def test_create_refuses_fragment_query_and_params(client, location: str) -> None
     assert "artifact_location" in response.json()["message"]
     listed = client.post("/api/2.0/mlflow/experiments/search", json={"max_results": 10}).json()
     assert [e["name"] for e in listed["experiments"]] == ["Default"]
+    record_property("traversal_probes", 1)
 
 
-def test_create_refuses_local_location_outside_the_roots(client, tmp_path: Path) -> None:
+def test_create_refuses_local_location_outside_the_roots(
+    client, tmp_path: Path, record_property
+) -> None:
     for location in ("/etc", "file:///etc", str(tmp_path), f"file://{tmp_path}/mlartifacts/../x"):
         response = client.post(
             "/api/2.0/mlflow/experiments/create",
             json={"name": "outside", "artifact_location": location},
         )
         assert error_of(response) == (400, "INVALID_PARAMETER_VALUE"), location
+        record_property("traversal_probes", 1)
 
 
 def test_create_accepts_locations_inside_the_proxy_root(client, tmp_path: Path) -> None:
@@ -53,7 +57,7 @@ def test_create_accepts_locations_inside_the_proxy_root(client, tmp_path: Path) 
     assert info["artifact_uri"] == f"{inside}/{info['run_id']}/artifacts"
 
 
-def test_a_stored_escaping_location_is_not_served(client, tmp_path: Path) -> None:
+def test_a_stored_escaping_location_is_not_served(client, tmp_path: Path, record_property) -> None:
     """A location written before the fix (straight into the database) is refused on read."""
     with sqlite3.connect(tmp_path / "server.db") as db:
         db.execute(
@@ -67,14 +71,16 @@ def test_a_stored_escaping_location_is_not_served(client, tmp_path: Path) -> Non
         "/api/2.0/mlflow/runs/create", json={"experiment_id": experiment["experiment_id"]}
     )
     assert error_of(run) == (400, "INVALID_PARAMETER_VALUE")
+    record_property("traversal_probes", 1)
 
 
-def test_get_artifact_cannot_read_passwd_through_any_form(client) -> None:
+def test_get_artifact_cannot_read_passwd_through_any_form(client, record_property) -> None:
     for location in ESCAPING:
         created = client.post(
             "/api/2.0/mlflow/experiments/create",
             json={"name": f"e-{location}", "artifact_location": location},
         )
+        record_property("traversal_probes", 1)
         if created.status_code != 200:
             continue
         run = client.post(
@@ -90,6 +96,7 @@ def test_get_artifact_cannot_read_passwd_through_any_form(client) -> None:
                 "/api/2.0/mlflow/artifacts/list", params={"run_id": run["info"]["run_id"]}
             )
             assert "passwd" not in listing.text
+            record_property("traversal_probes", 2)
 
 
 @pytest.mark.parametrize(

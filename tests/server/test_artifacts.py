@@ -89,7 +89,9 @@ def test_upload_over_the_limit_is_413_and_leaves_nothing(client: Any, root: Path
 
 
 @pytest.mark.parametrize("probe", PROBES)
-def test_traversal_probes_touch_nothing_outside(client: Any, root: Path, probe: str) -> None:
+def test_traversal_probes_touch_nothing_outside(
+    client: Any, root: Path, probe: str, record_property: Any
+) -> None:
     outside = root.parent / "secret.txt"
     responses = [
         client.get(f"{PROXY}/{probe}"),
@@ -104,6 +106,7 @@ def test_traversal_probes_touch_nothing_outside(client: Any, root: Path, probe: 
         assert SECRET not in response.content
     assert outside.read_bytes() == SECRET
     assert (root / "link").is_symlink()
+    record_property("traversal_probes", len(responses))
 
 
 def test_listing_hides_symlinks_that_leave_the_root(client: Any, root: Path) -> None:
@@ -138,7 +141,9 @@ def test_no_serve_artifacts_answers_503(tmp_path: Path) -> None:
         assert experiment["experiment"]["artifact_location"] == str(tmp_path / "mlruns" / "1")
 
 
-def test_run_artifact_listing_and_download(client: Any, run_id: str, root: Path) -> None:
+def test_run_artifact_listing_and_download(
+    client: Any, run_id: str, root: Path, record_property: Any
+) -> None:
     run = client.get("/api/2.0/mlflow/runs/get", params={"run_id": run_id}).json()["run"]
     base = run["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
     assert base == f"0/{run_id}/artifacts"
@@ -162,3 +167,4 @@ def test_run_artifact_listing_and_download(client: Any, run_id: str, root: Path)
         assert (
             client.get("/get-artifact", params={"run_id": run_id, "path": probe}).status_code == 400
         )
+        record_property("traversal_probes", 2)
