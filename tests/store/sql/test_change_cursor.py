@@ -3,6 +3,8 @@ numbers it above every earlier number, whoever wrote it; live updates read it.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tracklet.entities import Metric, Param, RunStatus, RunTag
 from tracklet.store.change_base import ChangeStore
 from tracklet.store.sql.store import SqlStore
@@ -25,7 +27,7 @@ def test_every_write_to_a_run_is_found_from_the_cursor_before_it(store: SqlStore
     if store.engine.dialect.name == "sqlite":  # (PostgreSQL's answers look back a window)
         assert _changed(store, experiment_id, start + 1) == {}  # nothing since: none
     assert _changed(store, "999", 0) == {}  # another experiment's runs are not in the answer
-    writes = [
+    writes: list[tuple[str, Callable[[], object]]] = [
         (a, lambda: store.log_metric(a, Metric("loss", 0.5, 10, 0))),
         (a, lambda: store.log_metric(a, Metric("loss", 0.4, 11, 1))),  # timestamp 11, step 1
         (a, lambda: store.log_batch(a, [Metric(f"k{i}", 1.0, 1, 0) for i in range(300)], [], [])),
