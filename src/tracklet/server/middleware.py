@@ -182,11 +182,14 @@ class ServerMiddleware:
             peer = f"{client[0]}:{client[1]}" if client else "-"
             query = scope.get("query_string", b"")
             target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
-            logger.info(
-                '%s "%s %s" %d %.1fms',
-                peer,
-                scope["method"],
-                target,
-                status,
-                (time.perf_counter() - start) * 1000,
+            elapsed = (time.perf_counter() - start) * 1000
+            line = f'{peer} "{scope["method"]} {target}" {status} {elapsed:.1f}ms'
+            # logger.info(line) less its search of the stack for the caller (a third of its
+            # cost, on every request): the caller is known.
+            record = logger.makeRecord(
+                logger.name, logging.INFO, __file__, _LOG_LINE, line, (), None, "_log"
             )
+            logger.handle(record)
+
+
+_LOG_LINE = ServerMiddleware._log.__code__.co_firstlineno
