@@ -99,7 +99,9 @@ def log_flavor_model(
     )
 
 
+@functools.lru_cache(maxsize=256)
 def _takes_var_keywords(fn: Callable[..., Any]) -> bool:
+    # Cached: a flavor's save_model does not change, and inspect.signature costs milliseconds.
     return any(
         p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fn).parameters.values()
     )

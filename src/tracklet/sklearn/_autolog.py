@@ -320,7 +320,8 @@ def _log_posttraining(
             metrics = {}
     if sklearn.base.is_classifier(estimator) and y is not None:
         background_work.plot(flavor, logger, estimator, x, y, sample_weight)
-    directory = tempfile.mkdtemp(prefix="tracklet-autolog-")
+    # Only a search writes files here (cv_results.csv); the worker makes its own otherwise.
+    directory = tempfile.mkdtemp(prefix="tracklet-autolog-") if search else None
     try:
         if hasattr(estimator, "score") and y is not None:
             try:
@@ -341,11 +342,13 @@ def _log_posttraining(
                 "as inputs to the model training function."
             )
         if search:
+            assert directory is not None
             _log_parameter_search(
                 flavor, logger, estimator, dataset, model_id, signature, example, directory
             )
     except BaseException:
-        shutil.rmtree(directory, ignore_errors=True)
+        if directory is not None:
+            shutil.rmtree(directory, ignore_errors=True)
         raise
     background_work.upload(flavor, logger, estimator, directory)
 

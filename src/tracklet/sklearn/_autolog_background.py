@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import tempfile
 from typing import Any
 
 from tracklet.autolog import warn
@@ -15,36 +16,34 @@ from tracklet.autolog._training import RunLogger, wait_in_background
 from tracklet.sklearn import _autolog_content as content
 
 
-def upload(flavor: str, logger: RunLogger, estimator: Any, directory: str) -> None:
+def upload(flavor: str, logger: RunLogger, estimator: Any, directory: str | None) -> None:
     """Render ``estimator.html`` (from a copy of the estimator as this fit left it) into
-    ``directory`` and upload the directory on the artifact worker; then wait there for the
-    run's queued params and metrics."""
+    ``directory`` (a new one if None) and upload the directory on the artifact worker; then
+    wait there for the run's queued params and metrics."""
     from tracklet.tracking import background
 
     client, run_id = logger.client, logger.run_id
+    html = None
     try:
         snapshot = copy.deepcopy(estimator)
     except Exception:  # not copyable: rendered here
         snapshot = None
-        _write_html(estimator, directory)
+        html = content.estimator_html(estimator)
 
     def render_and_upload() -> None:
+        local = directory or tempfile.mkdtemp(prefix="tracklet-autolog-")
         try:
-            if snapshot is not None:
-                _write_html(snapshot, directory)
-            client.log_artifacts(run_id, directory)
+            page = html if snapshot is None else content.estimator_html(snapshot)
+            with open(os.path.join(local, "estimator.html"), "w", encoding="utf-8") as f:
+                f.write(page)
+            client.log_artifacts(run_id, local)
         except Exception as error:
             warn(flavor, "Failed to log the artifacts of run %s: %s", run_id, error)
         finally:
-            shutil.rmtree(directory, ignore_errors=True)
+            shutil.rmtree(local, ignore_errors=True)
 
     background.submit(run_id, render_and_upload)
     wait_in_background(flavor, logger)
-
-
-def _write_html(estimator: Any, directory: str) -> None:
-    with open(os.path.join(directory, "estimator.html"), "w", encoding="utf-8") as f:
-        f.write(content.estimator_html(estimator))
 
 
 def plot(
