@@ -179,5 +179,18 @@ def test_a_full_spool_writes_through(tmp_path: Path, sqlite_uri: str) -> None:
 
 def _abandon(spool: spool_module.Spool) -> None:
     """Drop a spool as a killed process would: unmapped and unlocked, the file left behind."""
-    spool._map.close()
+    spool.map.close()
     os.close(spool._fd)
+
+
+def test_spooling_off_queues_in_memory_only(tmp_path: Path, sqlite_uri: str) -> None:
+    os.environ["TRACKLET_ASYNC_SPOOL_DIR"] = str(tmp_path / "spool")
+    os.environ["TRACKLET_ASYNC_SPOOL"] = "false"
+    client = MlflowClient(sqlite_uri)
+    run_id = client.create_run("0").info.run_id
+    for step in range(1000):
+        client.log_metric(run_id, "m", float(step), timestamp=1, step=step, synchronous=False)
+    assert not (tmp_path / "spool").exists()
+    client.set_tag(run_id, "t", "v", synchronous=False).wait()
+    history = client.get_metric_history(run_id, "m")
+    assert [(m.step, m.value) for m in history] == [(s, float(s)) for s in range(1000)]

@@ -27,8 +27,15 @@ from tracklet import env
 from tracklet.entities import Metric, Param, RunTag
 from tracklet.exceptions import MlflowException
 from tracklet.store.base import MetricColumns, TrackingStore
+from tracklet.tracking.spool import (
+    KIND_POINT,
+    POINT_SIZE,
+    Spool,
+    pack_point,
+    replay_orphans,
+    spool_directory,
+)
 from tracklet.tracking.spool import Batch as _Batch
-from tracklet.tracking.spool import Spool, replay_orphans, spool_directory
 
 _logger = logging.getLogger(__name__)
 
@@ -127,10 +134,21 @@ class AsyncLogger:
             points += (step, timestamp, value)
             seq = self._seq = self._seq + 1
             spool = self._spool
-            if spool is None or not spool.add_point(run_id, key, step, timestamp, value):
+            full = True  # until spooled here; else _spool_slowly decides
+            if spool is not None:
+                try:
+                    number = spool.numbers[run_id][key]
+                except KeyError:
+                    number = -1  # a new series: add_point defines it
+                end = spool.end
+                if number >= 0 and end + POINT_SIZE <= spool.length:
+                    # Spool.add_point's fast path, inline (see Spool): record, then kind byte.
+                    pack_point(spool.map, end + 1, number, step, timestamp, value)
+                    spool.map[end] = KIND_POINT
+                    spool.end = end + POINT_SIZE
+                    full = False
+            if full:
                 full = self._spool_slowly(run_id, key, step, timestamp, value)
-            else:
-                full = False
         finally:
             self._lock.release()
         if seq >= self._check_at:
@@ -143,11 +161,10 @@ class AsyncLogger:
             return self.handle(run_id)
 
     def _spool_slowly(self, run_id: str, key: str, step: int, timestamp: int, value: float) -> bool:
-        """Under ``_lock``: the point into a new spool (the first after a drain); True if it
-        could not be spooled though spooling is on (the spool is full: write it through)."""
-        if self._spool is not None:
-            return True
-        spool = self._open_spool()
+        """Under ``_lock``: the point through ``Spool.add_point`` (opening the spool after a
+        drain); True if it could not be spooled though spooling is on (the spool is full:
+        write it through)."""
+        spool = self._spool or self._open_spool()
         return spool is not None and not spool.add_point(run_id, key, step, timestamp, value)
 
     def add_batch(
