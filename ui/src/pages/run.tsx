@@ -39,6 +39,10 @@ export function RunPage(props: { experimentId: string; runId: string; tab: strin
   useEffect(() => {
     get<{ run: Run }>("runs/get", { run_id: runId }).then((r) => (setRun(r.run), setError(null)), setError);
   }, [runId, version]);
+  // A metrics tab: the chart code loads beside the run rather than after it.
+  useEffect(() => {
+    if (/metrics$/.test(props.tab[0] ?? "")) void import("../chart-grid");
+  }, []);
 
   // Live: one EventSource while the page is open; new points redraw their charts.
   useEffect(() => {
