@@ -23,7 +23,7 @@ def upload(flavor: str, logger: RunLogger, estimator: Any, directory: str | None
     from tracklet.tracking import background
 
     client, run_id = logger.client, logger.run_id
-    html = None
+    html = ""
     try:
         snapshot = copy.deepcopy(estimator)
     except Exception:  # not copyable: rendered here

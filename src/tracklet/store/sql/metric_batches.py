@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 from tracklet.store.base import MetricColumns
-from tracklet.store.sql import metric_codec
+from tracklet.store.sql import metric_codec, metric_layout
 from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql.compiled import Db, bp, expanding, stmt
 from tracklet.store.sql.schema import metric_batches
@@ -43,7 +43,7 @@ WIDE_KEYS = 16
 # A writer folds after deferring this many points (about 20 ms of folding on SQLite).
 FOLD_POINTS = 100_000
 
-_SMALL = metric_queries.SMALL_GROUP
+_SMALL = metric_layout.SMALL_GROUP
 mb = metric_batches.c
 _INSERT = stmt(
     lambda: metric_batches.insert().values(
@@ -65,7 +65,7 @@ def is_wide(key_count: int, point_count: int) -> bool:
     return key_count >= WIDE_KEYS and point_count < key_count * _SMALL
 
 
-def write(db: Db, run_id: str, points: metric_queries.FlatPoints) -> None:
+def write(db: Db, run_id: str, points: metric_layout.FlatPoints) -> None:
     """One row for these points, in the caller's transaction."""
     keys, steps, timestamps, values = points
     db.execute(

@@ -11,7 +11,7 @@ from tracklet.entities import Metric, MetricHistory, Param, RunTag
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.base import MetricColumns, MetricPoints
 from tracklet.store.sql import logged_models as model_queries
-from tracklet.store.sql import metric_batches, pg_points
+from tracklet.store.sql import metric_batches, metric_layout, pg_points
 from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
 from tracklet.store.sql import runs as run_queries
@@ -29,7 +29,7 @@ class MetricSqlStore(SqlStoreBase):
             return
         metric = _checked_metric(metric)
         row = self._append_point(metric_queries.point_params(run_id, metric))
-        if row is not None and row[0] >= metric_queries.TAIL_FLUSH_POINTS:
+        if row is not None and row[0] >= metric_layout.TAIL_FLUSH_POINTS:
             with self._writer.transaction() as db:
                 metric_queries.move_tail(db, run_id, metric.key)
         if row is None:
@@ -130,7 +130,7 @@ class MetricSqlStore(SqlStoreBase):
         self,
         run_id: str,
         series: Mapping[str, MetricColumns] | None,
-        flat: metric_queries.FlatPoints | None,
+        flat: metric_layout.FlatPoints | None,
     ) -> None:
         """PostgreSQL: points in one statement on a pooled connection (see ``pg_points``)."""
         full_tails: list[str] | None = []

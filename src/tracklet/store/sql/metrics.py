@@ -21,17 +21,14 @@ from tracklet.entities import LifecycleStage, Metric, MetricHistory
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import metric_codec
 from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, literal, stmt
+from tracklet.store.sql.metric_layout import (
+    MAX_CHUNK_POINTS,
+    MAX_TRACKED_TAILS,
+    SMALL_GROUP,
+    TAIL_FLUSH_POINTS,
+    FlatPoints,
+)
 from tracklet.store.sql.schema import latest_metrics, metric_chunks, runs
-
-# A tail longer than this many points is moved into metric_chunks. Every append rewrites the
-# row, so short tails keep synchronous and wide-batch writes cheap (768 bytes at most).
-TAIL_FLUSH_POINTS = 32
-# A batch's points for one key go to the tail when there are few of them (one upsert, no new
-# row), and into a chunk row of their own otherwise.
-SMALL_GROUP = 32
-# Very long series are split into chunks of at most this many points (about 1.5 MB each).
-MAX_CHUNK_POINTS = 65536
-MAX_TRACKED_TAILS = 100_000
 
 lm = latest_metrics.c
 _ZERO = literal("0")
@@ -231,9 +228,6 @@ def move_tails(db: Db, run_id: str, keys: Sequence[str]) -> None:
 
 
 # A batch's points as parallel columns: each point's key, step, timestamp and value.
-FlatPoints = tuple[list[str], list[int], list[int], list[float]]
-
-
 def flatten(metrics: Sequence[Metric], check: Callable[[Metric, int], Metric]) -> FlatPoints:
     """Points as parallel columns, checked as in ``group_by_key``. The common case (known keys,
     float values, int steps and timestamps in range) is recognised by C-level passes over the

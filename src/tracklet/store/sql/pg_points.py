@@ -18,8 +18,7 @@ import sqlalchemy as sa
 
 from tracklet.entities import LifecycleStage
 from tracklet.store.base import MetricColumns
-from tracklet.store.sql import metric_codec
-from tracklet.store.sql import metrics as metric_queries
+from tracklet.store.sql import metric_codec, metric_layout
 from tracklet.store.sql.compiled import Compiled, Db
 
 _ACTIVE_RUN = (
@@ -112,15 +111,15 @@ def write_series(
             step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
         is_nan = value != value
         points, count = b"", 0
-        if n < metric_queries.SMALL_GROUP:
+        if n < metric_layout.SMALL_GROUP:
             points, count = metric_codec.pack_points(steps, timestamps, values), n
             size = tail_sizes.get((run_id, key), 0) + n
-            if size >= metric_queries.TAIL_FLUSH_POINTS:
+            if size >= metric_layout.TAIL_FLUSH_POINTS:
                 full_tails.append(key)
                 size = 0
             tail_sizes[(run_id, key)] = size
         else:
-            step_max = metric_queries.MAX_CHUNK_POINTS
+            step_max = metric_layout.MAX_CHUNK_POINTS
             for start in range(0, n, step_max):
                 end = min(start + step_max, n)
                 chunk_keys.append(key)
@@ -147,7 +146,7 @@ def write_series(
             return None
     finally:
         cursor.close()
-    if len(tail_sizes) > metric_queries.MAX_TRACKED_TAILS:
+    if len(tail_sizes) > metric_layout.MAX_TRACKED_TAILS:
         tail_sizes.clear()
     return full_tails
 
@@ -155,7 +154,7 @@ def write_series(
 _APPEND_NAMES = ("key", "value", "is_nan", "timestamp", "step", "count", "points")
 
 
-def write_wide(db: Db, run_id: str, points: metric_queries.FlatPoints) -> bool:
+def write_wide(db: Db, run_id: str, points: metric_layout.FlatPoints) -> bool:
     """A wide batch as one ``metric_batches`` row; False if the run is missing or not active."""
     keys, steps, timestamps, values = points
     cursor = db.execute(
