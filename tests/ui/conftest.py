@@ -175,8 +175,13 @@ def page(browser: Any, page_watch: Watch) -> Iterator[Any]:
 def shoot(page: Any, name: str) -> None:
     """Screenshots of the page as it is, in light and in dark (the theme follows the OS)."""
     SCREENSHOTS.mkdir(exist_ok=True)
+    # A full-page capture draws the fixed top bar where the window is scrolled to, over the
+    # page's middle: capture from the top, then give the test its scroll position back.
+    scrolled = page.evaluate("window.scrollY")
+    page.evaluate("window.scrollTo(0, 0)")
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
         page.wait_for_timeout(50)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}.png"), full_page=True)
     page.emulate_media(color_scheme="light")
+    page.evaluate(f"window.scrollTo(0, {scrolled})")
