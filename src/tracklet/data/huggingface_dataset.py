@@ -5,15 +5,14 @@ source. The ``datasets`` library is imported only when such a dataset is built o
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tracklet.data.dataset import Dataset
 from tracklet.data.dataset_source import DatasetSource
 from tracklet.data.digest_utils import compute_pandas_digest
 from tracklet.data.huggingface_dataset_source import HuggingFaceDatasetSource
+from tracklet.data.tabular_dataset import TabularDataset
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.types import Schema
 
@@ -21,8 +20,10 @@ _logger = logging.getLogger(__name__)
 _MAX_ROWS = 10000  # for the digest and the schema, as MLflow
 
 
-class HuggingFaceDataset(Dataset):
+class HuggingFaceDataset(TabularDataset):
     """A ``datasets.Dataset`` with an optional target column."""
+
+    _TABLE_DESCRIPTION = "Hugging Face dataset"
 
     def __init__(
         self,
@@ -32,15 +33,8 @@ class HuggingFaceDataset(Dataset):
         name: str | None = None,
         digest: str | None = None,
     ) -> None:
-        if targets is not None and targets not in ds.column_names:
-            raise MlflowException(
-                "The specified Hugging Face dataset does not contain the specified targets "
-                f"column '{targets}'.",
-                INVALID_PARAMETER_VALUE,
-            )
         self._ds = ds
-        self._targets = targets
-        super().__init__(source=source, name=name, digest=digest)
+        super().__init__(ds.column_names, source, targets, name, digest)
 
     def _head(self) -> Any:
         return next(self._ds.to_pandas(batch_size=_MAX_ROWS, batched=True))
@@ -52,11 +46,6 @@ class HuggingFaceDataset(Dataset):
     def ds(self) -> Any:
         """The underlying ``datasets.Dataset``."""
         return self._ds
-
-    @property
-    def targets(self) -> str | None:
-        """The name of the target column, or None."""
-        return self._targets
 
     @property
     def profile(self) -> Any | None:
@@ -77,14 +66,6 @@ class HuggingFaceDataset(Dataset):
         except Exception as e:
             _logger.warning("Failed to infer schema for Hugging Face dataset. Exception: %s", e)
             return None
-
-    def to_dict(self) -> dict[str, str | None]:
-        """MLflow's config dictionary: name, digest, source, source_type, schema, profile."""
-        schema = self.schema
-        config = super().to_dict()
-        config["schema"] = json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None
-        config["profile"] = json.dumps(self.profile)
-        return config
 
 
 def from_huggingface(

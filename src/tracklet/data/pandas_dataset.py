@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from typing import Any
 
 from tracklet.data._resolve import resolve_source
-from tracklet.data.dataset import Dataset
 from tracklet.data.dataset_source import DatasetSource
 from tracklet.data.digest_utils import compute_pandas_digest
-from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
+from tracklet.data.tabular_dataset import TabularDataset
 from tracklet.types import Schema
 
 _logger = logging.getLogger(__name__)
 
 
-class PandasDataset(Dataset):
+class PandasDataset(TabularDataset):
     """A pandas DataFrame with optional target and prediction columns."""
+
+    _TABLE_DESCRIPTION = "pandas DataFrame"
 
     def __init__(
         self,
@@ -29,17 +29,8 @@ class PandasDataset(Dataset):
         digest: str | None = None,
         predictions: str | None = None,
     ) -> None:
-        for role, column in (("targets", targets), ("predictions", predictions)):
-            if column is not None and column not in df.columns:
-                raise MlflowException(
-                    f"The specified pandas DataFrame does not contain the specified {role}"
-                    f" column '{column}'.",
-                    INVALID_PARAMETER_VALUE,
-                )
         self._df = df
-        self._targets = targets
-        self._predictions = predictions
-        super().__init__(source=source, name=name, digest=digest)
+        super().__init__(df.columns, source, targets, name, digest, predictions)
 
     def _compute_digest(self) -> str:
         return compute_pandas_digest(self._df)
@@ -48,16 +39,6 @@ class PandasDataset(Dataset):
     def df(self) -> Any:
         """The underlying pandas DataFrame."""
         return self._df
-
-    @property
-    def targets(self) -> str | None:
-        """The name of the target column, or None."""
-        return self._targets
-
-    @property
-    def predictions(self) -> str | None:
-        """The name of the predictions column, or None."""
-        return self._predictions
 
     @property
     def profile(self) -> Any | None:
@@ -74,14 +55,6 @@ class PandasDataset(Dataset):
         except Exception as e:
             _logger.debug("Failed to infer schema for Pandas dataset. Exception: %s", e)
             return None
-
-    def to_dict(self) -> dict[str, str | None]:
-        """MLflow's config dictionary: name, digest, source, source_type, schema, profile."""
-        schema = self.schema
-        config = super().to_dict()
-        config["schema"] = json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None
-        config["profile"] = json.dumps(self.profile)
-        return config
 
 
 def from_pandas(

@@ -9,13 +9,12 @@ not support: such calls are refused.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from typing import Any
 
-from tracklet.data.dataset import Dataset
 from tracklet.data.dataset_source import DatasetSource
 from tracklet.data.digest_utils import get_normalized_md5_digest
+from tracklet.data.tabular_dataset import TabularDataset
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.types import Schema
 
@@ -75,8 +74,10 @@ class SparkDatasetSource(DatasetSource):
         )
 
 
-class SparkDataset(Dataset):
+class SparkDataset(TabularDataset):
     """A Spark DataFrame with optional target and prediction columns."""
+
+    _TABLE_DESCRIPTION = "Spark dataset"
 
     def __init__(
         self,
@@ -87,17 +88,8 @@ class SparkDataset(Dataset):
         digest: str | None = None,
         predictions: str | None = None,
     ) -> None:
-        for role, column in (("targets", targets), ("predictions", predictions)):
-            if column is not None and column not in df.columns:
-                raise MlflowException(
-                    f"The specified Spark dataset does not contain the specified {role}"
-                    f" column '{column}'.",
-                    INVALID_PARAMETER_VALUE,
-                )
         self._df = df
-        self._targets = targets
-        self._predictions = predictions
-        super().__init__(source=source, name=name, digest=digest)
+        super().__init__(df.columns, source, targets, name, digest, predictions)
 
     def _compute_digest(self) -> str:
         import numpy as np
@@ -109,16 +101,6 @@ class SparkDataset(Dataset):
     def df(self) -> Any:
         """The underlying Spark DataFrame."""
         return self._df
-
-    @property
-    def targets(self) -> str | None:
-        """The name of the target column, or None."""
-        return self._targets
-
-    @property
-    def predictions(self) -> str | None:
-        """The name of the predictions column, or None."""
-        return self._predictions
 
     @property
     def profile(self) -> Any | None:
@@ -150,14 +132,6 @@ class SparkDataset(Dataset):
         except Exception as e:
             _logger.warning("Failed to infer schema for Spark dataset. Exception: %s", e)
             return None
-
-    def to_dict(self) -> dict[str, str | None]:
-        """MLflow's config dictionary: name, digest, source, source_type, schema, profile."""
-        schema = self.schema
-        config = super().to_dict()
-        config["schema"] = json.dumps({"mlflow_colspec": schema.to_dict()}) if schema else None
-        config["profile"] = json.dumps(self.profile)
-        return config
 
 
 def spark_type(x: Any, data: Any = None, column: str | None = None) -> Any:
