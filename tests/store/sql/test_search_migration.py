@@ -71,6 +71,17 @@ def _trigger_definitions(conn: sa.Connection) -> dict[str, str]:
     return {name: re.sub(r"\s+", " ", re.sub(r"ON [a-z_0-9]+\.", "ON ", sql)) for name, sql in rows}
 
 
+def _table_options(conn: sa.Connection) -> dict[str, list[str]]:
+    """PostgreSQL's per-table storage parameters (none on SQLite)."""
+    if conn.dialect.name == "sqlite":
+        return {}
+    rows = conn.exec_driver_sql(
+        "SELECT relname, reloptions FROM pg_class WHERE relkind = 'r'"
+        " AND relnamespace = current_schema()::regnamespace AND reloptions IS NOT NULL"
+    )
+    return {name: sorted(options) for name, options in rows}
+
+
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 @pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression")
 def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
@@ -82,6 +93,7 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
             assert compare_metadata(context, metadata) == []
             migrated = _index_definitions(conn)
             migrated_triggers = _trigger_definitions(conn)
+            migrated_options = _table_options(conn)
             version = conn.exec_driver_sql("SELECT version_num FROM tracklet_alembic_version")
             assert version.scalar() == migrations.HEAD
             # The same database made by create_all, in a schema (or attached file) of its own.
@@ -95,6 +107,7 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
             metadata.create_all(conn)
             created = _index_definitions(conn)
             created_triggers = _trigger_definitions(conn)
+            created_options = _table_options(conn)
             if conn.dialect.name != "sqlite":
                 conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     finally:
@@ -119,6 +132,12 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
         ),
     }
     assert migrated_triggers == created_triggers
+    # PostgreSQL keeps a batch's metric blobs inline up to a page (migration 0010, pg_storage).
+    assert migrated_options == created_options
+    if created_options:
+        assert created_options == {
+            table: ["toast_tuple_target=8160"] for table in ("metric_chunks", "metric_batches")
+        }
     assert re.search(
         r"\(key,substr\(\(?value\)?(::text)?,1,100\),run_uuid\)",
         created["ix_params_key_value_prefix"],

@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0009_change_seq"
+HEAD = "0010_blob_storage"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -22,6 +22,7 @@ KNOWN_REVISIONS = (
     # Chained after 0008, which landed first (the order of application is the chain's).
     "0007_creation_order",
     "0009_change_seq",
+    "0010_blob_storage",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 
 from tracklet.store.sql.change_triggers import change_trigger_ddl
 from tracklet.store.sql.pack_triggers import pack_trigger_ddl
+from tracklet.store.sql.pg_storage import storage_ddl
 
 # Alembic's version table under a name of our own, so that a database created by MLflow (which
 # has an ``alembic_version`` table of its own) is never mistaken for a tracklet database.
@@ -379,4 +380,6 @@ def _create_pack_triggers(target: MetaData, connection: Connection, **_: object)
     for statement in pack_trigger_ddl(connection.dialect.name):
         connection.exec_driver_sql(statement)
     for statement in change_trigger_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+    for statement in storage_ddl(connection.dialect.name):  # metric blobs inline (pg_storage)
         connection.exec_driver_sql(statement)
