@@ -1,6 +1,12 @@
 """The web UI: tracklet's against MLflow 3.17.2's, both in headless Chromium, same data, same run.
 
     python -m bench.bench_ui [--runs 10000] [--points 1000000] [--repeat 3]
+        [--ui both|tracklet|mlflow] [--rows table,chart,charts50,parcoords,live] [--data DIR]
+
+``--ui`` and ``--rows`` narrow a run while iterating (the comparison is the full run: both UIs,
+all rows); ``--data DIR`` keeps each server's database and ids in ``DIR/<ui>`` and reuses them on
+the next run instead of loading the data again (the figures then come from a database that has
+already been searched once, e.g. its runs packed).
 
 Both servers run as subprocesses on SQLite (bench_server.Server) and get the same data over the
 same REST calls (4 at a time): an experiment of ``--runs`` runs (5 params, 5 metrics, 3 tags
@@ -209,9 +215,20 @@ def _when(page: Any, predicate: str, arg: str, timeout_ms: float = TIMEOUT_MS) -
 
 
 def measure_more(
-    kind: str, url: str, ids: dict[str, Any], browser: Any, repeat: int
+    kind: str, url: str, ids: dict[str, Any], browser: Any, repeat: int, rows: set[str]
 ) -> dict[str, Any]:
     """One cold load each: 50 charts, parallel coordinates over 1,000 runs, a live update."""
+    out: dict[str, Any] = {}
+    if "charts50" in rows:
+        out.update(_charts50(url, ids, browser))
+    if "parcoords" in rows:
+        out.update(_parcoords(kind, url, ids, browser))
+    if "live" in rows:
+        out.update(_live(url, ids, browser, repeat))
+    return out
+
+
+def _charts50(url: str, ids: dict[str, Any], browser: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     experiment = ids["experiment"]
     context = browser.new_context(viewport=TALL)
@@ -223,7 +240,12 @@ def measure_more(
     page.wait_for_timeout(500)
     out["charts50_requests"] = len(requests)
     context.close()
+    return out
 
+
+def _parcoords(kind: str, url: str, ids: dict[str, Any], browser: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    experiment = ids["experiment"]
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     runs = json.dumps(ids["compare"], separators=(",", ":"))
@@ -231,7 +253,12 @@ def measure_more(
     out["parcoords"] = _when(page, PARCOORDS_DRAWN, str(len(ids["compare"])))
     out["parcoords_state"] = page.evaluate(PARCOORDS_STATE) if kind == "mlflow" else ""
     context.close()
+    return out
 
+
+def _live(url: str, ids: dict[str, Any], browser: Any, repeat: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    experiment = ids["experiment"]
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.goto(f"{url}/#/experiments/{experiment}/runs/{ids['live']}/model-metrics")
@@ -255,8 +282,19 @@ def measure_more(
     return out
 
 
-def measure(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) -> dict[str, Any]:
+def measure(
+    kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any, rows: set[str]
+) -> dict[str, Any]:
     """One cold load of each page: JS bytes, first row, last row (tracklet), chart drawn."""
+    out: dict[str, Any] = {}
+    if "table" in rows:
+        out.update(_table(kind, url, ids, runs, browser))
+    if "chart" in rows:
+        out.update(_chart(kind, url, ids, browser))
+    return out
+
+
+def _table(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
@@ -278,7 +316,11 @@ def measure(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) -
         (r.response() and r.response().headers.get("content-encoding")) for r in scripts
     )
     context.close()
+    return out
 
+
+def _chart(kind: str, url: str, ids: dict[str, Any], browser: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     metric_bytes: list[int] = []
@@ -313,7 +355,39 @@ def measure(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) -
 
 def median(values: list[Any]) -> float | None:
     found = [v for v in values if v is not None]
-    return statistics.median(found) if len(found) == len(values) else None
+    return statistics.median(found) if found and len(found) == len(values) else None
+
+
+ROWS = ("table", "chart", "charts50", "parcoords", "live")
+
+
+def _rows(text: str) -> set[str]:
+    rows = {r.strip() for r in text.split(",") if r.strip()}
+    if not rows or rows - set(ROWS):
+        raise argparse.ArgumentTypeError(f"rows are a comma-separated subset of {','.join(ROWS)}")
+    return rows
+
+
+def _server_with_data(kind: str, tmp: str, data: str | None, args: Any) -> tuple[Server, Any]:
+    """A server on freshly loaded data, or on the data kept in ``data/<kind>`` by an earlier
+    run with the same sizes."""
+    workdir = Path(data or tmp) / kind
+    saved = workdir / f"ids-{args.runs}-{args.points}.json"
+    if data and saved.exists():
+        return Server(kind, workdir), json.loads(saved.read_text())
+    if workdir.exists():
+        for old in workdir.iterdir():
+            old.unlink()
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = Server(kind, workdir)
+    try:
+        ids = load(server.url, args.runs, args.points)
+    except BaseException:
+        server.stop()
+        raise
+    if data:
+        saved.write_text(json.dumps(ids))
+    return server, ids
 
 
 def main() -> None:
@@ -321,21 +395,23 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ui", choices=("both", "tracklet", "mlflow"), default="both")
+    parser.add_argument("--rows", type=_rows, default=set(ROWS), help=",".join(ROWS))
+    parser.add_argument("--data", help="keep and reuse each server's data in DATA/<ui>")
     args = parser.parse_args()
-    results: dict[str, list[dict[str, Any]]] = {}
+    kinds = ("mlflow", "tracklet") if args.ui == "both" else (args.ui,)
+    results: dict[str, list[dict[str, Any]]] = {"mlflow": [], "tracklet": []}
+    compare: list[str] = []
     with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        for kind in ("mlflow", "tracklet"):
-            workdir = Path(tmp) / kind
-            workdir.mkdir()
-            server = Server(kind, workdir)
+        for kind in kinds:
+            server, ids = _server_with_data(kind, tmp, args.data, args)
+            compare = ids["compare"]
             try:
-                ids = load(server.url, args.runs, args.points)
-                results[kind] = []
                 for repeat in range(args.repeat):
                     result = {
-                        **measure(kind, server.url, ids, args.runs, browser),
-                        **measure_more(kind, server.url, ids, browser, repeat),
+                        **measure(kind, server.url, ids, args.runs, browser, args.rows),
+                        **measure_more(kind, server.url, ids, browser, repeat, args.rows),
                     }
                     print(kind, json.dumps(result), file=sys.stderr, flush=True)  # as it goes
                     results[kind].append(result)
@@ -343,7 +419,9 @@ def main() -> None:
                 server.stop()
         browser.close()
 
-    def row(name: str, key: str, unit: str, target: str, note: str = "") -> Row:
+    def row(name: str, key: str, unit: str, target: str, note: str = "") -> Row | None:
+        if not any(key in r for r in results["mlflow"] + results["tracklet"]):
+            return None
         return Row(
             name,
             unit,
@@ -355,38 +433,39 @@ def main() -> None:
         )
 
     spikes = all(r.get("spikes") for r in results["tracklet"])
-    mlflow_parcoords = sorted({r["parcoords_state"] for r in results["mlflow"]})
-    live_ready = {k: all(r["live_ready"] is not None for r in results[k]) for k in results}
+    mlflow_parcoords = sorted({r.get("parcoords_state", "") for r in results["mlflow"]})
+    live_ready = {k: all(r.get("live_ready") is not None for r in results[k]) for k in kinds}
     mlflow_live = (
         f"MLflow: not updated in {LIVE_WAIT:.0f} s"
-        if all(r["live"] is None for r in results["mlflow"])
+        if all(r.get("live") is None for r in results["mlflow"])
         else "MLflow: updated"
     )
+    rows = [
+        row(f"{args.runs:,}-run experiment: first row visible", "first_row", "s", "<= 0.5 s"),
+        row("... last row visible, scrolled to the end at once", "last_row", "s",
+            "<= 1 s from navigation",
+            "MLflow: load more, 100 runs a click"),
+        row(f"{args.points:,}-step metric chart drawn", "chart", "s", "<= 1 s",
+            f"tracklet: both spikes visible: {spikes}"),
+        row("metric bytes transferred", "metric_kb", "KB", "<= 300 KB"),
+        row("JavaScript transferred, runs page", "js_kb", "KB", "<= 300 KB",
+            "compressed: mlflow "
+            f"{all(r.get('js_compressed') for r in results['mlflow'])}, tracklet "
+            f"{all(r.get('js_compressed') for r in results['tracklet'])}"),
+        row(f"run with {CHART_KEYS} metric keys: all {CHART_KEYS} charts drawn", "charts50",
+            "s", "<= 1 s"),
+        row("... metric-data requests for those charts", "charts50_requests", "n",
+            "<= 2"),
+        row(f"parallel coordinates, {len(compare):,} runs x 10 axes", "parcoords",
+            "s", "<= 1 s", "MLflow: " + "; ".join(mlflow_parcoords)),
+        row("live update: a logged point on the open run's chart", "live", "s",
+            "<= 3 s after logging", f"{mlflow_live} (chart drawn first: {live_ready})"),
+    ]  # fmt: skip
     print_table(
         f"Web UI, {args.runs:,} runs and a {args.points:,}-step metric "
         f"(median of {args.repeat} cold loads, headless Chromium)",
-        [
-            row(f"{args.runs:,}-run experiment: first row visible", "first_row", "s", "<= 0.5 s"),
-            row("... last row visible, scrolled to the end at once", "last_row", "s",
-                "<= 1 s from navigation",
-                "MLflow: load more, 100 runs a click"),
-            row(f"{args.points:,}-step metric chart drawn", "chart", "s", "<= 1 s",
-                f"tracklet: both spikes visible: {spikes}"),
-            row("metric bytes transferred", "metric_kb", "KB", "<= 300 KB"),
-            row("JavaScript transferred, runs page", "js_kb", "KB", "<= 300 KB",
-                "compressed: mlflow "
-                f"{all(r['js_compressed'] for r in results['mlflow'])}, tracklet "
-                f"{all(r['js_compressed'] for r in results['tracklet'])}"),
-            row(f"run with {CHART_KEYS} metric keys: all {CHART_KEYS} charts drawn", "charts50",
-                "s", "<= 1 s"),
-            row("... metric-data requests for those charts", "charts50_requests", "n",
-                "<= 2"),
-            row(f"parallel coordinates, {len(ids['compare']):,} runs x 10 axes", "parcoords",
-                "s", "<= 1 s", "MLflow: " + "; ".join(mlflow_parcoords)),
-            row("live update: a logged point on the open run's chart", "live", "s",
-                "<= 3 s after logging", f"{mlflow_live} (chart drawn first: {live_ready})"),
-        ],
-    )  # fmt: skip
+        [r for r in rows if r is not None],
+    )
 
 
 if __name__ == "__main__":

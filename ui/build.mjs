@@ -72,11 +72,33 @@ for (const name of outputs) {
   );
 }
 
-// Starts the runs table's first request (a default view of one experiment: no filter, no order)
-// while the modules load; runs-data.ts takes it over (server/ui/static.py allows it by hash). No
-// localStorage here: its first read in a fresh profile can stall for a while; a test's smaller
-// "tracklet.runsPage" makes another key, and the app asks anew.
-const BOOT = `(function(){var m=/^#\\/experiments\\/([^/?]+)(\\/runs)?\\/?$/.exec(location.hash);if(!m)return;var n=200,ids=[decodeURIComponent(m[1])];window.__tlBoot={key:JSON.stringify([ids,"",[],n]),promise:fetch("ajax-api/2.0/tracklet/runs/search-columns",{method:"POST",headers:{"Content-Type":"application/json"},body:JSON.stringify({experiment_ids:ids,filter:"",order_by:[],max_results:n}),priority:"high"}).then(function(r){if(!r.ok)throw r.status;return r.json()})};window.__tlBoot.promise.catch(function(){})})();`;
+// The chart code's modules (the chart grid's chunk and what it imports that the first route
+// does not), which the bootstrap preloads on a run's metrics tab.
+const metaOf = (file) => result.metafile.outputs[relative(here, join(assets, file)).split(sep).join("/")];
+const chartEntry = outputs.find((p) => metaOf(p)?.entryPoint === "src/chart-grid.tsx");
+const chartModules = [];
+const addModule = (file) => {
+  if (chartModules.includes(file) || file === entry || preload.includes(file)) return;
+  chartModules.push(file);
+  for (const i of metaOf(file).imports)
+    if (i.kind === "import-statement") addModule(relative(assets, join(here, i.path)));
+};
+addModule(chartEntry);
+
+// The bootstrap (src/boot.ts), inline: it starts the opened page's first requests while the
+// modules load (server/ui/static.py allows it by its hash).
+const boot = await esbuild.build({
+  absWorkingDir: here,
+  entryPoints: ["src/boot.ts"],
+  bundle: true,
+  write: false,
+  format: "iife",
+  minify: true,
+  target: "es2020",
+  define: { CHART_MODULES: JSON.stringify(chartModules.map((p) => `static-files/assets/${p}`)) },
+  logLevel: "warning",
+});
+const BOOT = boot.outputFiles[0].text.trim();
 
 const html = `<!doctype html>
 <html lang="en">

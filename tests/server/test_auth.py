@@ -283,6 +283,10 @@ def test_web_ui_data_and_version_artifacts_follow_permissions(client: TestClient
     answer = client.post(series, json=body, headers=carol)
     assert answer.status_code == 200, answer.text
     assert answer.json()["series"][0]["key"] == "loss"
+    of_run = {"run_id": run, "keys": "model"}  # a run's own keys (the UI's bootstrap)
+    answer = client.post(series, json=of_run, headers=carol)
+    assert answer.status_code == 200, answer.text
+    assert [s["key"] for s in answer.json()["series"]] == ["loss"]
     assert client.get(raw, params={"run_id": run, "key": "loss"}, headers=carol).status_code == 200
     grant = "/api/3.0/mlflow/users/permissions/grant"
     hidden = {
@@ -293,6 +297,7 @@ def test_web_ui_data_and_version_artifacts_follow_permissions(client: TestClient
     }
     assert client.post(grant, json=hidden, headers=admin).status_code == 200
     assert client.post(series, json=body, headers=carol).status_code == 403
+    assert client.post(series, json=of_run, headers=carol).status_code == 403
     assert client.get(raw, params={"run_id": run, "key": "loss"}, headers=carol).status_code == 403
     events = "/ajax-api/2.0/tracklet/events"
     assert client.get(events, params={"run_id": run}, headers=carol).status_code == 403

@@ -196,6 +196,35 @@ def test_series_m4_batch_zoom_and_raw(client: TestClient) -> None:
     assert list(ys) == values
 
 
+def test_series_of_a_run_model_or_system_keys(client: TestClient) -> None:
+    """A run's own keys in one request (what index.html's bootstrap asks for): the model keys
+    (not system/...) or the system keys, sorted, each as the named form answers it."""
+    keys = ["b", "a/x", "system/cpu", "c", "system/mem"]
+    metrics = [
+        {"key": k, "value": float(i * 10 + s), "timestamp": 100 + s, "step": s}
+        for i, k in enumerate(keys)
+        for s in range(3)
+    ]
+    run_id = _run(client, metrics=metrics)
+    url = f"{UI}/metrics/series"
+    model = client.post(url, json={"run_id": run_id, "keys": "model", "width": 300}).json()
+    assert [s["key"] for s in model["series"]] == ["a/x", "b", "c"]
+    named = {"series": [{"run_id": run_id, "key": k} for k in ("a/x", "b", "c")], "width": 300}
+    assert model == client.post(url, json=named).json()
+    system = client.post(url, json={"run_id": run_id, "keys": "system"}).json()["series"]
+    assert [(s["key"], s["y"]) for s in system] == [
+        ("system/cpu", [20.0, 21.0, 22.0]),
+        ("system/mem", [40.0, 41.0, 42.0]),
+    ]
+    for body in ({"run_id": run_id, "keys": "all"}, {"run_id": "", "keys": "model"}):
+        response = client.post(url, json=body)
+        assert response.status_code == 400, body
+        assert "'keys'" in response.json()["message"]
+    missing = client.post(url, json={"run_id": "0" * 32, "keys": "model"})
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
 def test_series_rejects_bad_requests(client: TestClient) -> None:
     url = f"{UI}/metrics/series"
     for body, name in [

@@ -1,5 +1,6 @@
 // The only way the UI talks to the server: its JSON API, by paths relative to the page, so the
 // UI works at "/" and under --static-prefix alike.
+import { type Answer, type Boot, MLFLOW, type Started, TRACKLET, bootKey } from "./boot-requests";
 
 export class ApiError extends Error {
   constructor(
@@ -11,17 +12,47 @@ export class ApiError extends Error {
   }
 }
 
-const MLFLOW = "ajax-api/2.0/mlflow/";
-const TRACKLET = "ajax-api/2.0/tracklet/";
+/** A request index.html's bootstrap started (boot.ts) if it is this one: taken once. */
+function takeBoot(url: string, init?: RequestInit): Started | undefined {
+  const boot = (window as { __tlBoot?: Boot }).__tlBoot;
+  if (!boot) return undefined;
+  const key = bootKey(init?.method ?? "GET", url, init?.body as string | undefined);
+  const found = boot[key];
+  delete boot[key];
+  return found;
+}
+// The bootstrap guessed the first page's requests: another page makes its own.
+window.addEventListener("hashchange", () => delete (window as { __tlBoot?: Boot }).__tlBoot, { once: true });
+
+/** True when the bootstrap started this POST (then ``post`` gets its answer). */
+export function booted(path: string, body: unknown, base = TRACKLET): boolean {
+  const boot = (window as { __tlBoot?: Boot }).__tlBoot;
+  return !!boot && bootKey("POST", base + path, JSON.stringify(body)) in boot;
+}
+
+/** The bootstrap's answer to this POST if it has arrived (parsed JSON), without taking it:
+ * a page can draw it in its first render, and its request then gets the same answer. */
+export function bootAnswer<T>(path: string, body: unknown, base = TRACKLET): T | undefined {
+  const boot = (window as { __tlBoot?: Boot }).__tlBoot;
+  return boot?.[bootKey("POST", base + path, JSON.stringify(body))]?.value as T | undefined;
+}
+
+async function load(url: string, init?: RequestInit): Promise<Answer> {
+  const r = await fetch(url, init);
+  return { ok: r.ok, status: r.status, statusText: r.statusText, text: await r.text() };
+}
 
 async function request<T>(url: string, init?: RequestInit): Promise<T> {
-  let response: Response;
+  const started = takeBoot(url, init);
+  if (started?.value !== undefined) return started.value as T;
+  let answer: Answer;
   try {
-    response = await fetch(url, init);
+    answer = await (started ? started.answer.catch(() => load(url, init)) : load(url, init));
   } catch (e) {
     throw new ApiError(`Cannot reach the server (${String(e)})`, 0, "NETWORK");
   }
-  const text = await response.text();
+  if (answer.ok && answer.value !== undefined) return answer.value as T;
+  const text = answer.text;
   let body: unknown = {};
   if (text) {
     try {
@@ -30,9 +61,9 @@ async function request<T>(url: string, init?: RequestInit): Promise<T> {
       body = { message: text };
     }
   }
-  if (!response.ok) {
+  if (!answer.ok) {
     const b = body as { message?: string; error_code?: string };
-    throw new ApiError(b.message ?? response.statusText, response.status, b.error_code ?? "");
+    throw new ApiError(b.message ?? answer.statusText, answer.status, b.error_code ?? "");
   }
   return body as T;
 }

@@ -120,7 +120,9 @@ export function ChartGrid(props: { keys: string[]; lines: Line[]; refresh?: Reco
           <div class="chart-grid">
             {list.map((key) => (
               <LazyCard testid="chart" chartKey={key}>
-                {() => <MetricChart metric={key} lines={props.lines} settings={settings} loader={loader} refresh={props.refresh?.[key]} />}
+                {(width) => (
+                  <MetricChart metric={key} lines={props.lines} settings={settings} loader={loader} refresh={props.refresh?.[key]} width={width} />
+                )}
               </LazyCard>
             ))}
           </div>

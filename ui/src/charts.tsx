@@ -2,7 +2,7 @@
 // EMA smoothing, a min/max band where the server reduced the data, drag-zoom that asks the
 // server for the points of the zoomed range, a hover readout and a crosshair synced across
 // charts. Loaded lazily: pages without charts never download uPlot.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import type { Series } from "./api";
 import { fmtNumber, num } from "./format";
@@ -114,12 +114,18 @@ export function MetricChart(props: {
   height?: number;
   big?: boolean;
   refresh?: number;
+  /** The chart's width if the caller measured it (saves a layout per chart in a grid). */
+  width?: number;
 }) {
   const { metric, lines, settings, loader } = props;
   const box = useRef<HTMLDivElement>(null);
   const tip = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const [full, setFull] = useState<Series[] | null>(null);
+  // Series the loader has already are drawn in the first render.
+  const [full, setFull] = useState<Series[] | null>(() => {
+    const known = lines.map((l) => loader.peek(l.runId, metric));
+    return known.every((s) => s !== undefined) ? (known as Series[]) : null;
+  });
   const [zoom, setZoom] = useState<{ range: [number, number]; series: Series[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const dark = effectiveTheme.value === "dark";
@@ -128,6 +134,7 @@ export function MetricChart(props: {
   useEffect(() => {
     let live = true;
     setZoom(null);
+    if (full && !props.refresh && full.every((s, i) => s === loader.peek(lines[i].runId, metric))) return;
     Promise.all(lines.map((l) => loader.load(l.runId, metric, !!props.refresh))).then(
       (s) => live && (setFull(s), setError(null)),
       (e) => live && setError(String(e?.message ?? e)),
@@ -137,12 +144,13 @@ export function MetricChart(props: {
     };
   }, [metric, lines.map((l) => l.runId).join(), loader, props.refresh]);
 
-  useEffect(() => {
+  // Before paint: the chart shows in the frame its data arrived in.
+  useLayoutEffect(() => {
     const el = box.current;
     if (!el || !shown) return;
     const built = build(shown, lines, settings, dark);
     const colors = axisColors(dark);
-    const width = Math.max(200, el.clientWidth);
+    const width = Math.max(200, plot.current || !props.width ? el.clientWidth : props.width);
     let drawn = false;
     const opts: uPlot.Options = {
       width,
@@ -280,23 +288,35 @@ export function MetricChart(props: {
   );
 }
 
-/** Mounts its children only once the card comes near the viewport. */
-export function LazyCard(props: { children: () => preact.ComponentChildren; testid: string; chartKey: string; big?: boolean }) {
+/** Mounts its children only while the card is near the viewport (told its content width). */
+export function LazyCard(props: {
+  children: (width: number) => preact.ComponentChildren;
+  testid: string;
+  chartKey: string;
+  big?: boolean;
+}) {
   const ref = useRef<HTMLDivElement>(null);
-  const [visible, setVisible] = useState(false);
-  useEffect(() => {
+  const title = useRef<HTMLHeadingElement>(null);
+  const [width, setWidth] = useState(0); // 0: not near the viewport
+  useLayoutEffect(() => {
     const el = ref.current!;
-    const io = new IntersectionObserver(
-      (entries) => setVisible(entries[entries.length - 1].isIntersecting),
-      { rootMargin: "600px" },
-    );
+    // Every card of a grid measures here, before any chart is drawn: one layout for all.
+    const near = (yes: boolean) => setWidth(yes ? Math.max(200, title.current!.clientWidth) : 0);
+    const box = el.getBoundingClientRect();
+    if (box.bottom > -NEAR && box.top < innerHeight + NEAR) near(true);
+    const io = new IntersectionObserver((entries) => near(entries[entries.length - 1].isIntersecting), {
+      rootMargin: NEAR + "px",
+    });
     io.observe(el);
     return () => io.disconnect();
   }, []);
   return (
     <section class={"chart-card" + (props.big ? " big" : "")} ref={ref} data-testid={props.testid} data-key={props.chartKey}>
-      <h3>{props.chartKey}</h3>
-      {visible ? props.children() : null}
+      <h3 ref={title}>{props.chartKey}</h3>
+      {width > 0 ? props.children(width) : null}
     </section>
   );
 }
+
+/** How far outside the viewport a chart card is mounted (px). */
+const NEAR = 600;

@@ -1,6 +1,7 @@
 // The runs table's model: columnar runs from the server, turned into display rows (nested runs
 // under their parents, or groups by a column's value) without copying the columns.
-import { type RunColumns, tracklet } from "./api";
+import { type RunColumns, bootAnswer, tracklet } from "./api";
+import { BOOT_PAGE, type RunsQuery, SECOND_WINDOW, searchBody, windowBody } from "./boot-requests";
 
 export type Cell = string | number | null;
 export type DisplayRow =
@@ -20,9 +21,9 @@ export interface Table {
 /** Rows of the first request; the second request's (it also learns the total), then the
  * background chunks' are multiples. localStorage "tracklet.runsPage" sets it (tests use a
  * small one to page through a small experiment). */
-const PAGE = Math.max(1, Math.min(50_000, Number(localStorage.getItem("tracklet.runsPage")) || 200));
+const PAGE = Math.max(1, Math.min(50_000, Number(localStorage.getItem("tracklet.runsPage")) || BOOT_PAGE));
 export const FIRST_PAGE = PAGE;
-const SECOND = 4 * PAGE;
+const SECOND = SECOND_WINDOW(PAGE);
 const CHUNK = Math.ceil(12.5 * PAGE);
 /** Rows fetched around the view when it is scrolled to rows not fetched yet. */
 const AROUND = 150;
@@ -56,30 +57,19 @@ function append(table: Table, extra: RunColumns): Table {
   return merged;
 }
 
-export interface Query {
-  experimentIds: string[];
-  filter: string;
-  orderBy: string[];
+export type Query = RunsQuery;
+
+const body = searchBody;
+
+/** The table of a query's first page alone (its other rows, if any, not fetched yet). */
+export function firstTable(first: RunColumns): Table {
+  const table = concat([first]);
+  return first.next_page_token ? { ...table, loaded: new Uint8Array(first.n).fill(1) } : table;
 }
 
-function body(q: Query, max: number, token?: string) {
-  return {
-    experiment_ids: q.experimentIds,
-    filter: q.filter,
-    order_by: q.orderBy,
-    max_results: max,
-    page_token: token,
-  };
-}
-
-/** The first page index.html's bootstrap asked for already, if it is this query's (once; on
- * any failure the request is made again, for its error message). */
-function takeBoot(q: Query): Promise<RunColumns> | null {
-  const w = window as { __tlBoot?: { key: string; promise: Promise<RunColumns> } };
-  const boot = w.__tlBoot;
-  delete w.__tlBoot;
-  if (!boot || boot.key !== JSON.stringify([q.experimentIds, q.filter, q.orderBy, FIRST_PAGE])) return null;
-  return boot.promise.catch(() => tracklet<RunColumns>("runs/search-columns", body(q, FIRST_PAGE)));
+/** The first page, if index.html's bootstrap has it already (the first render can show it). */
+export function firstPageNow(q: Query): RunColumns | undefined {
+  return bootAnswer<RunColumns>("runs/search-columns", body(q, FIRST_PAGE));
 }
 
 /**
@@ -115,7 +105,7 @@ export class RunsLoader {
     // The first page (keyset, fast) shows the first rows; then the window, from the server's
     // snapshot of the whole query, gives the total and the rows after them. (Not both at once:
     // the whole query would slow the first page down.)
-    const first = await (takeBoot(this.q) ?? tracklet<RunColumns>("runs/search-columns", body(this.q, FIRST_PAGE)));
+    const first = await tracklet<RunColumns>("runs/search-columns", body(this.q, FIRST_PAGE));
     if (this.stopped) return;
     if (!first.next_page_token) {
       this.stopped = true; // every run is here; the window's answer is not needed
@@ -123,7 +113,7 @@ export class RunsLoader {
       return;
     }
     this.first = first;
-    this.onData({ ...concat([first]), loaded: new Uint8Array(first.n).fill(1) }, false);
+    this.onData(firstTable(first), false);
     if (!(await this.fetch(first.n, SECOND)) || this.stopped || !this.table?.loaded) return;
     const n = this.table.n;
     for (let at = 0; at < n && !this.stopped && this.table.loaded; at += CHUNK) {
@@ -184,12 +174,7 @@ export class RunsLoader {
   }
 
   private async fetch(offset: number, limit: number): Promise<Window | null> {
-    const w = await tracklet<Window>("runs/search-columns", {
-      ...body(this.q, FIRST_PAGE),
-      max_results: undefined,
-      window: { offset, limit },
-      snapshot: this.snapshot || undefined,
-    });
+    const w = await tracklet<Window>("runs/search-columns", windowBody(this.q, offset, limit, this.snapshot));
     if (this.stopped || (this.table && !this.table.loaded)) return null; // stopped, or complete
     const fresh = !this.table || w.snapshot !== this.snapshot;
     if (fresh) {

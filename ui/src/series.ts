@@ -1,6 +1,7 @@
 // Fetching chart data: requests made in the same tick go out as one batched series request
 // (up to 100 series each), so a grid of 50 charts costs one round trip.
-import { type Series, tracklet } from "./api";
+import { type Series, booted, tracklet } from "./api";
+import { SERIES_WIDTH, runSeriesBody } from "./boot-requests";
 
 export type XKind = "step" | "wall" | "relative";
 export const MAX_BATCH = 100;
@@ -19,11 +20,14 @@ export class SeriesLoader {
   private queue: Pending[] = [];
   private scheduled = false;
   private cache = new Map<string, Promise<Series>>();
+  private done = new Map<string, Series>();
+  /** Per run and kind of key: the series index.html's bootstrap asked for, by key. */
+  private boot = new Map<string, Promise<Map<string, Series>> | null>();
   requests = 0;
 
   constructor(
     readonly x: XKind,
-    readonly width = 1000,
+    readonly width = SERIES_WIDTH,
   ) {}
 
   /** The series (cached; ``fresh`` asks the server again, e.g. after a live update). */
@@ -31,16 +35,48 @@ export class SeriesLoader {
     const id = runId + "\u0000" + key;
     const known = this.cache.get(id);
     if (known && !fresh) return known;
-    const promise = new Promise<Series>((resolve, reject) => {
+    const booted = fresh ? null : this.fromBoot(runId, key);
+    const promise = booted
+      ? booted.then((found) => found.get(key) ?? this.ask(runId, key), () => this.ask(runId, key))
+      : this.ask(runId, key);
+    this.cache.set(id, promise);
+    promise.then(
+      (s) => this.cache.get(id) === promise && this.done.set(id, s),
+      () => this.cache.delete(id),
+    );
+    return promise;
+  }
+
+  /** The series if it has arrived (the latest asked for), else undefined. */
+  peek(runId: string, key: string): Series | undefined {
+    return this.done.get(runId + "\u0000" + key);
+  }
+
+  /** The run's series the bootstrap started to fetch for this kind of key (a run page's chart
+   * grid at its default settings), if it did. */
+  private fromBoot(runId: string, key: string): Promise<Map<string, Series>> | null {
+    if (this.x !== "step" || this.width !== SERIES_WIDTH) return null;
+    const kind = key.startsWith("system/") ? "system" : "model";
+    const id = runId + "\u0000" + kind;
+    let found = this.boot.get(id);
+    if (found === undefined) {
+      const body = runSeriesBody(runId, kind);
+      found = booted("metrics/series", body)
+        ? tracklet<{ series: Series[] }>("metrics/series", body).then((r) => new Map(r.series.map((s) => [s.key, s])))
+        : null;
+      this.boot.set(id, found);
+    }
+    return found;
+  }
+
+  private ask(runId: string, key: string): Promise<Series> {
+    return new Promise<Series>((resolve, reject) => {
       this.queue.push({ runId, key, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setTimeout(() => this.flush(), 0);
       }
     });
-    this.cache.set(id, promise);
-    promise.catch(() => this.cache.delete(id));
-    return promise;
   }
 
   private flush(): void {

@@ -9,7 +9,7 @@ import { ROW_HEIGHT, WindowedGrid } from "../components/grid";
 import { fmtDuration, fmtNumber, fmtTime } from "../format";
 import { navigate, route, setQuery } from "../router";
 import { useMarks } from "../run-marks";
-import { type Cell, type DisplayRow, RunsLoader, type Table, displayRows, toCsv } from "../runs-data";
+import { type Cell, type DisplayRow, RunsLoader, type Table, displayRows, firstPageNow, firstTable, toCsv } from "../runs-data";
 
 const DEFAULT_COLUMNS = 24;
 const WIDTH = { select: 84, name: 260, experiment: 160, start: 178, duration: 90, status: 100, value: 130 };
@@ -41,7 +41,13 @@ export function RunsView({ experimentIds }: { experimentIds: string[] }) {
   const order = q.get("order") ?? "";
   const groupBy = q.get("group") ?? "";
   const colsParam = q.get("cols");
-  const [table, setTable] = useState<Table | null>(null);
+  const sort = parseOrder(order);
+  const orderBy = sort ? [orderTerm(sort.column, sort.desc)] : [];
+  // The first rows in the first render when index.html's bootstrap has them already.
+  const [table, setTable] = useState<Table | null>(() => {
+    const first = firstPageNow({ experimentIds, filter, orderBy });
+    return first ? firstTable(first) : null;
+  });
   const [complete, setComplete] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [keys, setKeys] = useState<Keys | null>(null);
@@ -53,7 +59,6 @@ export function RunsView({ experimentIds }: { experimentIds: string[] }) {
   const [version, setVersion] = useState(0);
   const marked = useRef(false);
 
-  const sort = parseOrder(order);
   // Which query the table holds in full; "loading" is known at render time (tests, spinners).
   const queryKey = [experimentId, filter, order, version].join("\n");
   const [loadedKey, setLoadedKey] = useState("");
@@ -61,7 +66,6 @@ export function RunsView({ experimentIds }: { experimentIds: string[] }) {
   const keysAsked = useRef("");
   useEffect(() => {
     setComplete(false);
-    const orderBy = sort ? [orderTerm(sort.column, sort.desc)] : [];
     const current = new RunsLoader({ experimentIds, filter, orderBy }, (t, done) => {
       setTable(t);
       setComplete(done);

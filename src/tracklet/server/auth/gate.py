@@ -207,7 +207,10 @@ class AuthGate:
         if kind == "series":
             wanted = raw.get("series") if raw else None
             if not isinstance(wanted, list) or not wanted:
-                return None
+                run_id = raw.get("run_id") if raw else None  # or one run's keys (series.py)
+                if not isinstance(run_id, str) or not run_id:
+                    return None
+                return [(EXPERIMENT, self._experiment_of_run(store, run_id))]
             run_ids = {str(item.get("run_id")) for item in wanted if isinstance(item, dict)}
             return [(EXPERIMENT, self._experiment_of_run(store, r)) for r in sorted(run_ids)]
         if kind == "run_or_experiment":

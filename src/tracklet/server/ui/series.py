@@ -2,7 +2,11 @@
 
 ``POST /ajax-api/2.0/tracklet/metrics/series``: many (run, key) series in one request (a whole
 chart grid; browsers open only six connections per host), each cut to ``[x_min, x_max]`` and
-reduced by M4 to at most four points per pixel column, with a min/max band when reduced.
+reduced by M4 to at most four points per pixel column, with a min/max band when reduced. The
+series are named (``series``: ``[{run_id, key}]``) or are a run's model or system metrics
+(``run_id`` and ``keys``: ``"model"`` or ``"system"``, the first MAX_SERIES keys in order): what
+a run page's chart grid shows, which index.html's bootstrap asks for before the app knows the
+run's keys.
 ``GET /ajax-api/2.0/tracklet/metrics/raw``: one series at full resolution as little-endian
 binary (``n`` as uint64, ``n`` int64 x values, ``n`` float64 y values).
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 import math
 import struct
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -103,15 +108,31 @@ def _bound(body: dict[str, Any], name: str) -> float | None:
     return None if value is None else float(value)
 
 
+SYSTEM_PREFIX = "system/"
+Pairs = list[tuple[str, str]]  # (run_id, key)
+
+
+def run_keys(store: TrackingStore, run_id: str, kind: str) -> Pairs:
+    """The run's model (not ``system/...``) or system metric keys, sorted, at most MAX_SERIES."""
+    keys = sorted(
+        key
+        for key in store.get_run(run_id).data.metrics
+        if key.startswith(SYSTEM_PREFIX) == (kind == "system")
+    )
+    return [(run_id, key) for key in keys[:MAX_SERIES]]
+
+
 async def series(request: Request) -> Response:
     body = await json_body(request)
+    if "series" not in body and "run_id" in body:
+        return await _run_series(request, body)
     wanted = field(body, "series", list, [])
     if not 1 <= len(wanted) <= MAX_SERIES:
         raise MlflowException(
             f"Invalid value for parameter 'series' supplied: 1 to {MAX_SERIES} series.",
             INVALID_PARAMETER_VALUE,
         )
-    pairs: list[tuple[str, str]] = []
+    pairs: Pairs = []
     for item in wanted:
         if not (
             isinstance(item, dict)
@@ -123,6 +144,24 @@ async def series(request: Request) -> Response:
                 INVALID_PARAMETER_VALUE,
             )
         pairs.append((item["run_id"], item["key"]))
+    return await _reply(request, body, lambda _store: pairs)
+
+
+async def _run_series(request: Request, body: dict[str, Any]) -> Response:
+    run_id = field(body, "run_id", str, "")
+    kind = field(body, "keys", str, "")
+    if not run_id or kind not in ("model", "system"):
+        raise MlflowException(
+            "Invalid value for parameter 'keys' supplied: 'model' or 'system' with a 'run_id'.",
+            INVALID_PARAMETER_VALUE,
+        )
+    return await _reply(request, body, lambda store: run_keys(store, run_id, kind))
+
+
+async def _reply(
+    request: Request, body: dict[str, Any], pairs_of: Callable[[TrackingStore], Pairs]
+) -> Response:
+    """The series of ``pairs_of(store)`` with the body's x, width, range and band."""
     x = field(body, "x", str, "step")
     if x not in X_KINDS:
         raise MlflowException(
@@ -140,7 +179,7 @@ async def series(request: Request) -> Response:
     store = state_of(request).store
 
     def read() -> list[dict[str, Any]]:
-        return [one_series(store, r, k, x, x_min, x_max, width, band) for r, k in pairs]
+        return [one_series(store, r, k, x, x_min, x_max, width, band) for r, k in pairs_of(store)]
 
     return json_reply(request, {"series": await run_in_threadpool(read)})
 
