@@ -115,13 +115,25 @@ export class RunsLoader {
     this.first = first;
     this.onData(firstTable(first), false);
     if (!(await this.fetch(first.n, SECOND)) || this.stopped || !this.table?.loaded) return;
+    // The view draws the total first, and asks for the rows it is scrolled to (a user who
+    // drags the scrollbar to the end at once): those come before the background chunks.
+    for (let i = 0; i < 3; i++) await nextFrame();
     const n = this.table.n;
-    for (let at = 0; at < n && !this.stopped && this.table.loaded; at += CHUNK) {
-      if (this.isLoaded(at, Math.min(n, at + CHUNK))) continue;
-      // The rows scrolled to come first: the next chunk waits for them.
+    for (let at = 0; at < n && !this.stopped && this.table?.loaded; ) {
       while (this.wanted.size) await Promise.allSettled([...this.wanted]);
+      at = this.firstMissing(at);
+      if (at >= n || !this.table?.loaded) break;
       await this.fetch(at, CHUNK);
+      at += CHUNK;
     }
+  }
+
+  /** The first row from ``at`` not fetched yet (n when there is none). */
+  private firstMissing(at: number): number {
+    const loaded = this.table?.loaded;
+    if (!loaded) return Infinity;
+    while (at < loaded.length && loaded[at]) at++;
+    return at;
   }
 
   private fillFirst() {
@@ -209,6 +221,14 @@ export class RunsLoader {
       this.onData({ ...t }, false);
     }
   }
+}
+
+/** After the next frame (or 50 ms, in a hidden tab that draws no frames). */
+function nextFrame(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 50);
+    requestAnimationFrame(() => setTimeout(() => (clearTimeout(timer), resolve()), 0));
+  });
 }
 
 /** Adds the parents of matched children that the filter left out, so children show in place. */

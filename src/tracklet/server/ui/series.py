@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 import struct
 from array import array
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -46,8 +46,7 @@ def _number(value: float) -> float | str:
 def series_columns(history: MetricHistory, x: str) -> tuple[list[int], list[int], array[float]]:
     """(x values ascending, steps, values) of a metric's history: x is the step, the timestamp
     in ms ("wall") or ms since the first point ("relative")."""
-    steps = list(history.steps)
-    stamps = list(history.timestamps)
+    steps = _as_list(history.steps)
     values = array("d", history.values)
     if x == "step":
         if steps != sorted(steps):  # histories come in time order; steps usually agree
@@ -55,6 +54,7 @@ def series_columns(history: MetricHistory, x: str) -> tuple[list[int], list[int]
             steps = [steps[i] for i in order]
             values = array("d", (values[i] for i in order))
         return steps, steps, values
+    stamps = _as_list(history.timestamps)
     if stamps != sorted(stamps):
         order = sorted(range(len(stamps)), key=stamps.__getitem__)
         stamps = [stamps[i] for i in order]
@@ -64,6 +64,18 @@ def series_columns(history: MetricHistory, x: str) -> tuple[list[int], list[int]
         first = stamps[0]
         return [t - first for t in stamps], steps, values
     return stamps, steps, values
+
+
+def _as_list(numbers: Sequence[int]) -> list[int]:
+    return numbers.tolist() if isinstance(numbers, array) else list(numbers)
+
+
+def _numbers(values: list[float]) -> list[float | str]:
+    """JSON numbers, with MLflow's strings for NaN and the infinities (one C-level pass when
+    every value is finite, as almost always)."""
+    if all(map(math.isfinite, values)):
+        return cast(list[float | str], values)
+    return [_number(v) for v in values]
 
 
 def one_series(
@@ -89,7 +101,7 @@ def one_series(
         "n_in_range": stop - start,
         "sampled": reduced.sampled,
         "x": [xs[i] for i in reduced.indices],
-        "y": [_number(ys[i]) for i in reduced.indices],
+        "y": _numbers([ys[i] for i in reduced.indices]),
         "band": None,
         "last_step": last_step,
         "last_timestamp": last_timestamp,
@@ -97,8 +109,8 @@ def one_series(
     if band and reduced.band_min is not None and reduced.band_max is not None:
         out["band"] = {
             "x": out["x"],
-            "min": [_number(v) for v in reduced.band_min],
-            "max": [_number(v) for v in reduced.band_max],
+            "min": _numbers(reduced.band_min),
+            "max": _numbers(reduced.band_max),
         }
     return out
 
