@@ -17,8 +17,9 @@ is the median of ``--repeat`` cold loads (a fresh browser context: no cache) of 
 (``#/experiments/<id>/runs``: MLflow 3.17's ``#/experiments/<id>`` is its GenAI overview),
 timed in the page from navigation start: a predicate that holds for both UIs (an element whose
 own text is the run's name, laid out inside the viewport: MLflow's runs table has it as a
-``<span>``, tracklet's as a link) is polled on every animation frame and answers
-``performance.now()`` the first frame it holds, so Playwright's round trips do not count. The
+``<span>``, tracklet's as a link) is polled on every animation frame from the document's first
+frame (an init script) and keeps ``performance.now()`` of the first frame it holds, so
+Playwright's round trips do not count. The
 browser is Debian's /usr/bin/chromium (never a downloaded one).
 
 The other rows, each predicate the same for both UIs:
@@ -153,6 +154,13 @@ SCROLL_TO_END_AND_FIND = (
     " if (grid) grid.scrollTop = grid.scrollHeight; return (" + VISIBLE + ")(name); }"
 )
 SELECTED = "(selector) => document.querySelector(selector) ? performance.now() : 0"
+# tracklet's chart of ``key`` drawn: its uPlot holds the points, and the y range its draw left
+# on the element spans both spikes (+1e6 and -1e6).
+CHART_WITH_SPIKES = """(key) => {
+  const el = document.querySelector(`[data-key='${key}'] [data-testid=chart-canvas]`);
+  return el && el.uplot && el.uplot.data[0].length > 0 && el.querySelector('canvas')
+    && Number(el.dataset.yMax) >= 1e6 && Number(el.dataset.yMin) <= -1e6 ? performance.now() : 0;
+}"""
 # How many charts hold data: tracklet's uPlot (on its element) or MLflow's Plotly graph (its
 # traces on the graph's element, drawn into the plot's SVG).
 CHARTS_DRAWN = """(n) => {
@@ -206,9 +214,54 @@ def _series_request(url: str) -> bool:
 
 
 def _when(page: Any, predicate: str, arg: str, timeout_ms: float = TIMEOUT_MS) -> float | None:
-    """Seconds from navigation start to the first frame where ``predicate(arg)`` held."""
+    """Seconds from navigation start to the first frame where ``predicate(arg)`` held, polled
+    from when Playwright installs it (for checks after the page has loaded)."""
     try:
         handle = page.wait_for_function(predicate, arg=arg, polling="raf", timeout=timeout_ms)
+    except PlaywrightTimeout:
+        return None
+    return float(handle.json_value()) / 1000
+
+
+# Installed before navigation (an init script): from the document's first frame, each step's
+# predicate is polled every animation frame, in order (a step starts once the one before it
+# held), and the performance.now() of the first frame it held is kept. Polling from the start
+# times the page, not Playwright's round trips to install a poll after navigating (up to
+# ~0.1 s late under load, measured).
+WATCH = """(steps) => {
+  if (window.top !== window) return;
+  const found = window.__benchWhen = {};
+  let i = 0;
+  const tick = () => {
+    while (i < steps.length) {
+      const [name, predicate, arg] = steps[i];
+      const at = predicate(arg);
+      if (!at) break;
+      found[name] = at;
+      i++;
+    }
+    if (i < steps.length) requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}"""
+
+
+def _watch(context: Any, *steps: tuple[str, str, str]) -> None:
+    """Polls ``steps`` ((name, predicate, arg), in order) in every page the context opens."""
+    # The predicates inline, as code (no eval: tracklet's CSP has no 'unsafe-eval').
+    listed = ", ".join(f"[{json.dumps(n)}, ({p}), {json.dumps(a)}]" for n, p, a in steps)
+    context.add_init_script(f"({WATCH})([{listed}]);")
+
+
+def _watched(page: Any, name: str, timeout_ms: float = TIMEOUT_MS) -> float | None:
+    """Seconds from navigation start to the first frame where the watched step ``name`` held."""
+    try:
+        handle = page.wait_for_function(
+            "(name) => window.__benchWhen && window.__benchWhen[name]",
+            arg=name,
+            polling=50,
+            timeout=timeout_ms,
+        )
     except PlaywrightTimeout:
         return None
     return float(handle.json_value()) / 1000
@@ -232,11 +285,12 @@ def _charts50(url: str, ids: dict[str, Any], browser: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     experiment = ids["experiment"]
     context = browser.new_context(viewport=TALL)
+    _watch(context, ("charts50", CHARTS_DRAWN, str(CHART_KEYS)))
     page = context.new_page()
     requests: list[str] = []
     page.on("request", lambda r: _series_request(r.url) and requests.append(r.url))
     page.goto(f"{url}/#/experiments/{experiment}/runs/{ids['keys50']}/model-metrics")
-    out["charts50"] = _when(page, CHARTS_DRAWN, str(CHART_KEYS), 2 * TIMEOUT_MS)  # MLflow: 22 s
+    out["charts50"] = _watched(page, "charts50", 2 * TIMEOUT_MS)  # MLflow: 22 s
     page.wait_for_timeout(500)
     out["charts50_requests"] = len(requests)
     context.close()
@@ -247,10 +301,11 @@ def _parcoords(kind: str, url: str, ids: dict[str, Any], browser: Any) -> dict[s
     out: dict[str, Any] = {}
     experiment = ids["experiment"]
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    _watch(context, ("parcoords", PARCOORDS_DRAWN, str(len(ids["compare"]))))
     page = context.new_page()
     runs = json.dumps(ids["compare"], separators=(",", ":"))
     page.goto(f"{url}/#/compare-runs?runs={runs}&experiments={json.dumps([experiment])}")
-    out["parcoords"] = _when(page, PARCOORDS_DRAWN, str(len(ids["compare"])))
+    out["parcoords"] = _watched(page, "parcoords")
     out["parcoords_state"] = page.evaluate(PARCOORDS_STATE) if kind == "mlflow" else ""
     context.close()
     return out
@@ -297,15 +352,19 @@ def measure(
 def _table(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    steps = [("first_row", VISIBLE, f"run-{runs - 1:05d}")]
+    if kind == "tracklet":
+        # A user drags the scrollbar to the end as soon as the first row shows: every frame the
+        # grid is scrolled to its end until the oldest run is visible, timed from navigation.
+        steps.append(("last_row", SCROLL_TO_END_AND_FIND, "run-00000"))
+    _watch(context, *steps)
     page = context.new_page()
     scripts: list[Any] = []
     page.on("requestfinished", lambda r: r.resource_type == "script" and scripts.append(r))
     page.goto(f"{url}/#/experiments/{ids['experiment']}/runs", wait_until="commit")
-    out["first_row"] = _when(page, VISIBLE, f"run-{runs - 1:05d}")
+    out["first_row"] = _watched(page, "first_row")
     if kind == "tracklet":
-        # A user drags the scrollbar to the end as soon as the first row shows: every frame the
-        # grid is scrolled to its end until the oldest run is visible, timed from navigation.
-        out["last_row"] = _when(page, SCROLL_TO_END_AND_FIND, "run-00000")
+        out["last_row"] = _watched(page, "last_row")
     else:
         out["last_row"] = None  # MLflow pages 100 runs per "load more" click
     # Both UIs keep connections open (polling, an event stream): no "network idle"; by now the
@@ -322,6 +381,11 @@ def _table(kind: str, url: str, ids: dict[str, Any], runs: int, browser: Any) ->
 def _chart(kind: str, url: str, ids: dict[str, Any], browser: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     context = browser.new_context(viewport={"width": 1400, "height": 900})
+    if kind == "tracklet":  # drawn: the uPlot holds the data, its y range both spikes
+        _watch(context, ("chart", CHART_WITH_SPIKES, "loss"))
+    else:
+        selector = ".js-plotly-plot .scatterlayer path, .js-plotly-plot canvas"
+        _watch(context, ("chart", SELECTED, selector))
     page = context.new_page()
     metric_bytes: list[int] = []
     page.on(
@@ -335,12 +399,7 @@ def _chart(kind: str, url: str, ids: dict[str, Any], browser: Any) -> dict[str, 
         f"{url}/#/experiments/{ids['experiment']}/runs/{ids['hist']}/model-metrics",
         wait_until="commit",
     )
-    selector = (
-        "[data-key=loss] [data-testid=chart-canvas] canvas"
-        if kind == "tracklet"
-        else ".js-plotly-plot .scatterlayer path, .js-plotly-plot canvas"
-    )
-    out["chart"] = _when(page, SELECTED, selector)
+    out["chart"] = _watched(page, "chart")
     if kind == "tracklet":
         y = page.locator("[data-key=loss] [data-testid=chart-canvas]")
         out["spikes"] = (
