@@ -1,24 +1,27 @@
-"""PostgreSQL connections for one-statement writes (``pg_points``), kept checked out.
+"""PostgreSQL connections for one-statement writes (``pg_points``) and reads, kept checked out.
 
 The engine's pool pings a connection at every checkout (``pool_pre_ping``): a round trip as
-dear as a small write's statement. Writers here keep up to ``IDLE`` connections of their own
-between calls instead, so a write is the statement's round trip alone. A connection that fails
-(the server restarted, say) is invalidated, not reused.
+dear as a small write's statement. Writers and readers here keep up to ``IDLE`` connections of
+their own between calls instead, so a write is the statement's round trip alone, and a read's
+first statement doubles as the liveness check (``reader``). A connection that fails (the server
+restarted, say) is invalidated, not reused.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from tracklet.store.sql.compiled import Db
 from tracklet.store.sql.fork_gate import GATE, keep_inherited
 
-IDLE = 4  # connections kept between writes (more are checked out while more write at once)
+IDLE = 8  # connections kept between calls (more are checked out while more run at once)
+
+T = TypeVar("T")
 
 
 class StatementPool:
@@ -38,6 +41,39 @@ class StatementPool:
                 raw = self._engine.raw_connection()
             try:
                 yield Db(raw.driver_connection, self._engine.dialect.name)
+            except BaseException as error:
+                if _is_broken(raw, error):
+                    raw.invalidate()
+                    raw.close()
+                    raise
+                self._keep(raw)
+                raise
+            self._keep(raw)
+
+    @contextmanager
+    def reader(self, probe: Callable[[Db], T]) -> Iterator[tuple[Db, T]]:
+        """A kept connection and what ``probe`` (its first statement) returned. A search under
+        load paid one round trip, and a wake-up, for the pool's ping: here the probe is the
+        check. If it finds a kept connection broken (the database restarted since, say), it
+        runs again, once, on a new connection from the engine's pool, which pings."""
+        with GATE:
+            with self._lock:
+                raw = self._idle.pop() if self._idle else None
+            if raw is None:
+                raw = self._engine.raw_connection()
+            try:
+                db = Db(raw.driver_connection, self._engine.dialect.name)
+                try:
+                    result = probe(db)
+                except Exception as error:
+                    if not _is_broken(raw, error):
+                        raise
+                    raw.invalidate()
+                    raw.close()
+                    raw = self._engine.raw_connection()
+                    db = Db(raw.driver_connection, self._engine.dialect.name)
+                    result = probe(db)
+                yield db, result
             except BaseException as error:
                 if _is_broken(raw, error):
                     raw.invalidate()

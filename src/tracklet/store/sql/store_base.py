@@ -137,6 +137,15 @@ class SqlStoreBase:
     def _reader(self) -> Iterator[Db]:
         """A pooled connection for reads; WAL lets it run beside the writer. Wide metric
         batches still pending (from any process) are folded first, so the read sees them."""
+        if self._one_statement_batches:  # PostgreSQL: a kept connection, probed (see reader)
+            with self._statements.reader(metric_batches.any_pending) as (db, pending):
+                if not pending:
+                    yield db
+                    return
+            self._fold_pending()  # outside the reader: the fold takes the writer's lock
+            with self._statements.reader(metric_batches.any_pending) as (db, _):
+                yield db
+            return
         GATE.enter()
         try:
             raw = self._engine.raw_connection()
