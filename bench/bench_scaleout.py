@@ -96,6 +96,34 @@ def _rss_tree(pid: int) -> int:
     return total
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process on this machine (its backends included)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if not f.read().startswith("postgres"):
+                        continue
+            except OSError:
+                continue
+            total += _cpu_seconds(int(entry))
+    return total
+
+
 class Server:
     """``tracklet server`` or ``mlflow server`` as a subprocess (its own process group)."""
 
@@ -407,21 +435,34 @@ def _count_points(url: str, run_ids: list[str]) -> int:
 def bench_logbatch(args: argparse.Namespace, work: Path) -> list[Row]:
     rates: dict[str, float] = {}
     lost: dict[str, int] = {}
+    cpu: dict[str, str] = {}
     for kind in ["tracklet"] + ([] if args.no_mlflow else ["mlflow"]):
         with _schema(args.postgres) as uri:
             servers = _cluster(kind, uri, work)
             try:
                 urls = [s.url for s in servers]
                 _, run_ids = _runs(urls[0], 4)
+                servers_before = sum(_cpu_seconds(s.proc.pid) for s in servers)
+                postgres_before = _postgres_cpu()
                 results = _collect(_writers(urls, run_ids, args.batches))
+                server_cpu = sum(_cpu_seconds(s.proc.pid) for s in servers) - servers_before
+                postgres_cpu = _postgres_cpu() - postgres_before
                 sent = sum(r["points"] for r in results)
                 elapsed = max(r["t1"] for r in results) - min(r["t0"] for r in results)
                 rates[kind] = sent / elapsed
+                # Where a request's CPU goes: what bounds the rate on a machine's cores.
+                requests = sent / (KEYS * STEPS) or 1
+                client_cpu = sum(r["cpu"] for r in results)
+                cpu[kind] = (
+                    f"{kind} CPU ms/request: servers {server_cpu / requests * 1000:.2f}, "
+                    f"PostgreSQL {postgres_cpu / requests * 1000:.2f}, "
+                    f"clients {client_cpu / requests * 1000:.2f}"
+                )
                 lost[kind] = sent - _count_points(urls[-1], run_ids)
             finally:
                 for s in servers:
                     s.stop()
-    note = ", ".join(f"{k} lost {v}" for k, v in lost.items())
+    note = "; ".join(f"{k} lost {v}; {cpu[k]}" for k, v in lost.items())
     return [
         Row(
             f"log-batch 4 clients x {args.batches} x 1000 points, 3 servers, PostgreSQL",
@@ -447,6 +488,7 @@ def worker(run_id: str, batches: int, go: float, until: float, urls: list[str]) 
     headers = {"Content-Type": "application/json"}
     time.sleep(max(0.0, go - time.time()))
     t0 = time.time()
+    cpu0 = time.process_time()
     points = failed = 0
     batch = 0
     while (until and time.time() < until) or (not until and batch < batches):
@@ -459,7 +501,8 @@ def worker(run_id: str, batches: int, go: float, until: float, urls: list[str]) 
         else:
             failed += 1
         batch += 1
-    emit({"points": points, "failed": failed, "t0": t0, "t1": time.time()})
+    cpu = time.process_time() - cpu0
+    emit({"points": points, "failed": failed, "t0": t0, "t1": time.time(), "cpu": cpu})
 
 
 def _batch_body(run_id: str, batch: int) -> bytes:
