@@ -3,6 +3,8 @@ checks 12-14, 16-17, 20-22 on small data)."""
 
 from __future__ import annotations
 
+import json
+import struct
 import threading
 import time
 from typing import Any
@@ -188,8 +190,15 @@ def test_chart_grid_one_request_search_and_controls(
     assert len(requests) == 1
     assert requests[0].post_data_json == {
         "run_id": run_page_data.keys, "keys": "model", "x": "step", "width": 1000, "band": True,
+        "format": "binary",
     }  # fmt: skip
-    assert len(requests[0].response().json()["series"]) == 12
+    answer = requests[0].response()
+    assert answer.headers["content-type"] == "application/octet-stream"
+    (size,) = struct.unpack_from("<I", answer.body())
+    header = json.loads(answer.body()[4 : 4 + size])
+    assert [s["key"] for s in header["series"]] == sorted(
+        [f"train/m{k:02d}" for k in range(8)] + [f"val/m{k:02d}" for k in range(4)]
+    )
     page.get_by_test_id("chart-search").fill("m0[0-2]")
     page.wait_for_function("() => document.querySelectorAll('[data-testid=chart]').length === 6")
     assert sorted(charts.evaluate_all("c => c.map(e => e.dataset.key)")) == [

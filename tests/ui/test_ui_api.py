@@ -3,6 +3,7 @@ runs/search, experiment keys, M4 series that keep spikes, raw binary series, SSE
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import struct
@@ -223,6 +224,93 @@ def test_series_of_a_run_model_or_system_keys(client: TestClient) -> None:
     missing = client.post(url, json={"run_id": "0" * 32, "keys": "model"})
     assert missing.status_code == 404
     assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def _decode_binary(data: bytes) -> list[dict[str, Any]]:
+    """series_binary's layout, read back: the header's series with their float64 columns."""
+    (size,) = struct.unpack_from("<I", data)
+    header = json.loads(data[4 : 4 + size])
+    at = 4 + size + (-(4 + size) % 8)
+    out = []
+    for meta in header["series"]:
+        n = meta.pop("n")
+        names = ["x", "y", "min", "max"] if meta["band"] else ["x", "y"]
+        columns = {}
+        if "x_run" in meta:
+            start, stride = meta.pop("x_run")
+            columns["x"] = [float(start + i * stride) for i in range(n)]
+            names.remove("x")
+        for name in names:
+            columns[name] = list(struct.unpack_from(f"<{n}d", data, at))
+            at += 8 * n
+        out.append({**meta, **columns})
+    assert at == len(data)
+    return out
+
+
+def header_of(data: bytes) -> dict[str, Any]:
+    (size,) = struct.unpack_from("<I", data)
+    header: dict[str, Any] = json.loads(data[4 : 4 + size])
+    return header
+
+
+def _same(a: float | str, b: float) -> bool:
+    """A JSON value (MLflow's strings for NaN and the infinities) equals a float64."""
+    if a == "NaN":
+        return math.isnan(b)
+    return {"Infinity": math.inf, "-Infinity": -math.inf}.get(a, a) == b  # type: ignore[arg-type]
+
+
+def test_series_binary_holds_the_json_answers_points(client: TestClient) -> None:
+    """format=binary: the same series as JSON, points as float64 columns (NaN and infinities
+    as values), the band's min/max columns when reduced; no gzip (doubles barely compress)."""
+    n = 5000
+    values = [math.cos(i / 100) for i in range(n)]
+    values[10], values[20], values[30] = math.nan, math.inf, -math.inf
+    run_id = _run(client)
+    wire = {10: "NaN", 20: "Infinity", 30: "-Infinity"}  # JSON has no literal for them
+    metrics = [
+        {"key": "v", "value": wire.get(i, v), "timestamp": 7 + i, "step": i}
+        for i, v in enumerate(values)
+    ]
+    for start in range(0, n, 1000):
+        body = {"run_id": run_id, "metrics": metrics[start : start + 1000]}
+        assert client.post(f"{API}/runs/log-batch", json=body).status_code == 200
+    points = [
+        {"key": "s", "value": 2.5, "timestamp": 1, "step": 4},
+        {"key": "s", "value": "NaN", "timestamp": 2, "step": 5},
+    ]
+    short = _run(client, metrics=points)
+    url = f"{UI}/metrics/series"
+    body = {"series": [{"run_id": run_id, "key": "v"}, {"run_id": short, "key": "s"}], "width": 100}
+    as_json = client.post(url, json=body).json()["series"]
+    answer = client.post(url, json={**body, "format": "binary"})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "application/octet-stream"
+    assert "content-encoding" not in answer.headers
+    as_binary = _decode_binary(answer.content)
+    assert [s["band"] for s in as_binary] == [True, False]
+    for j, b in zip(as_json, as_binary, strict=True):
+        for name in ("run_id", "key", "n_total", "n_in_range", "sampled", "last_step"):
+            assert j[name] == b[name]
+        assert j["last_timestamp"] == b["last_timestamp"]
+        assert [float(v) for v in j["x"]] == b["x"]
+        assert all(_same(u, v) for u, v in zip(j["y"], b["y"], strict=True))
+        if j["band"]:
+            assert all(_same(u, v) for u, v in zip(j["band"]["min"], b["min"], strict=True))
+            assert all(_same(u, v) for u, v in zip(j["band"]["max"], b["max"], strict=True))
+    full, few = as_binary
+    assert full["sampled"]
+    assert len(full["x"]) <= 400
+    assert full["y"][full["x"].index(20.0)] == math.inf  # the first column's max and min
+    assert full["y"][full["x"].index(30.0)] == -math.inf
+    assert full["max"][0] == math.inf
+    assert few["x"] == [4.0, 5.0]
+    assert "x_run" in header_of(answer.content)["series"][1]  # steps 4, 5: a run, not a column
+    assert "x_run" not in header_of(answer.content)["series"][0]  # M4's picks
+    assert few["y"][0] == 2.5
+    assert math.isnan(few["y"][1])
+    assert client.post(url, json={**body, "format": "xml"}).status_code == 400
 
 
 def test_series_rejects_bad_requests(client: TestClient) -> None:

@@ -37,17 +37,22 @@ export function bootAnswer<T>(path: string, body: unknown, base = TRACKLET): T |
   return boot?.[bootKey("POST", base + path, JSON.stringify(body))]?.value as T | undefined;
 }
 
-async function load(url: string, init?: RequestInit): Promise<Answer> {
+type Decode = (body: ArrayBuffer) => unknown;
+
+async function load(url: string, init?: RequestInit, decode?: Decode): Promise<Answer> {
   const r = await fetch(url, init);
-  return { ok: r.ok, status: r.status, statusText: r.statusText, text: await r.text() };
+  const answer: Answer = { ok: r.ok, status: r.status, statusText: r.statusText, text: "" };
+  if (r.ok && decode) answer.value = decode(await r.arrayBuffer());
+  else answer.text = await r.text();
+  return answer;
 }
 
-async function request<T>(url: string, init?: RequestInit): Promise<T> {
+async function request<T>(url: string, init?: RequestInit, decode?: Decode): Promise<T> {
   const started = takeBoot(url, init);
   if (started?.value !== undefined) return started.value as T;
   let answer: Answer;
   try {
-    answer = await (started ? started.answer.catch(() => load(url, init)) : load(url, init));
+    answer = await (started ? started.answer.catch(() => load(url, init, decode)) : load(url, init, decode));
   } catch (e) {
     throw new ApiError(`Cannot reach the server (${String(e)})`, 0, "NETWORK");
   }
@@ -85,6 +90,12 @@ export function post<T>(path: string, body: unknown, base = MLFLOW): Promise<T> 
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(body),
   });
+}
+
+/** A POST to tracklet's UI routes whose ok answer is binary, read by ``decode``. */
+export function trackletBinary<T>(path: string, body: unknown, decode: (body: ArrayBuffer) => T): Promise<T> {
+  const init = { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+  return request<T>(TRACKLET + path, init, decode);
 }
 
 export function tracklet<T>(path: string, body?: unknown): Promise<T> {

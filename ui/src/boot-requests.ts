@@ -60,7 +60,7 @@ export function windowBody(q: RunsQuery, offset: number, limit: number, snapshot
 /** metrics/series: the series of a run's model ("model") or system ("system/...") metric keys,
  * the run page's chart grid at its default settings. */
 export function runSeriesBody(runId: string, keys: "model" | "system") {
-  return { run_id: runId, keys, x: "step", width: SERIES_WIDTH, band: true };
+  return { run_id: runId, keys, x: "step", width: SERIES_WIDTH, band: true, format: "binary" };
 }
 
 /** The first window the runs table asks for after its first page (which gives the total). */

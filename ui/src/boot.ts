@@ -5,6 +5,7 @@
 // run, its charts' series (one request) and the chart code. The app takes each over when it makes
 // the very same request (api.ts), once; a new route drops the rest. No localStorage here: its
 // first read in a fresh profile can stall.
+import { decodeSeries } from "./series-codec";
 import {
   BOOT_PAGE,
   type Answer,
@@ -25,7 +26,8 @@ declare const CHART_MODULES: string[];
 const boot: Boot = {};
 (window as { __tlBoot?: Boot }).__tlBoot = boot;
 
-function start(url: string, body?: object, then?: (value: unknown) => void): void {
+/** Starts the request; ``decode`` reads an ok answer's body (JSON text otherwise). */
+function start(url: string, body?: object, then?: (value: unknown) => void, decode?: (body: ArrayBuffer) => unknown): void {
   const text = body === undefined ? undefined : JSON.stringify(body);
   const init: RequestInit & { priority?: string } = { priority: "high" };
   if (text !== undefined) {
@@ -33,21 +35,22 @@ function start(url: string, body?: object, then?: (value: unknown) => void): voi
     init.headers = { "Content-Type": "application/json" };
     init.body = text;
   }
-  const started: Started = {
-    answer: fetch(url, init).then((r) =>
-      r.text().then((t): Answer => {
-        const answer: Answer = { ok: r.ok, status: r.status, statusText: r.statusText, text: t };
-        if (r.ok) {
-          try {
-            answer.value = started.value = JSON.parse(t);
-          } catch {
-            // not JSON: the app's request reads the text
-          }
+  const read = (r: Response): Promise<Answer> => {
+    const answer: Answer = { ok: r.ok, status: r.status, statusText: r.statusText, text: "" };
+    if (r.ok && decode) return r.arrayBuffer().then((b) => ((answer.value = started.value = decode(b)), answer));
+    return r.text().then((t) => {
+      answer.text = t;
+      if (r.ok) {
+        try {
+          answer.value = started.value = JSON.parse(t);
+        } catch {
+          // not JSON: the app's request reads the text
         }
-        return answer;
-      }),
-    ),
+      }
+      return answer;
+    });
   };
+  const started: Started = { answer: fetch(url, init).then(read) };
   started.answer.then((a) => a.value !== undefined && then?.(a.value), () => {});
   boot[bootKey(init.method ?? "GET", url, text)] = started;
 }
@@ -65,7 +68,7 @@ if (runs) {
 } else if (metrics) {
   const runId = decodeURIComponent(metrics[1]);
   start(MLFLOW + "runs/get?" + new URLSearchParams({ run_id: runId }).toString());
-  start(TRACKLET + "metrics/series", runSeriesBody(runId, metrics[2] as "model" | "system"));
+  start(TRACKLET + "metrics/series", runSeriesBody(runId, metrics[2] as "model" | "system"), undefined, decodeSeries);
   for (const href of CHART_MODULES) {
     const link = document.createElement("link");
     link.rel = "modulepreload";

@@ -1,6 +1,7 @@
 // Fetching chart data: requests made in the same tick go out as one batched series request
 // (up to 100 series each), so a grid of 50 charts costs one round trip.
-import { type Series, booted, tracklet } from "./api";
+import { type Series, booted, trackletBinary } from "./api";
+import { decodeSeries } from "./series-codec";
 import { SERIES_WIDTH, runSeriesBody } from "./boot-requests";
 
 export type XKind = "step" | "wall" | "relative";
@@ -62,7 +63,7 @@ export class SeriesLoader {
     if (found === undefined) {
       const body = runSeriesBody(runId, kind);
       found = booted("metrics/series", body)
-        ? tracklet<{ series: Series[] }>("metrics/series", body).then((r) => new Map(r.series.map((s) => [s.key, s])))
+        ? trackletBinary("metrics/series", body, decodeSeries).then((all) => new Map(all.map((s) => [s.key, s])))
         : null;
       this.boot.set(id, found);
     }
@@ -105,13 +106,13 @@ export async function fetchSeries(
     x,
     width: Math.max(1, Math.min(4096, Math.round(width))),
     band: true,
+    format: "binary",
   };
   if (range) {
     body.x_min = range[0];
     body.x_max = range[1];
   }
-  const r = await tracklet<{ series: Series[] }>("metrics/series", body);
-  return r.series;
+  return trackletBinary("metrics/series", body, decodeSeries);
 }
 
 /** TensorBoard's debiased exponential moving average (weight in [0, 1)). */

@@ -2,7 +2,8 @@
 
 ``POST /ajax-api/2.0/tracklet/metrics/series``: many (run, key) series in one request (a whole
 chart grid; browsers open only six connections per host), each cut to ``[x_min, x_max]`` and
-reduced by M4 to at most four points per pixel column, with a min/max band when reduced. The
+reduced by M4 to at most four points per pixel column, with a min/max band when reduced, as JSON
+or (``"format": "binary"``) as float64 columns (series_binary.py). The
 series are named (``series``: ``[{run_id, key}]``) or are a run's model or system metrics
 (``run_id`` and ``keys``: ``"model"`` or ``"system"``, the first MAX_SERIES keys in order): what
 a run page's chart grid shows, which index.html's bootstrap asks for before the app knows the
@@ -27,6 +28,7 @@ from starlette.routing import Route
 from tracklet.entities.metric import MetricHistory
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.rpc import state_of
+from tracklet.server.ui import series_binary
 from tracklet.server.ui.downsample import in_range, m4
 from tracklet.server.ui.replies import field, json_body, json_reply, reply
 from tracklet.store.base import TrackingStore
@@ -89,8 +91,9 @@ def one_series(
     band: bool,
 ) -> dict[str, Any]:
     history = store.get_metric_history(run_id, key)
+    # Histories come in time order (TrackingStore.get_metric_history): the last is the latest.
     last_step = history.steps[-1] if len(history) else None
-    last_timestamp = max(history.timestamps) if len(history) else None
+    last_timestamp = history.timestamps[-1] if len(history) else None
     xs, _, ys = series_columns(history, x)
     start, stop = in_range(xs, x_min, x_max)
     reduced = m4(xs, ys, start, stop, width)
@@ -101,17 +104,22 @@ def one_series(
         "n_in_range": stop - start,
         "sampled": reduced.sampled,
         "x": [xs[i] for i in reduced.indices],
-        "y": _numbers([ys[i] for i in reduced.indices]),
+        "y": [ys[i] for i in reduced.indices],
         "band": None,
         "last_step": last_step,
         "last_timestamp": last_timestamp,
     }
     if band and reduced.band_min is not None and reduced.band_max is not None:
-        out["band"] = {
-            "x": out["x"],
-            "min": _numbers(reduced.band_min),
-            "max": _numbers(reduced.band_max),
-        }
+        out["band"] = {"x": out["x"], "min": reduced.band_min, "max": reduced.band_max}
+    return out
+
+
+def as_json(series: dict[str, Any]) -> dict[str, Any]:
+    """A series of one_series with MLflow's strings for NaN and the infinities."""
+    out = {**series, "y": _numbers(series["y"])}
+    if series["band"] is not None:
+        band = series["band"]
+        out["band"] = {**band, "min": _numbers(band["min"]), "max": _numbers(band["max"])}
     return out
 
 
@@ -188,12 +196,23 @@ async def _reply(
         )
     x_min, x_max = _bound(body, "x_min"), _bound(body, "x_max")
     band = field(body, "band", bool, True)
+    form = field(body, "format", str, "json")
+    if form not in ("json", "binary"):
+        raise MlflowException(
+            f"Invalid value {form!r} for parameter 'format' supplied: 'json' or 'binary'.",
+            INVALID_PARAMETER_VALUE,
+        )
     store = state_of(request).store
 
-    def read() -> list[dict[str, Any]]:
-        return [one_series(store, r, k, x, x_min, x_max, width, band) for r, k in pairs_of(store)]
+    def answer() -> Response:
+        found = [one_series(store, r, k, x, x_min, x_max, width, band) for r, k in pairs_of(store)]
+        if form == "binary":  # float64s: barely compressible, and nothing to encode or parse
+            return reply(request, series_binary.encode(found), series_binary.MEDIA_TYPE, False)
+        return json_reply(request, {"series": [as_json(one) for one in found]})
 
-    return json_reply(request, {"series": await run_in_threadpool(read)})
+    # Encoded and compressed off the event loop too (zlib lets go of the GIL meanwhile), so
+    # that a big answer does not hold up the page's other requests.
+    return await run_in_threadpool(answer)
 
 
 async def raw(request: Request) -> Response:
