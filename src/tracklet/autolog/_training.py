@@ -3,10 +3,11 @@ signatures, and batched per-step metrics."""
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tracklet.autolog._patch import register_training_session_check
@@ -137,7 +138,13 @@ def wait_in_background(integration: str, logger: RunLogger) -> None:
 class RunLogger:
     """Queues a run's params, tags and metrics on the asynchronous path (metrics keep their
     dataset and model links, as MLflow's autologging client writes them); :meth:`wait`
-    returns once everything queued is written, and raises a write's error."""
+    returns once everything queued is written, and raises a write's error.
+
+    Per-step metrics (:meth:`record_metrics`) are buffered as given and queued by the
+    background worker (``tracking/background.py``) about a thousand points at a time: a
+    training step pays for a tuple per value, not for the points, their checks or the
+    conversion of a tensor to a float. Chunks are queued in the order recorded, whichever
+    thread drains them; readers and ``end_run`` of the run wait for the worker's drains."""
 
     def __init__(
         self, client: Any, run_id: str, experiment_id: str = "", start_time: int = 0
@@ -148,6 +155,9 @@ class RunLogger:
         self.start_time = start_time
         self._pending: dict[str, Any] = {}  # run id -> its latest queued operation
         self._buffer: list[Any] = []
+        self._chunks: collections.deque[list[Any]] = collections.deque()
+        self._lock = threading.Lock()  # one drain at a time: chunks queue in order
+        self._errors: list[Exception] = []  # of drains on the worker, raised by wait()
 
     def log_params(self, params: dict[str, Any], run_id: str | None = None) -> None:
         from tracklet.entities import Param
@@ -184,38 +194,63 @@ class RunLogger:
         self._queue(run_id, metrics=batch)
 
     def record_metrics(
-        self, metrics: dict[str, float], step: int | None, model_id: str | None = None
+        self, metrics: Mapping[str, Any], step: int | None, model_id: str | None = None
     ) -> None:
-        """Buffer per-step metrics; they are queued in batches of about a thousand points (a
-        training step pays for building the points only)."""
+        """Buffer per-step metrics: numbers, or anything ``float()`` takes (a tensor is
+        converted when its chunk is queued, off the training thread)."""
         now = int(time.time() * 1000)
         step = step or 0
         buffer = self._buffer
-        # Plain tuples here; the Metric entities are built once per batch, off the step's path.
         for key, value in metrics.items():
             buffer.append((key, value, now, step, model_id))
         if len(buffer) >= _BUFFERED_POINTS:
-            self.flush_metrics()
+            self.flush_metrics(background=True)
 
-    def flush_metrics(self) -> None:
-        """Queue the buffered per-step metrics."""
+    def flush_metrics(self, background: bool = False) -> None:
+        """Queue the buffered per-step metrics: here, or with ``background`` on the worker
+        (started at once, even inside a patched call's ``held()`` block)."""
+        if self._buffer:
+            self._chunks.append(self._buffer)
+            self._buffer = []
+        if not self._chunks:
+            return
+        if background:
+            from tracklet.tracking import background as worker
+
+            worker.submit(self.run_id, self._drain, hold=False)
+        else:
+            self._drain(raise_errors=True)
+
+    def _drain(self, raise_errors: bool = False) -> None:
         from tracklet.entities import Metric
 
-        if self._buffer:
-            buffer, self._buffer = self._buffer, []
-            run_id = self.run_id
-            points = [
-                Metric(k, v, t, s, None, None, m, run_id) if m else Metric(k, v, t, s)
-                for k, v, t, s, m in buffer
-            ]
-            self._queue(run_id, metrics=points)
+        run_id = self.run_id
+        with self._lock:
+            while self._chunks:
+                chunk = self._chunks.popleft()
+                try:
+                    points = [
+                        Metric(k, float(v), t, s, None, None, m, run_id)
+                        if m
+                        else Metric(k, float(v), t, s)
+                        for k, v, t, s, m in chunk
+                    ]
+                    self._queue(run_id, metrics=points)
+                except Exception as error:
+                    if raise_errors:
+                        raise
+                    self._errors.append(error)  # the worker's: wait() raises it
 
     def _queue(self, run_id: str, **batch: Any) -> None:
         self._pending[run_id] = self.client.log_batch(run_id, synchronous=False, **batch)
 
     def wait(self) -> None:
         self.flush_metrics()
-        pending, self._pending = self._pending, {}
+        with self._lock:  # after any drain still running on the worker
+            pending, self._pending = self._pending, {}
+            errors, self._errors = self._errors, []
         for operation in pending.values():
             if operation is not None:
                 operation.wait()
+        if errors:
+            raise errors[0]

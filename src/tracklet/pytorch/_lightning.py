@@ -45,12 +45,13 @@ def _callback_classes(pl: Any) -> tuple[type, type]:
             self.epoch_metrics: set[str] = set()
             self.example: Any = None
             self._forward: Any = None
+            if not self.every_step and _skips_hooks(pl):
+                self.__dict__["on_train_batch_end"] = None  # see _skip_unused_hooks
 
         def _log(self, trainer: Any, step: int, items: list[tuple[str, Any]]) -> None:
             if trainer.sanity_checking:
                 return
-            metrics = {name: float(value) for name, value in items}
-            self.logger.record_metrics(metrics, step, self.model_id)
+            self.logger.record_metrics({n: float(v) for n, v in items}, step, self.model_id)
 
         def on_train_epoch_end(self, trainer: Any, pl_module: Any, *args: Any) -> None:
             items = [
@@ -64,15 +65,20 @@ def _callback_classes(pl: Any) -> tuple[type, type]:
             if not self.every_step:
                 return
             metrics = trainer.callback_metrics
+            epoch_metrics = self.epoch_metrics
             items = [
                 (n, v)
                 for n, v in metrics.items()
-                if n not in self.epoch_metrics and f"{n}_step" not in metrics
+                if n not in epoch_metrics and f"{n}_step" not in metrics
             ]
             self.step_metrics.update(n for n, _ in items)
             step = trainer.global_step
             if ((step // self.steps_per_training_step) + 1) % self.every_step == 0:
-                self._log(trainer, step, items)
+                if trainer.sanity_checking:
+                    return
+                # The step's tensors as they are (Lightning logs a clone per step, never
+                # changed after): float() is called off the training thread, in a batch.
+                self.logger.record_metrics(dict(items), step, self.model_id)
 
         def on_train_start(self, trainer: Any, pl_module: Any) -> None:
             self.logger.set_tags({"Mode": "training"})
@@ -117,13 +123,13 @@ def _callback_classes(pl: Any) -> tuple[type, type]:
                 self._forward = None
 
         def on_train_end(self, trainer: Any, pl_module: Any) -> None:
-            self.logger.flush_metrics()
+            self.logger.flush_metrics(background=True)
 
         def on_test_end(self, trainer: Any, pl_module: Any) -> None:
             self.logger.set_tags({"Mode": "testing"})
             metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
             self.logger.record_metrics(metrics, 0, self.model_id)
-            self.logger.flush_metrics()
+            self.logger.flush_metrics(background=True)
 
     class _CheckpointCallback(pl.Callback):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -138,6 +144,8 @@ def _callback_classes(pl: Any) -> tuple[type, type]:
                 get_config(FLAVOR, "checkpoint_save_freq", "epoch"),
             )
             self.trainer: Any = None
+            if not isinstance(self.checkpoints.save_freq, int) and _skips_hooks(pl):
+                self.__dict__["on_train_batch_end"] = None  # saved at epoch ends: no step hook
 
         def _save(self, path: str) -> None:
             state = self.trainer._checkpoint_connector.dump_checkpoint(
@@ -169,8 +177,32 @@ def _callback_classes(pl: Any) -> tuple[type, type]:
 
     exception_safe_methods(FLAVOR, _AutologCallback)
     exception_safe_methods(FLAVOR, _CheckpointCallback)
+    _skip_unused_hooks(pl, _AutologCallback)
+    _skip_unused_hooks(pl, _CheckpointCallback)
     _classes[pl.__name__] = (_AutologCallback, _CheckpointCallback)
     return _classes[pl.__name__]
+
+
+# Called on the callback directly, not through the trainer's dispatch: they must stay methods.
+_DIRECT_HOOKS = frozenset({"on_save_checkpoint", "on_load_checkpoint"})
+
+
+def _skips_hooks(pl: Any) -> bool:
+    """Whether this Lightning skips a hook that is not callable (older ones call each)."""
+    call = getattr(getattr(pl, "trainer", None), "call", None)
+    return call is not None and hasattr(call, "_call_callback_hooks")
+
+
+def _skip_unused_hooks(pl: Any, cls: type) -> None:
+    """Set the hooks ``cls`` does not define to None. Lightning (>= 1.6) dispatches each hook
+    to every callback whose attribute is callable, paying a profiler context, ``state_key``
+    and two ``lightning_module`` lookups per call: about ten no-op calls a training step
+    per callback, otherwise. (An instance's None for a hook it defines skips that one too.)"""
+    if not _skips_hooks(pl):
+        return
+    for name in vars(pl.Callback):
+        if name.startswith("on_") and name not in _DIRECT_HOOKS and name not in vars(cls):
+            setattr(cls, name, None)
 
 
 def _early_stop_params(callback: Any) -> dict[str, Any]:

@@ -58,9 +58,10 @@ def _release() -> None:
         _jobs.put(item)
 
 
-def submit(run_id: str, job: Callable[[], None], *also: str) -> None:
+def submit(run_id: str, job: Callable[[], None], *also: str, hold: bool = True) -> None:
     """Run ``job()`` on the worker thread; readers of ``run_id`` (and of the ``also`` keys,
-    e.g. the logged models it writes) wait for it."""
+    e.g. the logged models it writes) wait for it. ``hold=False`` starts it now even inside
+    :func:`held` (training's metric points: they must reach the store while it trains)."""
     global _thread
     keys = (_ALL, run_id, *also)
     with _cond:
@@ -70,7 +71,7 @@ def submit(run_id: str, job: Callable[[], None], *also: str) -> None:
             _thread = threading.Thread(target=_work, name="tracklet-artifacts", daemon=True)
             _thread.start()
             _register_exit_wait()
-    if _held.depth:
+    if hold and _held.depth:
         if _held.jobs is None:
             _held.jobs = []
         _held.jobs.append((keys, job))
