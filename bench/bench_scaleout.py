@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -602,6 +603,22 @@ def _populate(uri: str, count: int) -> str:
     return str(experiment)
 
 
+def _after_bulk_load(uri: str) -> None:
+    """The statement of docs/DEPLOY.md's ``after-bulk-load`` step, as an operator runs it after
+    such a load (autovacuum would, some time later; this machine's PostgreSQL may run without)."""
+    import psycopg
+
+    text = (ROOT / "docs" / "DEPLOY.md").read_text()
+    block = text.split("<!-- recipe: after-bulk-load -->", 1)[1]
+    match = re.search(r'-c "([^"]+)"', block)
+    assert match, "docs/DEPLOY.md's after-bulk-load step runs no statement"
+    statement = match.group(1)
+    started = time.perf_counter()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute(statement)
+    print(f"  {statement}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
 def bench_search(args: argparse.Namespace, work: Path) -> list[Row]:
     import httpx
 
@@ -610,6 +627,7 @@ def bench_search(args: argparse.Namespace, work: Path) -> list[Row]:
         servers = _cluster("tracklet", uri, work)
         try:
             experiment = _populate(uri, args.runs)
+            _after_bulk_load(uri)
             urls = [s.url for s in servers]
             _, writer_runs = _runs(urls[0], 4)
             queries = {

@@ -51,6 +51,10 @@ def test_recipe_blocks_are_the_documented_commands() -> None:
     for flag in ("--backend-store-uri", "--artifacts-destination", "--host", "--port"):
         assert flag in serve
     assert "/health" in recipe("health")
+    # bench_scaleout runs this statement after seeding its runs, as the recipe tells operators.
+    assert recipe("after-bulk-load").strip() == (
+        'psql "$TRACKLET_DB_URI" -c "VACUUM (ANALYZE) runs, latest_metrics, params, tags"'
+    )
 
 
 def _shim(bin_dir: Path) -> None:
