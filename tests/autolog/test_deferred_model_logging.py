@@ -19,7 +19,9 @@ import tracklet.sklearn
 from tracklet.entities import LoggedModelStatus
 from tracklet.tracking import _state, background
 
-pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::FutureWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
 
 
 @pytest.fixture
@@ -132,3 +134,116 @@ def test_a_failing_model_write_is_a_warning_and_training_goes_on(
             assert model.status == LoggedModelStatus.FAILED
     finally:
         tracklet.sklearn.autolog(disable=True)
+
+
+def _train_xgboost(x: Any, y: Any) -> Any:
+    import xgboost
+
+    return xgboost.train({"objective": "binary:logistic"}, xgboost.DMatrix(x, label=y), 4)
+
+
+def _train_lightgbm(x: Any, y: Any) -> Any:
+    import lightgbm
+
+    params = {"objective": "binary", "verbose": -1, "min_data_in_leaf": 5}
+    return lightgbm.train(params, lightgbm.Dataset(x, label=y), 4)
+
+
+def _train_keras(x: Any, y: Any) -> Any:
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    model.fit(x.astype("float32"), y.astype("float32"), epochs=2, verbose=0)
+    return model
+
+
+def _predict(flavor: str, model: Any, x: Any) -> Any:
+    if flavor == "xgboost":
+        import xgboost
+
+        return model.predict(xgboost.DMatrix(x))
+    if flavor == "keras":
+        return model.predict(x.astype("float32"), verbose=0)
+    return model.predict(x)
+
+
+_TRAIN = {"xgboost": _train_xgboost, "lightgbm": _train_lightgbm, "keras": _train_keras}
+
+
+@pytest.mark.parametrize("flavor", sorted(_TRAIN))
+def test_boosters_and_keras_models_are_written_on_the_worker(
+    flavor: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib
+
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    module = importlib.import_module(f"tracklet.{flavor}")
+    tracklet.set_tracking_uri(f"sqlite:///{tmp_path / 'deferred.db'}")
+    client = tracklet.MlflowClient()
+    release = threading.Event()
+    save = module.save_model
+    writers: list[str] = []
+
+    def held_save(*args: Any, **kwargs: Any) -> None:
+        writers.append(threading.current_thread().name)
+        assert release.wait(30)
+        save(*args, **kwargs)
+
+    monkeypatch.setattr(module, "save_model", held_save)
+    module.autolog()
+    try:
+        x, y = _data(4)
+        model = _TRAIN[flavor](x, y)
+        run_id = _state.last_active_run_id()
+        assert run_id is not None
+        # Training returned; the model is still being written, the run not yet ended.
+        assert background.pending(run_id) >= 1
+        assert client._run_now(run_id).info.status == "RUNNING"
+        expected = _predict(flavor, model, x)
+        release.set()
+        run = client.get_run(run_id)  # waits for the model, then the run's end
+        assert run.info.status == "FINISHED"
+        assert writers == ["tracklet-artifacts"]
+        model_id = _model_id(run_id)
+        assert client.get_logged_model(model_id).status == LoggedModelStatus.READY
+        loaded = module.load_model(f"models:/{model_id}")
+        np.testing.assert_allclose(_predict(flavor, loaded, x), expected, rtol=1e-5)
+    finally:
+        release.set()
+        tracklet.flush_async_logging()
+        module.autolog(disable=True)
+
+
+@pytest.mark.parametrize("flavor", sorted(_TRAIN))
+def test_a_failing_booster_or_keras_model_write_is_a_warning(
+    flavor: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import importlib
+
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    module = importlib.import_module(f"tracklet.{flavor}")
+    tracklet.set_tracking_uri(f"sqlite:///{tmp_path / 'failing.db'}")
+
+    def broken_save(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(module, "save_model", broken_save)
+    module.autolog()
+    try:
+        x, y = _data(5)
+        with caplog.at_level(logging.WARNING):
+            _TRAIN[flavor](x, y)
+            tracklet.flush_async_logging()
+        assert "Failed to log the model 'model': disk full" in caplog.text
+        run_id = _state.last_active_run_id()
+        assert run_id is not None
+        assert tracklet.MlflowClient().get_run(run_id).info.status == "FINISHED"
+        model = tracklet.MlflowClient().get_logged_model(_model_id(run_id))
+        assert model.status == LoggedModelStatus.FAILED
+    finally:
+        module.autolog(disable=True)

@@ -151,7 +151,7 @@ def _batch_size(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
 
 
 def _patched_fit(original: Callable[..., Any], self: Any, *args: Any, **kwargs: Any) -> Any:
-    from tracklet.autolog._training import RunLogger
+    from tracklet.autolog._training import RunLogger, deferred_model_files, wait_in_background
     from tracklet.tracking import fluent, fluent_models
     from tracklet.tracking.context import current_client
 
@@ -189,15 +189,17 @@ def _patched_fit(original: Callable[..., Any], self: Any, *args: Any, **kwargs: 
                     signature = _signature(self)
                 except Exception as error:
                     _logger.warning("Failed to get model signature, reason: %s", error)
-            model_logger(FLAVOR_NAME)(
-                self,
-                name="model",
-                signature=signature,
-                registered_model_name=get_config(FLAVOR_NAME, "registered_model_name"),
-                save_model_kwargs=get_config(FLAVOR_NAME, "save_model_kwargs"),
-                model_id=model_id,
-            )
-        logger.wait()
+            # The files are written on the artifact worker, from a copy of the model.
+            with deferred_model_files(FLAVOR_NAME, "model"):
+                model_logger(FLAVOR_NAME)(
+                    self,
+                    name="model",
+                    signature=signature,
+                    registered_model_name=get_config(FLAVOR_NAME, "registered_model_name"),
+                    save_model_kwargs=get_config(FLAVOR_NAME, "save_model_kwargs"),
+                    model_id=model_id,
+                )
+        wait_in_background(FLAVOR_NAME, logger)
     return history
 
 

@@ -18,6 +18,7 @@ from tracklet.autolog import (
     model_logger,
 )
 from tracklet.autolog._patch import safe_patch
+from tracklet.autolog._training import deferred_model_files, wait_in_background
 from tracklet.sklearn import _boosting as boosting
 
 _logger = logging.getLogger("tracklet.autolog")
@@ -159,19 +160,20 @@ def _train_and_log(
                 )
             logger.client.log_artifacts(logger.run_id, directory)
         if log_models:
-            log_model = model_logger(FLAVOR_NAME)
             example, signature = boosting.example_and_signature(
                 FLAVOR_NAME, train_set, model.predict
             )
-            log_model(
-                model,
-                name="model",
-                signature=signature,
-                input_example=example,
-                registered_model_name=get_config(FLAVOR_NAME, "registered_model_name"),
-                model_id=model_id,
-            )
-        logger.wait()
+            # The files are written on the artifact worker, from a copy of the booster.
+            with deferred_model_files(FLAVOR_NAME, "model"):
+                model_logger(FLAVOR_NAME)(
+                    model,
+                    name="model",
+                    signature=signature,
+                    input_example=example,
+                    registered_model_name=get_config(FLAVOR_NAME, "registered_model_name"),
+                    model_id=model_id,
+                )
+        wait_in_background(FLAVOR_NAME, logger)
     return model
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from tracklet.autolog._training import (
     INPUT_EXAMPLE_SAMPLE_ROWS,
+    deferred_model_files,
     resolve_input_example_and_signature,
 )
 
@@ -225,14 +226,16 @@ def fit_then_log_model(
                 example, signature = example_and_signature(
                     flavor, holder, lambda e: estimator.predict(deepcopy(e))
                 )
-                info = log_model(
-                    estimator,
-                    name="model",
-                    signature=signature,
-                    input_example=example,
-                    registered_model_name=get_config(flavor, "registered_model_name"),
-                    **model_kwargs(flavor),
-                )
+                # The files are written on the artifact worker, from a copy of the estimator.
+                with deferred_model_files(flavor, "model"):
+                    info = log_model(
+                        estimator,
+                        name="model",
+                        signature=signature,
+                        input_example=example,
+                        registered_model_name=get_config(flavor, "registered_model_name"),
+                        **model_kwargs(flavor),
+                    )
                 post.MANAGER.record_model_id(estimator, info.model_id)
         return result
 
