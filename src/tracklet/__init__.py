@@ -14,7 +14,7 @@ Heavy dependencies (SQLAlchemy, httpx, pandas) are imported on first use, not he
 
 from typing import TYPE_CHECKING
 
-from tracklet import entities, tracing
+from tracklet import entities
 from tracklet.autolog import autolog
 from tracklet.entities import RunStatus, ViewType
 from tracklet.exceptions import MlflowException, TrackletException
@@ -24,20 +24,6 @@ from tracklet.system_metrics import (
     set_system_metrics_node_id,
     set_system_metrics_samples_before_logging,
     set_system_metrics_sampling_interval,
-)
-from tracklet.tracing import (
-    delete_trace_tag,
-    flush_trace_async_logging,
-    get_active_trace_id,
-    get_current_active_span,
-    get_last_active_trace_id,
-    get_trace,
-    search_traces,
-    set_trace_tag,
-    start_span,
-    start_span_no_context,
-    trace,
-    update_current_trace,
 )
 from tracklet.tracking.async_logging import RunOperations
 from tracklet.tracking.client import MlflowClient
@@ -129,9 +115,29 @@ _LAZY_SUBMODULES = frozenset(
         "pytorch",
         "sklearn",
         "spark",
+        "tracing",
         "tracking",
         "types",
         "xgboost",
+    }
+)
+
+
+# Tracing's functions (``mlflow.trace``...): tracing is imported on first use, not here.
+_TRACING_FUNCTIONS = frozenset(
+    {
+        "delete_trace_tag",
+        "flush_trace_async_logging",
+        "get_active_trace_id",
+        "get_current_active_span",
+        "get_last_active_trace_id",
+        "get_trace",
+        "search_traces",
+        "set_trace_tag",
+        "start_span",
+        "start_span_no_context",
+        "trace",
+        "update_current_trace",
     }
 )
 
@@ -147,10 +153,25 @@ if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
     from tracklet import pytorch as pytorch
     from tracklet import sklearn as sklearn
     from tracklet import spark as spark
+    from tracklet import tracing as tracing
     from tracklet import tracking as tracking
     from tracklet import types as types
     from tracklet import xgboost as xgboost
     from tracklet.models.evaluation import evaluate as evaluate
+    from tracklet.tracing import (
+        delete_trace_tag,
+        flush_trace_async_logging,
+        get_active_trace_id,
+        get_current_active_span,
+        get_last_active_trace_id,
+        get_trace,
+        search_traces,
+        set_trace_tag,
+        start_span,
+        start_span_no_context,
+        trace,
+        update_current_trace,
+    )
 
 
 def __getattr__(name: str) -> object:
@@ -162,6 +183,10 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"tracklet.{name}")
+    if name in _TRACING_FUNCTIONS:
+        from tracklet import tracing
+
+        return getattr(tracing, name)
     raise AttributeError(f"module 'tracklet' has no attribute {name!r}")
 
 
