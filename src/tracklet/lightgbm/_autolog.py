@@ -13,12 +13,11 @@ from typing import Any
 from tracklet.autolog import (
     autologging_integration,
     exception_safe,
-    get_config,
     logging_section,
     model_logger,
 )
 from tracklet.autolog._patch import safe_patch
-from tracklet.autolog._training import deferred_model_files, wait_in_background
+from tracklet.autolog._training import wait_in_background
 from tracklet.sklearn import _boosting as boosting
 
 _logger = logging.getLogger("tracklet.autolog")
@@ -163,16 +162,9 @@ def _train_and_log(
             example, signature = boosting.example_and_signature(
                 FLAVOR_NAME, train_set, model.predict
             )
-            # The files are written on the artifact worker, from a copy of the booster.
-            with deferred_model_files(FLAVOR_NAME, "model"):
-                model_logger(FLAVOR_NAME)(
-                    model,
-                    name="model",
-                    signature=signature,
-                    input_example=example,
-                    registered_model_name=get_config(FLAVOR_NAME, "registered_model_name"),
-                    model_id=model_id,
-                )
+            boosting.log_model_deferred(
+                model_logger(FLAVOR_NAME), FLAVOR_NAME, model, example, signature, model_id=model_id
+            )
         wait_in_background(FLAVOR_NAME, logger)
     return model
 

@@ -201,6 +201,29 @@ def _plot_importance(directory: str, importance_type: str, features: Any, import
     figure.savefig(os.path.join(directory, f"feature_importance_{importance_type}.png"))
 
 
+def log_model_deferred(
+    log_model: Callable[..., Any],
+    flavor: str,
+    model: Any,
+    example: Any,
+    signature: Any,
+    **kwargs: Any,
+) -> Any:
+    """Log a booster or estimator as the ``model`` of the run: created and linked here, its
+    files written on the artifact worker from a copy (a failure there is a warning)."""
+    from tracklet.autolog import get_config
+
+    with deferred_model_files(flavor, "model"):
+        return log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=example,
+            registered_model_name=get_config(flavor, "registered_model_name"),
+            **kwargs,
+        )
+
+
 def fit_then_log_model(
     log_model: Callable[..., Any], model_kwargs: Callable[[str], dict[str, Any]]
 ) -> Callable[..., Any]:
@@ -226,16 +249,9 @@ def fit_then_log_model(
                 example, signature = example_and_signature(
                     flavor, holder, lambda e: estimator.predict(deepcopy(e))
                 )
-                # The files are written on the artifact worker, from a copy of the estimator.
-                with deferred_model_files(flavor, "model"):
-                    info = log_model(
-                        estimator,
-                        name="model",
-                        signature=signature,
-                        input_example=example,
-                        registered_model_name=get_config(flavor, "registered_model_name"),
-                        **model_kwargs(flavor),
-                    )
+                info = log_model_deferred(
+                    log_model, flavor, estimator, example, signature, **model_kwargs(flavor)
+                )
                 post.MANAGER.record_model_id(estimator, info.model_id)
         return result
 

@@ -20,7 +20,7 @@ from tracklet.autolog import (
     model_logger,
 )
 from tracklet.autolog._patch import safe_patch
-from tracklet.autolog._training import deferred_model_files, wait_in_background
+from tracklet.autolog._training import wait_in_background
 from tracklet.sklearn import _boosting as boosting
 
 _logger = logging.getLogger("tracklet.autolog")
@@ -170,18 +170,16 @@ def _train_and_log(
             example, signature = boosting.example_and_signature(
                 FLAVOR_NAME, dtrain, lambda e: model.predict(xgboost.DMatrix(e))
             )
-            # The files are written on the artifact worker, from a copy of the booster.
-            with deferred_model_files(FLAVOR_NAME, "model"):
-                model_logger(FLAVOR_NAME)(
-                    model,
-                    name="model",
-                    signature=signature,
-                    input_example=example,
-                    registered_model_name=get_config(FLAVOR_NAME, "registered_model_name"),
-                    model_format=get_config(FLAVOR_NAME, "model_format", "ubj"),
-                    params=fn_params,
-                    model_id=model_id,
-                )
+            boosting.log_model_deferred(
+                model_logger(FLAVOR_NAME),
+                FLAVOR_NAME,
+                model,
+                example,
+                signature,
+                model_format=get_config(FLAVOR_NAME, "model_format", "ubj"),
+                params=fn_params,
+                model_id=model_id,
+            )
         index = list(inspect.signature(original).parameters).index("early_stopping_rounds")
         if len(args) > index or kwargs.get("early_stopping_rounds"):
             stopped = len(eval_results) - 1
