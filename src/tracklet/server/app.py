@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute
 from tracklet.server.artifact_files import LocalArtifacts, ProxyArtifacts
 from tracklet.server.errors import EXCEPTION_HANDLERS
 from tracklet.server.middleware import ServerMiddleware
-from tracklet.server.router import IndexedRouter
+from tracklet.server.router import DirectRpc, IndexedRouter
 from tracklet.server.routes import (
     artifacts,
     datasets,
@@ -115,10 +115,15 @@ def create_app(
     policy = None
     if not settings.disable_security_middleware:
         policy = HostPolicy(settings.effective_allowed_hosts(), settings.cors_allowed_origins)
-    middleware = [
-        Middleware(ServerMiddleware, policy, settings.x_frame_options, settings.static_prefix)
-    ]
     routes = all_routes()
+    # With authentication on, every request goes through its gate (a middleware after ours):
+    # no direct calls of the RPC endpoints from our middleware then.
+    direct = None if settings.app_name is not None else DirectRpc(routes, EXCEPTION_HANDLERS)
+    middleware = [
+        Middleware(
+            ServerMiddleware, policy, settings.x_frame_options, settings.static_prefix, direct
+        )
+    ]
     auth = None
     if settings.app_name is not None:
         from tracklet.server.auth import enable

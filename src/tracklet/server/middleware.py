@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracklet.exceptions import INTERNAL_ERROR, MlflowException
 from tracklet.server.errors import STORAGE_FULL_STATUS, storage_full, storage_full_body
+from tracklet.server.router import DirectRpc
 from tracklet.server.security import (
     CORS_BLOCKED_MESSAGE,
     DUPLICATE_HOST_MESSAGE,
@@ -48,8 +49,10 @@ class ServerMiddleware:
         policy: HostPolicy | None,
         x_frame_options: str | None,
         static_prefix: str = "",
+        direct: DirectRpc | None = None,
     ) -> None:
         self.app = app
+        self.direct = direct
         self.policy = policy
         self.prefix = static_prefix.rstrip("/")
         headers = [(b"x-content-type-options", b"nosniff")]
@@ -123,7 +126,12 @@ class ServerMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_headers)
+            direct = self.direct
+            rpc = None if direct is None else direct.find(path, method)
+            if direct is None or rpc is None:
+                await self.app(scope, receive, send_with_headers)
+            else:
+                await direct.call(rpc, scope, receive, send_with_headers, lambda: status != 0)
         except Exception as failure:
             full = storage_full(failure)
             if full:

@@ -7,7 +7,7 @@ from array import array
 
 import pytest
 
-from tracklet.store.sql.metric_codec import pack_points, unpack_points
+from tracklet.store.sql.metric_codec import latest_of, pack_points, unpack_points
 
 INT64_MAX = 2**63 - 1
 
@@ -34,3 +34,33 @@ def test_points_round_trip(steps: list[int], timestamps: list[int]) -> None:
 def test_a_repeated_number_out_of_range_is_refused() -> None:
     with pytest.raises(OverflowError):
         pack_points([2**63, 2**63], [1, 1], [0.5, 0.5])
+
+
+def test_values_that_are_no_floats_pack_as_floats_or_fail_as_before() -> None:
+    # ints and float subclasses go in as the floats they equal; a string is array's TypeError
+    assert pack_points([1, 2], [3, 4], [1, True]) == pack_points([1, 2], [3, 4], [1.0, 1.0])
+    with pytest.raises(TypeError):
+        pack_points([1, 2], [3, 4], [1.0, "x"])
+
+
+@pytest.mark.parametrize(
+    ("steps", "timestamps", "values", "expected"),
+    [
+        ([1, 3, 2], [10, 30, 20], [0.1, 0.3, 0.2], (3, 30, 0.3)),
+        ([3, 3, 2], [10, 30, 20], [0.1, 0.3, 0.2], (3, 30, 0.3)),  # a tie on step: timestamp
+        ([3, 3, 2], [30, 30, 20], [0.5, 0.3, 0.2], (3, 30, 0.5)),  # then value
+        ([3, 3], [30, 30], [float("nan"), 0.3], (3, 30, 0.3)),  # a NaN never wins a tie
+    ],
+)
+def test_latest_with_a_memo_of_shared_steps(
+    steps: list[int], timestamps: list[int], values: list[float], expected: tuple[int, int, float]
+) -> None:
+    memo: dict[bytes, tuple[int, int]] = {}
+    columns = (array("q", steps), array("q", timestamps), array("d", values))
+    assert latest_of(*columns, memo) == expected
+    assert latest_of(*columns, memo) == expected  # from the memo
+    # another key with the same steps and other values: its own latest point, same position
+    other = array("d", [v + 1 for v in values])
+    assert latest_of(columns[0], columns[1], other, memo)[:2] == expected[:2]
+    plain = latest_of(columns[0], columns[1], other)
+    assert plain == latest_of(columns[0], columns[1], other, memo)

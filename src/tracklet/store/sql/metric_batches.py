@@ -54,6 +54,13 @@ _INSERT = stmt(
 _TAKE_ALL = stmt(
     lambda: metric_batches.delete().returning(mb.batch_id, mb.run_uuid, mb.metric_keys, mb.data)
 )
+# SQLite: the fold runs in the writer's transaction, where nothing else writes: the rows are
+# read, then deleted up to the last one read; a third cheaper than DELETE ... RETURNING, which
+# buffers every returned row (each a few kilobytes) before handing back the first.
+_READ_ALL = stmt(
+    lambda: sa.select(mb.batch_id, mb.run_uuid, mb.metric_keys, mb.data).order_by(mb.batch_id)
+)
+_DELETE_TO = stmt(lambda: metric_batches.delete().where(mb.batch_id <= bp("last")))
 _ANY = stmt(lambda: sa.select(sa.exists(sa.select(mb.batch_id))))
 _RUNS_PENDING = stmt(
     lambda: sa.select(mb.run_uuid).distinct().where(mb.run_uuid.in_(expanding("ids")))
@@ -95,10 +102,16 @@ def any_pending(db: Db) -> bool:
 def fold(db: Db, tail_sizes: dict[tuple[str, str], int]) -> int:
     """Fold every pending batch into the usual layout, in the caller's write transaction; the
     number of points folded."""
-    rows = db.execute(_TAKE_ALL).fetchall()
-    if not rows:
-        return 0
-    rows.sort(key=lambda row: row[0])  # RETURNING promises no order; keep the logged one
+    if db.dialect_name == "sqlite":
+        rows = db.execute(_READ_ALL).fetchall()
+        if not rows:
+            return 0
+        db.execute(_DELETE_TO, {"last": rows[-1][0]}).close()
+    else:
+        rows = db.execute(_TAKE_ALL).fetchall()
+        if not rows:
+            return 0
+        rows.sort(key=lambda row: row[0])  # RETURNING promises no order; keep the logged one
     # Batches of one run with the same keys in the same order (a step of log_metrics, or a few
     # steps of the same keys) fold together: with K keys, key i's points are every K-th record
     # from the i-th, strided slices taken at C speed. Others fold point by point.

@@ -325,6 +325,7 @@ def write_series(
     appends: list[dict[str, Any]] = []
     chunks: list[dict[str, Any]] = []
     full_tails: list[str] = []
+    memo: dict[bytes, tuple[int, int]] = {}
     for key, (steps, timestamps, values) in series.items():
         n = len(steps)
         if n == 0:
@@ -332,7 +333,7 @@ def write_series(
         if n == 1:
             step, timestamp, value = steps[0], timestamps[0], values[0]
         else:
-            step, timestamp, value = metric_codec.latest_of(steps, timestamps, values)
+            step, timestamp, value = metric_codec.latest_of(steps, timestamps, values, memo)
         is_nan = value != value
         row = {
             "run_uuid": run_id,
