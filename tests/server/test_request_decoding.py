@@ -121,3 +121,38 @@ def test_anything_unusual_leaves_plain_metric_points_to_the_careful_path(odd: ob
     assert plain_metric_points([plain, plain]) is not None
     assert plain_metric_points([plain, odd]) is None
     assert plain_metric_points([]) is None
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        {"key": "a", "value": 1.0, "timestamp": 7, "step": 5.0},  # equal to the others' step
+        {"key": "a", "value": 1.0, "timestamp": 7.0, "step": 5},
+        {"key": "a", "value": 1.0, "timestamp": 7, "step": 5, "extra": 1},
+        {"key": ["a"], "value": 1.0, "timestamp": 7, "step": 5},
+        {"key": "a", "value": 5, "timestamp": 7, "step": 5},
+    ],
+)
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_a_step_of_many_keys_is_checked_item_by_item_all_the_same(odd: object, where: int) -> None:
+    # Columns that repeat one number (a step of log_metrics) are checked by equality and a sum,
+    # not a type per item: an item equal to it but of another type still leaves the fast path.
+    plain = {"key": "a", "value": 1.0, "timestamp": 7, "step": 5}
+    assert plain_metric_points([plain, plain, plain]) == (
+        ["a"] * 3,
+        [5] * 3,
+        [7] * 3,
+        [1.0] * 3,
+    )
+    items: list[object] = [plain, plain, plain]
+    items[where] = odd
+    assert plain_metric_points(items) is None
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_a_bool_step_or_timestamp_among_ones_and_zeros_leaves_the_fast_path(flag: bool) -> None:
+    number = int(flag)  # True == 1, False == 0
+    plain = {"key": "a", "value": 1.0, "timestamp": number, "step": number}
+    assert plain_metric_points([plain, plain]) is not None
+    assert plain_metric_points([plain, {**plain, "step": flag}]) is None
+    assert plain_metric_points([{**plain, "timestamp": flag}, plain]) is None

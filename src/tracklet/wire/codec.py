@@ -267,7 +267,7 @@ def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
 
 
 _POINT_FIELDS = itemgetter("key", "step", "timestamp", "value")
-_STR, _INT, _FLOAT = frozenset({str}), frozenset({int}), frozenset({float})
+_INT, _FLOAT = frozenset({int}), frozenset({float})
 
 
 def plain_metric_points(
@@ -288,29 +288,37 @@ def plain_metric_points(
     if sum(map(len, items)) != 4 * len(items):  # each has the four: so nothing more either
         return None  # (a model or dataset link, or an unknown field)
     keys, steps, timestamps, values = map(list, zip(*rows, strict=True))
-    if (
-        set(map(type, values)) != _FLOAT
-        or set(map(type, timestamps)) != _INT
-        or set(map(type, steps)) != _INT
-        or set(map(type, keys)) != _STR
-        or not all(keys)  # an empty key
-    ):
+    try:
+        "".join(keys)  # every key a string (JSON gives no subclasses): else a TypeError
+    except TypeError:
         return None
-    least, most = _bounds(timestamps)
-    if least < 0 or most > INT64_MAX:
+    if set(map(type, values)) != _FLOAT or not all(keys):  # not all(keys): an empty key
         return None
-    least, most = _bounds(steps)
-    if least < INT64_MIN or most > INT64_MAX:
+    bounds = _int_bounds(timestamps)
+    if bounds is None or bounds[0] < 0 or bounds[1] > INT64_MAX:
+        return None
+    bounds = _int_bounds(steps)
+    if bounds is None or bounds[0] < INT64_MIN or bounds[1] > INT64_MAX:
         return None
     return keys, steps, timestamps, values
 
 
-def _bounds(numbers: list[int]) -> tuple[int, int]:
-    """``(min, max)``; a column of one repeated number (a step of many keys, or its timestamp)
-    by one pass of equality, half the comparisons of ``min`` and ``max``."""
+def _int_bounds(numbers: list[Any]) -> tuple[int, int] | None:
+    """``(min, max)`` of a column of ints; None if any item is not an int (a bool
+    or a float included). A column of one repeated number (a step of many keys, or its
+    timestamp) by two C passes (equality, a sum) instead of a type check per item: every item
+    equals the first, an int other than 0 and 1 (which True and False equal), and the sum is an
+    int, so no item is a float either."""
     first = numbers[0]
-    if numbers.count(first) == len(numbers):
+    if (
+        type(first) is int
+        and (first > 1 or first < 0)
+        and numbers.count(first) == len(numbers)
+        and type(sum(numbers)) is int
+    ):
         return first, first
+    if set(map(type, numbers)) != _INT:
+        return None
     return min(numbers), max(numbers)
 
 
