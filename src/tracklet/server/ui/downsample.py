@@ -1,6 +1,8 @@
 """M4 downsampling (Jugel et al., PVLDB 7(10), 2014): per pixel column keep the first, last,
 minimum and maximum point, which draws the same line as every point while sending at most four
-per column. Spikes survive, unlike evenly spaced samples. Pure Python, but the work per column is
+per column. Spikes survive, unlike evenly spaced samples. NaN points are drawn but never a
+column's minimum or maximum unless the whole column is NaN. Pure Python (``downsample_arrays``
+is the same over numpy columns), but the work per column is
 C-level (``bisect`` for the column edges, ``min``/``max``/``index`` on array slices)."""
 
 from __future__ import annotations
@@ -47,7 +49,14 @@ def m4(xs: Sequence[float], ys: array[float], start: int, stop: int, width: int)
             continue
         chunk = ys[a:b]
         low, high = min(chunk), max(chunk)
-        picked = sorted({a, b - 1, a + chunk.index(low), a + chunk.index(high)})
+        if low != low:  # a column starting with NaN: the minimum and maximum of its numbers
+            numbers = [v for v in chunk if v == v]
+            if numbers:
+                low, high = min(numbers), max(numbers)
+        # The first point equal to each (the column's first when all of it is NaN).
+        at_low = a + chunk.index(low) if low == low else a
+        at_high = a + chunk.index(high) if high == high else a
+        picked = sorted({a, b - 1, at_low, at_high})
         indices += picked
         band_min += [low] * len(picked)
         band_max += [high] * len(picked)

@@ -14,10 +14,12 @@ binary (``n`` as uint64, ``n`` int64 x values, ``n`` float64 y values).
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import struct
 from array import array
 from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, cast
 
 from starlette.concurrency import run_in_threadpool
@@ -29,7 +31,7 @@ from tracklet.entities.metric import MetricHistory
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.rpc import state_of
 from tracklet.server.ui import series_binary
-from tracklet.server.ui.downsample import in_range, m4
+from tracklet.server.ui.downsample import Reduced, in_range, m4
 from tracklet.server.ui.replies import field, json_body, json_reply, reply
 from tracklet.store.base import TrackingStore
 
@@ -90,6 +92,10 @@ def one_series(
     width: int,
     band: bool,
 ) -> dict[str, Any]:
+    if _has_numpy():
+        found = _one_series_arrays(store, run_id, key, x, x_min, x_max, width, band)
+        if found is not None:
+            return found
     history = store.get_metric_history(run_id, key)
     # Histories come in time order (TrackingStore.get_metric_history): the last is the latest.
     last_step = history.steps[-1] if len(history) else None
@@ -97,20 +103,73 @@ def one_series(
     xs, _, ys = series_columns(history, x)
     start, stop = in_range(xs, x_min, x_max)
     reduced = m4(xs, ys, start, stop, width)
+    points = ([xs[i] for i in reduced.indices], [ys[i] for i in reduced.indices])
+    return _series(
+        run_id, key, (len(xs), stop - start), (last_step, last_timestamp), reduced, points, band
+    )
+
+
+def _one_series_arrays(
+    store: TrackingStore,
+    run_id: str,
+    key: str,
+    x: str,
+    x_min: float | None,
+    x_max: float | None,
+    width: int,
+    band: bool,
+) -> dict[str, Any] | None:
+    """one_series over numpy columns (series_arrays, downsample_arrays): the same answer, ~20
+    times less CPU for a long history. None when its x values are too large for int64
+    arithmetic (the Python path answers those)."""
+    from tracklet.server.ui import downsample_arrays, series_arrays
+
+    history = series_arrays.read_history(store, run_id, key)
+    columns = series_arrays.x_columns(history, x)
+    if columns is None:
+        return None
+    xs, ys = columns
+    n = len(xs)
+    last_step = int(history.steps[-1]) if n else None
+    last_timestamp = int(history.timestamps[-1]) if n else None
+    start, stop = downsample_arrays.in_range(xs, x_min, x_max)
+    reduced, indices = downsample_arrays.m4(xs, ys, start, stop, width)
+    points = (xs[indices].tolist(), ys[indices].tolist())
+    return _series(
+        run_id, key, (n, stop - start), (last_step, last_timestamp), reduced, points, band
+    )
+
+
+@cache
+def _has_numpy() -> bool:
+    return importlib.util.find_spec("numpy") is not None
+
+
+def _series(
+    run_id: str,
+    key: str,
+    counts: tuple[int, int],
+    last: tuple[int | None, int | None],
+    reduced: Reduced,
+    points: tuple[list[Any], list[float]],
+    band: bool,
+) -> dict[str, Any]:
+    """The answer for one series: ``counts`` (total, in range), ``last`` (step, timestamp) and
+    the ``points`` (x, y) M4 kept, with its min/max band when asked for and sampled."""
     out: dict[str, Any] = {
         "run_id": run_id,
         "key": key,
-        "n_total": len(xs),
-        "n_in_range": stop - start,
+        "n_total": counts[0],
+        "n_in_range": counts[1],
         "sampled": reduced.sampled,
-        "x": [xs[i] for i in reduced.indices],
-        "y": [ys[i] for i in reduced.indices],
+        "x": points[0],
+        "y": points[1],
         "band": None,
-        "last_step": last_step,
-        "last_timestamp": last_timestamp,
+        "last_step": last[0],
+        "last_timestamp": last[1],
     }
     if band and reduced.band_min is not None and reduced.band_max is not None:
-        out["band"] = {"x": out["x"], "min": reduced.band_min, "max": reduced.band_max}
+        out["band"] = {"x": points[0], "min": reduced.band_min, "max": reduced.band_max}
     return out
 
 
@@ -230,6 +289,13 @@ async def raw(request: Request) -> Response:
     store = state_of(request).store
 
     def encode() -> bytes:
+        if _has_numpy():
+            from tracklet.server.ui import series_arrays
+
+            columns = series_arrays.x_columns(series_arrays.read_history(store, run_id, key), x)
+            if columns is not None:
+                n = struct.pack("<Q", len(columns[0]))
+                return n + columns[0].astype("<i8").tobytes() + columns[1].astype("<f8").tobytes()
         xs, _, ys = series_columns(store.get_metric_history(run_id, key), x)
         xs_array = array("q", xs)
         if struct.pack("=H", 1) != struct.pack("<H", 1):  # big-endian host: wire is little
