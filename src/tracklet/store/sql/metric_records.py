@@ -42,8 +42,16 @@ def read_records(store: SqlStoreBase, run_id: str, key: str) -> bytes:
     """The (run, key) history's records in storage order; ``b""`` for a run without that key,
     RESOURCE_DOES_NOT_EXIST for no run (as ``get_metric_history``). Pending wide batches are
     folded first (the store's reader)."""
+    params = {"run_uuid": run_id, "key": key}
     with store._reader() as db:
-        blobs = [row[1] for row in db.execute(_READ_RECORDS, {"run_uuid": run_id, "key": key})]
+        if db.dialect_name == "postgresql":
+            # Rows in binary: a bytea arrives as its bytes, not as hex text to decode (a
+            # million points: 113 -> 41 ms of CPU, 380 -> 160 ms of wall time).
+            cursor = db.dbapi.cursor()
+            cursor.execute(_READ_RECORDS.text(db.dialect_name), params, binary=True)
+        else:
+            cursor = db.execute(_READ_RECORDS, params)
+        blobs = [row[1] for row in cursor]
         if not blobs and run_queries.stage_of(db, run_id) is None:
             raise run_queries.not_found(run_id)
     return b"".join(blobs)
