@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tracklet
 
 # Names of MLflow's top-level tracking API (TRACKING-API.md) that tracklet provides.
@@ -90,6 +92,46 @@ def test_import_is_light() -> None:
     )
     heavy = {"sqlalchemy", "alembic", "pandas", "numpy", "httpx", "starlette", "uvicorn", "mlflow"}
     assert loaded & heavy == set()
+
+
+def test_import_leaves_tracing_registry_and_logged_models_unloaded() -> None:
+    # Their entities and fluent modules load on first use (issue 11 target): the names stay
+    # reachable, each loading its module when first read.
+    code = (
+        "import sys, tracklet; tracklet.autolog();"
+        " before = sorted(m for m in sys.modules if m in sys.argv[1:]);"
+        " from tracklet.entities import SpanType;"
+        " print(before, SpanType.LLM, tracklet.entities.Trace.__module__,"
+        " tracklet.register_model.__module__, tracklet.ActiveModel.__module__)"
+    )
+    lazy = [
+        "tracklet.entities.model_registry",
+        "tracklet.entities.span",
+        "tracklet.entities.trace",
+        "tracklet.tracing",
+        "tracklet.tracking.fluent_models",
+        "tracklet.tracking.fluent_registry",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *lazy], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == [
+        "[]",
+        "LLM",
+        "tracklet.entities.trace",
+        "tracklet.tracking.fluent_registry",
+        "tracklet.tracking.fluent_models",
+    ]
+
+
+def test_lazy_names_are_listed_and_unknown_names_raise() -> None:
+    from tracklet import entities
+
+    assert {"Span", "Trace", "TraceInfo"} <= set(dir(entities))
+    assert {"register_model", "ActiveModel", "trace"} <= set(dir(tracklet))
+    for module in (tracklet, entities):
+        with pytest.raises(AttributeError, match="no_such_name"):
+            getattr(module, "no_such_name")  # noqa: B009
 
 
 def test_a_sqlite_store_does_not_load_the_postgresql_dialect(tmp_path: Path) -> None:

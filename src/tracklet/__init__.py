@@ -74,26 +74,6 @@ from tracklet.tracking.fluent_artifacts import (
     log_table,
     log_text,
 )
-from tracklet.tracking.fluent_models import (
-    ActiveModel,
-    clear_active_model,
-    create_external_model,
-    delete_logged_model_tag,
-    finalize_logged_model,
-    get_active_model_id,
-    get_logged_model,
-    initialize_logged_model,
-    last_logged_model,
-    log_model_params,
-    search_logged_models,
-    set_active_model,
-    set_logged_model_tags,
-)
-from tracklet.tracking.fluent_registry import (
-    register_model,
-    search_model_versions,
-    search_registered_models,
-)
 from tracklet.version import TRACKLET_VERSION as TRACKLET_VERSION
 from tracklet.version import VERSION
 
@@ -123,23 +103,49 @@ _LAZY_SUBMODULES = frozenset(
 )
 
 
-# Tracing's functions (``mlflow.trace``...): tracing is imported on first use, not here.
-_TRACING_FUNCTIONS = frozenset(
-    {
-        "delete_trace_tag",
-        "flush_trace_async_logging",
-        "get_active_trace_id",
-        "get_current_active_span",
-        "get_last_active_trace_id",
-        "get_trace",
-        "search_traces",
-        "set_trace_tag",
-        "start_span",
-        "start_span_no_context",
-        "trace",
-        "update_current_trace",
-    }
-)
+# Functions (and ActiveModel) whose module is imported on first use, not here: tracing
+# (``mlflow.trace``...), logged models and the model registry.
+_LAZY_FUNCTIONS = {
+    **dict.fromkeys(
+        (
+            "delete_trace_tag",
+            "flush_trace_async_logging",
+            "get_active_trace_id",
+            "get_current_active_span",
+            "get_last_active_trace_id",
+            "get_trace",
+            "search_traces",
+            "set_trace_tag",
+            "start_span",
+            "start_span_no_context",
+            "trace",
+            "update_current_trace",
+        ),
+        "tracklet.tracing",
+    ),
+    **dict.fromkeys(
+        (
+            "ActiveModel",
+            "clear_active_model",
+            "create_external_model",
+            "delete_logged_model_tag",
+            "finalize_logged_model",
+            "get_active_model_id",
+            "get_logged_model",
+            "initialize_logged_model",
+            "last_logged_model",
+            "log_model_params",
+            "search_logged_models",
+            "set_active_model",
+            "set_logged_model_tags",
+        ),
+        "tracklet.tracking.fluent_models",
+    ),
+    **dict.fromkeys(
+        ("register_model", "search_model_versions", "search_registered_models"),
+        "tracklet.tracking.fluent_registry",
+    ),
+}
 
 
 if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
@@ -172,6 +178,26 @@ if TYPE_CHECKING:  # what the lazy attributes are, for type checkers and editors
         trace,
         update_current_trace,
     )
+    from tracklet.tracking.fluent_models import (
+        ActiveModel,
+        clear_active_model,
+        create_external_model,
+        delete_logged_model_tag,
+        finalize_logged_model,
+        get_active_model_id,
+        get_logged_model,
+        initialize_logged_model,
+        last_logged_model,
+        log_model_params,
+        search_logged_models,
+        set_active_model,
+        set_logged_model_tags,
+    )
+    from tracklet.tracking.fluent_registry import (
+        register_model,
+        search_model_versions,
+        search_registered_models,
+    )
 
 
 def __getattr__(name: str) -> object:
@@ -183,11 +209,18 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"tracklet.{name}")
-    if name in _TRACING_FUNCTIONS:
-        from tracklet import tracing
+    module = _LAZY_FUNCTIONS.get(name)
+    if module is not None:
+        import importlib
 
-        return getattr(tracing, name)
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # later reads find it without this hook
+        return value
     raise AttributeError(f"module 'tracklet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 __all__ = [

@@ -1,5 +1,8 @@
 """tracklet's entities: frozen dataclasses shared by every layer, with MLflow's names."""
 
+import importlib
+from typing import TYPE_CHECKING
+
 from tracklet.entities.dataset import Dataset, DatasetInput, InputTag
 from tracklet.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
 from tracklet.entities.experiment import Experiment, ExperimentTag
@@ -23,15 +26,57 @@ from tracklet.entities.run import (
     RunOutputs,
     RunTag,
 )
-from tracklet.entities.span import Link, Span, SpanEvent, SpanStatus, SpanStatusCode, SpanType
-from tracklet.entities.trace import (
-    Trace,
-    TraceData,
-    TraceInfo,
-    TraceLocation,
-    TraceLocationType,
-    TraceState,
-)
+
+if TYPE_CHECKING:  # loaded on first use (below): tracing's entities cost ~1 ms of every import
+    from tracklet.entities.span import (
+        Link,
+        Span,
+        SpanEvent,
+        SpanStatus,
+        SpanStatusCode,
+        SpanType,
+    )
+    from tracklet.entities.trace import (
+        Trace,
+        TraceData,
+        TraceInfo,
+        TraceLocation,
+        TraceLocationType,
+        TraceState,
+    )
+
+# Exported names whose module is imported when one of them is first read.
+_LAZY_EXPORTS = {
+    **dict.fromkeys(
+        ("Link", "Span", "SpanEvent", "SpanStatus", "SpanStatusCode", "SpanType"),
+        "tracklet.entities.span",
+    ),
+    **dict.fromkeys(
+        (
+            "Trace",
+            "TraceData",
+            "TraceInfo",
+            "TraceLocation",
+            "TraceLocationType",
+            "TraceState",
+        ),
+        "tracklet.entities.trace",
+    ),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later reads find it without this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_EXPORTS})
+
 
 __all__ = [
     "Dataset",

@@ -10,15 +10,16 @@ INVALID_PARAMETER_VALUE for bad input) and writes nothing when it raises.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from tracklet.entities import PagedList
-from tracklet.entities.model_registry import (
-    ModelVersion,
-    ModelVersionTag,
-    RegisteredModel,
-    RegisteredModelTag,
-)
+if TYPE_CHECKING:  # annotations only: the registry's entities load when it is first used
+    from tracklet.entities import PagedList
+    from tracklet.entities.model_registry import (
+        ModelVersion,
+        ModelVersionTag,
+        RegisteredModel,
+        RegisteredModelTag,
+    )
 
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD = 1000

@@ -7,10 +7,14 @@ Implementations: ``store.sql`` (trace infos, tags, metadata and spans in tables)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from tracklet.entities import PagedList, Span, Trace, TraceInfo
 from tracklet.exceptions import RESOURCE_DOES_NOT_EXIST, MlflowException
+
+if TYPE_CHECKING:  # annotations only: every store imports this, tracing's entities load on use
+    from tracklet.entities import PagedList
+    from tracklet.entities.span import Span
+    from tracklet.entities.trace import Trace, TraceInfo
 
 SEARCH_TRACES_DEFAULT_MAX_RESULTS = 100
 SEARCH_TRACES_MAX_RESULTS = 500

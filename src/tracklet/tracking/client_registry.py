@@ -8,17 +8,8 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tracklet.entities import PagedList
-from tracklet.entities.model_registry import (
-    IS_PROMPT_TAG_KEY,
-    ModelVersion,
-    ModelVersionStatus,
-    ModelVersionTag,
-    RegisteredModel,
-    RegisteredModelTag,
-)
 from tracklet.exceptions import (
     INVALID_PARAMETER_VALUE,
     RESOURCE_ALREADY_EXISTS,
@@ -30,6 +21,12 @@ from tracklet.store.model_registry_base import (
 )
 from tracklet.store.models_uri import is_models_uri
 from tracklet.tracking.client_registry_access import RegistryStoreAccess
+
+# The registry's entities are imported by the methods that build them, on first use: every
+# ``import tracklet`` builds MlflowClient, few processes touch the registry.
+if TYPE_CHECKING:
+    from tracklet.entities import PagedList
+    from tracklet.entities.model_registry import ModelVersion, RegisteredModel
 
 DEFAULT_AWAIT_MAX_SLEEP_SECONDS = 300
 _STAGES_DEPRECATION = (
@@ -61,6 +58,8 @@ class RegistryClientMixin(RegistryStoreAccess):
         Returns:
             The new RegisteredModel. RESOURCE_ALREADY_EXISTS if the name is taken.
         """
+        from tracklet.entities.model_registry import IS_PROMPT_TAG_KEY, RegisteredModelTag
+
         if tags and IS_PROMPT_TAG_KEY in tags:
             raise MlflowException(
                 "Prompts cannot be registered as models.", INVALID_PARAMETER_VALUE
@@ -163,6 +162,8 @@ class RegistryClientMixin(RegistryStoreAccess):
             key: The tag key.
             value: The tag value (stringified).
         """
+        from tracklet.entities.model_registry import RegisteredModelTag
+
         self._registry_store.set_registered_model_tag(name, RegisteredModelTag(key, str(value)))
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
@@ -205,6 +206,8 @@ class RegistryClientMixin(RegistryStoreAccess):
         Returns:
             The new ModelVersion.
         """
+        from tracklet.entities.model_registry import IS_PROMPT_TAG_KEY, ModelVersionTag
+
         if tags and IS_PROMPT_TAG_KEY in tags:
             raise MlflowException(
                 "Prompts cannot be registered as models.", INVALID_PARAMETER_VALUE
@@ -221,6 +224,8 @@ class RegistryClientMixin(RegistryStoreAccess):
         return self._await_version(version, await_creation_for)
 
     def _await_version(self, version: ModelVersion, await_for: int | None) -> ModelVersion:
+        from tracklet.entities.model_registry import ModelVersionStatus
+
         pending = ModelVersionStatus.PENDING_REGISTRATION.value
         deadline = time.monotonic() + (await_for or 0)
         while version.status == pending and time.monotonic() < deadline:
@@ -363,6 +368,8 @@ class RegistryClientMixin(RegistryStoreAccess):
             value: The tag value (stringified).
             stage: Instead of ``version``: the stage whose newest version is tagged.
         """
+        from tracklet.entities.model_registry import ModelVersionTag
+
         number = self._version_or_stage(name, version, stage)
         tag = ModelVersionTag(key, str(value))  # type: ignore[arg-type]  # the store checks key
         self._registry_store.set_model_version_tag(name, number, tag)
@@ -396,6 +403,8 @@ class RegistryClientMixin(RegistryStoreAccess):
         Returns:
             The new ModelVersion, whose source is ``models:/<name>/<version>``.
         """
+        from tracklet.entities.model_registry import ModelVersionTag
+
         if not is_models_uri(src_model_uri):
             raise MlflowException(
                 f"Unsupported source model URI: '{src_model_uri}'. The `copy_model_version` API "

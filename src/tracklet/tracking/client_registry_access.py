@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from tracklet.entities.model_registry import ModelVersion
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.model_registry_base import ModelRegistryStore
 from tracklet.store.models_uri import parse_models_uri
 from tracklet.store.schemes import get_store
+
+if TYPE_CHECKING:  # the registry's entities load on first use
+    from tracklet.entities.model_registry import ModelVersion
 
 
 class RegistryStoreAccess:

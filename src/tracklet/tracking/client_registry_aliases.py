@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from tracklet.entities.model_registry import ModelVersion
+from typing import TYPE_CHECKING
+
 from tracklet.tracking.client_registry_access import RegistryStoreAccess
+
+if TYPE_CHECKING:  # the registry's entities load on first use
+    from tracklet.entities.model_registry import ModelVersion
 
 
 class AliasesClientMixin(RegistryStoreAccess):

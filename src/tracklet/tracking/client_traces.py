@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from tracklet.entities import PagedList, Trace, TraceData
-from tracklet.entities.trace import TraceMetadataKey
+from tracklet.entities import PagedList
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.store.base import TrackingStore
 from tracklet.store.trace_base import (
@@ -14,6 +14,9 @@ from tracklet.store.trace_base import (
     trace_not_found,
 )
 from tracklet.tracking import _state
+
+if TYPE_CHECKING:  # tracing's entities load when a trace method is first called
+    from tracklet.entities.trace import Trace
 
 
 def flush_pending_traces() -> None:
@@ -78,6 +81,8 @@ class TracesClientMixin:
         Returns:
             The traces and the next page's token.
         """
+        from tracklet.entities.trace import Trace, TraceData, TraceMetadataKey
+
         if flush:
             flush_pending_traces()
         where = [str(x) for x in (locations or experiment_ids or [])]

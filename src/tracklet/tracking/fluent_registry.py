@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracklet.entities import LoggedModel
-from tracklet.entities.model_registry import ModelVersion, RegisteredModel
 from tracklet.exceptions import (
     NOT_FOUND,
     RESOURCE_ALREADY_EXISTS,
@@ -23,6 +22,9 @@ from tracklet.store.models_uri import is_models_uri, parse_models_uri
 from tracklet.tracking.client import MlflowClient
 from tracklet.tracking.client_registry import DEFAULT_AWAIT_MAX_SLEEP_SECONDS
 from tracklet.tracking.context import current_client as _client
+
+if TYPE_CHECKING:  # the registry's entities load on first use
+    from tracklet.entities.model_registry import ModelVersion, RegisteredModel
 
 # A logged model's tag listing the registered versions made from it (MLflow's name).
 MLFLOW_MODEL_VERSIONS = "mlflow.modelVersions"
