@@ -5,7 +5,10 @@ apps that tests build do not."""
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 from tracklet.server.app import create_app
 from tracklet.server.config import TrackletUvicornConfig
@@ -44,3 +47,30 @@ def test_tracklet_server_builds_its_app_freezing(settings: ServerSettings) -> No
             assert gc.get_freeze_count() > 10_000
     finally:
         gc.unfreeze()
+
+
+_STARTS_A_SERVER = """
+import sys, warnings
+from tracklet.server.app import create_app
+from tracklet.server.settings import ServerSettings
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+settings = ServerSettings(
+    backend_store_uri="sqlite:///" + sys.argv[1] + "/t.db", artifacts_destination=sys.argv[1] + "/a"
+)
+app = create_app(settings, freeze_gc=sys.argv[2] == "1")
+with TestClient(app, base_url="http://localhost") as c:
+    assert c.get("/health").status_code == 200
+    print("numpy" in sys.modules)
+"""
+
+
+def test_the_started_server_imports_the_charts_numpy_path_before_serving(tmp_path: Path) -> None:
+    # In a fresh interpreter: this process has imported numpy long ago.
+    def numpy_loaded(freeze: str) -> str:
+        args = [sys.executable, "-c", _STARTS_A_SERVER, str(tmp_path), freeze]
+        return subprocess.run(args, capture_output=True, text=True, check=True).stdout.strip()
+
+    assert numpy_loaded("1") == "True"  # tracklet server: the first chart pays no import
+    assert numpy_loaded("0") == "False"  # an app a test builds stays light
