@@ -13,9 +13,9 @@ import threading
 from typing import TYPE_CHECKING
 
 from tracklet import env
-from tracklet.system_metrics.monitor import SystemMetricsMonitor
 
 if TYPE_CHECKING:
+    from tracklet.system_metrics.monitor import SystemMetricsMonitor
     from tracklet.tracking.client import MlflowClient
 
 __all__ = [
@@ -26,6 +26,16 @@ __all__ = [
     "set_system_metrics_samples_before_logging",
     "set_system_metrics_sampling_interval",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # The monitor (and its probes) load with the first monitored run, not at ``import tracklet``.
+    if name == "SystemMetricsMonitor":
+        from tracklet.system_metrics.monitor import SystemMetricsMonitor
+
+        return SystemMetricsMonitor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _logger = logging.getLogger(__name__)
 # run_id -> the monitor logging to it (any thread's runs).
@@ -91,6 +101,8 @@ def start_monitor(run_id: str, client: MlflowClient, resume: bool) -> None:
     Raises:
         ImportError: if psutil is not installed (naming the extra to install).
     """
+    from tracklet.system_metrics.monitor import SystemMetricsMonitor
+
     monitor = SystemMetricsMonitor(run_id, resume_logging=resume, client=client)
     with _lock:
         previous = _monitors.pop(run_id, None)

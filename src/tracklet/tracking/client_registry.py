@@ -19,7 +19,6 @@ from tracklet.store.model_registry_base import (
     SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
     SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
 )
-from tracklet.store.models_uri import is_models_uri
 from tracklet.tracking.client_registry_access import RegistryStoreAccess
 
 # The registry's entities are imported by the methods that build them, on first use: every
@@ -404,6 +403,7 @@ class RegistryClientMixin(RegistryStoreAccess):
             The new ModelVersion, whose source is ``models:/<name>/<version>``.
         """
         from tracklet.entities.model_registry import ModelVersionTag
+        from tracklet.store.models_uri import is_models_uri
 
         if not is_models_uri(src_model_uri):
             raise MlflowException(

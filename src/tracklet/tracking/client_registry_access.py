@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.store.model_registry_base import ModelRegistryStore
-from tracklet.store.models_uri import parse_models_uri
 from tracklet.store.schemes import get_store
 
 if TYPE_CHECKING:  # the registry's entities load on first use
@@ -39,6 +38,8 @@ class RegistryStoreAccess:
 
     def _model_version_for_uri(self, uri: str) -> ModelVersion:
         """The registered version a ``models:/name/...`` or ``models:/name@alias`` URI names."""
+        from tracklet.store.models_uri import parse_models_uri
+
         parsed = parse_models_uri(uri)
         store = self._registry_store
         if parsed.model_id is not None:
