@@ -1,6 +1,6 @@
 // Small shared pieces: error box, spinner, dialog, tabs, key-value table.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 
 export function ErrorBox({ error }: { error: unknown }) {
   if (!error) return null;
@@ -27,7 +27,9 @@ export function Dialog(props: {
   testid?: string;
 }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // A layout effect: Escape works from the first frame the dialog is visible (a plain effect
+  // attached the listener a frame later, so an early Escape was lost).
+  useLayoutEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === "Escape") props.onClose();
     };
