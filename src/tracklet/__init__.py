@@ -211,11 +211,9 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f"tracklet.{name}")
     module = _LAZY_FUNCTIONS.get(name)
     if module is not None:
-        import importlib
+        from tracklet._lazy import load_export
 
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value  # later reads find it without this hook
-        return value
+        return load_export(globals(), module, name)
     raise AttributeError(f"module 'tracklet' has no attribute {name!r}")
 
 

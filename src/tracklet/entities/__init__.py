@@ -1,8 +1,8 @@
 """tracklet's entities: frozen dataclasses shared by every layer, with MLflow's names."""
 
-import importlib
 from typing import TYPE_CHECKING
 
+from tracklet._lazy import load_export
 from tracklet.entities.dataset import Dataset, DatasetInput, InputTag
 from tracklet.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
 from tracklet.entities.experiment import Experiment, ExperimentTag
@@ -69,9 +69,7 @@ def __getattr__(name: str) -> object:
     module = _LAZY_EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later reads find it without this hook
-    return value
+    return load_export(globals(), module, name)
 
 
 def __dir__() -> list[str]:
