@@ -35,20 +35,13 @@ class StatementPool:
     @contextmanager
     def connection(self) -> Iterator[Db]:
         with GATE:
-            with self._lock:
-                raw = self._idle.pop() if self._idle else None
-            if raw is None:
-                raw = self._engine.raw_connection()
+            raw = self._take()
             try:
-                yield Db(raw.driver_connection, self._engine.dialect.name)
+                yield self._db(raw)
             except BaseException as error:
-                if _is_broken(raw, error):
-                    raw.invalidate()
-                    raw.close()
-                    raise
-                self._keep(raw)
+                self._give_back(raw, error)
                 raise
-            self._keep(raw)
+            self._give_back(raw, None)
 
     @contextmanager
     def reader(self, probe: Callable[[Db], T]) -> Iterator[tuple[Db, T]]:
@@ -57,30 +50,38 @@ class StatementPool:
         check. If it finds a kept connection broken (the database restarted since, say), it
         runs again, once, on a new connection from the engine's pool, which pings."""
         with GATE:
-            with self._lock:
-                raw = self._idle.pop() if self._idle else None
-            if raw is None:
-                raw = self._engine.raw_connection()
+            raw = self._take()
             try:
-                db = Db(raw.driver_connection, self._engine.dialect.name)
+                db = self._db(raw)
                 try:
                     result = probe(db)
                 except Exception as error:
                     if not _is_broken(raw, error):
                         raise
-                    raw.invalidate()
-                    raw.close()
+                    _discard(raw)
                     raw = self._engine.raw_connection()
-                    db = Db(raw.driver_connection, self._engine.dialect.name)
+                    db = self._db(raw)
                     result = probe(db)
                 yield db, result
             except BaseException as error:
-                if _is_broken(raw, error):
-                    raw.invalidate()
-                    raw.close()
-                    raise
-                self._keep(raw)
+                self._give_back(raw, error)
                 raise
+            self._give_back(raw, None)
+
+    def _take(self) -> Any:
+        """A kept connection, or a new one from the engine's pool."""
+        with self._lock:
+            raw = self._idle.pop() if self._idle else None
+        return raw if raw is not None else self._engine.raw_connection()
+
+    def _db(self, raw: Any) -> Db:
+        return Db(raw.driver_connection, self._engine.dialect.name)
+
+    def _give_back(self, raw: Any, error: BaseException | None) -> None:
+        """Keep ``raw`` for the next call, unless ``error`` left it unusable."""
+        if error is not None and _is_broken(raw, error):
+            _discard(raw)
+        else:
             self._keep(raw)
 
     def _keep(self, raw: Any) -> None:
@@ -102,6 +103,11 @@ class StatementPool:
             keep_inherited(raw)
         self._idle = []
         self._lock = threading.Lock()
+
+
+def _discard(raw: Any) -> None:
+    raw.invalidate()
+    raw.close()
 
 
 def _is_broken(raw: Any, error: BaseException) -> bool:
