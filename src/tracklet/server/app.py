@@ -14,8 +14,11 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
+from tracklet.server.access_log import flush_all
 from tracklet.server.artifact_files import LocalArtifacts, ProxyArtifacts
 from tracklet.server.errors import EXCEPTION_HANDLERS
 from tracklet.server.middleware import ServerMiddleware
@@ -87,8 +90,24 @@ def _preload_chart_modules() -> None:
         pass
 
 
+class TrackletApp(Starlette):
+    """Starlette with ``ServerMiddleware`` outermost, where Starlette puts its
+    ``ServerErrorMiddleware``: ours already answers anything unexpected (a logged JSON 500), so
+    that layer only cost time on every request."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = {k: v for k, v in self.exception_handlers.items() if k not in (500, Exception)}
+        app: ASGIApp = ExceptionMiddleware(self.router, handlers=handlers, debug=self.debug)
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+
 def create_app(
-    settings: ServerSettings, store: TrackingStore | None = None, freeze_gc: bool = False
+    settings: ServerSettings,
+    store: TrackingStore | None = None,
+    freeze_gc: bool = False,
+    buffered_log: bool = False,
 ) -> Starlette:
     """The server app for ``settings``.
 
@@ -97,6 +116,8 @@ def create_app(
         store: A store to serve instead of opening ``settings.backend_store_uri`` (tests).
         freeze_gc: Once started, move every object to the collector's permanent generation
             (``gc.freeze``): what ``tracklet server`` does in each server process.
+        buffered_log: Write the request lines to the console in batches when the log goes to
+            the console only (``tracklet server``; see ``access_log``).
 
     Returns:
         A Starlette application; its lifespan opens the store and closes it on shutdown.
@@ -119,6 +140,7 @@ def create_app(
         try:
             yield
         finally:
+            flush_all()
             if owned:
                 opened.close()
 
@@ -131,7 +153,12 @@ def create_app(
     direct = None if settings.app_name is not None else DirectRpc(routes, EXCEPTION_HANDLERS)
     middleware = [
         Middleware(
-            ServerMiddleware, policy, settings.x_frame_options, settings.static_prefix, direct
+            ServerMiddleware,
+            policy,
+            settings.x_frame_options,
+            settings.static_prefix,
+            direct,
+            buffered_log,
         )
     ]
     auth = None
@@ -141,7 +168,7 @@ def create_app(
         auth, auth_middleware, auth_routes = enable(settings)
         middleware.append(auth_middleware)
         routes += auth_routes
-    app = Starlette(middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
+    app = TrackletApp(middleware=middleware, exception_handlers=EXCEPTION_HANDLERS)
     app.router = IndexedRouter(routes, lifespan=lifespan)
     if auth is not None:
         app.state.tracklet_auth, app.state.tracklet_auth_default = auth

@@ -33,7 +33,7 @@ class TrackletUvicornConfig(uvicorn.Config):
         def factory() -> Any:
             from tracklet.server.app import create_app
 
-            return create_app(settings, freeze_gc=True)
+            return create_app(settings, freeze_gc=True, buffered_log=True)
 
         self.app = factory
         super().load()

@@ -13,6 +13,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tracklet.exceptions import INTERNAL_ERROR, MlflowException
+from tracklet.server.access_log import access_log
 from tracklet.server.errors import STORAGE_FULL_STATUS, storage_full, storage_full_body
 from tracklet.server.router import DirectRpc
 from tracklet.server.security import (
@@ -50,8 +51,10 @@ class ServerMiddleware:
         x_frame_options: str | None,
         static_prefix: str = "",
         direct: DirectRpc | None = None,
+        buffered_log: bool = False,
     ) -> None:
         self.app = app
+        self.access = access_log(logger, (__file__, _LOG_LINE, "_log"), buffered_log)
         self.direct = direct
         self.policy = policy
         self.prefix = static_prefix.rstrip("/")
@@ -183,21 +186,15 @@ class ServerMiddleware:
         )
         await send({"type": "http.response.body", "body": b""})
 
-    @staticmethod
-    def _log(scope: Scope, status: int, start: float) -> None:
-        if logger.isEnabledFor(logging.INFO):
+    def _log(self, scope: Scope, status: int, start: float) -> None:
+        access = self.access
+        if access.enabled():
             client: Any = scope.get("client")
             peer = f"{client[0]}:{client[1]}" if client else "-"
             query = scope.get("query_string", b"")
             target = scope["path"] + ("?" + query.decode("latin-1") if query else "")
             elapsed = (time.perf_counter() - start) * 1000
-            line = f'{peer} "{scope["method"]} {target}" {status} {elapsed:.1f}ms'
-            # logger.info(line) less its search of the stack for the caller (a third of its
-            # cost, on every request): the caller is known.
-            record = logger.makeRecord(
-                logger.name, logging.INFO, __file__, _LOG_LINE, line, (), None, "_log"
-            )
-            logger.handle(record)
+            access.write(f'{peer} "{scope["method"]} {target}" {status} {elapsed:.1f}ms')
 
 
 _LOG_LINE = ServerMiddleware._log.__code__.co_firstlineno
