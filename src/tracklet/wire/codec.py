@@ -266,7 +266,7 @@ def _plain_columns(items: list[Any]) -> dict[str, Columns] | None:
     return series
 
 
-_POINT_FIELDS = itemgetter("key", "step", "timestamp", "value")
+_KEY, _STEP, _TIMESTAMP, _VALUE = map(itemgetter, ("key", "step", "timestamp", "value"))
 _INT, _FLOAT = frozenset({int}), frozenset({float})
 
 
@@ -281,13 +281,15 @@ def plain_metric_points(
     against MLflow's key rules here."""
     if not items:
         return None
-    try:
-        rows = list(map(_POINT_FIELDS, items))
+    try:  # a column per field (cheaper than a tuple per object, then transposed)
+        keys = list(map(_KEY, items))
+        steps = list(map(_STEP, items))
+        timestamps = list(map(_TIMESTAMP, items))
+        values = list(map(_VALUE, items))
     except (KeyError, TypeError, IndexError):  # not all objects, or a field missing
         return None
     if sum(map(len, items)) != 4 * len(items):  # each has the four: so nothing more either
         return None  # (a model or dataset link, or an unknown field)
-    keys, steps, timestamps, values = map(list, zip(*rows, strict=True))
     try:
         "".join(keys)  # every key a string (JSON gives no subclasses): else a TypeError
     except TypeError:
@@ -313,6 +315,7 @@ def _int_bounds(numbers: list[Any]) -> tuple[int, int] | None:
     if (
         type(first) is int
         and (first > 1 or first < 0)
+        and numbers[-1] == first  # else not all one number: no counting pass
         and numbers.count(first) == len(numbers)
         and type(sum(numbers)) is int
     ):

@@ -137,6 +137,52 @@ def test_metric_points_wide_and_narrow(store: SqlStore) -> None:
     assert len(store.get_run(run_id).data.metrics) == 102  # nothing of it written
 
 
+def test_metric_points_in_runs_of_keys(store: SqlStore) -> None:
+    """A client's key after key (``log_batch`` of 10 keys x 100 steps): columns per key as
+    slices of the flat points; a key in two runs, or interleaved keys, grouped point by point.
+    Every way gives the same histories and latest values."""
+    run_id = _run(store)
+    steps = list(range(100))
+    keys = [f"m{k}" for k in range(10) for _ in steps]
+    store.log_metric_points(
+        run_id,
+        (
+            keys,
+            steps * 10,
+            [1000 + s for s in steps] * 10,
+            [k + s / 100 for k in range(10) for s in steps],
+        ),
+    )
+    # Step 99 again for m3, logged later with a smaller value: the later time wins the tie.
+    store.log_metric_points(run_id, (["m3", "m3"], [99, 98], [5000, 5000], [-1.0, -2.0]))
+    # A key in two runs ("a" twice) and interleaved keys take the point-by-point grouping.
+    store.log_metric_points(
+        run_id, (["a", "a", "b", "b", "a"], [1, 2, 1, 2, 3], [7] * 5, [0.1, 0.2, 1.1, 1.2, 0.3])
+    )
+    store.log_metric_points(
+        run_id, (["c", "d", "c", "d"], [1, 1, 2, 2], [8] * 4, [1.0, 2.0, 3.0, 4.0])
+    )
+    metrics = store.get_run(run_id).data.metrics
+    assert metrics == {
+        **{f"m{k}": k + 0.99 for k in range(10)},
+        "m3": -1.0,
+        "a": 0.3,
+        "b": 1.2,
+        "c": 3.0,
+        "d": 4.0,
+    }
+    history = _points(store.get_metric_history(run_id, "m7"))
+    assert history == [(1000 + s, s, 7 + s / 100) for s in steps]
+    # MLflow's history order: by timestamp, then step.
+    assert _points(store.get_metric_history(run_id, "m3"))[-3:] == [
+        (1099, 99, 3.99),
+        (5000, 98, -2.0),
+        (5000, 99, -1.0),
+    ]
+    assert _points(store.get_metric_history(run_id, "a")) == [(7, 1, 0.1), (7, 2, 0.2), (7, 3, 0.3)]
+    assert _points(store.get_metric_history(run_id, "d")) == [(8, 1, 2.0), (8, 2, 4.0)]
+
+
 def test_unknown_metric_key_and_run(store: SqlStore) -> None:
     run_id = _run(store)
     assert list(store.get_metric_history(run_id, "nothing")) == []

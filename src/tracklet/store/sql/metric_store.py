@@ -4,6 +4,7 @@ tags, all or nothing), columns, and history; statements in ``metrics`` and ``run
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import groupby
 from operator import attrgetter, itemgetter
 
 from tracklet import validation
@@ -158,8 +159,12 @@ class MetricSqlStore(SqlStoreBase):
                 "Metric points: keys, steps, timestamps and values differ in length",
                 INVALID_PARAMETER_VALUE,
             )
-        if not (self._defers_wide_batches and metric_batches.is_wide(len(set(keys)), len(keys))):
-            self.log_metric_columns(run_id, _grouped(points))
+        series = _runs_of_keys(points)
+        if not (
+            self._defers_wide_batches
+            and metric_batches.is_wide(len(set(keys)) if series is None else len(series), len(keys))
+        ):
+            self.log_metric_columns(run_id, _grouped(points) if series is None else series)
             return
         if not validation.known_valid_keys.issuperset(keys):
             for key in keys:
@@ -189,6 +194,31 @@ def _grouped(points: MetricPoints) -> Mapping[str, MetricColumns]:
         columns[0].append(step)
         columns[1].append(timestamp)
         columns[2].append(value)
+    return series
+
+
+def _runs_of_keys(points: MetricPoints) -> dict[str, MetricColumns] | None:
+    """Columns per key as slices when the keys come in runs, one run per key (a client logging
+    key after key: ``log_batch`` of 10 keys x 100 steps); found by C-level passes (``groupby``,
+    slices), not a dict lookup and three appends per point as ``_grouped``. None otherwise (the
+    keys interleaved, a key in two runs, columns that are not lists)."""
+    keys, steps, timestamps, values = points
+    if (
+        len(keys) < 2
+        or keys[0] != keys[1]  # interleaved keys (a step of many keys at a time): _grouped
+        or type(steps) is not list
+        or type(timestamps) is not list
+        or type(values) is not list
+    ):
+        return None
+    series: dict[str, MetricColumns] = {}
+    start = 0
+    for key, run in groupby(keys):
+        end = start + len(list(run))
+        if key in series:
+            return None
+        series[key] = (steps[start:end], timestamps[start:end], values[start:end])
+        start = end
     return series
 
 
