@@ -96,6 +96,16 @@ class MetricSqlStore(SqlStoreBase):
             self._deferred_some(len(flat[0]))
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
+        self._log_columns(run_id, series)
+
+    def _log_columns(
+        self,
+        run_id: str,
+        series: Mapping[str, MetricColumns],
+        spans: pg_points.Spans | None = None,
+    ) -> None:
+        """``log_metric_columns``; ``spans``: the flat points the series were sliced from and
+        each key's span in them (PostgreSQL packs them once, see ``pg_points.write_series``)."""
         if not validation.known_valid_keys.issuperset(series):
             for key in series:
                 validation.validate_key(key, "metric key")
@@ -116,7 +126,7 @@ class MetricSqlStore(SqlStoreBase):
         if self._defers_wide_batches and metric_batches.is_wide(len(series), points):
             flat = metric_queries.flatten_series(series, points)
         if self._one_statement_batches and points:
-            self._write_points(run_id, None if flat else series, flat)
+            self._write_points(run_id, None if flat else series, flat, spans)
             return
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
@@ -132,6 +142,7 @@ class MetricSqlStore(SqlStoreBase):
         run_id: str,
         series: Mapping[str, MetricColumns] | None,
         flat: metric_layout.FlatPoints | None,
+        spans: pg_points.Spans | None = None,
     ) -> None:
         """PostgreSQL: points in one statement on a pooled connection (see ``pg_points``)."""
         full_tails: list[str] | None = []
@@ -140,7 +151,9 @@ class MetricSqlStore(SqlStoreBase):
             if flat:
                 written = pg_points.write_wide(db, run_id, flat)
             elif series:
-                full_tails = pg_points.write_series(db, run_id, series, self._tail_sizes)
+                full_tails = pg_points.write_series(
+                    db, run_id, series, self._tail_sizes, spans=spans
+                )
                 written = full_tails is not None
         if not written:
             with self._reader() as db:
@@ -159,12 +172,15 @@ class MetricSqlStore(SqlStoreBase):
                 "Metric points: keys, steps, timestamps and values differ in length",
                 INVALID_PARAMETER_VALUE,
             )
-        series = _runs_of_keys(points)
+        runs = _runs_of_keys(points)
         if not (
             self._defers_wide_batches
-            and metric_batches.is_wide(len(set(keys)) if series is None else len(series), len(keys))
+            and metric_batches.is_wide(len(set(keys)) if runs is None else len(runs[0]), len(keys))
         ):
-            self.log_metric_columns(run_id, _grouped(points) if series is None else series)
+            if runs is None:
+                self._log_columns(run_id, _grouped(points))
+            else:
+                self._log_columns(run_id, runs[0], (points, runs[1]))
             return
         if not validation.known_valid_keys.issuperset(keys):
             for key in keys:
@@ -197,11 +213,14 @@ def _grouped(points: MetricPoints) -> Mapping[str, MetricColumns]:
     return series
 
 
-def _runs_of_keys(points: MetricPoints) -> dict[str, MetricColumns] | None:
+def _runs_of_keys(
+    points: MetricPoints,
+) -> tuple[dict[str, MetricColumns], dict[str, tuple[int, int]]] | None:
     """Columns per key as slices when the keys come in runs, one run per key (a client logging
-    key after key: ``log_batch`` of 10 keys x 100 steps); found by C-level passes (``groupby``,
-    slices), not a dict lookup and three appends per point as ``_grouped``. None otherwise (the
-    keys interleaved, a key in two runs, columns that are not lists)."""
+    key after key: ``log_batch`` of 10 keys x 100 steps), and each key's span in the points;
+    found by C-level passes (``groupby``, slices), not a dict lookup and three appends per point
+    as ``_grouped``. None otherwise (the keys interleaved, a key in two runs, columns that are
+    not lists)."""
     keys, steps, timestamps, values = points
     if (
         len(keys) < 2
@@ -212,14 +231,16 @@ def _runs_of_keys(points: MetricPoints) -> dict[str, MetricColumns] | None:
     ):
         return None
     series: dict[str, MetricColumns] = {}
+    spans: dict[str, tuple[int, int]] = {}
     start = 0
     for key, run in groupby(keys):
         end = start + len(list(run))
         if key in series:
             return None
         series[key] = (steps[start:end], timestamps[start:end], values[start:end])
+        spans[key] = (start, end)
         start = end
-    return series
+    return series, spans
 
 
 _KEY = attrgetter("key")
