@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from tracklet.entities import Metric, Param, RunTag, ViewType
 from tracklet.exceptions import MlflowException
-from tracklet.store.sql import metric_batches, run_packs
+from tracklet.store.sql import metric_batches, metric_codec, migrations, run_packs
+from tracklet.store.sql.engine import normalize_db_uri
 from tracklet.store.sql.store import SqlStore
 
 T0 = 1_700_000_000_000
@@ -36,6 +37,15 @@ def _value(key_index: int, step: int) -> float:
 def _wide(step: int, keys: list[str] = KEYS, timestamp: int | None = None) -> list[Metric]:
     ts = T0 + step if timestamp is None else timestamp
     return [Metric(key, _value(i, step), ts, step) for i, key in enumerate(keys)]
+
+
+def _rows(store: SqlStore) -> list[tuple[bytes, int | None, int | None, int | None, bytes]]:
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT metric_keys, key_set_id, step, timestamp, data FROM metric_batches"
+            " ORDER BY batch_id"
+        ).all()
+    return [(bytes(keys), key_set, step, ts, bytes(data)) for keys, key_set, step, ts, data in rows]
 
 
 def _new_run(store: SqlStore, name: str = "wide") -> tuple[str, str]:
@@ -291,3 +301,217 @@ def test_writers_in_two_stores_lose_no_point(store_uri: str, tmp_path: Path) -> 
     finally:
         for store in stores:
             store.close()
+
+
+def test_rows_are_compact_and_fold_with_rows_of_every_form(store: SqlStore) -> None:
+    # A step's points share a step and timestamp: its row holds their values alone. The first
+    # row of a key list holds the keys; from the second on the list is a key set of its own,
+    # stored once, and the rows name it. A batch of several steps keeps its records.
+    _, run_id = _new_run(store)
+    store.log_batch(run_id, metrics=_wide(0))
+    store.log_batch(run_id, metrics=_wide(1))
+    store.log_batch(run_id, metrics=_wide(2))
+    store.log_batch(run_id, metrics=_wide(3, KEYS[:20]) + _wide(4, KEYS[:20]))  # two steps
+    store.log_batch(run_id, metrics=_wide(5, KEYS[:20]) + _wide(6, KEYS[:20]))
+    rows = _rows(store)
+    joined = "\0".join(KEYS).encode()
+    key_set = metric_batches.key_set_digest(joined)
+    values = [metric_codec.pack_values([_value(i, s) for i in range(40)]) for s in range(3)]
+    assert rows[:3] == [
+        (joined, None, 0, T0, values[0]),
+        (b"", key_set, 1, T0 + 1, values[1]),
+        (b"", key_set, 2, T0 + 2, values[2]),
+    ]
+    assert len(values[0]) == 8 * len(KEYS)
+    two_steps = metric_batches.key_set_digest("\0".join(KEYS[:20] * 2).encode())
+    assert [row[:4] for row in rows[3:]] == [
+        ("\0".join(KEYS[:20] * 2).encode(), None, None, None),
+        (b"", two_steps, None, None),
+    ]
+    assert rows[4][4] == metric_codec.pack_points(
+        [5] * 20 + [6] * 20,
+        [T0 + 5] * 20 + [T0 + 6] * 20,
+        [_value(i, s) for s in (5, 6) for i in range(20)],
+    )
+    assert _count(store, "SELECT count(*) FROM metric_key_sets") == 2
+
+    for i in (0, 19, 20, 39):
+        steps = range(7) if i < 20 else range(3)
+        history = store.get_metric_history(run_id, KEYS[i])
+        assert [(m.step, m.timestamp, m.value) for m in history] == [
+            (s, T0 + s, _value(i, s)) for s in steps
+        ]
+    assert store.get_run(run_id).data.metrics == {
+        key: _value(i, 6 if i < 20 else 2) for i, key in enumerate(KEYS)
+    }
+    assert _count(store, "SELECT count(*) FROM metric_batches") == 0
+    # The key sets stay: the next batch of a list names it at once.
+    store.log_batch(run_id, metrics=_wide(7))
+    assert _rows(store)[0][:2] == (b"", key_set)
+    assert store.get_run(run_id).data.metrics[KEYS[39]] == _value(39, 7)
+
+
+def test_a_key_repeated_in_a_step_keeps_both_points(store: SqlStore) -> None:
+    # Same step and timestamp for every point, one key twice: a compact row, folded point by
+    # point; both values are in the history and MLflow's order picks the larger as latest.
+    _, run_id = _new_run(store)
+    for step in (0, 1):
+        batch = _wide(step, KEYS[:20])
+        batch.append(Metric(KEYS[3], 100.0 + step, T0 + step, step))
+        store.log_batch(run_id, metrics=batch)
+    assert [row[2] for row in _rows(store)] == [0, 1]
+    history = store.get_metric_history(run_id, KEYS[3])
+    assert sorted((m.step, m.value) for m in history) == [
+        (0, 3.0),
+        (0, 100.0),
+        (1, 3.125),
+        (1, 101.0),
+    ]
+    assert store.get_run(run_id).data.metrics[KEYS[3]] == 101.0
+    assert store.get_run(run_id).data.metrics[KEYS[4]] == 4.125
+
+
+def test_a_digest_held_by_another_key_list_keeps_the_keys_inline(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every list gets the same digest: the first registered holds it, the other stays inline.
+    monkeypatch.setattr(metric_batches, "key_set_digest", lambda _blob: 42)
+    _, run_id = _new_run(store)
+    other = [f"other{i:02d}" for i in range(20)]
+    for step in range(3):
+        store.log_batch(run_id, metrics=_wide(step, KEYS[:20]))
+        store.log_batch(run_id, metrics=_wide(step, other))
+    assert [row[:2] for row in _rows(store)] == [
+        ("\0".join(KEYS[:20]).encode(), None),
+        ("\0".join(other).encode(), None),
+        (b"", 42),
+        ("\0".join(other).encode(), None),
+        (b"", 42),
+        ("\0".join(other).encode(), None),
+    ]
+    metrics = store.get_run(run_id).data.metrics
+    assert metrics == {
+        **{key: _value(i, 2) for i, key in enumerate(KEYS[:20])},
+        **{key: _value(i, 2) for i, key in enumerate(other)},
+    }
+    assert [m.value for m in store.get_metric_history(run_id, other[5])] == [
+        _value(5, s) for s in range(3)
+    ]
+
+
+def test_a_store_folds_rows_naming_key_sets_it_never_wrote(store_uri: str, tmp_path: Path) -> None:
+    # Another process (a store with nothing remembered) folds compact rows: the key sets are
+    # read from the database.
+    writer = SqlStore(store_uri, str(tmp_path / "a"))
+    try:
+        experiment_id, run_id = _new_run(writer)
+        for step in range(4):
+            writer.log_batch(run_id, metrics=_wide(step))
+        assert [row[1] is not None for row in _rows(writer)] == [False, True, True, True]
+        reader = SqlStore(store_uri, str(tmp_path / "a"))
+        try:
+            (found,) = reader.search_runs([experiment_id], f"metrics.`{KEYS[9]}` = 9.375")
+            assert found.data.metrics == {key: _value(i, 3) for i, key in enumerate(KEYS)}
+            assert [m.value for m in reader.get_metric_history(run_id, KEYS[30])] == [
+                _value(30, s) for s in range(4)
+            ]
+        finally:
+            reader.close()
+        assert _count(writer, "SELECT count(*) FROM metric_batches") == 0
+    finally:
+        writer.close()
+
+
+def test_rows_pending_from_before_the_compact_form_still_fold(
+    store_uri: str, tmp_path: Path
+) -> None:
+    # A database at 0010 holding pending rows of the old form (keys inline, records), upgraded:
+    # they fold, alone and together with rows of the new form for the same keys.
+    engine = sa.create_engine(normalize_db_uri(store_uri))
+    keys = KEYS[:20]
+    try:
+        with engine.begin() as conn:
+            migrations.upgrade(conn, "0010_blob_storage")
+            conn.exec_driver_sql(
+                "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage,"
+                " creation_time, last_update_time) VALUES (1, 'e', 'x', 'active', 1, 1)"
+            )
+            for run_id in ("r1", "r2"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO runs (run_uuid, experiment_id, status, start_time,"
+                        " lifecycle_stage) VALUES (:r, 1, 'RUNNING', 1, 'active')"
+                    ),
+                    {"r": run_id},
+                )
+            old_rows = [  # r1: a step at a time; r2: two steps in one row
+                ("r1", keys, [_wide(0, keys)]),
+                ("r1", keys, [_wide(1, keys)]),
+                ("r2", keys * 2, [_wide(0, keys), _wide(1, keys)]),
+            ]
+            for run_id, row_keys, steps in old_rows:
+                points = [m for step in steps for m in step]
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO metric_batches (run_uuid, metric_keys, data)"
+                        " VALUES (:r, :k, :d)"
+                    ),
+                    {
+                        "r": run_id,
+                        "k": "\0".join(row_keys).encode(),
+                        "d": metric_codec.pack_points(
+                            [m.step for m in points],
+                            [m.timestamp for m in points],
+                            [m.value for m in points],
+                        ),
+                    },
+                )
+    finally:
+        engine.dispose()
+    store = SqlStore(store_uri, str(tmp_path / "a"))  # migrates to the head
+    try:
+        for step in (2, 3, 4):  # new rows beside the old ones: inline, then a key set
+            store.log_batch("r1", metrics=_wide(step, keys))
+        assert _count(store, "SELECT count(*) FROM metric_batches") == 6
+        assert _count(store, "SELECT count(*) FROM metric_batches WHERE key_set_id IS NOT NULL")
+        assert store.get_run("r1").data.metrics == {key: _value(i, 4) for i, key in enumerate(keys)}
+        assert store.get_run("r2").data.metrics == {key: _value(i, 1) for i, key in enumerate(keys)}
+        for i in (0, 19):
+            assert [(m.step, m.value) for m in store.get_metric_history("r1", keys[i])] == [
+                (s, _value(i, s)) for s in range(5)
+            ]
+            assert [(m.step, m.value) for m in store.get_metric_history("r2", keys[i])] == [
+                (s, _value(i, s)) for s in range(2)
+            ]
+        assert _count(store, "SELECT count(*) FROM metric_batches") == 0
+    finally:
+        store.close()
+
+
+def test_downgrade_refuses_compact_rows_until_folded(sqlite_uri: str, tmp_path: Path) -> None:
+    store = SqlStore(sqlite_uri, str(tmp_path / "a"))
+    try:
+        _, run_id = _new_run(store)
+        store.log_batch(run_id, metrics=_wide(0))
+    finally:
+        store.close()
+    engine = sa.create_engine(sqlite_uri)
+    try:
+        with pytest.raises(RuntimeError, match="compact form"), engine.begin() as conn:
+            _downgrade(conn, "0010_blob_storage")
+        with engine.begin() as conn:  # folded (a read), the downgrade goes through
+            conn.exec_driver_sql("DELETE FROM metric_batches")
+            _downgrade(conn, "0010_blob_storage")
+            columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(metric_batches)")]
+            assert columns == ["batch_id", "run_uuid", "metric_keys", "data"]
+            assert not conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE name = 'metric_key_sets'"
+            ).first()
+    finally:
+        engine.dispose()
+
+
+def _downgrade(conn: sa.Connection, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(migrations.alembic_config(conn), revision)  # type: ignore[arg-type]

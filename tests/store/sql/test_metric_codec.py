@@ -7,7 +7,13 @@ from array import array
 
 import pytest
 
-from tracklet.store.sql.metric_codec import latest_of, pack_points, unpack_points
+from tracklet.store.sql.metric_codec import (
+    latest_of,
+    pack_points,
+    pack_values,
+    unpack_points,
+    unpack_values,
+)
 
 INT64_MAX = 2**63 - 1
 
@@ -29,6 +35,26 @@ def test_points_round_trip(steps: list[int], timestamps: list[int]) -> None:
     read_steps, read_timestamps, read_values = unpack_points([blob])
     assert (list(read_steps), list(read_timestamps)) == (list(steps), list(timestamps))
     assert list(read_values) == values
+
+
+def test_a_column_of_values_packs_as_its_doubles() -> None:
+    # An array("d") (a fold's column) goes in by its bytes: the same records as a list.
+    values = [0.5, float("nan"), -0.0, float("-inf")]
+    blob = pack_points([1, 2, 3, 4], [5, 6, 7, 8], array("d", values))
+    assert blob == pack_points([1, 2, 3, 4], [5, 6, 7, 8], values)
+    assert blob[16:24] == struct.pack("<d", 0.5)
+
+
+def test_values_round_trip() -> None:
+    # A wide batch's step of shared step and timestamp: the values alone, float64 LE.
+    values = [0.5, -1e300, float("inf"), 3]
+    blobs = [pack_values(values), pack_values([2.0, float("nan")])]
+    assert blobs[0] == struct.pack("<4d", *values)
+    read = unpack_values(blobs)
+    assert list(read[:5]) == [0.5, -1e300, float("inf"), 3.0, 2.0]
+    assert read[5] != read[5]
+    with pytest.raises(TypeError):
+        pack_values([1.0, "x"])  # type: ignore[list-item]
 
 
 def test_a_repeated_number_out_of_range_is_refused() -> None:

@@ -18,19 +18,32 @@ together, so the per-key cost is paid once per fold, not once per step. A fold r
 
 Points keep every guarantee of the direct path: the latest value is chosen by MLflow's order
 whatever order batches fold in, and histories are ordered when read (``metric_codec``).
+
+A row is compact (migration 0011): a key list a writer writes again is stored once, in
+``metric_key_sets`` under a 64-bit digest of it, and the row names it; points sharing one step
+and timestamp (a step of ``log_metrics``, the usual batch) are stored as their values alone.
+A 100-key step was a 4.2 kB row, past a 4 kB page: each commit wrote its leaf page and an
+overflow page to SQLite's WAL, the checkpointer copied both, and the fold read them back; it is
+now 0.9 kB, four to a page. A writer registers a key list the second time it writes it (a list
+logged once, keys named after the step say, stays inline and adds no row), in a transaction of
+its own before the batch's, and remembers it only once committed: a row never names a key set
+the database lacks. Rows of either form, and rows from before 0011, fold alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from array import array
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from tracklet.store.base import MetricColumns
 from tracklet.store.sql import metric_codec, metric_layout
 from tracklet.store.sql import metrics as metric_queries
-from tracklet.store.sql.compiled import Db, bp, expanding, stmt
-from tracklet.store.sql.schema import metric_batches
+from tracklet.store.sql.compiled import Compiled, Db, bp, expanding, insert_for, stmt
+from tracklet.store.sql.schema import metric_batches, metric_key_sets
 
 # Where wide batches are deferred: both. On PostgreSQL a 1,000-key batch written directly is a
 # 1,000-row upsert of latest_metrics (30-100 ms, more as dead row versions pile up between
@@ -42,25 +55,40 @@ DEFERRING_DIALECTS = ("sqlite", "postgresql")
 WIDE_KEYS = 16
 # A writer folds after deferring this many points (about 20 ms of folding on SQLite).
 FOLD_POINTS = 100_000
+# How many key lists a store remembers as registered, and as written once (then forgotten).
+MAX_KEY_SETS = 1024
 
 _SMALL = metric_layout.SMALL_GROUP
 mb = metric_batches.c
 _INSERT = stmt(
     lambda: metric_batches.insert().values(
-        run_uuid=bp("run_uuid"), metric_keys=bp("metric_keys"), data=bp("data")
+        run_uuid=bp("run_uuid"),
+        metric_keys=bp("metric_keys"),
+        key_set_id=bp("key_set_id"),
+        step=bp("step"),
+        timestamp=bp("timestamp"),
+        data=bp("data"),
     )
 )
+_ROW = (mb.batch_id, mb.run_uuid, mb.metric_keys, mb.key_set_id, mb.step, mb.timestamp, mb.data)
 # Claims the rows it returns: two concurrent folds (PostgreSQL) never fold a row twice.
-_TAKE_ALL = stmt(
-    lambda: metric_batches.delete().returning(mb.batch_id, mb.run_uuid, mb.metric_keys, mb.data)
-)
+_TAKE_ALL = stmt(lambda: metric_batches.delete().returning(*_ROW))
 # SQLite: the fold runs in the writer's transaction, where nothing else writes: the rows are
 # read, then deleted up to the last one read; a third cheaper than DELETE ... RETURNING, which
-# buffers every returned row (each a few kilobytes) before handing back the first.
-_READ_ALL = stmt(
-    lambda: sa.select(mb.batch_id, mb.run_uuid, mb.metric_keys, mb.data).order_by(mb.batch_id)
-)
+# buffers every returned row before handing back the first.
+_READ_ALL = stmt(lambda: sa.select(*_ROW).order_by(mb.batch_id))
 _DELETE_TO = stmt(lambda: metric_batches.delete().where(mb.batch_id <= bp("last")))
+ks = metric_key_sets.c
+_INSERT_KEY_SET = Compiled(
+    lambda name: (
+        insert_for(name)(metric_key_sets)
+        .values(key_set_id=bp("key_set_id"), metric_keys=bp("metric_keys"))
+        .on_conflict_do_nothing(index_elements=[ks.key_set_id])
+    )
+)
+_KEY_SETS = stmt(
+    lambda: sa.select(ks.key_set_id, ks.metric_keys).where(ks.key_set_id.in_(expanding("ids")))
+)
 _ANY = stmt(lambda: sa.select(sa.exists(sa.select(mb.batch_id))))
 _RUNS_PENDING = stmt(
     lambda: sa.select(mb.run_uuid).distinct().where(mb.run_uuid.in_(expanding("ids")))
@@ -72,17 +100,89 @@ def is_wide(key_count: int, point_count: int) -> bool:
     return key_count >= WIDE_KEYS and point_count < key_count * _SMALL
 
 
-def write(db: Db, run_id: str, points: metric_layout.FlatPoints) -> None:
-    """One row for these points, in the caller's transaction."""
+_UNKNOWN = object()
+
+
+class KeySets:
+    """The key lists one store has registered in its database (``metric_key_sets``), by their
+    NUL-joined keys, and those it has written once. Safe to share between threads: two that
+    register one list at once both insert it, and the database keeps one."""
+
+    __slots__ = ("_ids", "_once")
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int | None] = {}  # None: kept inline (a digest collision)
+        self._once: dict[str, None] = {}
+
+    def id_for(self, joined: str, register: Callable[[str], int | None]) -> int | None:
+        """The key set naming ``joined``, registered through ``register`` (which commits it)
+        the second time it is asked for; None while the keys stay inline in the row."""
+        found = self._ids.get(joined, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found  # type: ignore[return-value]
+        if joined not in self._once:
+            if len(self._once) >= MAX_KEY_SETS:
+                self._once.clear()
+            self._once[joined] = None
+            return None
+        key_set_id = register(joined)
+        if len(self._ids) >= MAX_KEY_SETS:
+            self._ids.clear()
+        self._ids[joined] = key_set_id
+        self._once.pop(joined, None)
+        return key_set_id
+
+
+def key_set_digest(metric_keys: bytes) -> int:
+    """The id of a key list: the first 8 bytes of its BLAKE2b digest, a signed 64-bit int."""
+    return int.from_bytes(
+        hashlib.blake2b(metric_keys, digest_size=8).digest(), "little", signed=True
+    )
+
+
+def register_key_set(db: Db, joined: str) -> int | None:
+    """Store this key list (if no writer has) and return its id; None in the freak case that
+    another list holds its digest (this one then stays inline). Commits with ``db``'s
+    transaction, or at once on an autocommit connection."""
+    blob = joined.encode()
+    key_set_id = key_set_digest(blob)
+    db.execute(_INSERT_KEY_SET, {"key_set_id": key_set_id, "metric_keys": blob}).close()
+    found = _key_lists(db, {key_set_id})
+    return key_set_id if found.get(key_set_id) == joined.split("\0") else None
+
+
+def row(
+    run_id: str,
+    points: metric_layout.FlatPoints,
+    key_sets: KeySets,
+    register: Callable[[str], int | None],
+) -> dict[str, Any]:
+    """The ``metric_batches`` row of these points (see the module's docstring), for
+    :func:`write` or ``pg_points.write_wide``; may register its key set first."""
     keys, steps, timestamps, values = points
-    db.execute(
-        _INSERT,
-        {
-            "run_uuid": run_id,
-            "metric_keys": "\0".join(keys).encode(),
-            "data": metric_codec.pack_points(steps, timestamps, values),
-        },
-    ).close()
+    joined = "\0".join(keys)
+    key_set_id = key_sets.id_for(joined, register)
+    n = len(steps)
+    step: int | None = steps[0]
+    timestamp: int | None = timestamps[0]
+    if steps.count(steps[0]) == n and timestamps.count(timestamps[0]) == n:
+        data = metric_codec.pack_values(values)
+    else:
+        step = timestamp = None
+        data = metric_codec.pack_points(steps, timestamps, values)
+    return {
+        "run_uuid": run_id,
+        "metric_keys": b"" if key_set_id is not None else joined.encode(),
+        "key_set_id": key_set_id,
+        "step": step,
+        "timestamp": timestamp,
+        "data": data,
+    }
+
+
+def write(db: Db, wide_row: dict[str, Any]) -> None:
+    """Insert a row of :func:`row`, in the caller's transaction."""
+    db.execute(_INSERT, wide_row).close()
 
 
 def runs_pending(db: Db, run_ids: Sequence[str]) -> set[str]:
@@ -112,47 +212,89 @@ def fold(db: Db, tail_sizes: dict[tuple[str, str], int]) -> int:
         if not rows:
             return 0
         rows.sort(key=lambda row: row[0])  # RETURNING promises no order; keep the logged one
+    key_lists = _key_lists(db, {row[3] for row in rows if row[3] is not None})
     # Batches of one run with the same keys in the same order (a step of log_metrics, or a few
-    # steps of the same keys) fold together: with K keys, key i's points are every K-th record
-    # from the i-th, strided slices taken at C speed. Others fold point by point.
-    same_keys: dict[tuple[str, bytes], list[bytes]] = {}
-    by_run: dict[str, dict[str, MetricColumns]] = {}
+    # steps of the same keys) fold together: with K keys, key i's points are every K-th value
+    # (or record) from the i-th, strided slices taken at C speed; a row of values shares its
+    # step and timestamp columns among its keys. Others fold point by point. A key's points
+    # from several groups (its rows before and after its key set was registered, say) are
+    # joined into one series.
+    groups: dict[tuple[str, int | bytes, bool], list[Any]] = {}
+    for batch in rows:
+        _batch_id, run_id, keys_blob, key_set_id, step = batch[:5]
+        names = bytes(keys_blob) if key_set_id is None else key_set_id
+        groups.setdefault((run_id, names, step is not None), []).append(batch)
+    by_run: dict[str, dict[str, list[MetricColumns]]] = {}
     folded = 0
-    for _batch_id, run_id, keys_blob, data in rows:
-        same_keys.setdefault((run_id, bytes(keys_blob)), []).append(data)
-    for (run_id, keys_blob), blobs in same_keys.items():
-        keys = keys_blob.decode().split("\0")
-        steps, timestamps, values = metric_codec.unpack_points(blobs)
-        folded += len(steps)
-        series = by_run.setdefault(run_id, {})
-        width = len(set(keys))
-        if (
-            len(keys) % width == 0
-            and keys == keys[:width] * (len(keys) // width)
-            and not any(key in series for key in keys[:width])
-        ):
-            for i, key in enumerate(keys[:width]):
-                series[key] = (steps[i::width], timestamps[i::width], values[i::width])
-            continue
-        _add_points(series, keys * len(blobs), steps, timestamps, values)
-    for run_id, series in by_run.items():
+    for (run_id, names, shared), group in groups.items():
+        keys = key_lists[names] if isinstance(names, int) else names.decode().split("\0")
+        parts = by_run.setdefault(run_id, {})
+        width = len(keys)
+        steps: Sequence[int]
+        timestamps: Sequence[int]
+        if shared:  # one step and timestamp a row
+            values = metric_codec.unpack_values(r[6] for r in group)
+            row_steps = array("q", [r[4] for r in group])
+            row_timestamps = array("q", [r[5] for r in group])
+            folded += len(values)
+            if len(set(keys)) == width:
+                for i, key in enumerate(keys):
+                    parts.setdefault(key, []).append((row_steps, row_timestamps, values[i::width]))
+                continue
+            steps, timestamps = _repeat(row_steps, width), _repeat(row_timestamps, width)
+        else:
+            steps, timestamps, values = metric_codec.unpack_points(r[6] for r in group)
+            folded += len(steps)
+            distinct = len(set(keys))
+            if width % distinct == 0 and keys == keys[:distinct] * (width // distinct):
+                for i, key in enumerate(keys[:distinct]):
+                    parts.setdefault(key, []).append(
+                        (steps[i::distinct], timestamps[i::distinct], values[i::distinct])
+                    )
+                continue
+        for key, columns in _by_key(keys * len(group), steps, timestamps, values).items():
+            parts.setdefault(key, []).append(columns)
+    for run_id, parts in by_run.items():
+        series = {key: _joined(columns) for key, columns in parts.items()}
         metric_queries.write_series(db, run_id, series, tail_sizes)
     return folded
 
 
-def _add_points(
-    series: dict[str, MetricColumns],
-    keys: list[str],
-    steps: Sequence[int],
-    timestamps: Sequence[int],
-    values: Sequence[float],
-) -> None:
+def _key_lists(db: Db, ids: set[int]) -> dict[int, list[str]]:
+    if not ids:
+        return {}
+    cursor = db.execute_in(_KEY_SETS, "ids", sorted(ids))
+    try:
+        return {key_set_id: bytes(blob).decode().split("\0") for key_set_id, blob in cursor}
+    finally:
+        cursor.close()
+
+
+def _repeat(column: Iterable[int], times: int) -> list[int]:
+    return [item for item in column for _ in range(times)]
+
+
+def _by_key(
+    keys: list[str], steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float]
+) -> dict[str, MetricColumns]:
+    series: dict[str, tuple[list[int], list[int], list[float]]] = {}
     for key, step, timestamp, value in zip(keys, steps, timestamps, values, strict=True):
         columns = series.get(key)
         if columns is None:
             series[key] = columns = ([], [], [])
-        elif not isinstance(columns[0], list):
-            series[key] = columns = (list(columns[0]), list(columns[1]), list(columns[2]))
-        columns[0].append(step)  # type: ignore[attr-defined]
-        columns[1].append(timestamp)  # type: ignore[attr-defined]
-        columns[2].append(value)  # type: ignore[attr-defined]
+        columns[0].append(step)
+        columns[1].append(timestamp)
+        columns[2].append(value)
+    return series  # type: ignore[return-value]
+
+
+def _joined(parts: list[MetricColumns]) -> MetricColumns:
+    """One key's points from several groups as one series (arrays joined at C speed)."""
+    if len(parts) == 1:
+        return parts[0]
+    steps, timestamps, values = array("q"), array("q"), array("d")
+    for part_steps, part_timestamps, part_values in parts:
+        steps.extend(part_steps)
+        timestamps.extend(part_timestamps)
+        values.extend(part_values)
+    return steps, timestamps, values

@@ -31,11 +31,14 @@ def pack_points(steps: Sequence[int], timestamps: Sequence[int], values: Sequenc
     records = array("q", bytes(RECORD_SIZE * n))
     records[0::3] = _int64s(steps, n)
     records[1::3] = _int64s(timestamps, n)
-    doubles = array("q")
-    try:
-        doubles.frombytes(_doubles(n).pack(*values))
-    except struct.error:  # a value that is no number: array's TypeError, as before
-        doubles = array("q", array("d", values).tobytes())
+    if type(values) is array and values.typecode == "d":  # a fold's column: its bytes as is
+        doubles = array("q", values.tobytes())
+    else:
+        doubles = array("q")
+        try:
+            doubles.frombytes(_doubles(n).pack(*values))
+        except struct.error:  # a value that is no number: array's TypeError, as before
+            doubles = array("q", array("d", values).tobytes())
     records[2::3] = doubles
     if not _LITTLE:
         records.byteswap()
@@ -56,6 +59,30 @@ def _int64s(numbers: Sequence[int], n: int) -> array[int]:
     if type(numbers) in (list, tuple) and numbers.count(first) == n:
         return array("q", (first,)) * n
     return array("q", numbers)
+
+
+def pack_values(values: Sequence[float]) -> bytes:
+    """Values alone, float64 little-endian (a wide batch's points that share a step and a
+    timestamp: ``metric_batches``)."""
+    try:
+        data = _doubles(len(values)).pack(*values)
+    except struct.error:  # a value that is no number: array's TypeError, as pack_points
+        data = array("d", values).tobytes()
+    if _LITTLE:
+        return data
+    doubles = array("d")
+    doubles.frombytes(data)
+    doubles.byteswap()
+    return doubles.tobytes()
+
+
+def unpack_values(blobs: Iterable[bytes]) -> array[float]:
+    """Blobs of :func:`pack_values` -> one column of values, in storage order."""
+    floats = array("d")
+    floats.frombytes(b"".join(blobs))
+    if not _LITTLE:
+        floats.byteswap()
+    return floats
 
 
 def unpack_points(blobs: Iterable[bytes]) -> tuple[array[int], array[int], array[float]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from itertools import groupby
 from operator import attrgetter, itemgetter
+from typing import Any
 
 from tracklet import validation
 from tracklet.entities import Metric, MetricHistory, Param, RunTag
@@ -80,14 +81,15 @@ class MetricSqlStore(SqlStoreBase):
         ):
             self._write_points(run_id, series, flat)
             return
+        wide = self._wide_row(run_id, flat) if flat else None
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             if checked_params:
                 run_data_queries.write_params(db, run_id, checked_params)
             if series:
                 metric_queries.write_series(db, run_id, series, self._tail_sizes)
-            if flat:
-                metric_batches.write(db, run_id, flat)
+            if wide:
+                metric_batches.write(db, wide)
             if linked:
                 model_queries.write_metrics(db, run_id, linked)
             if checked_tags:
@@ -128,10 +130,11 @@ class MetricSqlStore(SqlStoreBase):
         if self._one_statement_batches and points:
             self._write_points(run_id, None if flat else series, flat, spans)
             return
+        wide = self._wide_row(run_id, flat) if flat else None
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
-            if flat:
-                metric_batches.write(db, run_id, flat)
+            if wide:
+                metric_batches.write(db, wide)
             else:
                 metric_queries.write_series(db, run_id, series, self._tail_sizes)
         if flat:
@@ -147,9 +150,10 @@ class MetricSqlStore(SqlStoreBase):
         """PostgreSQL: points in one statement on a pooled connection (see ``pg_points``)."""
         full_tails: list[str] | None = []
         written = True
+        wide = self._wide_row(run_id, flat) if flat else None
         with self._statements.connection() as db:
-            if flat:
-                written = pg_points.write_wide(db, run_id, flat)
+            if wide:
+                written = pg_points.write_wide(db, wide)
             elif series:
                 full_tails = pg_points.write_series(
                     db, run_id, series, self._tail_sizes, spans=spans
@@ -164,6 +168,18 @@ class MetricSqlStore(SqlStoreBase):
                 pg_points.move_tails(db, run_id, full_tails)
         if flat:
             self._deferred_some(len(flat[0]))
+
+    def _wide_row(self, run_id: str, points: metric_layout.FlatPoints) -> dict[str, Any]:
+        """The ``metric_batches`` row of a wide batch; registers its key list first (committed
+        on its own) the second time this store writes it."""
+        return metric_batches.row(run_id, points, self._key_sets, self._register_key_set)
+
+    def _register_key_set(self, joined: str) -> int | None:
+        if self._one_statement_batches:
+            with self._statements.connection() as db:
+                return metric_batches.register_key_set(db, joined)
+        with self._writer.transaction() as db:
+            return metric_batches.register_key_set(db, joined)
 
     def log_metric_points(self, run_id: str, points: MetricPoints) -> None:
         keys, steps, timestamps, values = points
@@ -185,10 +201,10 @@ class MetricSqlStore(SqlStoreBase):
         if not validation.known_valid_keys.issuperset(keys):
             for key in keys:
                 validation.validate_key(key, "metric key")
-        flat = (list(keys), list(steps), list(timestamps), list(values))
+        wide = self._wide_row(run_id, (list(keys), list(steps), list(timestamps), list(values)))
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
-            metric_batches.write(db, run_id, flat)
+            metric_batches.write(db, wide)
         self._deferred_some(len(keys))
 
     def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:

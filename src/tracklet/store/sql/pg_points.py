@@ -59,8 +59,9 @@ def _series(run_check: str) -> Any:
 
 
 _WIDE = sa.text(
-    "INSERT INTO metric_batches (run_uuid, metric_keys, data)"
-    f" SELECT run_uuid, :metric_keys, :data FROM ({_ACTIVE_RUN}) AS run RETURNING 1"
+    "INSERT INTO metric_batches (run_uuid, metric_keys, key_set_id, step, timestamp, data)"
+    " SELECT run_uuid, :metric_keys, :key_set_id, :step, :timestamp, :data"
+    f" FROM ({_ACTIVE_RUN}) AS run RETURNING 1"
 )
 _SERIES_STATEMENT = Compiled(
     lambda _name: _series(_ACTIVE_RUN), dialects=("postgresql",), binary=True
@@ -177,17 +178,10 @@ def write_series(
 _APPEND_NAMES = ("key", "value", "is_nan", "timestamp", "step", "count", "points")
 
 
-def write_wide(db: Db, run_id: str, points: metric_layout.FlatPoints) -> bool:
-    """A wide batch as one ``metric_batches`` row; False if the run is missing or not active."""
-    keys, steps, timestamps, values = points
-    cursor = db.execute(
-        _WIDE_STATEMENT,
-        {
-            "run_uuid": run_id,
-            "metric_keys": "\0".join(keys).encode(),
-            "data": metric_codec.pack_points(steps, timestamps, values),
-        },
-    )
+def write_wide(db: Db, row: Mapping[str, Any]) -> bool:
+    """A wide batch's ``metric_batches`` row (``metric_batches.row``); False if the run is
+    missing or not active."""
+    cursor = db.execute(_WIDE_STATEMENT, row)
     try:
         return cursor.fetchone() is not None
     finally:

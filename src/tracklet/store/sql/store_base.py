@@ -93,6 +93,8 @@ class SqlStoreBase:
         # Wide batches are written as one row and folded before reads (see metric_batches).
         self._defers_wide_batches = self._dialect_name in metric_batches.DEFERRING_DIALECTS
         self._deferred_points = 0
+        # The key lists this store has registered for its wide batches' rows (metric_batches).
+        self._key_sets = metric_batches.KeySets()
         # PostgreSQL: a metrics-only batch is one statement on a pooled connection (pg_points).
         self._one_statement_batches = self._dialect_name == "postgresql"
         self._statements = StatementPool(self._engine)

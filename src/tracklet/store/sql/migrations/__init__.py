@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0010_blob_storage"
+HEAD = "0011_compact_metric_batches"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -23,6 +23,7 @@ KNOWN_REVISIONS = (
     "0007_creation_order",
     "0009_change_seq",
     "0010_blob_storage",
+    "0011_compact_metric_batches",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

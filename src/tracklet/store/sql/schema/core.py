@@ -170,10 +170,13 @@ metric_chunks = Table(
     Index("ix_metric_chunks_run_uuid_key", "run_uuid", "key", "chunk_id"),
 )
 
-# A wide batch (many keys, a few points each) as one row: each point's key, UTF-8 and separated
-# by NUL (which no key holds), and the points' records (``metric_codec``) in the same order.
-# Folded into latest_metrics and metric_chunks before anything reads them (``metric_batches``);
-# a row per key would cost four index updates a point.
+# A wide batch (many keys, a few points each) as one row, folded into latest_metrics and
+# metric_chunks before anything reads them (``metric_batches``); a row per key would cost four
+# index updates a point. Its points' keys, in order: the key set ``key_set_id`` names, or (when
+# that is NULL) ``metric_keys``, UTF-8 and separated by NUL (which no key holds). Its points:
+# when ``step`` and ``timestamp`` are set (every point has them: a step of ``log_metrics``),
+# ``data`` is their values (float64, little-endian), else their records (``metric_codec``).
+# A 100-key step is then under a kilobyte, several rows to a page (migration 0011).
 metric_batches = Table(
     "metric_batches",
     metadata,
@@ -181,7 +184,21 @@ metric_batches = Table(
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid", ondelete="CASCADE"), nullable=False),
     Column("metric_keys", LargeBinary, nullable=False),
     Column("data", LargeBinary, nullable=False),
+    Column("key_set_id", BigInteger),
+    Column("step", BigInteger),
+    Column("timestamp", BigInteger),
     Index("ix_metric_batches_run_uuid", "run_uuid"),
+)
+
+# The key lists of wide batches, each stored once: ``key_set_id`` is a 64-bit digest of
+# ``metric_keys`` (NUL-separated UTF-8), so every process names a list alike without asking.
+# Rows are only added (a writer registers a list the second time it writes it; see
+# ``metric_batches.KeySets``), never changed: a writer may remember them for as long as it runs.
+metric_key_sets = Table(
+    "metric_key_sets",
+    metadata,
+    Column("key_set_id", BigId, primary_key=True, autoincrement=False),
+    Column("metric_keys", LargeBinary, nullable=False),
 )
 
 datasets = Table(
