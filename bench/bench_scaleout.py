@@ -388,30 +388,30 @@ def _cluster(kind: str, uri: str, work: Path, count: int = 3) -> list[Server]:
 
 def _writers(
     kind: str, urls: list[str], run_ids: list[str], batches: int, until: float = 0
-) -> list[Any]:
-    go = time.time() + 1.0  # every writer starts at the same moment
+) -> tuple[list[Any], float]:
+    """The writing clients, started together once each is ready (imported, its Metric lists
+    built, its clients connected); the processes and the moment they start."""
     env = {**_server_env(), **QUIET}
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                MODULE,
-                "worker",
-                kind,
-                run_id,
-                str(batches),
-                str(go),
-                str(until),
-                *urls,
-            ],
+            [sys.executable, "-m", MODULE, "worker", kind, run_id, str(batches), str(until), *urls],
             env=env,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         for run_id in run_ids
     ]
-    return procs
+    for proc in procs:
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("a writing client failed to start")
+    go = time.time() + 0.2  # every writer starts at the same moment
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{go}\n")
+        proc.stdin.flush()
+    return procs, go
 
 
 def _collect(procs: list[Any]) -> list[dict[str, Any]]:
@@ -462,9 +462,13 @@ def bench_logbatch(args: argparse.Namespace, work: Path) -> list[Row]:
             try:
                 urls = [s.url for s in servers]
                 _, run_ids = _runs(urls[0], 4)
+                procs, go = _writers(kind, urls, run_ids, args.batches)
+                # CPU from the start: the clients' warm-up (a get_run per server) made each
+                # server import its thread pool's backend (~50 ms, once a process) and connect.
+                time.sleep(max(0.0, go - time.time()))
                 servers_before = sum(_cpu_tree(s.proc.pid) for s in servers)
                 postgres_before = _postgres_cpu()
-                results = _collect(_writers(kind, urls, run_ids, args.batches))
+                results = _collect(procs)
                 server_cpu = sum(_cpu_tree(s.proc.pid) for s in servers) - servers_before
                 postgres_cpu = _postgres_cpu() - postgres_before
                 sent = sum(r["points"] for r in results)
@@ -495,12 +499,13 @@ def bench_logbatch(args: argparse.Namespace, work: Path) -> list[Row]:
     ]
 
 
-def worker(kind: str, run_id: str, batches: int, go: float, until: float, urls: list[str]) -> None:
+def worker(kind: str, run_id: str, batches: int, until: float, urls: list[str]) -> None:
     """One writing client: ``batches`` log-batch requests (or until ``until``), random servers.
 
     Each request is written by the library's own client, as a team would write it:
     ``MlflowClient(url).log_batch(run_id, metrics=[Metric, ...])`` (``tracklet`` or
-    ``mlflow``), one client per server URL, a random one per request."""
+    ``mlflow``), one client per server URL, a random one per request. Prints ``ready`` once
+    prepared, then reads the moment to start from stdin (see ``_writers``)."""
     if kind == "tracklet":
         from tracklet import MlflowClient
         from tracklet.entities import Metric
@@ -520,6 +525,8 @@ def worker(kind: str, run_id: str, batches: int, go: float, until: float, urls: 
     # here, as their building is, not by whichever request happens to trigger it (~30 ms, 0.3
     # ms a request over 100 requests).
     gc.collect()
+    print("ready", flush=True)
+    go = float(sys.stdin.readline())
     time.sleep(max(0.0, go - time.time()))
     t0 = time.time()
     cpu0 = time.process_time()
@@ -677,7 +684,7 @@ def bench_search(args: argparse.Namespace, work: Path) -> list[Row]:
                     body = {"experiment_ids": [experiment], "max_results": 100, **extra}
                     http.post("/api/2.0/mlflow/runs/search", json=body).raise_for_status()
             until = time.time() + 1.0 + args.search_seconds * len(queries) + 5
-            procs = _writers("tracklet", urls, writer_runs, 0, until)
+            procs, _ = _writers("tracklet", urls, writer_runs, 0, until)
             time.sleep(1.5)  # the writers are under way
             # This process's own full collections (it loaded 100k runs) would be timed as
             # server latency: what it holds now is out of the collector's sight.
@@ -717,8 +724,8 @@ def bench_search(args: argparse.Namespace, work: Path) -> list[Row]:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
-        kind, run_id, batches, go, until, *urls = sys.argv[2:]
-        worker(kind, run_id, int(batches), float(go), float(until), urls)
+        kind, run_id, batches, until, *urls = sys.argv[2:]
+        worker(kind, run_id, int(batches), float(until), urls)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--artifact-mib", type=int, default=1024, help="artifact size (MiB)")
