@@ -155,7 +155,7 @@ def write_series(
                 )
         appends.append((key, None if is_nan else value, is_nan, timestamp, step, count, points))
     columns: list[Sequence[Any]] = list(zip(*appends, strict=True)) if appends else [()] * 7
-    cursor = db.execute(
+    cursor = db.execute_kept(
         _SERIES_STATEMENT if guarded else _SERIES_UNGUARDED,
         {
             "run_uuid": run_id,
@@ -165,11 +165,8 @@ def write_series(
             **{name: list(column) for name, column in zip(_APPEND_NAMES, columns, strict=True)},
         },
     )
-    try:
-        if cursor.fetchone() is None:
-            return None
-    finally:
-        cursor.close()
+    if cursor.fetchone() is None:
+        return None
     if len(tail_sizes) > metric_layout.MAX_TRACKED_TAILS:
         tail_sizes.clear()
     return full_tails
