@@ -515,3 +515,32 @@ def _downgrade(conn: sa.Connection, revision: str) -> None:
     from alembic import command
 
     command.downgrade(migrations.alembic_config(conn), revision)  # type: ignore[arg-type]
+
+
+def test_key_sets_register_on_the_second_sight_and_forget_past_their_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registered: list[str] = []
+
+    def register(joined: str) -> int:
+        registered.append(joined)
+        return len(registered)
+
+    key_sets = metric_batches.KeySets()
+    assert key_sets.id_for("a\0b", register) is None  # first sight: inline
+    assert key_sets.id_for("a\0b", register) == 1  # second: registered
+    assert key_sets.id_for("a\0b", register) == 1  # then remembered
+    assert registered == ["a\0b"]
+    # Bounded by count and by characters: a forgotten list starts over (inline, then again).
+    monkeypatch.setattr(metric_batches, "MAX_KEY_SETS", 3)
+    monkeypatch.setattr(metric_batches, "MAX_KEY_SET_CHARS", 20)
+    for name in ("c", "d", "e"):
+        key_sets.id_for(name, register)
+        key_sets.id_for(name, register)
+    assert registered == ["a\0b", "c", "d", "e"]
+    assert key_sets.id_for("a\0b", register) is None
+    long = "k" * 20
+    key_sets.id_for(long, register)
+    key_sets.id_for(long, register)
+    assert key_sets.id_for("e", register) is None  # forgotten: the characters passed 20
+    assert key_sets.id_for(long, register) == 5

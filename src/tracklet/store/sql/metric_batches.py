@@ -55,8 +55,10 @@ DEFERRING_DIALECTS = ("sqlite", "postgresql")
 WIDE_KEYS = 16
 # A writer folds after deferring this many points (about 20 ms of folding on SQLite).
 FOLD_POINTS = 100_000
-# How many key lists a store remembers as registered, and as written once (then forgotten).
+# How many key lists a store remembers as registered, and as written once, and how many of
+# their characters (a 1,000-key list of long names is a few hundred kB); past either, forgotten.
 MAX_KEY_SETS = 1024
+MAX_KEY_SET_CHARS = 4_000_000
 
 _SMALL = metric_layout.SMALL_GROUP
 mb = metric_batches.c
@@ -103,6 +105,23 @@ def is_wide(key_count: int, point_count: int) -> bool:
 _UNKNOWN = object()
 
 
+class _Remembered:
+    """Key lists and what is known of them, bounded in count and characters."""
+
+    __slots__ = ("chars", "items")
+
+    def __init__(self) -> None:
+        self.items: dict[str, int | None] = {}
+        self.chars = 0
+
+    def add(self, joined: str, value: int | None) -> None:
+        if len(self.items) >= MAX_KEY_SETS or self.chars + len(joined) > MAX_KEY_SET_CHARS:
+            self.items.clear()
+            self.chars = 0
+        self.items[joined] = value
+        self.chars += len(joined)
+
+
 class KeySets:
     """The key lists one store has registered in its database (``metric_key_sets``), by their
     NUL-joined keys, and those it has written once. Safe to share between threads: two that
@@ -111,25 +130,21 @@ class KeySets:
     __slots__ = ("_ids", "_once")
 
     def __init__(self) -> None:
-        self._ids: dict[str, int | None] = {}  # None: kept inline (a digest collision)
-        self._once: dict[str, None] = {}
+        self._ids = _Remembered()  # the id, or None: kept inline (a digest collision)
+        self._once = _Remembered()
 
     def id_for(self, joined: str, register: Callable[[str], int | None]) -> int | None:
         """The key set naming ``joined``, registered through ``register`` (which commits it)
         the second time it is asked for; None while the keys stay inline in the row."""
-        found = self._ids.get(joined, _UNKNOWN)
+        found = self._ids.items.get(joined, _UNKNOWN)
         if found is not _UNKNOWN:
             return found  # type: ignore[return-value]
-        if joined not in self._once:
-            if len(self._once) >= MAX_KEY_SETS:
-                self._once.clear()
-            self._once[joined] = None
+        if joined not in self._once.items:
+            self._once.add(joined, None)
             return None
         key_set_id = register(joined)
-        if len(self._ids) >= MAX_KEY_SETS:
-            self._ids.clear()
-        self._ids[joined] = key_set_id
-        self._once.pop(joined, None)
+        self._ids.add(joined, key_set_id)
+        self._once.items.pop(joined, None)
         return key_set_id
 
 
