@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -23,6 +22,7 @@ from starlette.types import Receive, Scope, Send
 from tracklet import jsonio
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, MlflowException
 from tracklet.server.artifact_files import ProxyArtifacts
+from tracklet.server.handler_threads import handler_threads
 from tracklet.server.settings import ServerSettings
 from tracklet.store.base import TrackingStore
 from tracklet.wire.decode import decode, parse_body, parse_query
@@ -108,7 +108,7 @@ class RpcApp:
         for name, value in scope.get("path_params", {}).items():
             fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
         if self.threaded or not state.inline_ok:
-            result = await run_in_threadpool(self.handler, state, fields)
+            result = await handler_threads.run(self.handler, state, fields)
         else:
             result = self.handler(state, fields)
         payload = jsonio.dumps(result)
@@ -152,11 +152,12 @@ def rpc(endpoint: Endpoint, handler: Handler, *, threaded: bool = True) -> list[
     Args:
         endpoint: The endpoint table entry.
         handler: Takes the server state and the decoded fields, returns the response object.
-        threaded: Run the handler on the thread pool. With SQLite, single-row reads and writes
-            run on the event loop instead: they take tens of microseconds, less than the hop to
-            a thread and back, and the store serialises its writes anyway. Searches, histories
-            and other calls whose cost grows with the data keep to the thread pool, and so does
-            everything when the database is across a network (ServerState.inline_ok).
+        threaded: Run the handler on the handlers' threads (``handler_threads``). With
+            SQLite, single-row reads and writes run on the event loop instead: they take tens
+            of microseconds, less than the hop to a thread and back, and the store serialises
+            its writes anyway. Searches, histories and other calls whose cost grows with the
+            data keep to the threads, and so does everything when the database is across a
+            network (ServerState.inline_ok).
     """
     app = RpcApp(endpoint, handler, threaded)
     return [
