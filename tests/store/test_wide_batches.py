@@ -305,50 +305,66 @@ def test_writers_in_two_stores_lose_no_point(store_uri: str, tmp_path: Path) -> 
 
 def test_rows_are_compact_and_fold_with_rows_of_every_form(store: SqlStore) -> None:
     # A step's points share a step and timestamp: its row holds their values alone. The first
-    # row of a key list holds the keys; from the second on the list is a key set of its own,
-    # stored once, and the rows name it. A batch of several steps keeps its records.
+    # two rows of a key list hold the keys; written twice, the list becomes a key set of its
+    # own, stored once, and the rows after name it. A batch of several steps keeps its records.
     _, run_id = _new_run(store)
-    store.log_batch(run_id, metrics=_wide(0))
-    store.log_batch(run_id, metrics=_wide(1))
-    store.log_batch(run_id, metrics=_wide(2))
-    store.log_batch(run_id, metrics=_wide(3, KEYS[:20]) + _wide(4, KEYS[:20]))  # two steps
-    store.log_batch(run_id, metrics=_wide(5, KEYS[:20]) + _wide(6, KEYS[:20]))
+    for step in range(4):
+        store.log_batch(run_id, metrics=_wide(step))
+    for step in (4, 6, 8):  # two steps a batch
+        store.log_batch(run_id, metrics=_wide(step, KEYS[:20]) + _wide(step + 1, KEYS[:20]))
     rows = _rows(store)
     joined = "\0".join(KEYS).encode()
     key_set = metric_batches.key_set_digest(joined)
-    values = [metric_codec.pack_values([_value(i, s) for i in range(40)]) for s in range(3)]
-    assert rows[:3] == [
+    values = [metric_codec.pack_values([_value(i, s) for i in range(40)]) for s in range(4)]
+    assert rows[:4] == [
         (joined, None, 0, T0, values[0]),
-        (b"", key_set, 1, T0 + 1, values[1]),
+        (joined, None, 1, T0 + 1, values[1]),
         (b"", key_set, 2, T0 + 2, values[2]),
+        (b"", key_set, 3, T0 + 3, values[3]),
     ]
     assert len(values[0]) == 8 * len(KEYS)
-    two_steps = metric_batches.key_set_digest("\0".join(KEYS[:20] * 2).encode())
-    assert [row[:4] for row in rows[3:]] == [
-        ("\0".join(KEYS[:20] * 2).encode(), None, None, None),
-        (b"", two_steps, None, None),
+    two_steps = "\0".join(KEYS[:20] * 2).encode()
+    assert [row[:4] for row in rows[4:]] == [
+        (two_steps, None, None, None),
+        (two_steps, None, None, None),
+        (b"", metric_batches.key_set_digest(two_steps), None, None),
     ]
-    assert rows[4][4] == metric_codec.pack_points(
-        [5] * 20 + [6] * 20,
-        [T0 + 5] * 20 + [T0 + 6] * 20,
-        [_value(i, s) for s in (5, 6) for i in range(20)],
+    assert rows[6][4] == metric_codec.pack_points(
+        [8] * 20 + [9] * 20,
+        [T0 + 8] * 20 + [T0 + 9] * 20,
+        [_value(i, s) for s in (8, 9) for i in range(20)],
     )
     assert _count(store, "SELECT count(*) FROM metric_key_sets") == 2
 
     for i in (0, 19, 20, 39):
-        steps = range(7) if i < 20 else range(3)
+        steps = range(10) if i < 20 else range(4)
         history = store.get_metric_history(run_id, KEYS[i])
         assert [(m.step, m.timestamp, m.value) for m in history] == [
             (s, T0 + s, _value(i, s)) for s in steps
         ]
     assert store.get_run(run_id).data.metrics == {
-        key: _value(i, 6 if i < 20 else 2) for i, key in enumerate(KEYS)
+        key: _value(i, 9 if i < 20 else 3) for i, key in enumerate(KEYS)
     }
     assert _count(store, "SELECT count(*) FROM metric_batches") == 0
     # The key sets stay: the next batch of a list names it at once.
-    store.log_batch(run_id, metrics=_wide(7))
+    store.log_batch(run_id, metrics=_wide(10))
     assert _rows(store)[0][:2] == (b"", key_set)
-    assert store.get_run(run_id).data.metrics[KEYS[39]] == _value(39, 7)
+    assert store.get_run(run_id).data.metrics[KEYS[39]] == _value(39, 10)
+
+
+def test_a_refused_batch_registers_no_key_list(store: SqlStore) -> None:
+    # A batch for a run that is not active writes nothing, its key list included.
+    _, run_id = _new_run(store)
+    store.log_batch(run_id, metrics=_wide(0))
+    store.delete_run(run_id)
+    for step in (1, 2):
+        with pytest.raises(MlflowException):
+            store.log_batch(run_id, metrics=_wide(step))
+    assert _count(store, "SELECT count(*) FROM metric_key_sets") == 0
+    store.restore_run(run_id)
+    store.log_batch(run_id, metrics=_wide(3))  # the second row written: now registered
+    assert _count(store, "SELECT count(*) FROM metric_key_sets") == 1
+    assert [m.step for m in store.get_metric_history(run_id, KEYS[0])] == [0, 3]
 
 
 def test_a_key_repeated_in_a_step_keeps_both_points(store: SqlStore) -> None:
@@ -378,24 +394,27 @@ def test_a_digest_held_by_another_key_list_keeps_the_keys_inline(
     monkeypatch.setattr(metric_batches, "key_set_digest", lambda _blob: 42)
     _, run_id = _new_run(store)
     other = [f"other{i:02d}" for i in range(20)]
-    for step in range(3):
+    for step in range(4):
         store.log_batch(run_id, metrics=_wide(step, KEYS[:20]))
         store.log_batch(run_id, metrics=_wide(step, other))
+    ours, theirs = "\0".join(KEYS[:20]).encode(), "\0".join(other).encode()
     assert [row[:2] for row in _rows(store)] == [
-        ("\0".join(KEYS[:20]).encode(), None),
-        ("\0".join(other).encode(), None),
+        (ours, None),
+        (theirs, None),
+        (ours, None),
+        (theirs, None),
         (b"", 42),
-        ("\0".join(other).encode(), None),
+        (theirs, None),
         (b"", 42),
-        ("\0".join(other).encode(), None),
+        (theirs, None),
     ]
     metrics = store.get_run(run_id).data.metrics
     assert metrics == {
-        **{key: _value(i, 2) for i, key in enumerate(KEYS[:20])},
-        **{key: _value(i, 2) for i, key in enumerate(other)},
+        **{key: _value(i, 3) for i, key in enumerate(KEYS[:20])},
+        **{key: _value(i, 3) for i, key in enumerate(other)},
     }
     assert [m.value for m in store.get_metric_history(run_id, other[5])] == [
-        _value(5, s) for s in range(3)
+        _value(5, s) for s in range(4)
     ]
 
 
@@ -407,7 +426,7 @@ def test_a_store_folds_rows_naming_key_sets_it_never_wrote(store_uri: str, tmp_p
         experiment_id, run_id = _new_run(writer)
         for step in range(4):
             writer.log_batch(run_id, metrics=_wide(step))
-        assert [row[1] is not None for row in _rows(writer)] == [False, True, True, True]
+        assert [row[1] is not None for row in _rows(writer)] == [False, False, True, True]
         reader = SqlStore(store_uri, str(tmp_path / "a"))
         try:
             (found,) = reader.search_runs([experiment_id], f"metrics.`{KEYS[9]}` = 9.375")
@@ -520,27 +539,35 @@ def _downgrade(conn: sa.Connection, revision: str) -> None:
 def test_key_sets_register_on_the_second_sight_and_forget_past_their_bounds(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    registered: list[str] = []
-
-    def register(joined: str) -> int:
-        registered.append(joined)
-        return len(registered)
-
     key_sets = metric_batches.KeySets()
-    assert key_sets.id_for("a\0b", register) is None  # first sight: inline
-    assert key_sets.id_for("a\0b", register) == 1  # second: registered
-    assert key_sets.id_for("a\0b", register) == 1  # then remembered
-    assert registered == ["a\0b"]
-    # Bounded by count and by characters: a forgotten list starts over (inline, then again).
+    assert key_sets.id_for("a\0b") == (None, False)  # first sight: inline
+    assert key_sets.id_for("a\0b") == (None, True)  # second: inline, register once written
+    assert key_sets.id_for("a\0b") == (None, True)  # (until registered)
+    key_sets.registered("a\0b", 7)
+    assert key_sets.id_for("a\0b") == (7, False)
+    # Bounded by count and by characters: a forgotten list starts over.
     monkeypatch.setattr(metric_batches, "MAX_KEY_SETS", 3)
     monkeypatch.setattr(metric_batches, "MAX_KEY_SET_CHARS", 20)
     for name in ("c", "d", "e"):
-        key_sets.id_for(name, register)
-        key_sets.id_for(name, register)
-    assert registered == ["a\0b", "c", "d", "e"]
-    assert key_sets.id_for("a\0b", register) is None
-    long = "k" * 20
-    key_sets.id_for(long, register)
-    key_sets.id_for(long, register)
-    assert key_sets.id_for("e", register) is None  # forgotten: the characters passed 20
-    assert key_sets.id_for(long, register) == 5
+        key_sets.registered(name, 1)
+    assert key_sets.id_for("a\0b") == (None, False)
+    assert key_sets.id_for("e") == (1, False)
+    key_sets.registered("k" * 20, 5)  # 1 + 20 characters: past 20, the others are forgotten
+    assert key_sets.id_for("e") == (None, False)
+    assert key_sets.id_for("k" * 20) == (5, False)
+
+
+def test_a_key_list_that_fails_to_register_stays_inline(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The batch is committed before its list is registered: a failure there is no failure of
+    # the batch (a retry would log its points twice); the keys stay inline.
+    def fail(_db: object, _joined: str) -> int:
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(metric_batches, "register_key_set", fail)
+    _, run_id = _new_run(store)
+    for step in range(3):
+        store.log_batch(run_id, metrics=_wide(step))
+    assert [row[1] for row in _rows(store)] == [None, None, None]
+    assert [m.step for m in store.get_metric_history(run_id, KEYS[7])] == [0, 1, 2]

@@ -24,17 +24,18 @@ A row is compact (migration 0011): a key list a writer writes again is stored on
 and timestamp (a step of ``log_metrics``, the usual batch) are stored as their values alone.
 A 100-key step was a 4.2 kB row, past a 4 kB page: each commit wrote its leaf page and an
 overflow page to SQLite's WAL, the checkpointer copied both, and the fold read them back; it is
-now 0.9 kB, four to a page. A writer registers a key list the second time it writes it (a list
+now 0.9 kB, four to a page. A writer registers a key list once it has written it twice (a list
 logged once, keys named after the step say, stays inline and adds no row), in a transaction of
-its own before the batch's, and remembers it only once committed: a row never names a key set
-the database lacks. Rows of either form, and rows from before 0011, fold alike.
+its own after the batch's (a refused batch writes nothing), and remembers it only once
+committed: a row never names a key set the database lacks. Rows of either form, and rows from
+before 0011, fold alike.
 """
 
 from __future__ import annotations
 
 import hashlib
 from array import array
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -133,19 +134,21 @@ class KeySets:
         self._ids = _Remembered()  # the id, or None: kept inline (a digest collision)
         self._once = _Remembered()
 
-    def id_for(self, joined: str, register: Callable[[str], int | None]) -> int | None:
-        """The key set naming ``joined``, registered through ``register`` (which commits it)
-        the second time it is asked for; None while the keys stay inline in the row."""
+    def id_for(self, joined: str) -> tuple[int | None, bool]:
+        """The key set naming ``joined`` (None while its keys stay inline in the row), and
+        whether to register it once this row is written: the second time it is written."""
         found = self._ids.items.get(joined, _UNKNOWN)
         if found is not _UNKNOWN:
-            return found  # type: ignore[return-value]
-        if joined not in self._once.items:
-            self._once.add(joined, None)
-            return None
-        key_set_id = register(joined)
+            return found, False  # type: ignore[return-value]
+        if joined in self._once.items:
+            return None, True
+        self._once.add(joined, None)
+        return None, False
+
+    def registered(self, joined: str, key_set_id: int | None) -> None:
+        """Remember a key list :func:`register_key_set` committed (None: it stays inline)."""
         self._ids.add(joined, key_set_id)
         self._once.items.pop(joined, None)
-        return key_set_id
 
 
 def key_set_digest(metric_keys: bytes) -> int:
@@ -167,16 +170,14 @@ def register_key_set(db: Db, joined: str) -> int | None:
 
 
 def row(
-    run_id: str,
-    points: metric_layout.FlatPoints,
-    key_sets: KeySets,
-    register: Callable[[str], int | None],
-) -> dict[str, Any]:
+    run_id: str, points: metric_layout.FlatPoints, key_sets: KeySets
+) -> tuple[dict[str, Any], str | None]:
     """The ``metric_batches`` row of these points (see the module's docstring), for
-    :func:`write` or ``pg_points.write_wide``; may register its key set first."""
+    :func:`write` or ``pg_points.write_wide``, and their key list when it is to be registered
+    (:func:`register_key_set`) once the row is written, else None."""
     keys, steps, timestamps, values = points
     joined = "\0".join(keys)
-    key_set_id = key_sets.id_for(joined, register)
+    key_set_id, due = key_sets.id_for(joined)
     n = len(steps)
     step: int | None = steps[0]
     timestamp: int | None = timestamps[0]
@@ -185,7 +186,7 @@ def row(
     else:
         step = timestamp = None
         data = metric_codec.pack_points(steps, timestamps, values)
-    return {
+    wide_row = {
         "run_uuid": run_id,
         "metric_keys": b"" if key_set_id is not None else joined.encode(),
         "key_set_id": key_set_id,
@@ -193,6 +194,7 @@ def row(
         "timestamp": timestamp,
         "data": data,
     }
+    return wide_row, joined if due else None
 
 
 def write(db: Db, wide_row: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@ tags, all or nothing), columns, and history; statements in ``metrics`` and ``run
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from itertools import groupby
 from operator import attrgetter, itemgetter
@@ -18,6 +19,8 @@ from tracklet.store.sql import metrics as metric_queries
 from tracklet.store.sql import run_data as run_data_queries
 from tracklet.store.sql import runs as run_queries
 from tracklet.store.sql.store_base import SqlStoreBase
+
+_logger = logging.getLogger(__name__)
 
 
 class MetricSqlStore(SqlStoreBase):
@@ -81,7 +84,7 @@ class MetricSqlStore(SqlStoreBase):
         ):
             self._write_points(run_id, series, flat)
             return
-        wide = self._wide_row(run_id, flat) if flat else None
+        wide, key_list = self._wide_row(run_id, flat) if flat else (None, None)
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             if checked_params:
@@ -95,7 +98,7 @@ class MetricSqlStore(SqlStoreBase):
             if checked_tags:
                 run_data_queries.write_tags(db, run_id, checked_tags)
         if flat:
-            self._deferred_some(len(flat[0]))
+            self._wide_written(key_list, len(flat[0]))
 
     def log_metric_columns(self, run_id: str, series: Mapping[str, MetricColumns]) -> None:
         self._log_columns(run_id, series)
@@ -130,7 +133,7 @@ class MetricSqlStore(SqlStoreBase):
         if self._one_statement_batches and points:
             self._write_points(run_id, None if flat else series, flat, spans)
             return
-        wide = self._wide_row(run_id, flat) if flat else None
+        wide, key_list = self._wide_row(run_id, flat) if flat else (None, None)
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             if wide:
@@ -138,7 +141,7 @@ class MetricSqlStore(SqlStoreBase):
             else:
                 metric_queries.write_series(db, run_id, series, self._tail_sizes)
         if flat:
-            self._deferred_some(points)
+            self._wide_written(key_list, points)
 
     def _write_points(
         self,
@@ -150,7 +153,7 @@ class MetricSqlStore(SqlStoreBase):
         """PostgreSQL: points in one statement on a pooled connection (see ``pg_points``)."""
         full_tails: list[str] | None = []
         written = True
-        wide = self._wide_row(run_id, flat) if flat else None
+        wide, key_list = self._wide_row(run_id, flat) if flat else (None, None)
         with self._statements.connection() as db:
             if wide:
                 written = pg_points.write_wide(db, wide)
@@ -167,19 +170,34 @@ class MetricSqlStore(SqlStoreBase):
             with self._statements.connection() as db:
                 pg_points.move_tails(db, run_id, full_tails)
         if flat:
-            self._deferred_some(len(flat[0]))
+            self._wide_written(key_list, len(flat[0]))
 
-    def _wide_row(self, run_id: str, points: metric_layout.FlatPoints) -> dict[str, Any]:
-        """The ``metric_batches`` row of a wide batch; registers its key list first (committed
-        on its own) the second time this store writes it."""
-        return metric_batches.row(run_id, points, self._key_sets, self._register_key_set)
+    def _wide_row(
+        self, run_id: str, points: metric_layout.FlatPoints
+    ) -> tuple[dict[str, Any], str | None]:
+        """The ``metric_batches`` row of a wide batch, and its key list if it is to be
+        registered once the row is written (see ``metric_batches``)."""
+        return metric_batches.row(run_id, points, self._key_sets)
 
-    def _register_key_set(self, joined: str) -> int | None:
-        if self._one_statement_batches:
-            with self._statements.connection() as db:
-                return metric_batches.register_key_set(db, joined)
-        with self._writer.transaction() as db:
-            return metric_batches.register_key_set(db, joined)
+    def _wide_written(self, key_list: str | None, points: int) -> None:
+        """After a wide batch's row committed: register its key list if due (in a transaction
+        of its own), and count its points (a fold may follow)."""
+        if key_list is not None:
+            self._register_key_set(key_list)
+        self._deferred_some(points)
+
+    def _register_key_set(self, key_list: str) -> None:
+        try:
+            if self._one_statement_batches:
+                with self._statements.connection() as db:
+                    key_set_id = metric_batches.register_key_set(db, key_list)
+            else:
+                with self._writer.transaction() as db:
+                    key_set_id = metric_batches.register_key_set(db, key_list)
+        except Exception as error:  # the batch is written: its keys stay inline a while longer
+            _logger.warning("wide metric batches: a key list was not registered: %s", error)
+            return
+        self._key_sets.registered(key_list, key_set_id)
 
     def log_metric_points(self, run_id: str, points: MetricPoints) -> None:
         keys, steps, timestamps, values = points
@@ -201,11 +219,12 @@ class MetricSqlStore(SqlStoreBase):
         if not validation.known_valid_keys.issuperset(keys):
             for key in keys:
                 validation.validate_key(key, "metric key")
-        wide = self._wide_row(run_id, (list(keys), list(steps), list(timestamps), list(values)))
+        flat = (list(keys), list(steps), list(timestamps), list(values))
+        wide, key_list = self._wide_row(run_id, flat)
         with self._writer.transaction() as db:
             run_queries.require_active(db, run_id)
             metric_batches.write(db, wide)
-        self._deferred_some(len(keys))
+        self._wide_written(key_list, len(keys))
 
     def get_metric_history(self, run_id: str, metric_key: str) -> MetricHistory:
         with self._reader() as db:
