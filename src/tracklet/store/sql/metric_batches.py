@@ -103,6 +103,11 @@ def is_wide(key_count: int, point_count: int) -> bool:
     return key_count >= WIDE_KEYS and point_count < key_count * _SMALL
 
 
+# The first byte of ``metric_keys`` in a row of the compact form (naming a key set, or holding
+# values alone): a byte UTF-8 never holds. A process of a release before 0011 still running
+# beside an upgraded one (a rolling restart) reads a row's keys as UTF-8 first: its fold fails
+# and rolls back, where it would have read values as records and deleted the row.
+COMPACT_MARK = b"\xff"
 _UNKNOWN = object()
 
 
@@ -186,9 +191,15 @@ def row(
     else:
         step = timestamp = None
         data = metric_codec.pack_points(steps, timestamps, values)
+    if key_set_id is not None:
+        metric_keys = COMPACT_MARK
+    elif step is not None:
+        metric_keys = COMPACT_MARK + joined.encode()
+    else:  # keys inline, records: the form of every release
+        metric_keys = joined.encode()
     wide_row = {
         "run_uuid": run_id,
-        "metric_keys": b"" if key_set_id is not None else joined.encode(),
+        "metric_keys": metric_keys,
         "key_set_id": key_set_id,
         "step": step,
         "timestamp": timestamp,
@@ -244,7 +255,10 @@ def fold(db: Db, tail_sizes: dict[tuple[str, str], int]) -> int:
     by_run: dict[str, dict[str, list[MetricColumns]]] = {}
     folded = 0
     for (run_id, names, shared), group in groups.items():
-        keys = key_lists[names] if isinstance(names, int) else names.decode().split("\0")
+        if isinstance(names, int):
+            keys = key_lists[names]
+        else:
+            keys = names.removeprefix(COMPACT_MARK).decode().split("\0")
         parts = by_run.setdefault(run_id, {})
         width = len(keys)
         steps: Sequence[int]

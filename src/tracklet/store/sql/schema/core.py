@@ -173,7 +173,8 @@ metric_chunks = Table(
 # A wide batch (many keys, a few points each) as one row, folded into latest_metrics and
 # metric_chunks before anything reads them (``metric_batches``); a row per key would cost four
 # index updates a point. Its points' keys, in order: the key set ``key_set_id`` names, or (when
-# that is NULL) ``metric_keys``, UTF-8 and separated by NUL (which no key holds). Its points:
+# that is NULL) ``metric_keys``, UTF-8 and separated by NUL (which no key holds), after a 0xFF
+# byte in a row of the compact form (``metric_batches.COMPACT_MARK``). Its points:
 # when ``step`` and ``timestamp`` are set (every point has them: a step of ``log_metrics``),
 # ``data`` is their values (float64, little-endian), else their records (``metric_codec``).
 # A 100-key step is then under a kilobyte, several rows to a page (migration 0011).
