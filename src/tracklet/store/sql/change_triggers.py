@@ -12,6 +12,8 @@ two transactions may commit out of number order, so readers look back a window
 
 from __future__ import annotations
 
+from tracklet.store.sql.pack_triggers import UNLESS_BOOKKEPT, skippable
+
 # Tables whose rows belong to a run: a written row marks its run changed.
 _RUN_PARTS = ("latest_metrics", "metric_batches", "params", "tags")
 # The run's own columns the UI shows live.
@@ -19,8 +21,10 @@ _RUN_COLUMNS = ("status", "end_time", "name", "lifecycle_stage")
 CHANGE_SEQUENCE = "runs_change_seq"
 
 
-def change_trigger_ddl(dialect_name: str) -> list[str]:
-    """The statements creating the triggers that number changed runs."""
+def change_trigger_ddl(dialect_name: str, *, skipping: bool = True) -> list[str]:
+    """The statements creating the triggers that number changed runs; ``skipping=False``: as
+    migration 0009 made them, before the latest_metrics ones skipped a bookkept statement
+    (migration 0012)."""
     if dialect_name == "sqlite":
         # Row triggers: a batch of params, tags and metrics would renumber its run once per
         # row. A run that holds the largest number already keeps it (two index probes instead
@@ -75,9 +79,11 @@ def change_trigger_ddl(dialect_name: str) -> list[str]:
     for table in _RUN_PARTS:
         events = ("INSERT",) if table == "metric_batches" else ("INSERT", "UPDATE")
         for event in events:
+            # A statement numbering its run itself is skipped (``pack_triggers.BOOKKEPT_RUN``).
+            when = f" {UNLESS_BOOKKEPT}" if skipping and skippable(table, event) else ""
             statements.append(
                 f"CREATE TRIGGER tr_{table}_{event.lower()}_watched AFTER {event} ON {table}"
-                " REFERENCING NEW TABLE AS changed FOR EACH STATEMENT"
+                f" REFERENCING NEW TABLE AS changed FOR EACH STATEMENT{when}"
                 " EXECUTE FUNCTION tracklet_number_changed_runs()"
             )
     return statements

@@ -7,6 +7,13 @@ upsert of the latest values (or a wide batch's one ``metric_batches`` row) are o
 autocommit: one round trip, one commit, atomic as any statement, and run beside other writers
 (PostgreSQL's row locks order them; keys go in sorted order so two batches never deadlock).
 A batch for a missing or inactive run writes nothing and says so (no row returned).
+
+The statement keeps its run's books itself, in the order the triggers would: after the latest
+values are written, it takes the run's pack lock (shared), clears the pack and numbers the run
+(``pack_triggers``, ``change_triggers``); the latest_metrics triggers skip it, seeing
+``BOOKKEPT_RUN`` set while it writes those rows (set by the run check, emptied once they are
+written, so no later statement of a transaction is skipped). Measured on a 10 x 100 log-batch:
+the triggers' plpgsql and transition-table queries were ~0.1 ms of ~0.65 ms of database CPU.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ import sqlalchemy as sa
 from tracklet.entities import LifecycleStage
 from tracklet.store.base import MetricColumns, MetricPoints
 from tracklet.store.sql import metric_codec, metric_layout
+from tracklet.store.sql.change_triggers import CHANGE_SEQUENCE
 from tracklet.store.sql.compiled import Compiled, Db
+from tracklet.store.sql.pack_triggers import BOOKKEPT_RUN, PACK_LOCK_BUCKETS, PACK_LOCK_SPACE
 
-_ACTIVE_RUN = (
-    "SELECT run_uuid FROM runs"
-    f" WHERE run_uuid = :run_uuid AND lifecycle_stage = '{LifecycleStage.ACTIVE}'"
-)
+# The run check also marks the run's books as kept by this statement (see the module's doc).
+_RUN = f"SELECT run_uuid, set_config('{BOOKKEPT_RUN}', run_uuid, true) FROM runs"
+_ACTIVE_RUN = f"{_RUN} WHERE run_uuid = :run_uuid AND lifecycle_stage = '{LifecycleStage.ACTIVE}'"
 # MLflow's order for the latest value: step, then timestamp, then value; a NaN never wins a tie
 # (as ``metrics._append_set_clause``).
 _NEWER = (
@@ -36,7 +44,18 @@ _SET_LATEST = ", ".join(
     f"{column} = CASE WHEN {_NEWER} THEN excluded.{column} ELSE lm.{column} END"
     for column in ("value", "is_nan", "timestamp", "step")
 )
-_ANY_RUN = "SELECT run_uuid FROM runs WHERE run_uuid = :run_uuid"
+_ANY_RUN = f"{_RUN} WHERE run_uuid = :run_uuid"
+# Once every latest value is written (``written`` reads them all, so the latest_metrics
+# statement triggers have been queued, or skipped, by then): the pack lock, then the run's row,
+# as the triggers take them; the mark emptied.
+_BOOKKEEPING = (
+    " written AS (SELECT count(*) AS n FROM latest),"
+    " locked AS (SELECT run.run_uuid,"
+    f" pg_advisory_xact_lock_shared({PACK_LOCK_SPACE}, hashtext(run.run_uuid)"
+    f" & {PACK_LOCK_BUCKETS - 1}), set_config('{BOOKKEPT_RUN}', '', true) FROM run, written),"
+    f" book AS (UPDATE runs SET pack = NULL, change_seq = nextval('{CHANGE_SEQUENCE}')"
+    " FROM locked WHERE runs.run_uuid = locked.run_uuid)"
+)
 
 
 def _series(run_check: str) -> Any:
@@ -53,8 +72,8 @@ def _series(run_check: str) -> Any:
         " CAST(:count AS INTEGER[]), CAST(:points AS BYTEA[]))"
         " AS a(key, value, is_nan, timestamp, step, tail_n, tail)"
         f" ON CONFLICT (run_uuid, key) DO UPDATE SET {_SET_LATEST},"
-        " tail_n = lm.tail_n + excluded.tail_n, tail = lm.tail || excluded.tail)"
-        " SELECT 1 FROM run"
+        " tail_n = lm.tail_n + excluded.tail_n, tail = lm.tail || excluded.tail RETURNING 1),"
+        f"{_BOOKKEEPING} SELECT 1 FROM run"
     )
 
 

@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0011_compact_metric_batches"
+HEAD = "0012_bookkept_latest_writes"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -24,6 +24,7 @@ KNOWN_REVISIONS = (
     "0009_change_seq",
     "0010_blob_storage",
     "0011_compact_metric_batches",
+    "0012_bookkept_latest_writes",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

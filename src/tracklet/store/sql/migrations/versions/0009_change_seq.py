@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_index("ix_runs_change_seq", "runs", ["change_seq"])
     if dialect_name != "sqlite":
         op.execute(f"CREATE SEQUENCE {CHANGE_SEQUENCE}")
-    for statement in change_trigger_ddl(dialect_name):
+    for statement in change_trigger_ddl(dialect_name, skipping=False):  # 0012 changes them
         op.execute(statement)
 
 
