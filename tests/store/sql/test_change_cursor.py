@@ -71,3 +71,40 @@ def test_a_cursor_is_seen_by_another_store_over_the_same_database(store_uri: str
     finally:
         writer.close()
         reader.close()
+
+
+def test_wide_batches_of_alternating_runs_are_numbered_when_read(store_uri: str) -> None:
+    """Two runs logging 100-key steps in turn (two clients of one server): a wide batch's row
+    leaves its run's number alone (migration 0013), and whoever reads next, here another store
+    over the database, folds it and finds the run from the cursor before the step."""
+    writer, reader = SqlStore(store_uri), SqlStore(store_uri)
+    try:
+        experiment_id = writer.create_experiment("wide")
+        runs = [writer.create_run(experiment_id, "u", i, [], f"r{i}").info.run_id for i in (1, 2)]
+        keys = [f"layer{i}/grad_norm" for i in range(100)]
+        for step in range(6):
+            run_id = runs[step % 2]
+            cursor = reader.change_cursor()
+            numbers_before = _raw_change_seqs(writer)
+            writer.log_metric_points(
+                run_id,
+                (keys, [step] * 100, [1000 + step] * 100, [step + i / 100 for i in range(100)]),
+            )
+            assert _raw_change_seqs(writer) == numbers_before  # the row alone: no renumbering
+            found = _changed(reader, experiment_id, cursor)
+            assert run_id in found
+            assert found[run_id][1] > cursor
+            assert reader.get_metric_history(run_id, "layer7/grad_norm").values[-1] == step + 0.07
+        latest = {(r, k): s for r, k, s, _ in reader.latest_metric_steps(runs)}
+        assert latest[(runs[0], "layer99/grad_norm")] == 4
+        assert latest[(runs[1], "layer0/grad_norm")] == 5
+    finally:
+        writer.close()
+        reader.close()
+
+
+def _raw_change_seqs(store: SqlStore) -> dict[str, int | None]:
+    """runs.change_seq as stored, read without the store's reader (which folds first)."""
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT run_uuid, change_seq FROM runs").fetchall()
+    return {run_uuid: seq for run_uuid, seq in rows}

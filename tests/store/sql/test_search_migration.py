@@ -124,7 +124,6 @@ def test_upgrade_from_empty_matches_create_all(store_uri: str) -> None:
         # Every write to a run numbers it: the live updates' change cursor (migration 0009).
         "tr_runs_insert_watched",
         "tr_runs_update_watched",
-        "tr_metric_batches_insert_watched",
         *(
             f"tr_{t}_{e}_watched"
             for t in ("params", "tags", "latest_metrics")

@@ -10,7 +10,7 @@ import os
 
 from sqlalchemy.engine import Connection
 
-HEAD = "0012_bookkept_latest_writes"
+HEAD = "0013_no_batch_change_trigger"
 KNOWN_REVISIONS = (
     "0001_initial",
     "0002_search_indexes",
@@ -25,6 +25,7 @@ KNOWN_REVISIONS = (
     "0010_blob_storage",
     "0011_compact_metric_batches",
     "0012_bookkept_latest_writes",
+    "0013_no_batch_change_trigger",
 )
 
 _HERE = os.path.dirname(os.path.abspath(__file__))

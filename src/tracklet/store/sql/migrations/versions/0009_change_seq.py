@@ -31,13 +31,14 @@ def upgrade() -> None:
     op.create_index("ix_runs_change_seq", "runs", ["change_seq"])
     if dialect_name != "sqlite":
         op.execute(f"CREATE SEQUENCE {CHANGE_SEQUENCE}")
-    for statement in change_trigger_ddl(dialect_name, skipping=False):  # 0012 changes them
+    # As 0009 made them (0012 and 0013 change them).
+    for statement in change_trigger_ddl(dialect_name, skipping=False, with_batches=True):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect_name = op.get_bind().dialect.name
-    for statement in drop_change_trigger_ddl(dialect_name):
+    for statement in drop_change_trigger_ddl(dialect_name, with_batches=True):
         op.execute(statement)
     op.drop_index("ix_runs_change_seq", table_name="runs")
     op.drop_index("ix_runs_experiment_id_change_seq", table_name="runs")
