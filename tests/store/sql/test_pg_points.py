@@ -214,3 +214,40 @@ def test_the_migration_makes_only_the_latest_values_triggers_skip(postgres_uri: 
     finally:
         store.close()
         engine.dispose()
+
+
+def test_keys_values_and_layouts_survive_the_parameters(pg_store: SqlStore) -> None:
+    """Keys that need quoting in an array literal (a space, NULL), non-finite and extreme
+    values, tails (a few points a key), chunks, a key split over two chunks, keys interleaved
+    or in runs."""
+    experiment_id = pg_store.create_experiment("params")
+    run_id = pg_store.create_run(experiment_id, "u", T0, [], "r").info.run_id
+    keys = ["a b", "c:d", "NULL", "null", "é ü", "x/y.z-_"]
+    odd = [math.inf, -math.inf, 1e300, 5e-324, -0.0, 0.1]
+    # Interleaved keys (one step of every key at a time), 3 points each: tails.
+    for step in range(3):
+        pg_store.log_metric_points(
+            run_id, (keys, [step] * 6, [T0 + step] * 6, [v * (step + 1) for v in odd])
+        )
+    # Keys in runs: 40 points each, chunks; one key with 70,000 points: two chunks.
+    columns = _points(keys, range(3, 43))
+    big = _points(["big"], range(70_000))
+    pg_store.log_metric_points(run_id, tuple(c + b for c, b in zip(columns, big, strict=True)))  # type: ignore[arg-type]
+    pg_store.log_metric_points(run_id, (["nan"] * 40, list(range(40)), [T0] * 40, [math.nan] * 40))
+    pg_store.log_metric(run_id, Metric("nan", 1.0, T0, 39))  # a number beats a NaN at a tie
+    metrics = pg_store.get_run(run_id).data.metrics
+    assert metrics == {**{k: 21.0 for k in keys}, "big": 34999.5, "nan": 1.0}
+    for key, value in zip(keys, odd, strict=True):
+        history = pg_store.get_metric_history(run_id, key)
+        assert [m.step for m in history] == list(range(43))
+        assert [m.value for m in history][:3] == [value, value * 2, value * 3]
+    history = pg_store.get_metric_history(run_id, "big")
+    assert [m.step for m in history] == list(range(70_000))
+    assert history[69_999].value == 34999.5
+    assert _sql(
+        pg_store,
+        "SELECT key, count(*), sum(n) FROM metric_chunks WHERE run_uuid = %(r)s"
+        " AND key IN ('big', 'a b') GROUP BY key ORDER BY key",
+        r=run_id,
+    ) == [("a b", 1, 40), ("big", 2, 70_000)]
+    assert math.isnan(pg_store.get_metric_history(run_id, "nan")[0].value)
