@@ -1,5 +1,5 @@
 """The server opens its backend through the scheme lookup with its artifact root, and asks the
-store whether its calls are quick enough for the event loop (``is_local``)."""
+store whether its calls are quick enough for the event loop (``quick_calls``)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ def test_open_store_gives_the_sql_store_its_artifact_root(sqlite_uri: str, tmp_p
         assert isinstance(store, SqlStore)
         assert store is not schemes.get_store(sqlite_uri)  # owned by the caller, not shared
         assert store.get_experiment("0").artifact_location == f"{root}/0"
-        assert store.is_local is True
+        assert store.quick_calls is True
     finally:
         store.close()
 
@@ -31,20 +31,20 @@ def test_get_store_is_shared_per_uri(sqlite_uri: str) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_store_is_not_local(postgres_uri: str, tmp_path: Path) -> None:
+def test_postgresql_store_makes_quick_calls(postgres_uri: str, tmp_path: Path) -> None:
     store = schemes.open_store(postgres_uri, str(tmp_path))
     try:
-        assert store.is_local is False
+        assert store.quick_calls is True  # its own database: a server's event loop may call it
     finally:
         store.close()
 
 
-def test_rest_store_is_not_local() -> None:
+def test_rest_store_calls_are_not_quick() -> None:
     store = schemes.open_store("http://127.0.0.1:5000", "/ignored/by/the/remote/server")
     try:
         assert isinstance(store, RestStore)
         assert isinstance(store, TrackingStore)
-        assert store.is_local is False
+        assert store.quick_calls is False
     finally:
         store.close()
 
