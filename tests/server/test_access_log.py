@@ -51,15 +51,20 @@ def _only(logger: logging.Logger, handler: logging.Handler) -> None:
     logger.parent.handlers = [handler]
 
 
+def _buffered(console) -> tuple[AccessLog, logging.Logger, str]:  # type: ignore[no-untyped-def]
+    """The buffered access log over the console fixture's logger (its handler alone)."""
+    logger, handler, path = console
+    _only(logger, handler)
+    return access_log.access_log(logger, CALLER, buffered=True), logger, path
+
+
 def _read(path: str) -> str:
     with open(path) as file:
         return file.read()
 
 
 def test_buffered_lines_match_what_logging_writes(console) -> None:  # type: ignore[no-untyped-def]
-    logger, handler, path = console
-    _only(logger, handler)
-    log = access_log.access_log(logger, CALLER, buffered=True)
+    log, logger, path = _buffered(console)
     assert isinstance(log, BufferedAccessLog)
 
     async def requests() -> str:
@@ -78,14 +83,12 @@ def test_buffered_lines_match_what_logging_writes(console) -> None:  # type: ign
     # What the logging path writes for the same line is byte for byte the same.
     plain = AccessLog(logger, CALLER)
     plain.write('1.2.3.4:5 "GET /a" 200 0.1ms')
-    handler.flush()
+    console[1].flush()
     assert _read(path) == expected + 'INFO:     1.2.3.4:5 "GET /a" 200 0.1ms\n'
 
 
 def test_other_records_wait_for_held_lines(console) -> None:  # type: ignore[no-untyped-def]
-    logger, handler, path = console
-    _only(logger, handler)
-    log = access_log.access_log(logger, CALLER, buffered=True)
+    log, logger, path = _buffered(console)
 
     async def request_then_warning() -> None:
         log.write('- "GET /x" 500 1.0ms')
@@ -99,9 +102,7 @@ def test_other_records_wait_for_held_lines(console) -> None:  # type: ignore[no-
 
 
 def test_flush_all_writes_held_lines_at_shutdown(console) -> None:  # type: ignore[no-untyped-def]
-    logger, handler, path = console
-    _only(logger, handler)
-    log = access_log.access_log(logger, CALLER, buffered=True)
+    log, _logger, path = _buffered(console)
 
     async def one() -> None:
         log.write('- "GET /y" 200 0.2ms')
@@ -113,9 +114,7 @@ def test_flush_all_writes_held_lines_at_shutdown(console) -> None:  # type: igno
 
 
 def test_large_batches_are_written_in_whole_lines(console) -> None:  # type: ignore[no-untyped-def]
-    logger, handler, path = console
-    _only(logger, handler)
-    log = access_log.access_log(logger, CALLER, buffered=True)
+    log, _logger, path = _buffered(console)
     lines = [
         f'10.0.0.1:{i} "POST /api/2.0/mlflow/runs/log-batch" 200 0.{i % 10}ms' for i in range(500)
     ]
@@ -133,9 +132,7 @@ def test_large_batches_are_written_in_whole_lines(console) -> None:  # type: ign
 
 
 def test_outside_an_event_loop_a_line_is_written_at_once(console) -> None:  # type: ignore[no-untyped-def]
-    logger, handler, path = console
-    _only(logger, handler)
-    log = access_log.access_log(logger, CALLER, buffered=True)
+    log, _logger, path = _buffered(console)
     log.write('- "GET /z" 200 0.3ms')
     assert _read(path) == 'INFO:     - "GET /z" 200 0.3ms\n'
 
