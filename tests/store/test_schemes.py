@@ -22,6 +22,7 @@ def test_open_store_gives_the_sql_store_its_artifact_root(sqlite_uri: str, tmp_p
         assert store is not schemes.get_store(sqlite_uri)  # owned by the caller, not shared
         assert store.get_experiment("0").artifact_location == f"{root}/0"
         assert store.quick_calls is True
+        assert store.is_local is True
     finally:
         store.close()
 
@@ -35,6 +36,7 @@ def test_postgresql_store_makes_quick_calls(postgres_uri: str, tmp_path: Path) -
     store = schemes.open_store(postgres_uri, str(tmp_path))
     try:
         assert store.quick_calls is True  # its own database: a server's event loop may call it
+        assert store.is_local is False  # but each call is a round trip
     finally:
         store.close()
 
@@ -45,6 +47,7 @@ def test_rest_store_calls_are_not_quick() -> None:
         assert isinstance(store, RestStore)
         assert isinstance(store, TrackingStore)
         assert store.quick_calls is False
+        assert store.is_local is False
     finally:
         store.close()
 

@@ -129,7 +129,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = open_store(settings) if store is None else store
-        app.state.tracklet = ServerState(settings, opened, proxy, opened.quick_calls)
+        app.state.tracklet = ServerState(
+            settings, opened, proxy, opened.is_local, opened.quick_calls
+        )
         if freeze_gc:
             # On a thread of anyio's pool: its asyncio backend (~50 ms of imports) is loaded
             # now rather than by the first artifact request.
@@ -177,5 +179,5 @@ def create_app(
         app.state.tracklet_auth, app.state.tracklet_auth_default = auth
     if store is not None:
         # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
-        app.state.tracklet = ServerState(settings, store, proxy, store.quick_calls)
+        app.state.tracklet = ServerState(settings, store, proxy, store.is_local, store.quick_calls)
     return app

@@ -16,6 +16,7 @@ from tracklet.exceptions import INTERNAL_ERROR, MlflowException
 from tracklet.server.access_log import access_log
 from tracklet.server.errors import STORAGE_FULL_STATUS, storage_full, storage_full_body
 from tracklet.server.router import DirectRpc
+from tracklet.server.rpc import ACTIVE_KEY, ActiveRequests
 from tracklet.server.security import (
     CORS_BLOCKED_MESSAGE,
     DUPLICATE_HOST_MESSAGE,
@@ -56,6 +57,7 @@ class ServerMiddleware:
         self.app = app
         self.access = access_log(logger, (__file__, _LOG_LINE, "_log"), buffered_log)
         self.direct = direct
+        self.active = ActiveRequests()
         self.policy = policy
         self.prefix = static_prefix.rstrip("/")
         headers = [(b"x-content-type-options", b"nosniff")]
@@ -67,6 +69,15 @@ class ServerMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        active = self.active
+        active.count += 1
+        scope[ACTIVE_KEY] = active
+        try:
+            await self._serve(scope, receive, send)
+        finally:
+            active.count -= 1
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
         path: str = scope["path"]
         method: str = scope["method"]

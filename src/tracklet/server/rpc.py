@@ -38,13 +38,30 @@ class ServerState:
     settings: ServerSettings
     store: TrackingStore
     proxy: ProxyArtifacts | None = None
-    # Quick handlers may run on the event loop: true for the store's own database (SQLite,
-    # PostgreSQL; TrackingStore.quick_calls); another server's round trips (a REST backend)
-    # belong on the handler threads.
+    # Quick handlers run on the event loop: always on SQLite, whose calls take microseconds
+    # (TrackingStore.is_local); on PostgreSQL (TrackingStore.quick_calls) when the request is
+    # the only one this worker has under way (``ActiveRequests``); never over a REST backend.
     inline_ok: bool = True
+    inline_when_alone: bool = False
 
 
 Handler = Callable[[ServerState, dict[str, Any]], dict[str, Any]]
+ACTIVE_KEY = "tracklet.active"
+
+
+class ActiveRequests:
+    """How many requests a worker has under way (the server middleware counts them in its
+    scope under ``ACTIVE_KEY``)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def _alone(scope: Scope) -> bool:
+    active: ActiveRequests | None = scope.get(ACTIVE_KEY)
+    return active is None or active.count <= 1
 
 
 class PayloadTooLarge(Exception):
@@ -108,7 +125,7 @@ class RpcApp:
         fields = decode(endpoint, raw)
         for name, value in scope.get("path_params", {}).items():
             fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
-        if self.threaded or not state.inline_ok:
+        if self.threaded or not (state.inline_ok or (state.inline_when_alone and _alone(scope))):
             result = await handler_threads.run(self.handler, state, fields)
         else:
             result = self.handler(state, fields)
@@ -154,15 +171,16 @@ def rpc(endpoint: Endpoint, handler: Handler, *, threaded: bool = True) -> list[
         endpoint: The endpoint table entry.
         handler: Takes the server state and the decoded fields, returns the response object.
         threaded: Run the handler on the handlers' threads (``handler_threads``). Single-row
-            reads and writes and metric batches run on the event loop instead, one at a time
-            per worker, as a synchronous WSGI worker serves its requests: on SQLite they take
-            tens of microseconds, less than the hop to a thread and back; on PostgreSQL about
-            a millisecond, and the hop cost more than the overlap gained: 3 servers, 4 clients
-            of 1,000-point log-batches on two cores went from ~430k to ~560k points/s (the
-            handler thread and the event loop contending for the GIL, more PostgreSQL
-            sessions contending for their locks). Searches, histories and other calls whose
-            cost grows with the data keep to the threads, and so does everything when the
-            backend is another server (ServerState.inline_ok).
+            reads and writes and metric batches run on the event loop instead. On SQLite
+            always: they take tens of microseconds, less than the hop to a thread and back. On
+            PostgreSQL (about a millisecond) when the request is the only one its worker has
+            under way: then the hop buys no overlap and costs more than itself (the handler
+            thread and the event loop contending for the GIL): 3 servers, 4 clients of
+            1,000-point log-batches on two cores, ~20% fewer servers' CPU a request. With a
+            search or a stream under way they take the threads, so that the loop keeps
+            serving it (inline writes doubled the search latency of issue 17's bench).
+            Searches, histories and other calls whose cost grows with the data keep to the
+            threads, and so does everything when the backend is another server.
     """
     app = RpcApp(endpoint, handler, threaded)
     return [

@@ -212,6 +212,11 @@ class TrackingStore(
     def tracking_uri(self) -> str: ...
 
     @property
+    def is_local(self) -> bool:
+        """True when calls stay on this machine and take microseconds (a SQLite file)."""
+        ...
+
+    @property
     def quick_calls(self) -> bool:
         """True when a single-row call is a statement on the store's own database (SQLite, or
         PostgreSQL: about a millisecond), so a server may make it on its event loop, one at a

@@ -149,6 +149,11 @@ class RestStore(LoggedModelsOverRest, TracesOverRest, ModelRegistryOverRest):
         return self._tracking_uri
 
     @property
+    def is_local(self) -> bool:
+        """False: every call is a round trip to the server."""
+        return False
+
+    @property
     def quick_calls(self) -> bool:
         """False: every call is a request to another server."""
         return False

@@ -105,6 +105,11 @@ class SqlStoreBase:
         return self._tracking_uri
 
     @property
+    def is_local(self) -> bool:
+        """True for a SQLite file: calls take microseconds and no network round trip."""
+        return self._dialect_name == "sqlite"
+
+    @property
     def quick_calls(self) -> bool:
         """True: every call is a statement or two on this store's own database."""
         return True
