@@ -91,6 +91,13 @@ def _preload_chart_modules() -> None:
         pass
 
 
+def _state(
+    settings: ServerSettings, store: TrackingStore, proxy: ProxyArtifacts | None
+) -> ServerState:
+    """What handlers see, with where the store's quick calls may run (``rpc.ServerState``)."""
+    return ServerState(settings, store, proxy, store.is_local, store.quick_calls)
+
+
 class TrackletApp(Starlette):
     """Starlette with ``ServerMiddleware`` outermost, where Starlette puts its
     ``ServerErrorMiddleware``: ours already answers anything unexpected (a logged JSON 500), so
@@ -129,9 +136,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         owned = store is None
         opened = open_store(settings) if store is None else store
-        app.state.tracklet = ServerState(
-            settings, opened, proxy, opened.is_local, opened.quick_calls
-        )
+        app.state.tracklet = _state(settings, opened, proxy)
         if freeze_gc:
             # On a thread of anyio's pool: its asyncio backend (~50 ms of imports) is loaded
             # now rather than by the first artifact request.
@@ -179,5 +184,5 @@ def create_app(
         app.state.tracklet_auth, app.state.tracklet_auth_default = auth
     if store is not None:
         # Usable without running the lifespan too (e.g. an ASGI transport that skips it).
-        app.state.tracklet = ServerState(settings, store, proxy, store.is_local, store.quick_calls)
+        app.state.tracklet = _state(settings, store, proxy)
     return app
