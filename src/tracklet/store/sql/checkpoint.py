@@ -4,8 +4,22 @@ SQLite's automatic checkpoint runs inside the commit that crosses the threshold:
 thousand pages or so one commit copies megabytes back into the database file, and it roughly
 halves the throughput of small commits. tracklet's writer turns that off and this thread
 checkpoints instead, on a connection of its own: SQLite releases the GIL while it works, so the
-copy runs on another core beside the logging process. A PASSIVE checkpoint never blocks writers;
-only a WAL grown past ``TRUNCATE_BYTES`` (a reader pinned an old snapshot for very long) is
+copy runs on another core beside the logging process.
+
+A PASSIVE checkpoint never blocks writers, but while a writer keeps committing SQLite does
+not start the WAL over, even when a pass copied every frame (measured: a writer logging in a
+tight loop grew the file by every frame it wrote, 100 MB in a few seconds). Each write then
+lands past the end of the file, where the kernel allocates and zeroes fresh blocks: a sixth of
+a busy server's CPU went there. So once the log in use passes ``PASSIVE_BYTES``, a PASSIVE pass
+copies the bulk and a RESTART pass copies the few frames left and starts the log over: the next
+commits write from the start of the file again, over blocks already allocated and cached.
+RESTART needs a moment without writers, so it takes tracklet's own write lock first (every
+tracklet writer of the file, in any process, waits there in turn; SQLite's busy loop would
+retry at random moments and seldom find a gap between a tight loop's commits). Readers it
+gives ``RESTART_WAIT_MS`` to leave the log; if one stays (a long read holds an old snapshot)
+it gives up, and is not tried again for ``RESTART_BACKOFF_S``, so a long reader costs writers
+one short wait, not one per look.
+A WAL grown past ``TRUNCATE_BYTES`` (a reader pinned an old snapshot for very long) is
 truncated with a brief wait.
 """
 
@@ -17,7 +31,10 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from tracklet.store.sql.fork_gate import GATE
 
@@ -26,6 +43,9 @@ _logger = logging.getLogger(__name__)
 CHECK_INTERVAL_S = 0.5
 PASSIVE_BYTES = 8 * 1024 * 1024
 TRUNCATE_BYTES = 512 * 1024 * 1024
+RESTART_WAIT_MS = 50
+RESTART_BACKOFF_S = 5.0
+_FRAME_HEADER = 24  # bytes before each page in the WAL
 
 _checkpointers: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
 
@@ -33,13 +53,22 @@ _checkpointers: weakref.WeakSet[Checkpointer] = weakref.WeakSet()
 class Checkpointer:
     """Keeps one SQLite file's WAL short from a background thread."""
 
-    def __init__(self, path: str, busy_timeout_s: float) -> None:
+    def __init__(
+        self,
+        path: str,
+        busy_timeout_s: float,
+        write_lock: Callable[[], AbstractContextManager[None]] | None = None,
+    ) -> None:
+        """``write_lock`` gives the lock tracklet's writers of the file hold (taken for RESTART;
+        without one, only SQLite's own locks keep writers out)."""
         self._path = path
+        self._write_lock = write_lock
         self._wal = path + "-wal"
         self._timeout = busy_timeout_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._restart_after = 0.0  # monotonic time before which RESTART is not tried again
         _checkpointers.add(self)
 
     def ensure_started(self) -> None:
@@ -62,17 +91,32 @@ class Checkpointer:
         size = self._wal_size()
         if size < PASSIVE_BYTES:
             return
-        mode = "TRUNCATE" if size >= TRUNCATE_BYTES else "PASSIVE"
         try:
-            with (
-                GATE,
-                contextlib.closing(
-                    sqlite3.connect(self._path, timeout=self._timeout, isolation_level=None)
-                ) as conn,
-            ):
-                conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+            with GATE, self._connect(self._timeout) as conn:
+                if size >= TRUNCATE_BYTES:
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                    return
+                # The file keeps its size when SQLite starts it over: count the frames in use.
+                _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+            restart = frames * (page_size + _FRAME_HEADER) >= PASSIVE_BYTES
+            if restart and time.monotonic() >= self._restart_after:
+                self._restart()
         except sqlite3.Error as error:  # busy or locked: try again next time
             _logger.debug("WAL checkpoint of %s skipped: %s", self._path, error)
+
+    def _connect(self, timeout_s: float) -> contextlib.closing[sqlite3.Connection]:
+        return contextlib.closing(
+            sqlite3.connect(self._path, timeout=timeout_s, isolation_level=None)
+        )
+
+    def _restart(self) -> None:
+        """Copy the frames the PASSIVE pass left and start the WAL over, writers held back."""
+        lock = GATE if self._write_lock is None else self._write_lock()
+        with lock, self._connect(RESTART_WAIT_MS / 1000) as conn:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        if busy:
+            self._restart_after = time.monotonic() + RESTART_BACKOFF_S
 
     def _run(self) -> None:
         while not self._stop.is_set():

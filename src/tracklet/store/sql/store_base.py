@@ -80,7 +80,11 @@ class SqlStoreBase:
         self._writer = Writer(self._engine, file_lock)
         self._repacker = Repacker(self._writer)
         self._checkpointer = (
-            Checkpointer(sqlite_path(self._engine), env.TRACKLET_SQLITE_BUSY_TIMEOUT.get())
+            Checkpointer(
+                sqlite_path(self._engine),
+                env.TRACKLET_SQLITE_BUSY_TIMEOUT.get(),
+                lambda: self._writer.lock,  # looked up each time: a forked child gets a new one
+            )
             if is_sqlite(self._engine)
             else None
         )

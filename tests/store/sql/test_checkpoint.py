@@ -1,0 +1,147 @@
+"""The WAL checkpointer: the log is started over under a steady stream of commits, and a long
+reader costs writers one short wait."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tracklet.store.sql import checkpoint
+from tracklet.store.sql.checkpoint import Checkpointer
+from tracklet.store.sql.store import SqlStore
+
+THRESHOLD = 256 * 1024
+ROW = os.urandom(3000)  # with its page, a frame of its own per commit
+
+
+@pytest.fixture
+def small_wal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(checkpoint, "PASSIVE_BYTES", THRESHOLD)
+
+
+def _writer(path: Path) -> sqlite3.Connection:
+    """A connection set up as tracklet's writer: WAL, no automatic checkpoints."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, data BLOB)")
+    return conn
+
+
+def _commit_rows(conn: sqlite3.Connection, count: int) -> None:
+    for _ in range(count):
+        conn.execute("INSERT INTO t (data) VALUES (?)", (ROW,))
+
+
+def _wal_size(path: Path) -> int:
+    return os.path.getsize(str(path) + "-wal")
+
+
+@contextlib.contextmanager
+def _steady_writes(conn: sqlite3.Connection) -> Iterator[list[int]]:
+    """Commits on a thread of its own until the block ends; yields the running count."""
+    written = [0]
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            conn.execute("INSERT INTO t (data) VALUES (?)", (ROW,))
+            written[0] += 1
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        yield written
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_wal_is_started_over_while_a_writer_logs_in_a_tight_loop(
+    tmp_path: Path, small_wal: None
+):
+    """A PASSIVE checkpoint alone never catches up with a writer that commits without pause:
+    the log would grow by every frame. Here it is started over and stays a few thresholds
+    long, while every point reaches the database."""
+    path = tmp_path / "steady.db"
+    store = SqlStore(f"sqlite:///{path}")
+    run_id = store.create_run("0", "u", 0, [], "steady").info.run_id
+    keys = [f"layer{i}/grad_norm" for i in range(100)]
+    steps = [0]
+    stop = threading.Event()
+
+    def log() -> None:  # a training loop's log_metrics, as fast as it goes
+        while not stop.is_set():
+            step = steps[0] + 1
+            store.log_metric_points(run_id, (keys, [step] * 100, [step] * 100, [0.5] * 100))
+            steps[0] = step
+
+    assert store._checkpointer is not None
+    writer = threading.Thread(target=log)
+    writer.start()
+    largest = 0
+    try:
+        # Each commit is a frame of 4 kB or more (three, measured, and a fold's many): run
+        # until 80 thresholds were logged.
+        while steps[0] * 4096 < 80 * THRESHOLD:
+            store._checkpointer.checkpoint_if_needed()
+            largest = max(largest, _wal_size(path))
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        writer.join()
+    # A log that only grew would be past 80 thresholds (~240, measured); started over, it
+    # stays a few thresholds and a fold long (~16).
+    assert largest < steps[0] * 4096 / 2, (largest, steps[0])
+    history = store.get_metric_history(run_id, "layer7/grad_norm")
+    assert list(history.steps) == list(range(1, steps[0] + 1))
+    store.close()
+
+
+def test_a_long_reader_costs_writers_one_short_wait(tmp_path: Path, small_wal: None):
+    path = tmp_path / "reader.db"
+    conn = _writer(path)
+    _commit_rows(conn, 10)
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM t").fetchone()[0] == 10  # pins this snapshot
+    _commit_rows(conn, 2 * THRESHOLD // len(ROW))  # frames the reader keeps from being copied
+    checkpointer = Checkpointer(str(path), 60.0)
+
+    started = time.monotonic()
+    checkpointer.checkpoint_if_needed()
+    first = time.monotonic() - started
+    # One RESTART attempt, given up after RESTART_WAIT_MS (not the 60 s busy timeout).
+    assert first < 2.0
+    backoff_until = checkpointer._restart_after
+    assert backoff_until > time.monotonic()
+    # Writers go on meanwhile, and the next look does not try again before the backoff ends.
+    _commit_rows(conn, 5)
+    checkpointer.checkpoint_if_needed()
+    assert checkpointer._restart_after == backoff_until
+
+    # The reader leaves and the backoff ends: the next look starts the log over, so the next
+    # commits reuse the file from its start instead of growing it.
+    reader.execute("COMMIT")
+    reader.close()
+    checkpointer._restart_after = 0.0
+    with _steady_writes(conn) as written:
+        while written[0] < 20:
+            time.sleep(0.001)
+        checkpointer.checkpoint_if_needed()
+    size = _wal_size(path)
+    _commit_rows(conn, 20)
+    assert _wal_size(path) == size
+    assert (
+        conn.execute("SELECT count(*) FROM t").fetchone()[0]
+        == 15 + 2 * THRESHOLD // len(ROW) + written[0] + 20
+    )
+    conn.close()
