@@ -174,6 +174,12 @@ def test_large_streamed_upload_goes_up_in_parts(proxy: Proxy) -> None:
     assert head["ContentLength"] == len(data)
     assert head["ETag"].strip('"').endswith("-3")  # 8 + 8 + 1 MiB (and a bit) parts
     assert httpx.get(proxy.artifact("big/blob.bin")).content == data
+    # Declared CRC32, as boto3's own uploads declare: each part carried one the store checked,
+    # and the object keeps a CRC32 of its own.
+    checked = proxy.s3.head_object(
+        Bucket=proxy.bucket, Key="root/big/blob.bin", ChecksumMode="ENABLED"
+    )
+    assert checked.get("ChecksumCRC32")
 
 
 @pytest.mark.parametrize("proxy", [{"max_artifact_bytes": 9 * MIB}], indirect=True)

@@ -25,7 +25,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from tracklet.artifacts.s3_objects import MAX_PARTS, S3Objects
+from tracklet.artifacts.s3_objects import CHECKSUM, MAX_PARTS, S3Objects
 from tracklet.exceptions import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, MlflowException
 from tracklet.server.artifact_files import UploadTooLarge, _relative
 from tracklet.server.downloads import content_disposition, guess_mime_type
@@ -137,18 +137,22 @@ class S3Artifacts:
         buffered = 0
         size = 0
         upload_id: str | None = None
-        parts: list[asyncio.Future[str]] = []  # part i+1's ETag, in order
+        parts: list[asyncio.Future[dict[str, Any]]] = []  # part i+1 as S3 completes it, in order
 
         async def send_part(data: bytes) -> None:
             nonlocal upload_id
             if upload_id is None:
-                upload_id = await run_in_threadpool(self.objects.create_multipart, relative)
+                upload_id = await run_in_threadpool(
+                    self.objects.create_multipart, relative, CHECKSUM
+                )
             if len(parts) >= PARTS_IN_FLIGHT:  # bounded: wait for the oldest part on the wire
                 await parts[-PARTS_IN_FLIGHT]
             number = len(parts) + 1
             parts.append(
                 asyncio.ensure_future(
-                    run_in_threadpool(self.objects.upload_part, relative, upload_id, number, data)
+                    run_in_threadpool(
+                        self.objects.upload_checked_part, relative, upload_id, number, data
+                    )
                 )
             )
 
@@ -170,8 +174,8 @@ class S3Artifacts:
                 return size
             if buffer:
                 await send_part(b"".join(buffer))
-            etags = [(number, await part) for number, part in enumerate(parts, start=1)]
-            await run_in_threadpool(self.objects.complete_multipart, relative, upload_id, etags)
+            done = [await part for part in parts]
+            await run_in_threadpool(self.objects.complete_parts, relative, upload_id, done)
             return size
         except BaseException:
             for part in parts:
