@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from tracklet.server.app import create_app
-from tracklet.server.protocol import CoalescingHttpToolsProtocol
+from tracklet.server.fast_rpc import FastRpcProtocol
 from tracklet.server.settings import ServerSettings
 
 QUIET_MLFLOW = {
@@ -74,7 +74,7 @@ def tracklet_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
         log_level="warning",
         access_log=False,
         lifespan="on",
-        http=CoalescingHttpToolsProtocol,  # as `tracklet server` runs it
+        http=FastRpcProtocol,  # as `tracklet server` runs it
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -22,7 +22,7 @@ def test_one_log_line_per_request(client: TestClient, caplog: pytest.LogCaptureF
     assert re.fullmatch(
         r'testclient:50000 "DELETE /api/2.0/mlflow/runs/get" 405 \d+\.\dms', second.getMessage()
     )
-    assert (first.levelname, first.funcName) == ("INFO", "_log")
+    assert (first.levelname, first.funcName) == ("INFO", "log_request")
     assert first.pathname.endswith("middleware.py")
     with caplog.at_level(logging.WARNING, logger="tracklet.server"):
         caplog.clear()

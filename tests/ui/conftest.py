@@ -21,7 +21,7 @@ import uvicorn
 from tests.ui.data import RunPage, Runs, many_runs, run_page
 
 from tracklet.server.app import create_app
-from tracklet.server.protocol import CoalescingHttpToolsProtocol
+from tracklet.server.fast_rpc import FastRpcProtocol
 from tracklet.server.settings import ServerSettings
 
 CHROMIUM = os.environ.get("TRACKLET_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -71,7 +71,7 @@ def start_server(root: Path, **overrides: Any) -> tuple[UiServer, Callable[[], N
         log_level="warning",
         access_log=False,
         lifespan="on",
-        http=CoalescingHttpToolsProtocol,
+        http=FastRpcProtocol,
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)

@@ -14,7 +14,7 @@ from tracklet.server.settings import ServerSettings
 
 _HTTP_PROTOCOL: Any
 try:
-    from tracklet.server.protocol import CoalescingHttpToolsProtocol as _HTTP_PROTOCOL
+    from tracklet.server.fast_rpc import FastRpcProtocol as _HTTP_PROTOCOL
 except ImportError:  # a uvicorn that moved its protocol classes: its own httptools protocol
     _HTTP_PROTOCOL = "httptools"
 
@@ -22,7 +22,8 @@ except ImportError:  # a uvicorn that moved its protocol classes: its own httpto
 class TrackletUvicornConfig(uvicorn.Config):
     def __init__(self, settings: ServerSettings, **kwargs: Any) -> None:
         # The import string satisfies uvicorn's check for --workers; load() replaces it.
-        # The http protocol: uvicorn's httptools one, writing each response in one segment.
+        # The http protocol: uvicorn's httptools one, writing each response in one segment and
+        # answering plain RPC requests itself (fast_rpc).
         kwargs.setdefault("http", _HTTP_PROTOCOL)
         super().__init__("tracklet.server.app:create_app", factory=True, **kwargs)
         self.tracklet_settings = settings

@@ -29,6 +29,20 @@ from tracklet.server.security import (
 from tracklet.wire.errors import error_body
 
 logger = logging.getLogger("tracklet.server")
+# Request headers that take a request off the protocol's direct path (``plain_request``).
+_NOT_PLAIN = frozenset(
+    {
+        b"origin",
+        b"forwarded",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-prefix",
+        b"expect",
+        b"upgrade",
+    }
+)
 
 
 async def _plain(send: Send, status: int, text: str) -> None:
@@ -55,7 +69,7 @@ class ServerMiddleware:
         buffered_log: bool = False,
     ) -> None:
         self.app = app
-        self.access = access_log(logger, (__file__, _LOG_LINE, "_log"), buffered_log)
+        self.access = access_log(logger, (__file__, _LOG_LINE, "log_request"), buffered_log)
         self.direct = direct
         self.active = ActiveRequests()
         self.policy = policy
@@ -85,7 +99,7 @@ class ServerMiddleware:
             # --static-prefix: every route lives under the prefix, /health and /version too.
             if not path.startswith(self.prefix + "/"):
                 await _plain(send, 404, "Not Found")
-                self._log(scope, 404, start)
+                self.log_request(scope, 404, start)
                 return
             path = path[len(self.prefix) :]
             scope = {**scope, "path": path, "root_path": scope.get("root_path", "") + self.prefix}
@@ -97,7 +111,7 @@ class ServerMiddleware:
                 if host is not None:
                     # Which one a proxy checked and which one we would use may differ.
                     await _plain(send, 400, DUPLICATE_HOST_MESSAGE)
-                    self._log(scope, 400, start)
+                    self.log_request(scope, 400, start)
                     return
                 host = value.decode("latin-1")
             elif name == b"origin":
@@ -109,7 +123,7 @@ class ServerMiddleware:
             if path not in EXEMPT_PATHS and not policy.host_allowed(host or ""):
                 logger.warning("Rejected request with invalid Host header: %r", host)
                 await _plain(send, 403, INVALID_HOST_MESSAGE)
-                self._log(scope, 403, start)
+                self.log_request(scope, 403, start)
                 return
             # The UI's own calls: an Origin naming this very scheme://Host (a Host the check
             # above allowed, so DNS rebinding cannot forge it) is the same origin.
@@ -118,14 +132,14 @@ class ServerMiddleware:
                 if method in STATE_CHANGING_METHODS and is_api_path(path):
                     logger.warning("Blocked cross-origin request from %r", origin)
                     await _plain(send, 403, CORS_BLOCKED_MESSAGE)
-                    self._log(scope, 403, start)
+                    self.log_request(scope, 403, start)
                     return
                 # A foreign origin may read nothing, on any path (artifacts, /health, 404s):
                 # no CORS headers for it.
                 origin = ""
             if origin and method == "OPTIONS" and is_api_path(path):
                 await self._preflight(send, origin)
-                self._log(scope, 204, start)
+                self.log_request(scope, 204, start)
                 return
         extra = self.extra_headers
         if origin:
@@ -147,18 +161,9 @@ class ServerMiddleware:
             else:
                 await direct.call(rpc, scope, receive, send_with_headers, lambda: status != 0)
         except Exception as failure:
-            full = storage_full(failure)
-            if full:
-                logger.error("Storage full serving %s %s: %s", method, path, failure)
-            else:
-                logger.exception("Unexpected error serving %s %s", method, path)
+            code, body = self.failure(failure, method, path)
             if status:
                 raise  # the response has begun; the connection is all we can end
-            if full:
-                code, body = STORAGE_FULL_STATUS, storage_full_body()
-            else:
-                error = MlflowException("Internal server error; see the server log", INTERNAL_ERROR)
-                code, body = 500, error_body(error)
             await send_with_headers(
                 {
                     "type": "http.response.start",
@@ -167,7 +172,37 @@ class ServerMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
-        self._log(scope, status, start)
+        self.log_request(scope, status, start)
+
+    def failure(self, failure: Exception, method: str, path: str) -> tuple[int, bytes]:
+        """Log an unexpected exception; the status and JSON body that answer it (507 when the
+        disk or database is full, else 500: never a traceback to the client)."""
+        if storage_full(failure):
+            logger.error("Storage full serving %s %s: %s", method, path, failure)
+            return STORAGE_FULL_STATUS, storage_full_body()
+        logger.exception("Unexpected error serving %s %s", method, path, exc_info=failure)
+        error = MlflowException("Internal server error; see the server log", INTERNAL_ERROR)
+        return 500, error_body(error)
+
+    def plain_request(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether a request with these headers passes every check here and gets nothing added
+        to its answer but ``extra_headers``: one Host, which the policy allows; no Origin (no
+        CORS work); nothing a proxy forwarded (which uvicorn's proxy-headers layer would apply);
+        no Expect; no static prefix. The server's protocol answers such RPC requests itself
+        (``fast_rpc``)."""
+        if self.prefix:
+            return False
+        host: bytes | None = None
+        for name, value in headers:
+            if name == b"host":
+                if host is not None:
+                    return False
+                host = value
+            elif name in _NOT_PLAIN:
+                return False
+        if host is None:
+            return False
+        return self.policy is None or self.policy.host_allowed(host.decode("latin-1"))
 
     def _cors_headers(self, origin: str) -> list[tuple[bytes, bytes]]:
         """For an allowed origin. With ``--cors-allowed-origins '*'`` any page may read, but
@@ -197,7 +232,7 @@ class ServerMiddleware:
         )
         await send({"type": "http.response.body", "body": b""})
 
-    def _log(self, scope: Scope, status: int, start: float) -> None:
+    def log_request(self, scope: Scope, status: int, start: float) -> None:
         access = self.access
         if access.enabled():
             client: Any = scope.get("client")
@@ -208,4 +243,4 @@ class ServerMiddleware:
             access.write(f'{peer} "{scope["method"]} {target}" {status} {elapsed:.1f}ms')
 
 
-_LOG_LINE = ServerMiddleware._log.__code__.co_firstlineno
+_LOG_LINE = ServerMiddleware.log_request.__code__.co_firstlineno

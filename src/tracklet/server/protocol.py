@@ -50,6 +50,13 @@ class _CoalescingTransport:
         else:
             self._transport.write(data)
 
+    def write_response(self, data: bytes) -> None:
+        """A whole response, head and body in ``data``: written now, after any head held."""
+        if self._pending is not None:
+            self.write(data)  # joined to the held head, which is sent first
+        else:
+            self._transport.write(data)
+
     def flush(self) -> None:
         self._flush_handle = None
         pending, self._pending = self._pending, None

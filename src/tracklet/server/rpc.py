@@ -100,6 +100,14 @@ class RpcApp:
         self.handler = handler
         self.threaded = threaded
 
+    def answer_post(self, state: ServerState, content_type: str | None, body: bytes) -> bytes:
+        """The JSON answer to a POST of ``body`` (at a path without parameters), the handler
+        run here: what ``__call__`` does for one, for the server's protocol to answer plain
+        requests itself (``fast_rpc``). Errors are raised, as from ``__call__``."""
+        check_content_type(content_type)
+        fields = decode(self.endpoint, parse_body(body))
+        return jsonio.dumps(self.handler(state, fields))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         endpoint = self.endpoint
         state: ServerState = scope["app"].state.tracklet
