@@ -207,9 +207,11 @@ def test_each_direct_answer_is_logged(
     direct_answers.clear()
     with caplog.at_level(logging.INFO, logger="tracklet.server"):
         _responses(server, _post(server, LOG_BATCH, _batch(run_id, 1)), 1)
-    assert direct_answers == ["logBatch"]
+        _responses(server, _post(server, LOG_BATCH + "?via=query", _batch(run_id, 2)), 1)
+    assert direct_answers == ["logBatch", "logBatch"]
     lines = [r.getMessage() for r in caplog.records if LOG_BATCH in r.getMessage()]
-    assert len(lines) == 1
+    assert len(lines) == 2
+    assert f'"POST {LOG_BATCH}?via=query" 200 ' in lines[1]
     assert lines[0].startswith("127.0.0.1:")
     assert f'"POST {LOG_BATCH}" 200 ' in lines[0]
 

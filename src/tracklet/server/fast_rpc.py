@@ -118,7 +118,8 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
             if direct is None:
                 return None
         middleware, state = direct.middleware, direct.state
-        path = httptools.parse_url(self.url).path.decode("ascii")
+        url = httptools.parse_url(self.url)
+        path = url.path.decode("ascii")
         assert middleware.direct is not None
         rpc = middleware.direct.find(path, "POST")
         if rpc is None or rpc.threaded:
@@ -137,7 +138,7 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
             scope["http_version"] = http_version
         scope["path"] = path
         scope["raw_path"] = path.encode("ascii")
-        scope["query_string"] = b""
+        scope["query_string"] = url.query or b""  # unused by a POST, but logged
         return rpc
 
     def _answer(self, rpc: RpcApp, body: bytes) -> None:
