@@ -193,7 +193,7 @@ class S3Objects:
         return etag
 
     def upload_checked_part(
-        self, relative: str, upload_id: str, number: int, data: bytes
+        self, relative: str, upload_id: str, number: int, data: bytes | bytearray
     ) -> dict[str, Any]:
         """Upload part ``number`` of an upload created with ``checksum=CHECKSUM``; returns the
         part as ``complete_parts`` takes it (number, ETag, checksum)."""

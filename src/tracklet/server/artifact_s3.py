@@ -133,13 +133,14 @@ class S3Artifacts:
 
     async def upload(self, path: str, chunks: AsyncIterator[bytes], limit: int) -> int:
         relative = self._file_path(path)
-        buffer: list[bytes] = []  # the part being read, joined once (one copy) when full
-        buffered = 0
+        # The part being read, grown in place: a list of chunks joined when full held the part
+        # twice for a moment (and botocore sends a bytearray as it sends bytes).
+        buffer = bytearray()
         size = 0
         upload_id: str | None = None
         parts: list[asyncio.Future[dict[str, Any]]] = []  # part i+1 as S3 completes it, in order
 
-        async def send_part(data: bytes) -> None:
+        async def send_part(data: bytearray) -> None:
             nonlocal upload_id
             if upload_id is None:
                 upload_id = await run_in_threadpool(
@@ -161,19 +162,16 @@ class S3Artifacts:
                 size += len(chunk)
                 if size > limit:
                     raise UploadTooLarge(limit)
-                buffer.append(chunk)
-                buffered += len(chunk)
-                if buffered >= self.part_size:
-                    data = b"".join(buffer)
-                    buffer.clear()
-                    buffered = 0
+                buffer += chunk
+                if len(buffer) >= self.part_size:
+                    data, buffer = buffer, bytearray()
                     await send_part(data)
                     del data  # the part is referenced by its upload alone, freed when sent
             if upload_id is None:
-                await run_in_threadpool(self.objects.put, relative, b"".join(buffer))
+                await run_in_threadpool(self.objects.put, relative, bytes(buffer))
                 return size
             if buffer:
-                await send_part(b"".join(buffer))
+                await send_part(buffer)
             done = [await part for part in parts]
             await run_in_threadpool(self.objects.complete_parts, relative, upload_id, done)
             return size
