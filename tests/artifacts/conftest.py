@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tests.live_server import serving
 
 from tracklet.artifacts.base import ArtifactRepository
 from tracklet.entities import FileInfo
@@ -108,8 +106,6 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    import uvicorn
-
     from tracklet.server.app import create_app
     from tracklet.server.settings import ServerSettings
 
@@ -118,18 +114,5 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         backend_store_uri=f"sqlite:///{base / 'server.db'}",
         artifacts_destination=str(base / "mlartifacts"),
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "tracklet server did not start"
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", base / "mlartifacts")
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serving(create_app(settings), lifespan="on") as port:
+        yield LiveServer(f"http://127.0.0.1:{port}", base / "mlartifacts")

@@ -7,14 +7,13 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from tests.live_server import serving
 
 from tracklet.artifacts.registry import get_artifact_repository
 from tracklet.artifacts.s3_objects import S3Objects, multipart_etag
@@ -66,8 +65,6 @@ def proxy(
     s3_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: Any
 ) -> Iterator[Proxy]:
     """A tracklet server (uvicorn in a thread) proxying to s3://<fresh bucket>/root."""
-    import uvicorn
-
     from tracklet.server.app import create_app
     from tracklet.server.settings import ServerSettings
 
@@ -83,18 +80,8 @@ def proxy(
         artifacts_destination=f"s3://{bucket}/root",
         **getattr(request, "param", {}),
     )
-    port = free_port()
-    config = uvicorn.Config(create_app(settings), port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "tracklet server did not start"
-        time.sleep(0.02)
-    yield Proxy(f"http://127.0.0.1:{port}", s3, bucket)
-    server.should_exit = True
-    thread.join(10)
+    with serving(create_app(settings)) as port:
+        yield Proxy(f"http://127.0.0.1:{port}", s3, bucket)
 
 
 def test_round_trip_through_s3_proxy(proxy: Proxy, round_trip: RoundTrip) -> None:

@@ -4,14 +4,12 @@ server`` (one per module, uvicorn in a thread), through click's runner in this p
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.live_server import serving
 
 from tracklet.cli import main
 from tracklet.tracking.client import MlflowClient
@@ -19,8 +17,6 @@ from tracklet.tracking.client import MlflowClient
 
 @pytest.fixture(scope="module")
 def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import uvicorn
-
     from tracklet.server.app import create_app
     from tracklet.server.settings import ServerSettings
 
@@ -29,22 +25,8 @@ def server_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         backend_store_uri=f"sqlite:///{base / 'server.db'}",
         artifacts_destination=str(base / "mlartifacts"),
     )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "tracklet server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with serving(create_app(settings), lifespan="on") as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres), "server"])

@@ -24,6 +24,7 @@ from tests.cli.transfer_checks import (
     run,
     snapshot,
 )
+from tests.live_server import serving
 
 from tracklet.cli import main
 from tracklet.tracking.client import MlflowClient
@@ -150,29 +151,13 @@ def test_import_from_a_running_server(source: dict[str, Any], tmp_path: Path) ->
     compat suite holds to MLflow's answers; ``mlflow server`` takes too long to start for a
     unit test) and imported from its URL: what MLflow's client reads from the original
     database, tracklet reads from the import, traces with their spans included."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
-
     from tracklet.server.app import create_app
     from tracklet.server.settings import ServerSettings
 
     served = f"sqlite:///{tmp_path / 'served.db'}"
     run("import", source["uri"], "--to", served, "--keep-artifact-locations")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
     settings = ServerSettings(backend_store_uri=served, artifacts_destination=str(tmp_path / "a"))
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    try:
+    with serving(create_app(settings)) as port:
         url = f"http://127.0.0.1:{port}"
         dest = f"sqlite:///{tmp_path / 'from-server.db'}"
         out = run("import", url, "--to", dest).output
@@ -184,10 +169,6 @@ def test_import_from_a_running_server(source: dict[str, Any], tmp_path: Path) ->
         }
         again = run("import", url, "--to", dest).output
         assert _count(again, "runs already present") == len(source["runs"])
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def _trace_detail(client: Any, trace_id: str) -> dict[str, Any]:

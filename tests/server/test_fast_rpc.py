@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from tests.live_server import serving
 
 from tracklet.server.app import create_app
 from tracklet.server.fast_rpc import FastRpcProtocol
@@ -36,22 +35,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A tracklet server on SQLite, served by uvicorn with the protocol `tracklet server` uses."""
     path: Path = tmp_path_factory.mktemp("fast") / "fast.db"
     settings = ServerSettings(backend_store_uri=f"sqlite:///{path}", max_request_bytes=64 * 1024)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, http=FastRpcProtocol, log_level="info"
-    )
-    uvicorn_server = uvicorn.Server(config)
-    thread = threading.Thread(target=uvicorn_server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uvicorn_server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    yield f"127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(10)
+    with serving(create_app(settings), http=FastRpcProtocol, log_level="info") as port:
+        yield f"127.0.0.1:{port}"
 
 
 @pytest.fixture

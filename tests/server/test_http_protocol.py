@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from tests.live_server import serving
 
 from tracklet.server.protocol import CoalescingHttpToolsProtocol, _CoalescingTransport
 
@@ -127,22 +125,8 @@ def port() -> Iterator[int]:
             Route("/empty", _empty),
         ]
     )
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        free = int(sock.getsockname()[1])
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=free, http=CoalescingHttpToolsProtocol, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.01)
-    yield free
-    server.should_exit = True
-    thread.join(10)
+    with serving(app, http=CoalescingHttpToolsProtocol) as free:
+        yield free
 
 
 def _exchange(port: int, request: bytes) -> bytes:

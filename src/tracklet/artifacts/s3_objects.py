@@ -182,14 +182,7 @@ class S3Objects:
 
     def upload_part(self, relative: str, upload_id: str, number: int, data: bytes) -> str:
         """Upload part ``number`` (1-based); returns its ETag."""
-        response = self.s3.upload_part(
-            Bucket=self.bucket,
-            Key=self.key(relative),
-            UploadId=upload_id,
-            PartNumber=number,
-            Body=data,
-        )
-        etag: str = response["ETag"]
+        etag: str = self._upload_part(relative, upload_id, number, data)["ETag"]
         return etag
 
     def upload_checked_part(
@@ -197,19 +190,25 @@ class S3Objects:
     ) -> dict[str, Any]:
         """Upload part ``number`` of an upload created with ``checksum=CHECKSUM``; returns the
         part as ``complete_parts`` takes it (number, ETag, checksum)."""
-        response = self.s3.upload_part(
-            Bucket=self.bucket,
-            Key=self.key(relative),
-            UploadId=upload_id,
-            PartNumber=number,
-            Body=data,
-            ChecksumAlgorithm=CHECKSUM,
-        )
+        response = self._upload_part(relative, upload_id, number, data, ChecksumAlgorithm=CHECKSUM)
         return {
             "PartNumber": number,
             "ETag": response["ETag"],
             _CHECKSUM_MEMBER: response[_CHECKSUM_MEMBER],
         }
+
+    def _upload_part(
+        self, relative: str, upload_id: str, number: int, data: bytes | bytearray, **extra: str
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = self.s3.upload_part(
+            Bucket=self.bucket,
+            Key=self.key(relative),
+            UploadId=upload_id,
+            PartNumber=number,
+            Body=data,
+            **extra,
+        )
+        return response
 
     def part_urls(self, relative: str, upload_id: str, count: int, expires: int) -> list[str]:
         """Presigned PUT URLs for parts 1..count of an upload (clients need no credentials)."""
