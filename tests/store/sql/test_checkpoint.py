@@ -3,12 +3,10 @@ reader costs writers one short wait."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,26 +43,6 @@ def _wal_size(path: Path) -> int:
     return os.path.getsize(str(path) + "-wal")
 
 
-@contextlib.contextmanager
-def _steady_writes(conn: sqlite3.Connection) -> Iterator[list[int]]:
-    """Commits on a thread of its own until the block ends; yields the running count."""
-    written = [0]
-    stop = threading.Event()
-
-    def write() -> None:
-        while not stop.is_set():
-            conn.execute("INSERT INTO t (data) VALUES (?)", (ROW,))
-            written[0] += 1
-
-    thread = threading.Thread(target=write)
-    thread.start()
-    try:
-        yield written
-    finally:
-        stop.set()
-        thread.join()
-
-
 def test_the_wal_is_started_over_while_a_writer_logs_in_a_tight_loop(
     tmp_path: Path, small_wal: None
 ):
@@ -85,6 +63,7 @@ def test_the_wal_is_started_over_while_a_writer_logs_in_a_tight_loop(
             steps[0] = step
 
     assert store._checkpointer is not None
+    store._checkpointer.stop()  # this test looks instead, more often (a process has one looker)
     writer = threading.Thread(target=log)
     writer.start()
     largest = 0
@@ -123,25 +102,30 @@ def test_a_long_reader_costs_writers_one_short_wait(tmp_path: Path, small_wal: N
     assert first < 2.0
     backoff_until = checkpointer._restart_after
     assert backoff_until > time.monotonic()
+    assert checkpointer._restart_backoff == checkpoint.CHECK_INTERVAL_S
     # Writers go on meanwhile, and the next look does not try again before the backoff ends.
     _commit_rows(conn, 5)
     checkpointer.checkpoint_if_needed()
     assert checkpointer._restart_after == backoff_until
+    # Each failure doubles the wait, up to RESTART_BACKOFF_S.
+    for expected in (1.0, 2.0, 4.0, 5.0, 5.0):
+        checkpointer._restart_after = 0.0
+        checkpointer.checkpoint_if_needed()
+        assert checkpointer._restart_backoff == expected
 
     # The reader leaves and the backoff ends: the next look starts the log over, so the next
     # commits reuse the file from its start instead of growing it.
     reader.execute("COMMIT")
     reader.close()
     checkpointer._restart_after = 0.0
-    with _steady_writes(conn) as written:
-        while written[0] < 20:
-            time.sleep(0.001)
-        checkpointer.checkpoint_if_needed()
+    _commit_rows(conn, 20)
+    checkpointer.checkpoint_if_needed()
+    assert checkpointer._restart_backoff == 0.0  # a success ends the backoff
     size = _wal_size(path)
     _commit_rows(conn, 20)
     assert _wal_size(path) == size
     assert (
         conn.execute("SELECT count(*) FROM t").fetchone()[0]
-        == 15 + 2 * THRESHOLD // len(ROW) + written[0] + 20
+        == 15 + 2 * THRESHOLD // len(ROW) + 20 + 20
     )
     conn.close()

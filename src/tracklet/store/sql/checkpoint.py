@@ -17,8 +17,9 @@ RESTART needs a moment without writers, so it takes tracklet's own write lock fi
 tracklet writer of the file, in any process, waits there in turn; SQLite's busy loop would
 retry at random moments and seldom find a gap between a tight loop's commits). Readers it
 gives ``RESTART_WAIT_MS`` to leave the log; if one stays (a long read holds an old snapshot)
-it gives up, and is not tried again for ``RESTART_BACKOFF_S``, so a long reader costs writers
-one short wait, not one per look.
+it gives up and waits before trying again: one look at first (the reader may have been brief,
+or another process checkpointing), twice as long after each failure up to
+``RESTART_BACKOFF_S``, so a long reader costs writers a short wait every few seconds.
 A WAL grown past ``TRUNCATE_BYTES`` (a reader pinned an old snapshot for very long) is
 truncated with a brief wait.
 """
@@ -69,6 +70,7 @@ class Checkpointer:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._restart_after = 0.0  # monotonic time before which RESTART is not tried again
+        self._restart_backoff = 0.0  # how long the last failed RESTART put the next one off
         _checkpointers.add(self)
 
     def ensure_started(self) -> None:
@@ -116,7 +118,11 @@ class Checkpointer:
         with lock, self._connect(RESTART_WAIT_MS / 1000) as conn:
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
         if busy:
-            self._restart_after = time.monotonic() + RESTART_BACKOFF_S
+            backoff = min(RESTART_BACKOFF_S, max(CHECK_INTERVAL_S, 2 * self._restart_backoff))
+            self._restart_backoff = backoff
+            self._restart_after = time.monotonic() + backoff
+        else:
+            self._restart_backoff = 0.0
 
     def _run(self) -> None:
         while not self._stop.is_set():
