@@ -62,9 +62,20 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
             _state.run_stack().pop()
     _state.reset()
     schemes.reset()
+    _reset_autolog_configuration()
     _reset_mlflow_state()
     os.environ.clear()
     os.environ.update(saved_env)
+
+
+def _reset_autolog_configuration() -> None:
+    """Forget every flavor's autolog() configuration. A flavor a test configured itself, even
+    with ``disable=True``, is one a later ``tracklet.autolog()`` leaves alone (as MLflow's
+    does): the quick-start test's sklearn example logged nothing after the deferred-logging
+    tests. Patches left installed pass straight through an unconfigured flavor."""
+    config = sys.modules.get("tracklet.autolog._config")
+    if config is not None:
+        config.INTEGRATIONS.clear()
 
 
 def _reset_mlflow_state() -> None:
