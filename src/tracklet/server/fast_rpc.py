@@ -59,6 +59,10 @@ def _direct_of(app: Any) -> _Direct | None:
     return None
 
 
+def _json_headers(payload: bytes) -> list[tuple[bytes, bytes]]:
+    return [_JSON, (b"content-length", str(len(payload)).encode())]
+
+
 def _finished(awaitable: Awaitable[Response]) -> Response:
     """The result of an exception handler coroutine that never suspends (they build a response
     from the exception alone)."""
@@ -122,9 +126,8 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
         path = url.path.decode("ascii")
         assert middleware.direct is not None
         rpc = middleware.direct.find(path, "POST")
-        if rpc is None or rpc.threaded:
-            return None
-        if not (state.inline_ok or (state.inline_when_alone and middleware.active.count == 0)):
+        # Not counted by the middleware: every request it counts is under way beside this one.
+        if rpc is None or not rpc.runs_inline(state, middleware.active.count):
             return None
         if not middleware.plain_request(self.headers):
             return None
@@ -153,8 +156,7 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
         )
         try:
             payload = rpc.answer_post(direct.state, content_type, body)
-            status = 200
-            headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+            status, headers = 200, _json_headers(payload)
         except Exception as error:
             handler = None if middleware.direct is None else middleware.direct.handler_for(error)
             try:
@@ -168,7 +170,7 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
                 )
             except Exception as failure:
                 status, payload = middleware.failure(failure, "POST", scope["path"])
-                headers = [_JSON, (b"content-length", str(len(payload)).encode())]
+                headers = _json_headers(payload)
             error.__traceback__ = None
         keep_alive = scope["http_version"] != "1.0" and self.parser.should_keep_alive()
         head = [STATUS_LINE[status]]

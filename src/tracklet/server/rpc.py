@@ -59,11 +59,6 @@ class ActiveRequests:
         self.count = 0
 
 
-def _alone(scope: Scope) -> bool:
-    active: ActiveRequests | None = scope.get(ACTIVE_KEY)
-    return active is None or active.count <= 1
-
-
 class PayloadTooLarge(Exception):
     """A request body over the configured limit (answered with 413)."""
 
@@ -100,6 +95,11 @@ class RpcApp:
         self.handler = handler
         self.threaded = threaded
 
+    def runs_inline(self, state: ServerState, others: int) -> bool:
+        """Whether the handler runs on the event loop rather than the handlers' threads, with
+        ``others`` requests of this worker under way beside this one (see :func:`rpc`)."""
+        return not self.threaded and (state.inline_ok or (state.inline_when_alone and others == 0))
+
     def answer_post(self, state: ServerState, content_type: str | None, body: bytes) -> bytes:
         """The JSON answer to a POST of ``body`` (at a path without parameters), the handler
         run here: what ``__call__`` does for one, for the server's protocol to answer plain
@@ -133,10 +133,11 @@ class RpcApp:
         fields = decode(endpoint, raw)
         for name, value in scope.get("path_params", {}).items():
             fields.setdefault(name, value)  # the body wins where both carry it (trap 10)
-        if self.threaded or not (state.inline_ok or (state.inline_when_alone and _alone(scope))):
-            result = await handler_threads.run(self.handler, state, fields)
-        else:
+        active: ActiveRequests | None = scope.get(ACTIVE_KEY)  # counts this one too
+        if self.runs_inline(state, 0 if active is None else active.count - 1):
             result = self.handler(state, fields)
+        else:
+            result = await handler_threads.run(self.handler, state, fields)
         payload = jsonio.dumps(result)
         await send(
             {
