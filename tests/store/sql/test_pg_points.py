@@ -5,7 +5,6 @@ latest_metrics triggers skip them, and only them (migration 0012)."""
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from tests.store.sql.lock_waits import waits_for_commit
 
 from tracklet.entities import Metric, Param
 from tracklet.store.base import MetricPoints
@@ -131,7 +131,6 @@ def test_a_batch_waits_for_a_packer_and_clears_its_pack(pg_store: SqlStore) -> N
     is cleared by the batch once it has the lock (shared), and the run numbered after it."""
     run_id = _packed_run(pg_store)
     packer = sa.create_engine(normalize_db_uri(pg_store.engine.url.render_as_string(False)))
-    done = threading.Event()
     with packer.connect() as conn:
         conn.exec_driver_sql(
             "SELECT pg_advisory_xact_lock(%(space)s, hashtext(%(r)s) & %(mask)s)",
@@ -140,19 +139,11 @@ def test_a_batch_waits_for_a_packer_and_clears_its_pack(pg_store: SqlStore) -> N
         conn.exec_driver_sql(
             "UPDATE runs SET pack = 'packed' WHERE run_uuid = %(r)s", {"r": run_id}
         )
-
-        def write() -> None:
-            pg_store.log_metric_points(run_id, _points(["a"], range(1, 101)))
-            done.set()
-
-        thread = threading.Thread(target=write)
-        thread.start()
-        time.sleep(0.5)
-        assert not done.is_set()  # waiting for the packer's lock
-        conn.commit()
-        thread.join(10)
+        # The batch waits for the packer's lock.
+        waits_for_commit(
+            conn, lambda: pg_store.log_metric_points(run_id, _points(["a"], range(1, 101)))
+        )
     packer.dispose()
-    assert done.is_set()
     assert _books(pg_store, run_id)[0] is None
     assert pg_store.get_run(run_id).data.metrics["a"] == 50.0
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import random
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from tests.store.sql.lock_waits import waits_for_commit
 
 from tracklet.entities import Metric, Param, Run, RunTag, ViewType
 from tracklet.entities.metric import LatestMetrics
@@ -299,20 +299,9 @@ def test_a_write_committing_during_packing_is_in_the_pack(postgres_uri: str, tmp
                 "INSERT INTO tags (run_uuid, key, value) VALUES (%(run)s, 'late', 'v')",
                 {"run": run_id},
             )  # begun, not committed
-            ended = threading.Event()
-
-            def end() -> None:
-                store.update_run_info(run_id, "FINISHED", T0 + 1, None)
-                ended.set()
-
-            thread = threading.Thread(target=end)
-            thread.start()
-            time.sleep(0.5)
-            assert not ended.is_set()  # waiting for the writer's lock
-            conn.commit()
-            thread.join(10)
+            # Ending the run waits for the writer's lock.
+            waits_for_commit(conn, lambda: store.update_run_info(run_id, "FINISHED", T0 + 1, None))
         writer.dispose()
-        assert ended.is_set()
         assert decode(_packs(store)[run_id])[1]["late"] == "v"
         assert store.get_run(run_id).data.tags["late"] == "v"
     finally:
