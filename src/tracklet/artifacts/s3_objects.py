@@ -165,7 +165,7 @@ class S3Objects:
 
     # ------------------------------------------------------------------ write
 
-    def put(self, relative: str, data: bytes) -> None:
+    def put(self, relative: str, data: bytes | bytearray) -> None:
         """One object in one request (for bodies smaller than a part)."""
         self.s3.put_object(Bucket=self.bucket, Key=self.key(relative), Body=data)
 

@@ -168,7 +168,7 @@ class S3Artifacts:
                     await send_part(data)
                     del data  # the part is referenced by its upload alone, freed when sent
             if upload_id is None:
-                await run_in_threadpool(self.objects.put, relative, bytes(buffer))
+                await run_in_threadpool(self.objects.put, relative, buffer)
                 return size
             if buffer:
                 await send_part(buffer)
