@@ -46,7 +46,7 @@ def _wal_size(path: Path) -> int:
 
 def test_the_wal_is_started_over_while_a_writer_logs_in_a_tight_loop(
     tmp_path: Path, small_wal: None, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     """A PASSIVE checkpoint alone never catches up with a writer that commits without pause:
     the log would grow by every frame. Here it is started over and stays a few thresholds
     long, while every point reaches the database."""
@@ -100,7 +100,7 @@ def test_the_wal_is_started_over_while_a_writer_logs_in_a_tight_loop(
     store.close()
 
 
-def test_a_long_reader_costs_writers_one_short_wait(tmp_path: Path, small_wal: None):
+def test_a_long_reader_costs_writers_one_short_wait(tmp_path: Path, small_wal: None) -> None:
     path = tmp_path / "reader.db"
     conn = _writer(path)
     _commit_rows(conn, 10)
