@@ -323,7 +323,14 @@ def test_mlflow_links_open_the_right_pages(
         f'&experiments=["{experiment}"]&x_axis=relative&y_axis_scale=linear'
     )
     assert page.get_by_test_id("metric-title").text_content() == "loss"
+    # The "keys" run never logged loss: it is neither charted nor counted among the runs.
+    counted = page.get_by_test_id("metric-runs")
+    counted.wait_for()
+    assert counted.text_content() == "1 run (1 more without loss)"
     canvas = _chart(page, "loss")
+    labels = canvas.evaluate("el => el.uplot.series.slice(1).map(s => s.label)")
+    assert "hist" in labels, labels
+    assert not any(label.startswith("keys") for label in labels), labels
     assert canvas.get_attribute("data-x") == "relative"
     shoot(page, "metric")
 

@@ -16,6 +16,11 @@ export function fmtDuration(start?: number | null, end?: number | null): string 
   return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
 
+// "1 run", "1,204 runs".
+export function plural(count: number, noun: string): string {
+  return `${count.toLocaleString("en-US")} ${noun}${count === 1 ? "" : "s"}`;
+}
+
 const NON_FINITE: Record<string, string> = { NaN: "NaN", Infinity: "Inf", "-Infinity": "-Inf" };
 
 /** A metric value for display: non-finite ones (MLflow's JSON strings "NaN", "Infinity",

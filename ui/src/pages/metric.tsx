@@ -2,6 +2,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { type Run, get } from "../api";
 import { ErrorBox, Spinner } from "../components/common";
+import { plural } from "../format";
 import { lazy } from "../lazy";
 import { jsonParam, route } from "../router";
 
@@ -17,7 +18,10 @@ export function MetricPage() {
   useEffect(() => {
     Promise.all(runIds.map((id) => get<{ run: Run }>("runs/get", { run_id: id }).then((r) => r.run))).then(setRuns, setError);
   }, [runIds.join()]);
-  const lines = (runs ?? []).map((r) => ({ runId: r.info.run_id, label: r.info.run_name || r.info.run_id }));
+  // Only the runs that logged the metric are charted and counted; the link may name others.
+  const logged = (runs ?? []).filter((r) => r.data.metrics?.some((m) => m.key === metric));
+  const lines = logged.map((r) => ({ runId: r.info.run_id, label: r.info.run_name || r.info.run_id }));
+  const without = runs ? runs.length - logged.length : 0;
   const experimentId = experiments[0] ?? runs?.[0]?.info.experiment_id;
   return (
     <main class="page" data-testid="metric-page">
@@ -26,13 +30,18 @@ export function MetricPage() {
         {experimentId && <a href={`#/experiments/${experimentId}`}>experiment {experimentId}</a>}
         {runs?.length === 1 && (
           <>
-            {" "}/ <a href={`#/experiments/${runs[0].info.experiment_id}/runs/${runs[0].info.run_id}`}>{lines[0].label}</a>
+            {" "}/ <a href={`#/experiments/${runs[0].info.experiment_id}/runs/${runs[0].info.run_id}`}>{runs[0].info.run_name || runs[0].info.run_id}</a>
           </>
         )}
       </div>
       <div class="page-head">
         <h1 class="mono" data-testid="metric-title">{metric}</h1>
-        <span class="sub">{runIds.length} run{runIds.length === 1 ? "" : "s"}</span>
+        {runs && (
+          <span class="sub" data-testid="metric-runs">
+            {plural(logged.length, "run")}
+            {without > 0 && ` (${without} more without ${metric})`}
+          </span>
+        )}
       </div>
       <ErrorBox error={error} />
       {runs ? <MetricView metric={metric} lines={lines} /> : !error && <Spinner />}

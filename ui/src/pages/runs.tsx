@@ -6,7 +6,7 @@ import { ApiError, type Experiment, type Keys, eventsUrl, get, keysPath, trackle
 import { ErrorBox } from "../components/common";
 import { FilterBox, quoteKey } from "../components/filterbox";
 import { ROW_HEIGHT, WindowedGrid } from "../components/grid";
-import { fmtDuration, fmtNumber, fmtTime } from "../format";
+import { fmtDuration, fmtNumber, fmtTime, plural } from "../format";
 import { navigate, route, setQuery } from "../router";
 import { useMarks } from "../run-marks";
 import { type Cell, type DisplayRow, RunsLoader, type Table, displayRows, firstPageNow, firstTable, toCsv } from "../runs-data";
@@ -450,7 +450,7 @@ export function RunsView({ experimentIds }: { experimentIds: string[] }) {
         )}
         <div class="footer-bar">
           <span data-testid="run-count">
-            {table ? `${runCount.toLocaleString("en-US")} run${runCount === 1 ? "" : "s"}` : ""}
+            {table ? plural(runCount, "run") : ""}
           </span>
           {table && !complete && <span>loading all…</span>}
           {selected.size > 0 && <span>{selected.size} selected</span>}

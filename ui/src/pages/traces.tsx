@@ -4,7 +4,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiError, type Tag } from "../api";
 import { ErrorBox, KeyValueTable, Spinner, StatusBadge } from "../components/common";
-import { fmtTime } from "../format";
+import { fmtTime, plural } from "../format";
 import { route, setQuery } from "../router";
 
 const V3 = "ajax-api/3.0/mlflow/";
@@ -240,7 +240,7 @@ function TracePage({ experimentId, traceId }: { experimentId: string; traceId: s
         <>
           <p>
             <StatusBadge status={info.state} /> {fmtTime(Date.parse(info.request_time))} · {fmtSeconds(seconds(info.execution_duration))} ·{" "}
-            {nodes.length} span{nodes.length === 1 ? "" : "s"}
+            {plural(nodes.length, "span")}
           </p>
           <div class="trace-layout">
             <div class="span-tree" role="tree" data-testid="span-tree">
