@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -143,4 +144,42 @@ def test_a_long_reader_costs_writers_one_short_wait(tmp_path: Path, small_wal: N
         conn.execute("SELECT count(*) FROM t").fetchone()[0]
         == 15 + 2 * THRESHOLD // len(ROW) + 20 + 20
     )
+    conn.close()
+
+
+def test_an_idle_wal_is_not_looked_at_again(
+    tmp_path: Path, small_wal: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a look copied every frame, the next looks open no connection until a writer writes:
+    the reused file keeps its size, so its size alone would bring a connection every look."""
+    path = tmp_path / "idle.db"
+    conn = _writer(path)
+    _commit_rows(conn, 2 * THRESHOLD // len(ROW))
+    checkpointer = Checkpointer(str(path), 60.0)
+    connects = []
+    connect = checkpointer._connect
+
+    def counted(timeout_s: float) -> Any:
+        connects.append(timeout_s)
+        return connect(timeout_s)
+
+    monkeypatch.setattr(checkpointer, "_connect", counted)
+    checkpointer.checkpoint_if_needed()  # PASSIVE, then RESTART: the log is started over
+    assert len(connects) == 2
+    size = _wal_size(path)
+    for _ in range(3):
+        checkpointer.checkpoint_if_needed()
+    assert len(connects) == 2
+    assert _wal_size(path) == size
+
+    # A writer reuses the file from its start (same size, a later mtime): one look copies it.
+    time.sleep(0.02)  # past the file system's timestamp granularity
+    _commit_rows(conn, 5)
+    assert _wal_size(path) == size
+    checkpointer.checkpoint_if_needed()
+    assert len(connects) == 3
+    checkpointer.checkpoint_if_needed()
+    assert len(connects) == 3
+    backfilled = sqlite3.connect(path).execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert 0 < backfilled[1] == backfilled[2] < 50  # the five commits' frames, all copied
     conn.close()

@@ -71,6 +71,9 @@ class Checkpointer:
         self._lock = threading.Lock()
         self._restart_after = 0.0  # monotonic time before which RESTART is not tried again
         self._restart_backoff = 0.0  # how long the last failed RESTART put the next one off
+        # The WAL's (size, mtime) when a look last found every frame copied: the file keeps its
+        # size once reused, so an idle server would otherwise connect on every look.
+        self._settled: tuple[int, int] | None = None
         _checkpointers.add(self)
 
     def ensure_started(self) -> None:
@@ -83,27 +86,34 @@ class Checkpointer:
                 )
                 self._thread.start()
 
-    def _wal_size(self) -> int:
+    def _wal_state(self) -> tuple[int, int]:
         try:
-            return os.path.getsize(self._wal)
+            stat = os.stat(self._wal)
         except OSError:
-            return 0
+            return 0, 0
+        return stat.st_size, stat.st_mtime_ns
 
     def checkpoint_if_needed(self) -> None:
-        size = self._wal_size()
-        if size < PASSIVE_BYTES:
+        state = self._wal_state()
+        size = state[0]
+        if size < PASSIVE_BYTES or state == self._settled:
             return
+        self._settled = None
         try:
             with GATE, self._connect(self._timeout) as conn:
                 if size >= TRUNCATE_BYTES:
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
                     return
                 # The file keeps its size when SQLite starts it over: count the frames in use.
-                _, frames, _ = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                _, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 page_size = conn.execute("PRAGMA page_size").fetchone()[0]
             restart = frames * (page_size + _FRAME_HEADER) >= PASSIVE_BYTES
             if restart and time.monotonic() >= self._restart_after:
-                self._restart()
+                restart = not self._restart()
+            if not restart and copied == frames:
+                # All copied: the next writer starts the log over itself. Until one writes
+                # (the file's mtime moves), there is nothing to look at.
+                self._settled = state
         except sqlite3.Error as error:  # busy or locked: try again next time
             _logger.debug("WAL checkpoint of %s skipped: %s", self._path, error)
 
@@ -112,8 +122,9 @@ class Checkpointer:
             sqlite3.connect(self._path, timeout=timeout_s, isolation_level=None)
         )
 
-    def _restart(self) -> None:
-        """Copy the frames the PASSIVE pass left and start the WAL over, writers held back."""
+    def _restart(self) -> bool:
+        """Copy the frames the PASSIVE pass left and start the WAL over, writers held back;
+        whether it did."""
         lock = GATE if self._write_lock is None else self._write_lock()
         with lock, self._connect(RESTART_WAIT_MS / 1000) as conn:
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
@@ -121,8 +132,9 @@ class Checkpointer:
             backoff = min(RESTART_BACKOFF_S, max(CHECK_INTERVAL_S, 2 * self._restart_backoff))
             self._restart_backoff = backoff
             self._restart_after = time.monotonic() + backoff
-        else:
-            self._restart_backoff = 0.0
+            return False
+        self._restart_backoff = 0.0
+        return True
 
     def _run(self) -> None:
         while not self._stop.is_set():
