@@ -169,19 +169,22 @@ _CLEAR_TAIL = stmt(
 )
 
 
+# The tail's place after every chunk (chunk ids are positive and never reach it).
+_TAIL_ORD = literal(str(2**63 - 1))
+
+
 def _read_points() -> Any:
     # Chunks in order, then the tail, in one statement and so one snapshot: a tail that moves
-    # into a chunk meanwhile is seen exactly once.
+    # into a chunk meanwhile is seen exactly once. One sort key, which the chunk index already
+    # delivers in order: ordered by (part, ord) instead, SQLite copied every blob into a
+    # temporary b-tree to sort it (a million points: 65 ms against 25 ms).
     chunk_part = sa.select(
-        literal("0").label("part"),
-        metric_chunks.c.chunk_id.label("ord"),
-        metric_chunks.c.data.label("data"),
+        metric_chunks.c.chunk_id.label("ord"), metric_chunks.c.data.label("data")
     ).where(metric_chunks.c.run_uuid == bp("run_uuid"), metric_chunks.c.key == bp("key"))
-    tail_part = sa.select(
-        literal("1").label("part"), literal("0").label("ord"), lm.tail.label("data")
-    ).where(lm.run_uuid == bp("run_uuid"), lm.key == bp("key"))
-    union = sa.union_all(chunk_part, tail_part).subquery()
-    return sa.select(union.c.data).order_by(union.c.part, union.c.ord)
+    tail_part = sa.select(_TAIL_ORD.label("ord"), lm.tail.label("data")).where(
+        lm.run_uuid == bp("run_uuid"), lm.key == bp("key")
+    )
+    return sa.union_all(chunk_part, tail_part).order_by(sa.literal_column("ord"))
 
 
 _READ_POINTS = stmt(_read_points)
@@ -381,9 +384,23 @@ def write_series(
         tail_sizes.clear()
 
 
+def read_blobs(db: Db, run_id: str, key: str) -> list[bytes]:
+    """The (run, key) history's packed records (``metric_codec``) in storage order: the
+    chunks, then the tail; empty if nothing is stored for it."""
+    params = {"run_uuid": run_id, "key": key}
+    if db.dialect_name == "postgresql":
+        # Rows in binary: a bytea arrives as its bytes, not as hex text to decode (a million
+        # points: 113 -> 41 ms of CPU, 380 -> 160 ms of wall time).
+        cursor = db.dbapi.cursor()
+        cursor.execute(_READ_POINTS.text(db.dialect_name), params, binary=True)
+    else:
+        cursor = db.execute(_READ_POINTS, params)
+    return [row[1] for row in cursor]
+
+
 def read_history(db: Db, run_id: str, key: str) -> MetricHistory | None:
     """The metric's points in MLflow's order; None if nothing at all is stored for it."""
-    blobs = [row[0] for row in db.execute(_READ_POINTS, {"run_uuid": run_id, "key": key})]
+    blobs = read_blobs(db, run_id, key)
     if not blobs:
         return None
     steps, timestamps, values = metric_codec.unpack_points(blobs)
