@@ -142,10 +142,11 @@ def write_series(
     chunk_keys: list[str] = []
     chunk_at: list[int] = []
     chunk_n: list[int] = []
+    # Per key: its latest point, for latest_metrics.
     keys: list[str] = []
-    values: list[str] = []
-    timestamps: list[int] = []
-    steps_: list[int] = []
+    latest_values: list[str] = []
+    latest_timestamps: list[int] = []
+    latest_steps: list[int] = []
     tail_at: list[int] = []
     tail_n: list[int] = []
     full_tails: list[str] = []
@@ -180,9 +181,9 @@ def write_series(
                 chunk_n.append(min(metric_layout.MAX_CHUNK_POINTS, n - start))
         keys.append(key)
         # float first: repr of a numpy float is not a number; NaN -> NULL (is_nan, in SQL).
-        values.append("NULL" if value != value else repr(float(value)))
-        timestamps.append(timestamp)
-        steps_.append(step)
+        latest_values.append("NULL" if value != value else repr(float(value)))
+        latest_timestamps.append(timestamp)
+        latest_steps.append(step)
     cursor = db.execute_kept(
         _SERIES_STATEMENT if guarded else _SERIES_UNGUARDED,
         {
@@ -192,9 +193,9 @@ def write_series(
             "chunk_at": _int_array(chunk_at),
             "chunk_n": _int_array(chunk_n),
             "key": _text_array(keys),
-            "value": "{" + ",".join(values) + "}",
-            "timestamp": _int_array(timestamps),
-            "step": _int_array(steps_),
+            "value": "{" + ",".join(latest_values) + "}",
+            "timestamp": _int_array(latest_timestamps),
+            "step": _int_array(latest_steps),
             "tail_at": _int_array(tail_at),
             "tail_n": _int_array(tail_n),
         },
