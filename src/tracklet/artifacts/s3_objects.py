@@ -180,35 +180,24 @@ class S3Objects:
         upload_id: str = created["UploadId"]
         return upload_id
 
-    def upload_part(self, relative: str, upload_id: str, number: int, data: bytes) -> str:
-        """Upload part ``number`` (1-based); returns its ETag."""
-        etag: str = self._upload_part(relative, upload_id, number, data)["ETag"]
-        return etag
-
     def upload_checked_part(
         self, relative: str, upload_id: str, number: int, data: bytes | bytearray
     ) -> dict[str, Any]:
-        """Upload part ``number`` of an upload created with ``checksum=CHECKSUM``; returns the
-        part as ``complete_parts`` takes it (number, ETag, checksum)."""
-        response = self._upload_part(relative, upload_id, number, data, ChecksumAlgorithm=CHECKSUM)
-        return {
-            "PartNumber": number,
-            "ETag": response["ETag"],
-            _CHECKSUM_MEMBER: response[_CHECKSUM_MEMBER],
-        }
-
-    def _upload_part(
-        self, relative: str, upload_id: str, number: int, data: bytes | bytearray, **extra: str
-    ) -> dict[str, Any]:
-        response: dict[str, Any] = self.s3.upload_part(
+        """Upload part ``number`` (1-based) of an upload created with ``checksum=CHECKSUM``;
+        returns the part as ``complete_parts`` takes it (number, ETag, checksum)."""
+        response = self.s3.upload_part(
             Bucket=self.bucket,
             Key=self.key(relative),
             UploadId=upload_id,
             PartNumber=number,
             Body=data,
-            **extra,
+            ChecksumAlgorithm=CHECKSUM,
         )
-        return response
+        return {
+            "PartNumber": number,
+            "ETag": response["ETag"],
+            _CHECKSUM_MEMBER: response[_CHECKSUM_MEMBER],
+        }
 
     def part_urls(self, relative: str, upload_id: str, count: int, expires: int) -> list[str]:
         """Presigned PUT URLs for parts 1..count of an upload (clients need no credentials)."""
