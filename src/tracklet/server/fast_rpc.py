@@ -26,9 +26,8 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from tracklet.server.middleware import ServerMiddleware
 from tracklet.server.protocol import CoalescingHttpToolsProtocol
-from tracklet.server.rpc import RpcApp, ServerState
+from tracklet.server.rpc import RpcApp, ServerState, json_headers
 
-_JSON = (b"content-type", b"application/json")
 _CLOSE = b"connection: close\r\n"
 
 
@@ -57,10 +56,6 @@ def _direct_of(app: Any) -> _Direct | None:
         if app is None:
             return None
     return None
-
-
-def _json_headers(payload: bytes) -> list[tuple[bytes, bytes]]:
-    return [_JSON, (b"content-length", str(len(payload)).encode())]
 
 
 def _finished(awaitable: Awaitable[Response]) -> Response:
@@ -156,7 +151,7 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
         )
         try:
             payload = rpc.answer_post(direct.state, content_type, body)
-            status, headers = 200, _json_headers(payload)
+            status, headers = 200, json_headers(payload)
         except Exception as error:
             handler = None if middleware.direct is None else middleware.direct.handler_for(error)
             try:
@@ -170,7 +165,7 @@ class FastRpcProtocol(CoalescingHttpToolsProtocol):
                 )
             except Exception as failure:
                 status, payload = middleware.failure(failure, "POST", scope["path"])
-                headers = _json_headers(payload)
+                headers = json_headers(payload)
             error.__traceback__ = None
         keep_alive = scope["http_version"] != "1.0" and self.parser.should_keep_alive()
         head = [STATUS_LINE[status]]

@@ -139,17 +139,13 @@ class RpcApp:
         else:
             result = await handler_threads.run(self.handler, state, fields)
         payload = jsonio.dumps(result)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(payload)).encode()),
-                ],
-            }
-        )
+        await send({"type": "http.response.start", "status": 200, "headers": json_headers(payload)})
         await send({"type": "http.response.body", "body": payload})
+
+
+def json_headers(payload: bytes) -> list[tuple[bytes, bytes]]:
+    """The headers of a JSON answer carrying ``payload``."""
+    return [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
 
 
 async def receive_body(receive: Receive, limit: int, declared: str | None = None) -> bytes:
